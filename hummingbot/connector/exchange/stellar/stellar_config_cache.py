@@ -1,0 +1,180 @@
+"""ConfigCache: network settings and the network's current fee and reserve figures.
+
+Settings (Horizon URL, passphrase, RPC URL) are fixed for the connector's life and resolved once
+from the domain and the user's overrides. Base fee, fee percentiles and base reserve change with
+the network: `refresh()` reads them from Horizon through a `fetch_json` the exchange injects (this
+module does no HTTP), and they stay fresh for `ttl_seconds`. After that they still answer with
+the last value read (stale beats a guess) until the next refresh; before any refresh, with
+the protocol defaults.
+"""
+import time
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable, Dict, Optional
+
+from cachetools import TTLCache
+
+from hummingbot.connector.exchange.stellar import stellar_constants as CONSTANTS
+from hummingbot.connector.exchange.stellar import stellar_measurement as measurement
+
+FetchJson = Callable[..., Awaitable[Dict[str, Any]]]
+
+_HIT_POINT = measurement.CACHE_HIT_PREFIX + measurement.CONFIG_CACHE
+_MISS_POINT = measurement.CACHE_MISS_PREFIX + measurement.CONFIG_CACHE
+_BASE_FEE = "base_fee"
+_BASE_RESERVE = "base_reserve"
+_FEE_CHARGED = "fee_charged"          # Horizon's fee_stats.fee_charged percentiles, as ints
+_LAST_LEDGER = "last_ledger"
+_THRESHOLDS = "thresholds:"
+
+
+@dataclass(frozen=True)
+class NetworkSettings:
+    domain: str
+    horizon_url: str
+    network_passphrase: str
+    rpc_url: Optional[str]
+
+
+def _blank_to_none(value: Optional[str]) -> Optional[str]:
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def resolve_network_settings(domain: str,
+                             horizon_url: Optional[str] = None,
+                             network_passphrase: Optional[str] = None,
+                             rpc_url: Optional[str] = None) -> NetworkSettings:
+    """The domain's defaults, each replaced by the user's override when one is given (blank = none)."""
+    horizon_url = _blank_to_none(horizon_url) or CONSTANTS.HORIZON_URLS.get(domain)
+    network_passphrase = _blank_to_none(network_passphrase) or CONSTANTS.NETWORK_PASSPHRASES.get(domain)
+    if horizon_url is None or network_passphrase is None:
+        raise ValueError(
+            f"Domain {domain!r} has no default Horizon URL or network passphrase; "
+            f"set stellar_horizon_url and stellar_network_passphrase")
+    rpc_url = _blank_to_none(rpc_url) or CONSTANTS.RPC_URLS.get(domain)
+    return NetworkSettings(domain=domain, horizon_url=horizon_url.rstrip("/"),
+                           network_passphrase=network_passphrase, rpc_url=rpc_url)
+
+
+class ConfigCache:
+    def __init__(self,
+                 domain: str = CONSTANTS.DEFAULT_DOMAIN,
+                 horizon_url: Optional[str] = None,
+                 network_passphrase: Optional[str] = None,
+                 rpc_url: Optional[str] = None,
+                 ttl_seconds: float = 30.0,
+                 maxsize: int = 256,
+                 fee_percentile: int = CONSTANTS.FEE_PERCENTILE,
+                 timer: Callable[[], float] = time.monotonic):
+        self.network = resolve_network_settings(domain, horizon_url, network_passphrase, rpc_url)
+        self._fresh: TTLCache = TTLCache(maxsize=maxsize, ttl=ttl_seconds, timer=timer)
+        self._last_known: Dict[str, Any] = {}
+        self._fee_percentile_key = f"p{fee_percentile}"
+        self.hits = 0
+        self.misses = 0
+
+    # Network settings (fixed)
+
+    @property
+    def horizon_url(self) -> str:
+        return self.network.horizon_url
+
+    @property
+    def network_passphrase(self) -> str:
+        return self.network.network_passphrase
+
+    @property
+    def rpc_url(self) -> Optional[str]:
+        return self.network.rpc_url
+
+    # Freshness
+
+    def _get(self, key: str, default: Any) -> Any:
+        value = self._fresh.get(key)
+        if value is not None:
+            self.hits += 1
+            measurement.count(_HIT_POINT)
+            return value
+        self.misses += 1
+        measurement.count(_MISS_POINT)
+        return self._last_known.get(key, default)
+
+    def _put(self, key: str, value: Any) -> None:
+        self._fresh[key] = value
+        self._last_known[key] = value
+
+    def needs_refresh(self) -> bool:
+        """True when the fee figures are older than the TTL (or were never read)."""
+        return _BASE_FEE not in self._fresh or _BASE_RESERVE not in self._fresh
+
+    async def refresh(self, fetch_json: FetchJson) -> None:
+        """Read /fee_stats and the latest ledger. `fetch_json(path, params=None) -> dict`."""
+        fee_stats = await fetch_json(CONSTANTS.FEE_STATS_PATH)
+        self.update_fee_stats(fee_stats)
+        ledgers = await fetch_json(CONSTANTS.LEDGERS_PATH, {"order": "desc", "limit": 1})
+        self.update_latest_ledger(ledgers)
+
+    def update_fee_stats(self, fee_stats: Dict[str, Any]) -> None:
+        """Take Horizon's /fee_stats answer (numbers come as strings)."""
+        try:
+            base_fee = int(fee_stats["last_ledger_base_fee"])
+            charged = {k: int(v) for k, v in (fee_stats.get("fee_charged") or {}).items()}
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise ValueError(f"Unexpected /fee_stats answer from Horizon: {e!r}") from None
+        self._put(_BASE_FEE, base_fee)
+        self._put(_FEE_CHARGED, charged)
+        if "last_ledger" in fee_stats:
+            self._put(_LAST_LEDGER, int(fee_stats["last_ledger"]))
+
+    def update_latest_ledger(self, ledgers: Dict[str, Any]) -> None:
+        """Take a ledger record, or a /ledgers page whose first record is the latest ledger."""
+        record = ledgers
+        embedded = ledgers.get("_embedded")
+        if embedded is not None:
+            records = embedded.get("records") or []
+            if not records:
+                raise ValueError("Horizon's /ledgers answer has no record")
+            record = records[0]
+        try:
+            self._put(_BASE_RESERVE, int(record["base_reserve_in_stroops"]))
+            if "base_fee_in_stroops" in record and _BASE_FEE not in self._fresh:
+                self._put(_BASE_FEE, int(record["base_fee_in_stroops"]))
+            self._put(_LAST_LEDGER, int(record["sequence"]))
+        except (KeyError, TypeError, ValueError) as e:
+            raise ValueError(f"Unexpected ledger record from Horizon: {e!r}") from None
+
+    # Figures
+
+    @property
+    def base_fee_stroops(self) -> int:
+        return self._get(_BASE_FEE, CONSTANTS.BASE_FEE_STROOPS)
+
+    @property
+    def base_reserve_stroops(self) -> int:
+        return self._get(_BASE_RESERVE, CONSTANTS.BASE_RESERVE_STROOPS)
+
+    @property
+    def last_ledger(self) -> Optional[int]:
+        return self._get(_LAST_LEDGER, None)
+
+    def fee_per_op(self, max_fee_cap: int = CONSTANTS.DEFAULT_MAX_FEE_STROOPS) -> int:
+        """The fee to bid per operation: the chosen percentile of recent fees charged, never below the
+        base fee, capped by the user's maximum."""
+        base_fee = self.base_fee_stroops
+        charged = self._get(_FEE_CHARGED, {})
+        bid = max(charged.get(self._fee_percentile_key, base_fee), base_fee)
+        return min(bid, max_fee_cap)
+
+    def minimum_balance_stroops(self, subentries: int, sponsoring: int = 0, sponsored: int = 0) -> int:
+        """(2 + subentries + sponsoring - sponsored) x base reserve: the XLM an account must keep."""
+        return (2 + subentries + sponsoring - sponsored) * self.base_reserve_stroops
+
+    # Account thresholds (from /accounts/{id}), cached like the fee figures
+
+    def set_account_thresholds(self, account_id: str, thresholds: Dict[str, int]) -> None:
+        self._put(_THRESHOLDS + account_id, dict(thresholds))
+
+    def account_thresholds(self, account_id: str) -> Optional[Dict[str, int]]:
+        return self._get(_THRESHOLDS + account_id, None)

@@ -1,0 +1,169 @@
+"""Stellar network and Horizon constants for the connector."""
+from typing import Dict, List, Optional
+
+from hummingbot.core.api_throttler.data_types import LinkedLimitWeightPair, RateLimit
+
+EXCHANGE_NAME = "stellar"
+
+# Domains, as Hummingbot names connector variants ("stellar", "stellar_testnet")
+DEFAULT_DOMAIN = "stellar"
+TESTNET_DOMAIN = "stellar_testnet"
+
+HORIZON_URLS: Dict[str, str] = {
+    DEFAULT_DOMAIN: "https://horizon.stellar.org",
+    TESTNET_DOMAIN: "https://horizon-testnet.stellar.org",
+}
+NETWORK_PASSPHRASES: Dict[str, str] = {
+    DEFAULT_DOMAIN: "Public Global Stellar Network ; September 2015",
+    TESTNET_DOMAIN: "Test SDF Network ; September 2015",
+}
+# SDF runs no public RPC for the main network; a user who wants one sets stellar_rpc_url.
+RPC_URLS: Dict[str, Optional[str]] = {
+    DEFAULT_DOMAIN: None,
+    TESTNET_DOMAIN: "https://soroban-testnet.stellar.org",
+}
+# A standalone network, as stellar-core's quickstart and our sandbox run it
+SANDBOX_PASSPHRASE = "Standalone Network ; February 2017"
+
+# Horizon paths. Templates with {placeholders} are also the rate-limit ids of their requests.
+ROOT_PATH = "/"
+FEE_STATS_PATH = "/fee_stats"
+LEDGERS_PATH = "/ledgers"
+LEDGER_PATH = "/ledgers/{sequence}"
+ACCOUNT_PATH = "/accounts/{account_id}"
+ACCOUNT_OFFERS_PATH = "/accounts/{account_id}/offers"
+ACCOUNT_TRADES_PATH = "/accounts/{account_id}/trades"
+ACCOUNT_EFFECTS_PATH = "/accounts/{account_id}/effects"
+ACCOUNT_TRANSACTIONS_PATH = "/accounts/{account_id}/transactions"
+ACCOUNT_OPERATIONS_PATH = "/accounts/{account_id}/operations"
+OFFERS_PATH = "/offers"
+OFFER_PATH = "/offers/{offer_id}"
+ORDER_BOOK_PATH = "/order_book"
+TRADES_PATH = "/trades"
+TRANSACTIONS_PATH = "/transactions"
+TRANSACTIONS_ASYNC_PATH = "/transactions_async"
+TRANSACTION_PATH = "/transactions/{tx_hash}"
+TRANSACTION_OPERATIONS_PATH = "/transactions/{tx_hash}/operations"
+
+ALL_PATHS: List[str] = [
+    ROOT_PATH, FEE_STATS_PATH, LEDGERS_PATH, LEDGER_PATH, ACCOUNT_PATH, ACCOUNT_OFFERS_PATH,
+    ACCOUNT_TRADES_PATH, ACCOUNT_EFFECTS_PATH, ACCOUNT_TRANSACTIONS_PATH, ACCOUNT_OPERATIONS_PATH,
+    OFFERS_PATH, OFFER_PATH, ORDER_BOOK_PATH, TRADES_PATH, TRANSACTIONS_PATH, TRANSACTIONS_ASYNC_PATH,
+    TRANSACTION_PATH, TRANSACTION_OPERATIONS_PATH,
+]
+
+# /transactions_async answers (tx_status)
+TX_STATUS_PENDING = "PENDING"
+TX_STATUS_DUPLICATE = "DUPLICATE"
+TX_STATUS_TRY_AGAIN_LATER = "TRY_AGAIN_LATER"
+TX_STATUS_ERROR = "ERROR"
+
+# Rate limits. SDF's public Horizon allows 3,600 requests per hour per IP address, whatever the
+# path (a stream counts as one request when it opens), so every path links to one global pool.
+HORIZON_REQUESTS_POOL = "HORIZON_REQUESTS"
+ONE_HOUR = 3600
+PUBLIC_HORIZON_REQUESTS_PER_HOUR = 3600
+# For a Horizon the user runs (or our loopback sandbox), where SDF's budget does not apply
+LOCAL_HORIZON_REQUESTS_PER_HOUR = 3_600_000
+
+
+def build_rate_limits(requests_per_hour: int = PUBLIC_HORIZON_REQUESTS_PER_HOUR) -> List[RateLimit]:
+    """One global pool of `requests_per_hour`, and one limit per path that draws on it."""
+    if requests_per_hour <= 0:
+        raise ValueError(f"requests_per_hour must be positive, got {requests_per_hour}")
+    pool = [LinkedLimitWeightPair(HORIZON_REQUESTS_POOL, 1)]
+    limits = [RateLimit(limit_id=HORIZON_REQUESTS_POOL, limit=requests_per_hour, time_interval=ONE_HOUR)]
+    limits.extend(
+        RateLimit(limit_id=path, limit=requests_per_hour, time_interval=ONE_HOUR, linked_limits=pool)
+        for path in ALL_PATHS
+    )
+    return limits
+
+
+RATE_LIMITS: List[RateLimit] = build_rate_limits(PUBLIC_HORIZON_REQUESTS_PER_HOUR)
+
+# Units and protocol limits
+STROOPS_PER_UNIT = 10_000_000
+DECIMALS = 7
+INT64_MAX = 2**63 - 1
+INT32_MAX = 2**31 - 1
+MAX_OPS_PER_TX = 100
+BASE_FEE_STROOPS = 100                 # the network minimum per operation
+DEFAULT_MAX_FEE_STROOPS = 10_000       # our default cap per operation (0.001 XLM) during surge pricing
+TX_TIME_BOUND_SECONDS = 30             # max_time of a tx: after it, a lost tx can no longer apply
+BASE_RESERVE_STROOPS = 5_000_000       # 0.5 XLM per subentry, and twice that for the account itself
+FEE_PERCENTILE = 70                    # which percentile of recent fees charged we bid
+
+NATIVE_ASSET_CODE = "XLM"
+NATIVE_ASSET_TYPE = "native"
+
+# Stellar result codes, as Horizon names them in extras.result_codes, with a message for people.
+TX_RESULT_MESSAGES: Dict[str, str] = {
+    "tx_success": "The transaction succeeded.",
+    "tx_failed": "One of the operations failed (see the operation result codes); nothing was applied.",
+    "tx_too_early": "The ledger close time is before the transaction's min_time.",
+    "tx_too_late": "The transaction expired: the ledger close time is after its max_time.",
+    "tx_missing_operation": "The transaction has no operation.",
+    "tx_bad_seq": "Bad sequence number: the source account's sequence has moved on; resync it and rebuild.",
+    "tx_bad_auth": "Missing or wrong signatures (or the network passphrase does not match the network).",
+    "tx_insufficient_balance": "The fee would take the source account below its minimum XLM balance.",
+    "tx_no_source_account": "The transaction's source account does not exist.",
+    "tx_insufficient_fee": "The fee is below the network's current minimum (surge pricing); raise the max fee.",
+    "tx_bad_auth_extra": "The transaction carries signatures that are not needed.",
+    "tx_internal_error": "stellar-core hit an internal error.",
+    "tx_not_supported": "The transaction type is not supported.",
+    "tx_fee_bump_inner_success": "The fee-bump's inner transaction succeeded.",
+    "tx_fee_bump_inner_failed": "The fee-bump's inner transaction failed.",
+    "tx_bad_sponsorship": "A sponsorship is not closed within the transaction.",
+    "tx_bad_min_seq_age_or_gap": "The min sequence age or ledger gap precondition is not met.",
+    "tx_malformed": "The transaction is malformed.",
+    "tx_soroban_invalid": "The Soroban parts of the transaction are invalid.",
+}
+OP_RESULT_MESSAGES: Dict[str, str] = {
+    "op_success": "The operation succeeded.",
+    "op_inner": "The operation ran (see its inner result).",
+    "op_bad_auth": "The operation's source account did not sign, or its signatures do not reach the threshold.",
+    "op_no_source_account": "The operation's source account does not exist.",
+    "op_no_account": "The operation's source account does not exist.",
+    "op_not_supported": "The operation is not supported by this network.",
+    "op_too_many_subentries": "The account has too many subentries (offers, trustlines, signers).",
+    "op_exceeded_work_limit": "The operation did too much work (too many offers crossed).",
+    "op_too_many_sponsoring": "The account sponsors too many entries.",
+    # Offers (ManageSellOffer, ManageBuyOffer, CreatePassiveSellOffer)
+    "op_malformed": "The offer is malformed: bad amount or price, or the same asset on both sides.",
+    "op_sell_no_trust": "The account has no trustline for the asset it sells.",
+    "op_buy_no_trust": "The account has no trustline for the asset it buys.",
+    "op_sell_not_authorized": "The account is not authorized by the issuer to sell this asset.",
+    "op_buy_not_authorized": "The account is not authorized by the issuer to buy this asset.",
+    "op_line_full": "The account cannot receive more of the bought asset: its trustline limit would be exceeded.",
+    "op_underfunded": "The account does not hold enough of the asset it sells (after its other offers).",
+    "op_cross_self": "The offer would cross an offer of the same account.",
+    "op_sell_no_issuer": "The issuer of the asset sold does not exist.",
+    "op_buy_no_issuer": "The issuer of the asset bought does not exist.",
+    "op_offer_not_found": "No offer with this id belongs to the account (already filled or cancelled).",
+    "op_low_reserve": "The account's XLM balance is below the minimum reserve needed for a new entry.",
+    # Trustlines and payments
+    "op_no_issuer": "The asset's issuer does not exist.",
+    "op_invalid_limit": "The trustline limit is below the current balance and liabilities.",
+    "op_self_not_allowed": "An issuer cannot trust its own asset.",
+    "op_trust_line_missing": "The trustline does not exist.",
+    "op_cannot_delete": "The trustline cannot be deleted while it holds a balance or liabilities.",
+    "op_not_auth_maintain_liabilities": "The asset's issuer does not allow maintaining liabilities.",
+    "op_src_no_trust": "The source account has no trustline for the asset sent.",
+    "op_src_not_authorized": "The source account is not authorized to send this asset.",
+    "op_no_destination": "The destination account does not exist.",
+    "op_no_trust": "The destination account has no trustline for the asset.",
+    "op_not_authorized": "The destination account is not authorized to hold the asset.",
+    "op_too_few_offers": "The order book does not hold enough offers for the path payment.",
+    "op_offer_cross_self": "The path payment would cross an offer of the source account.",
+    "op_over_source_max": "The path payment would cost more than the source maximum.",
+    "op_under_dest_min": "The path payment would deliver less than the destination minimum.",
+    "op_already_exists": "The account already exists.",
+}
+RESULT_CODE_MESSAGES: Dict[str, str] = {**TX_RESULT_MESSAGES, **OP_RESULT_MESSAGES}
+
+
+def result_code_message(code: str) -> str:
+    """A message for people for a tx_* or op_* result code; unknown codes are named as such."""
+    message = RESULT_CODE_MESSAGES.get(code)
+    return message if message is not None else f"Unknown Stellar result code {code!r}."

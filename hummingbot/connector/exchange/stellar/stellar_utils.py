@@ -1,0 +1,198 @@
+"""Hummingbot conventions for the Stellar connector: fees, example pair, config maps, domains.
+
+Optional settings left empty mean "use the domain's default". Secret fields are plain SecretStr
+(empty when unused) because Hummingbot encrypts and decrypts exactly the fields of that type.
+"""
+from decimal import Decimal
+from typing import Any, List, Optional
+
+from hummingbot.client.config.config_data_types import BaseConnectorConfigMap
+from hummingbot.core.data_type.trade_fee import TradeFeeSchema
+from pydantic import ConfigDict, Field, SecretStr, field_validator
+
+from hummingbot.connector.exchange.stellar import stellar_constants as CONSTANTS
+from hummingbot.connector.exchange.stellar.stellar_assets import StellarConfigError, asset_key, parse_asset
+
+CENTRALIZED = False
+EXAMPLE_PAIR = "XLM-USDC"
+
+# The SDEX charges no trading fee; the network fee is paid per transaction in XLM (see stellar_max_fee_stroops).
+DEFAULT_FEES = TradeFeeSchema(
+    maker_percent_fee_decimal=Decimal("0"),
+    taker_percent_fee_decimal=Decimal("0"),
+    buy_percent_fee_deducted_from_returns=True,
+)
+
+
+def _blank_to_none(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def parse_markets(value: Any) -> List[str]:
+    """`stellar_markets` (comma separated CODE:ISSUER, or a list) -> canonical "CODE:ISSUER" keys."""
+    value = _blank_to_none(value)
+    if value is None:
+        return []
+    items = value.split(",") if isinstance(value, str) else list(value)
+    markets = []
+    for item in items:
+        if item is None or not str(item).strip():
+            continue
+        asset = parse_asset(str(item))
+        if asset.issuer is None:
+            raise StellarConfigError("stellar_markets lists issued assets only (CODE:ISSUER); XLM is always known")
+        key = asset_key(asset)
+        if key not in markets:
+            markets.append(key)
+    return markets
+
+
+def validate_markets(value: Any) -> Optional[str]:
+    markets = parse_markets(value)
+    return ",".join(markets) if markets else None
+
+
+def validate_url(value: Any) -> Optional[str]:
+    value = _blank_to_none(value)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.startswith(("http://", "https://")) or len(value) <= len("https://"):
+        raise ValueError(f"{value!r} is not an http:// or https:// URL")
+    return value.rstrip("/")
+
+
+def validate_passphrase(value: Any) -> Optional[str]:
+    value = _blank_to_none(value)
+    if value is not None and not isinstance(value, str):
+        raise ValueError("The network passphrase must be text, e.g. 'Test SDF Network ; September 2015'")
+    return value
+
+
+def validate_max_fee(value: Any) -> int:
+    value = _blank_to_none(value)
+    if value is None:
+        return CONSTANTS.DEFAULT_MAX_FEE_STROOPS
+    try:
+        fee = int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"The max fee must be a whole number of stroops, got {value!r}") from None
+    if isinstance(value, float) and value != fee:
+        raise ValueError(f"The max fee must be a whole number of stroops, got {value!r}")
+    if fee < CONSTANTS.BASE_FEE_STROOPS:
+        raise ValueError(f"The max fee per operation must be at least the network's base fee "
+                         f"{CONSTANTS.BASE_FEE_STROOPS} stroops, got {fee}")
+    return fee
+
+
+def validate_slippage(value: Any) -> Optional[Decimal]:
+    value = _blank_to_none(value)
+    if value is None:
+        return None
+    try:
+        slippage = Decimal(str(value))
+    except ArithmeticError:
+        raise ValueError(f"The market order slippage must be a fraction such as 0.02, got {value!r}") from None
+    if not (slippage.is_finite() and Decimal(0) <= slippage < Decimal(1)):
+        raise ValueError(f"The market order slippage must be at least 0 and below 1, got {value!r}")
+    return slippage
+
+
+def validate_secret_text(value: Any) -> Any:
+    # Blank means unused; the value itself is checked by StellarAuth, which never echoes it.
+    if value is None:
+        return SecretStr("")
+    return value
+
+
+def _field(prompt: str, default: Any = None, secure: bool = False, prompt_on_new: bool = False) -> Any:
+    return Field(
+        default=default,
+        json_schema_extra={
+            "prompt": prompt,
+            "is_secure": secure,
+            "is_connect_key": True,
+            "prompt_on_new": prompt_on_new,
+        },
+    )
+
+
+class StellarConfigMap(BaseConnectorConfigMap):
+    connector: str = "stellar"
+    stellar_secret_key: SecretStr = _field(
+        "Enter your Stellar secret key (S..., the trading account)", default=..., secure=True, prompt_on_new=True)
+    stellar_markets: Optional[str] = _field(
+        "Assets you trade beyond the known list, comma separated CODE:ISSUER (empty for none)", prompt_on_new=True)
+    stellar_horizon_url: Optional[str] = _field("Horizon URL (empty for the network's default)")
+    stellar_network_passphrase: Optional[str] = _field("Network passphrase (empty for the network's default)")
+    stellar_rpc_url: Optional[str] = _field("Stellar RPC URL (empty for none or the network's default)")
+    stellar_channel_secret_keys: SecretStr = _field(
+        "Channel account secret keys, comma separated (empty for none)", default=SecretStr(""), secure=True)
+    stellar_max_fee_stroops: int = _field(
+        "Maximum fee per operation in stroops", default=CONSTANTS.DEFAULT_MAX_FEE_STROOPS)
+    stellar_market_order_slippage: Optional[Decimal] = _field(
+        "Worst price move a market order accepts, as a fraction (empty for the connector's default)")
+    stellar_cancel_all_on_stop: bool = _field("Cancel all open offers when the bot stops?", default=True)
+    model_config = ConfigDict(title="stellar")
+
+    _markets = field_validator("stellar_markets", mode="before")(classmethod(lambda cls, v: validate_markets(v)))
+    _urls = field_validator("stellar_horizon_url", "stellar_rpc_url", mode="before")(
+        classmethod(lambda cls, v: validate_url(v)))
+    _passphrase = field_validator("stellar_network_passphrase", mode="before")(
+        classmethod(lambda cls, v: validate_passphrase(v)))
+    _channels = field_validator("stellar_channel_secret_keys", mode="before")(
+        classmethod(lambda cls, v: validate_secret_text(v)))
+    _max_fee = field_validator("stellar_max_fee_stroops", mode="before")(
+        classmethod(lambda cls, v: validate_max_fee(v)))
+    _slippage = field_validator("stellar_market_order_slippage", mode="before")(
+        classmethod(lambda cls, v: validate_slippage(v)))
+
+
+KEYS = StellarConfigMap.model_construct()
+
+OTHER_DOMAINS = [CONSTANTS.TESTNET_DOMAIN]
+OTHER_DOMAINS_PARAMETER = {CONSTANTS.TESTNET_DOMAIN: CONSTANTS.TESTNET_DOMAIN}
+OTHER_DOMAINS_EXAMPLE_PAIR = {CONSTANTS.TESTNET_DOMAIN: "XLM-USDC"}
+OTHER_DOMAINS_DEFAULT_FEES = {CONSTANTS.TESTNET_DOMAIN: DEFAULT_FEES}
+
+
+class StellarTestnetConfigMap(BaseConnectorConfigMap):
+    # Hummingbot renames "stellar_testnet_*" to "stellar_*" when it passes these to the exchange.
+    connector: str = "stellar_testnet"
+    stellar_testnet_secret_key: SecretStr = _field(
+        "Enter your Stellar testnet secret key (S..., the trading account)", default=..., secure=True,
+        prompt_on_new=True)
+    stellar_testnet_markets: Optional[str] = _field(
+        "Testnet assets you trade beyond the known list, comma separated CODE:ISSUER (empty for none)",
+        prompt_on_new=True)
+    stellar_testnet_horizon_url: Optional[str] = _field("Horizon URL (empty for the testnet default)")
+    stellar_testnet_network_passphrase: Optional[str] = _field("Network passphrase (empty for the testnet default)")
+    stellar_testnet_rpc_url: Optional[str] = _field("Stellar RPC URL (empty for the testnet default)")
+    stellar_testnet_channel_secret_keys: SecretStr = _field(
+        "Channel account secret keys, comma separated (empty for none)", default=SecretStr(""), secure=True)
+    stellar_testnet_max_fee_stroops: int = _field(
+        "Maximum fee per operation in stroops", default=CONSTANTS.DEFAULT_MAX_FEE_STROOPS)
+    stellar_testnet_market_order_slippage: Optional[Decimal] = _field(
+        "Worst price move a market order accepts, as a fraction (empty for the connector's default)")
+    stellar_testnet_cancel_all_on_stop: bool = _field("Cancel all open offers when the bot stops?", default=True)
+    model_config = ConfigDict(title="stellar_testnet")
+
+    _markets = field_validator("stellar_testnet_markets", mode="before")(
+        classmethod(lambda cls, v: validate_markets(v)))
+    _urls = field_validator("stellar_testnet_horizon_url", "stellar_testnet_rpc_url", mode="before")(
+        classmethod(lambda cls, v: validate_url(v)))
+    _passphrase = field_validator("stellar_testnet_network_passphrase", mode="before")(
+        classmethod(lambda cls, v: validate_passphrase(v)))
+    _channels = field_validator("stellar_testnet_channel_secret_keys", mode="before")(
+        classmethod(lambda cls, v: validate_secret_text(v)))
+    _max_fee = field_validator("stellar_testnet_max_fee_stroops", mode="before")(
+        classmethod(lambda cls, v: validate_max_fee(v)))
+    _slippage = field_validator("stellar_testnet_market_order_slippage", mode="before")(
+        classmethod(lambda cls, v: validate_slippage(v)))
+
+
+OTHER_DOMAINS_KEYS = {CONSTANTS.TESTNET_DOMAIN: StellarTestnetConfigMap.model_construct()}

@@ -1,0 +1,56 @@
+"""hummingbot-stellar: a native Hummingbot connector for the Stellar DEX, an embedded Stellar
+network for tests and demos, and profiling.
+
+The distribution ships `hummingbot.connector.exchange.stellar` into an installed Hummingbot's
+package tree (Hummingbot discovers connectors by scanning that folder), plus our own top-level
+packages `stellar_sandbox` and `profiling`. It ships no `hummingbot/__init__.py` nor the
+intermediate ones, so the installed Hummingbot keeps owning those packages.
+
+Hummingbot itself is not declared here: on Python 3.11 its full dependency set cannot resolve,
+so it is installed with --no-deps from requirements/ (see README).
+"""
+from setuptools import find_packages, setup
+
+CONNECTOR_PACKAGE = "hummingbot.connector.exchange.stellar"
+
+setup(
+    name="hummingbot-stellar",
+    version="0.1.0",
+    description="Native Hummingbot exchange connector for the Stellar DEX (SDEX), with built-in profiling",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.11",
+    packages=[CONNECTOR_PACKAGE]
+    + find_packages(include=["stellar_sandbox", "stellar_sandbox.*", "profiling", "profiling.*"]),
+    package_data={CONNECTOR_PACKAGE: ["*.yml"]},
+    install_requires=[
+        "stellar-sdk[aiohttp]>=16,<17",
+        "aiohttp>=3.9",
+        "cachetools>=5.3",
+        "yappi>=1.6",
+        "memray>=1.11",
+        "matplotlib>=3.8",
+        "tqdm>=4.66",
+    ],
+    extras_require={
+        "test": [
+            "pytest>=8",
+            "pytest-asyncio>=0.23",
+            "pytest-timeout>=2.2",
+            "aioresponses>=0.7.6",
+            "hypothesis>=6",
+            "ruff>=0.5",
+        ],
+    },
+    entry_points={
+        "console_scripts": [
+            "stellar-sandbox=stellar_sandbox.__main__:main",
+        ],
+    },
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Programming Language :: Python :: 3.11",
+        "Topic :: Office/Business :: Financial :: Investment",
+    ],
+)

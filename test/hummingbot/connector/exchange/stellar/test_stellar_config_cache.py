@@ -1,0 +1,160 @@
+import pytest
+
+from hummingbot.connector.exchange.stellar import stellar_constants as CONSTANTS
+from hummingbot.connector.exchange.stellar.stellar_config_cache import ConfigCache, resolve_network_settings
+
+FEE_STATS = {
+    "last_ledger": "1234",
+    "last_ledger_base_fee": "100",
+    "ledger_capacity_usage": "0.97",
+    "fee_charged": {"max": "5000", "min": "100", "mode": "100", "p10": "100", "p50": "150",
+                    "p70": "300", "p90": "900", "p99": "5000"},
+    "max_fee": {"max": "100000", "min": "100", "mode": "100", "p70": "1000"},
+}
+LEDGERS_PAGE = {"_embedded": {"records": [
+    {"sequence": 1235, "base_fee_in_stroops": 100, "base_reserve_in_stroops": 5000000},
+]}}
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+class FakeHorizon:
+    """Answers fetch_json(path, params=None) like Horizon would, and remembers the calls."""
+
+    def __init__(self, fee_stats=FEE_STATS, ledgers=LEDGERS_PAGE):
+        self.answers = {CONSTANTS.FEE_STATS_PATH: fee_stats, CONSTANTS.LEDGERS_PATH: ledgers}
+        self.calls = []
+
+    async def __call__(self, path, params=None):
+        self.calls.append((path, params))
+        return self.answers[path]
+
+
+def test_network_settings_come_from_the_domain():
+    public = resolve_network_settings("stellar")
+    assert public.horizon_url == "https://horizon.stellar.org"
+    assert public.network_passphrase == "Public Global Stellar Network ; September 2015"
+    testnet = resolve_network_settings("stellar_testnet")
+    assert testnet.network_passphrase == "Test SDF Network ; September 2015"
+    assert testnet.rpc_url == "https://soroban-testnet.stellar.org"
+
+
+def test_overrides_win_and_blanks_mean_default():
+    settings = resolve_network_settings("stellar", horizon_url="http://127.0.0.1:8000/",
+                                        network_passphrase=CONSTANTS.SANDBOX_PASSPHRASE, rpc_url="  ")
+    assert settings.horizon_url == "http://127.0.0.1:8000"
+    assert settings.network_passphrase == CONSTANTS.SANDBOX_PASSPHRASE
+    assert settings.rpc_url is None
+    assert resolve_network_settings("stellar", horizon_url="", network_passphrase=None).horizon_url == \
+        "https://horizon.stellar.org"
+
+
+def test_unknown_domain_needs_overrides():
+    with pytest.raises(ValueError, match="stellar_horizon_url"):
+        resolve_network_settings("sandbox")
+    settings = resolve_network_settings("sandbox", "http://127.0.0.1:1", CONSTANTS.SANDBOX_PASSPHRASE)
+    assert settings.domain == "sandbox"
+
+
+def test_defaults_before_any_refresh():
+    cache = ConfigCache("stellar")
+    assert cache.needs_refresh()
+    assert cache.base_fee_stroops == CONSTANTS.BASE_FEE_STROOPS
+    assert cache.base_reserve_stroops == CONSTANTS.BASE_RESERVE_STROOPS
+    assert cache.fee_per_op(10_000) == CONSTANTS.BASE_FEE_STROOPS
+    assert cache.last_ledger is None
+
+
+async def test_refresh_reads_fee_stats_and_latest_ledger():
+    horizon = FakeHorizon()
+    cache = ConfigCache("stellar")
+    await cache.refresh(horizon)
+    assert horizon.calls == [(CONSTANTS.FEE_STATS_PATH, None),
+                             (CONSTANTS.LEDGERS_PATH, {"order": "desc", "limit": 1})]
+    assert not cache.needs_refresh()
+    assert cache.base_fee_stroops == 100
+    assert cache.base_reserve_stroops == 5_000_000
+    assert cache.last_ledger == 1235
+    assert cache.fee_per_op(10_000) == 300          # p70 of fees charged
+
+
+async def test_fee_per_op_is_capped_and_floored():
+    cache = ConfigCache("stellar")
+    await cache.refresh(FakeHorizon())
+    assert cache.fee_per_op(200) == 200
+    low = dict(FEE_STATS, last_ledger_base_fee="500")
+    await cache.refresh(FakeHorizon(fee_stats=low))
+    assert cache.fee_per_op(10_000) == 500           # never below the base fee
+
+
+async def test_percentile_is_configurable():
+    cache = ConfigCache("stellar", fee_percentile=90)
+    await cache.refresh(FakeHorizon())
+    assert cache.fee_per_op(10_000) == 900
+
+
+async def test_values_expire_after_the_ttl_but_stale_values_still_answer():
+    clock = FakeClock()
+    cache = ConfigCache("stellar", ttl_seconds=30, timer=clock)
+    reserve_page = {"_embedded": {"records": [{"sequence": 9, "base_fee_in_stroops": 100,
+                                               "base_reserve_in_stroops": 1_000_000}]}}
+    await cache.refresh(FakeHorizon(ledgers=reserve_page))
+    clock.now += 10
+    assert not cache.needs_refresh()
+    hits_before = cache.hits
+    assert cache.base_reserve_stroops == 1_000_000
+    assert cache.hits == hits_before + 1
+    clock.now += 30
+    assert cache.needs_refresh()
+    misses_before = cache.misses
+    assert cache.base_reserve_stroops == 1_000_000   # last known, not the protocol default
+    assert cache.misses == misses_before + 1
+
+
+async def test_single_ledger_record_is_accepted():
+    cache = ConfigCache("stellar")
+    cache.update_latest_ledger({"sequence": "7", "base_reserve_in_stroops": "2500000"})
+    assert cache.base_reserve_stroops == 2_500_000 and cache.last_ledger == 7
+
+
+@pytest.mark.parametrize("bad", [{}, {"last_ledger_base_fee": "x"}, {"last_ledger_base_fee": "100", "fee_charged": 5}])
+def test_malformed_fee_stats_are_a_clear_error(bad):
+    with pytest.raises(ValueError, match="fee_stats"):
+        ConfigCache("stellar").update_fee_stats(bad)
+
+
+def test_malformed_ledgers_are_a_clear_error():
+    cache = ConfigCache("stellar")
+    with pytest.raises(ValueError, match="no record"):
+        cache.update_latest_ledger({"_embedded": {"records": []}})
+    with pytest.raises(ValueError, match="ledger record"):
+        cache.update_latest_ledger({"sequence": 1})
+
+
+def test_minimum_balance_follows_the_base_reserve():
+    cache = ConfigCache("stellar")
+    cache.update_latest_ledger({"sequence": 1, "base_reserve_in_stroops": 5_000_000})
+    assert cache.minimum_balance_stroops(subentries=3) == 25_000_000
+    assert cache.minimum_balance_stroops(subentries=3, sponsored=1) == 20_000_000
+
+
+def test_account_thresholds_are_cached_per_account():
+    clock = FakeClock()
+    cache = ConfigCache("stellar", ttl_seconds=5, timer=clock)
+    assert cache.account_thresholds("GA") is None
+    cache.set_account_thresholds("GA", {"low_threshold": 0, "med_threshold": 1, "high_threshold": 2})
+    assert cache.account_thresholds("GA")["med_threshold"] == 1
+    assert cache.account_thresholds("GB") is None
+
+
+def test_cache_is_bounded():
+    cache = ConfigCache("stellar", maxsize=3)
+    for i in range(10):
+        cache.set_account_thresholds(f"G{i}", {"med_threshold": i})
+    assert len(cache._fresh) <= 3
