@@ -1,0 +1,149 @@
+"""HorizonApi: the connector's REST calls to Horizon, through Hummingbot's throttled RESTAssistant.
+
+Each call is timed under `HORIZON_CALL_PREFIX + path template`, and rate limited under the path
+template's limit id (see `stellar_constants.build_rate_limits`). Horizon problem bodies
+(application/problem+json) are returned where the caller needs them, never swallowed.
+"""
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Dict, Optional, Tuple
+from urllib.parse import quote, urlencode
+
+import aiohttp
+from hummingbot.core.web_assistant.connections.data_types import RESTMethod, RESTRequest
+from hummingbot.core.web_assistant.rest_assistant import RESTAssistant
+from hummingbot.core.web_assistant.web_assistants_factory import WebAssistantsFactory
+
+from hummingbot.connector.exchange.stellar import stellar_constants as CONSTANTS
+from hummingbot.connector.exchange.stellar import stellar_measurement as measurement
+from hummingbot.connector.exchange.stellar import stellar_web_utils as web_utils
+
+_CALL_PREFIX = measurement.HORIZON_CALL_PREFIX
+_FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
+# /transactions_async answers that carry a tx_status body the caller must see
+_ASYNC_SUBMIT_STATUSES = (200, 201, 400, 409, 503)
+
+
+class HorizonError(IOError):
+    """Horizon answered with an unexpected status."""
+
+    def __init__(self, method: str, path: str, status: int, body: Any):
+        self.status = status
+        self.body = body
+        detail = (body.get("detail") or body.get("title")) if isinstance(body, dict) else str(body)[:200]
+        super().__init__(f"Horizon {method} {path} answered HTTP {status}: {detail}")
+
+
+class HorizonUnavailableError(HorizonError):
+    """5xx without a Horizon answer (gateway timeout, proxy error): the outcome of a POST is unknown."""
+
+
+class HorizonApi:
+    def __init__(self, api_factory: WebAssistantsFactory, horizon_url: str,
+                 domain: str = CONSTANTS.DEFAULT_DOMAIN, request_timeout: float = 10.0):
+        self._api_factory = api_factory
+        self._horizon_url = horizon_url.rstrip("/")
+        self._domain = domain
+        self._timeout = request_timeout
+        self._rest: Optional[RESTAssistant] = None
+
+    @property
+    def horizon_url(self) -> str:
+        return self._horizon_url
+
+    def url(self, path: str) -> str:
+        return web_utils.public_rest_url(path, self._domain, self._horizon_url)
+
+    async def _assistant(self) -> RESTAssistant:
+        rest = self._rest
+        if rest is None:
+            rest = self._rest = await self._api_factory.get_rest_assistant()
+        return rest
+
+    async def request(self, path: str, params: Optional[Dict[str, Any]] = None,
+                      limit_id: Optional[str] = None, path_template: Optional[str] = None,
+                      ) -> Tuple[int, Any]:
+        """GET `path`; returns (HTTP status, decoded JSON body) whatever the status."""
+        template = path_template or limit_id or path
+        rest = await self._assistant()
+        start = measurement.now()
+        try:
+            response = await rest.execute_request_and_get_response(
+                url=self.url(path), throttler_limit_id=limit_id or template, params=params,
+                method=RESTMethod.GET, return_err=True, timeout=self._timeout)
+            status = response.status
+            body = await _json_or_text(response)
+        finally:
+            measurement.record(_CALL_PREFIX + template, start)
+        return status, body
+
+    async def get_json(self, path: str, params: Optional[Dict[str, Any]] = None,
+                       limit_id: Optional[str] = None, path_template: Optional[str] = None) -> Dict[str, Any]:
+        """GET `path` and return its JSON; raises HorizonError for any status >= 400."""
+        status, body = await self.request(path, params, limit_id, path_template)
+        if status >= 400:
+            error_cls = HorizonUnavailableError if status >= 500 else HorizonError
+            raise error_cls("GET", path, status, body)
+        return body
+
+    async def get_account(self, account_id: str) -> Dict[str, Any]:
+        return await self.get_json(CONSTANTS.ACCOUNT_PATH.format(account_id=quote(account_id, safe="")),
+                                   limit_id=CONSTANTS.ACCOUNT_PATH)
+
+    async def get_transaction(self, tx_hash: str) -> Optional[Dict[str, Any]]:
+        """The transaction record, or None while Horizon does not know the hash (404)."""
+        path = CONSTANTS.TRANSACTION_PATH.format(tx_hash=quote(tx_hash, safe=""))
+        status, body = await self.request(path, limit_id=CONSTANTS.TRANSACTION_PATH)
+        if status == 404:
+            return None
+        if status >= 400:
+            error_cls = HorizonUnavailableError if status >= 500 else HorizonError
+            raise error_cls("GET", path, status, body)
+        return body
+
+    async def get_latest_ledger(self) -> Dict[str, Any]:
+        """The latest ledger Horizon has ingested (a ledger record)."""
+        page = await self.get_json(CONSTANTS.LEDGERS_PATH, params={"order": "desc", "limit": 1},
+                                   limit_id=CONSTANTS.LEDGERS_PATH)
+        records = (page.get("_embedded") or {}).get("records") or []
+        if not records:
+            raise HorizonError("GET", CONSTANTS.LEDGERS_PATH, 200, {"detail": "no ledger record in the answer"})
+        return records[0]
+
+    async def submit_transaction_async(self, envelope_xdr: str) -> Dict[str, Any]:
+        """POST the envelope to /transactions_async and return Horizon's answer body.
+
+        201 PENDING, 409 DUPLICATE, 503 TRY_AGAIN_LATER and 400 ERROR (with `error_result_xdr`) come
+        back as bodies with `tx_status`. Anything else (a 504 from a proxy, a 5xx without tx_status)
+        raises HorizonUnavailableError: the transaction may or may not have reached stellar-core.
+        Timeouts and connection errors propagate (asyncio.TimeoutError, aiohttp.ClientError).
+        """
+        template = CONSTANTS.TRANSACTIONS_ASYNC_PATH
+        rest = await self._assistant()
+        request = RESTRequest(method=RESTMethod.POST, url=self.url(template),
+                              data=urlencode({"tx": envelope_xdr}), headers=_FORM_HEADERS,
+                              throttler_limit_id=template)
+        start = measurement.now()
+        try:
+            async with self._api_factory.throttler.execute_task(limit_id=template):
+                response = await rest.call(request=request, timeout=self._timeout)
+                status = response.status
+                body = await _json_or_text(response)
+        finally:
+            measurement.record(_CALL_PREFIX + template, start)
+        if status in _ASYNC_SUBMIT_STATUSES and isinstance(body, dict) and "tx_status" in body:
+            return body
+        if status >= 500:
+            raise HorizonUnavailableError("POST", template, status, body)
+        raise HorizonError("POST", template, status, body)
+
+# What a caller treats as "the request may or may not have reached Horizon"
+TRANSIENT_ERRORS = (asyncio.TimeoutError, aiohttp.ClientError, ConnectionError, HorizonUnavailableError)
+
+
+async def _json_or_text(response: Any) -> Any:
+    try:
+        return await response.json()
+    except (aiohttp.ContentTypeError, ValueError):
+        return await response.text()

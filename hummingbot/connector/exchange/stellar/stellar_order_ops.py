@@ -1,0 +1,184 @@
+"""Order intents → stellar-sdk operations.
+
+A Hummingbot pair BASE-QUOTE maps onto Stellar offers as follows (amounts in the order's base
+asset, prices in QUOTE per BASE unless said otherwise):
+
+- SELL  → ManageSellOffer(selling=BASE, buying=QUOTE, amount=base amount, price=quote per base)
+- BUY   → ManageBuyOffer(selling=QUOTE, buying=BASE, buy_amount=base amount, price=quote per base)
+  (the ledger stores the resting offer as *selling QUOTE*: amount in quote, price base per quote)
+- LIMIT_MAKER SELL → CreatePassiveSellOffer(selling=BASE, buying=QUOTE, amount, price)
+- LIMIT_MAKER BUY  → CreatePassiveSellOffer(selling=QUOTE, buying=BASE, amount×price, 1/price); see
+  `_passive_buy` for what this costs in exactness.
+- cancel → the same kind of offer operation with the offer id and amount 0.
+
+Everything is validated here, before the pipeline queues anything, so bad input fails the caller
+at once with a message that names the order.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Optional, Union
+
+from hummingbot.core.data_type.common import OrderType, TradeType
+from stellar_sdk import Asset, CreatePassiveSellOffer, ManageBuyOffer, ManageSellOffer, MuxedAccount, Price
+from stellar_sdk.operation import Operation
+
+from hummingbot.connector.exchange.stellar.stellar_amounts import (
+    StellarAmountError,
+    price_to_rational,
+    stroops_str,
+    to_stroops,
+)
+from hummingbot.connector.exchange.stellar.stellar_constants import INT64_MAX
+
+# Any positive price: stellar-core ignores it when deleting, but its validity check still wants n, d > 0.
+_DELETE_PRICE = Price(1, 1)
+_ZERO_AMOUNT = "0"
+
+
+class StellarOrderError(ValueError):
+    """An order that cannot become a valid Stellar operation."""
+
+
+@dataclass(frozen=True, slots=True)
+class CreateOrderIntent:
+    client_order_id: str
+    base: Asset
+    quote: Asset
+    trade_type: TradeType
+    order_type: OrderType
+    amount: Decimal      # base units
+    price: Decimal       # quote per base
+
+    is_cancel = False
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOrderIntent:
+    client_order_id: str
+    base: Asset
+    quote: Asset
+    trade_type: TradeType
+    offer_id: int
+    order_type: OrderType = OrderType.LIMIT   # of the order being cancelled: decides the offer's orientation
+
+    is_cancel = True
+
+
+OrderIntent = Union[CreateOrderIntent, CancelOrderIntent]
+SourceAccount = Optional[Union[MuxedAccount, str]]
+
+
+def operation_for(intent: OrderIntent, source_account_id: SourceAccount = None) -> Operation:
+    """The operation for `intent`; `source_account_id` sets the operation's source (the trading
+    account when a channel account is the transaction's source; None: the transaction's source)."""
+    if isinstance(intent, CreateOrderIntent):
+        return _create_operation(intent, source_account_id)
+    if isinstance(intent, CancelOrderIntent):
+        return _cancel_operation(intent, source_account_id)
+    raise TypeError(f"Expected a CreateOrderIntent or CancelOrderIntent, got {type(intent).__name__}")
+
+
+def _create_operation(intent: CreateOrderIntent, source: SourceAccount) -> Operation:
+    amount_stroops, price_n, price_d = _validate_create(intent)
+    amount = stroops_str(amount_stroops)
+    price = Price(price_n, price_d)
+    if intent.order_type == OrderType.LIMIT:
+        if intent.trade_type == TradeType.SELL:
+            return ManageSellOffer(selling=intent.base, buying=intent.quote, amount=amount, price=price,
+                                   source=source)
+        return ManageBuyOffer(selling=intent.quote, buying=intent.base, amount=amount, price=price, source=source)
+    if intent.trade_type == TradeType.SELL:
+        return CreatePassiveSellOffer(selling=intent.base, buying=intent.quote, amount=amount, price=price,
+                                      source=source)
+    return _passive_buy(intent, amount_stroops, price_n, price_d, source)
+
+
+def _passive_buy(intent: CreateOrderIntent, amount_stroops: int, price_n: int, price_d: int,
+                 source: SourceAccount) -> Operation:
+    """Stellar has no passive *buy* offer, so a maker-only buy of BASE is a passive *sell* of QUOTE
+    for BASE: amount = base amount × price (in quote), price = 1/price (base per quote).
+
+    The price stays exact: the inverse of n/d is d/n. The amount does not: the quote amount is
+    rounded DOWN to whole stroops (never commit more quote than amount × price), so the base the
+    offer can buy is quote_amount / price, up to one stroop of quote (1e-7 / price base) less than
+    asked. stellar-core also rounds each fill in the maker's favour, so fills of a passive buy are
+    exact only to the stroop, as for any offer.
+    """
+    quote_stroops = amount_stroops * price_n // price_d
+    if quote_stroops <= 0:
+        raise StellarOrderError(
+            f"Order {intent.client_order_id}: amount {intent.amount} × price {intent.price} is below one stroop "
+            f"of {_asset_name(intent.quote)}; a maker-only buy must commit at least 0.0000001 of it")
+    return CreatePassiveSellOffer(selling=intent.quote, buying=intent.base, amount=stroops_str(quote_stroops),
+                                  price=Price(price_d, price_n), source=source)
+
+
+def _cancel_operation(intent: CancelOrderIntent, source: SourceAccount) -> Operation:
+    """Delete the offer: an offer operation with its id and amount 0.
+
+    stellar-core (ManageOfferOpFrameBase::doApply) looks the offer up by (source account, offer id)
+    only and skips every asset check when the amount is 0, so any offer operation deletes it. We
+    still use the orientation the ledger stores, so the operation reads right in explorers:
+    a resting SELL sells BASE (ManageSellOffer), a resting BUY made by ManageBuyOffer is deleted by
+    ManageBuyOffer, and a maker-only BUY (a passive sell of QUOTE) by ManageSellOffer selling QUOTE.
+    """
+    if isinstance(intent.offer_id, bool) or not isinstance(intent.offer_id, int) or intent.offer_id <= 0:
+        raise StellarOrderError(
+            f"Cancel of {intent.client_order_id}: offer id must be a positive integer, got {intent.offer_id!r}")
+    if intent.base == intent.quote:
+        raise StellarOrderError(f"Cancel of {intent.client_order_id}: base and quote are the same asset")
+    if intent.trade_type == TradeType.SELL:
+        return ManageSellOffer(selling=intent.base, buying=intent.quote, amount=_ZERO_AMOUNT, price=_DELETE_PRICE,
+                               offer_id=intent.offer_id, source=source)
+    if intent.trade_type != TradeType.BUY:
+        raise StellarOrderError(
+            f"Cancel of {intent.client_order_id}: trade type {intent.trade_type} is not BUY or SELL")
+    if intent.order_type == OrderType.LIMIT_MAKER:
+        return ManageSellOffer(selling=intent.quote, buying=intent.base, amount=_ZERO_AMOUNT, price=_DELETE_PRICE,
+                               offer_id=intent.offer_id, source=source)
+    return ManageBuyOffer(selling=intent.quote, buying=intent.base, amount=_ZERO_AMOUNT, price=_DELETE_PRICE,
+                          offer_id=intent.offer_id, source=source)
+
+
+def _validate_create(intent: CreateOrderIntent) -> tuple[int, int, int]:
+    """(amount in stroops, price n, price d), or StellarOrderError naming the order and the problem."""
+    order = intent.client_order_id
+    if intent.trade_type not in (TradeType.BUY, TradeType.SELL):
+        raise StellarOrderError(f"Order {order}: trade type {intent.trade_type} is not BUY or SELL")
+    if intent.order_type == OrderType.MARKET:
+        raise StellarOrderError(
+            f"Order {order}: Stellar has no market orders; place a LIMIT order at the worst acceptable price")
+    if intent.order_type not in (OrderType.LIMIT, OrderType.LIMIT_MAKER):
+        raise StellarOrderError(f"Order {order}: order type {intent.order_type} is not supported on Stellar")
+    if intent.base == intent.quote:
+        raise StellarOrderError(f"Order {order}: base and quote are the same asset ({_asset_name(intent.base)})")
+    try:
+        amount_stroops = to_stroops(intent.amount)
+    except StellarAmountError as e:
+        raise StellarOrderError(f"Order {order}: {e}") from None
+    if amount_stroops == 0:
+        raise StellarOrderError(f"Order {order}: amount must be positive, got {intent.amount}")
+    price = intent.price
+    if not isinstance(price, Decimal) or not price.is_finite() or price <= 0:
+        raise StellarOrderError(f"Order {order}: price must be a positive finite Decimal, got {price!r}")
+    try:
+        price_n, price_d = price_to_rational(price)
+    except StellarAmountError as e:
+        raise StellarOrderError(f"Order {order}: {e}") from None
+    # The counter amount (base × price, in quote) becomes the offer's liabilities: it must be a
+    # positive number of stroops within int64, or stellar-core rejects or empties the offer.
+    quote_stroops = amount_stroops * price_n // price_d
+    if quote_stroops <= 0:
+        raise StellarOrderError(
+            f"Order {order}: amount {intent.amount} × price {price} is below one stroop (0.0000001) "
+            f"of {_asset_name(intent.quote)}")
+    if quote_stroops > INT64_MAX:
+        raise StellarOrderError(
+            f"Order {order}: amount {intent.amount} × price {price} exceeds Stellar's maximum amount")
+    return amount_stroops, price_n, price_d
+
+
+def _asset_name(asset: Asset) -> str:
+    return "XLM" if asset.is_native() else asset.code

@@ -1,0 +1,296 @@
+"""Transaction results → per-operation outcomes in the order's terms.
+
+stellar-core reports a transaction's fate as a `TransactionResult` XDR (`result_xdr` on Horizon's
+transaction record, `error_result_xdr` in a `/transactions_async` ERROR answer). This module
+decodes it into one `OpOutcome` per operation: for offer operations the resulting offer (id and
+whether it was created, updated or deleted) and the offers claimed on placement, converted into
+fills in the order's own terms (base amount, quote amount, price in quote per base); failures as
+Horizon spells them (`tx_bad_seq`, `op_underfunded`, `op_cross_self`, ...).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from stellar_sdk import Asset, StrKey
+from stellar_sdk import xdr as stellar_xdr
+
+from hummingbot.connector.exchange.stellar.stellar_constants import RESULT_CODE_MESSAGES, result_code_message
+
+_STROOPS_PER_UNIT = Decimal(10_000_000)
+
+OFFER_CREATED = "created"
+OFFER_UPDATED = "updated"
+OFFER_DELETED = "deleted"
+
+_OFFER_STATE_BY_EFFECT = {
+    stellar_xdr.ManageOfferEffect.MANAGE_OFFER_CREATED: OFFER_CREATED,
+    stellar_xdr.ManageOfferEffect.MANAGE_OFFER_UPDATED: OFFER_UPDATED,
+    stellar_xdr.ManageOfferEffect.MANAGE_OFFER_DELETED: OFFER_DELETED,
+}
+
+# Horizon's spelling of transaction result codes (stellar/go services/horizon codes package).
+TX_CODES: Dict[stellar_xdr.TransactionResultCode, str] = {
+    stellar_xdr.TransactionResultCode.txFEE_BUMP_INNER_SUCCESS: "tx_fee_bump_inner_success",
+    stellar_xdr.TransactionResultCode.txSUCCESS: "tx_success",
+    stellar_xdr.TransactionResultCode.txFAILED: "tx_failed",
+    stellar_xdr.TransactionResultCode.txTOO_EARLY: "tx_too_early",
+    stellar_xdr.TransactionResultCode.txTOO_LATE: "tx_too_late",
+    stellar_xdr.TransactionResultCode.txMISSING_OPERATION: "tx_missing_operation",
+    stellar_xdr.TransactionResultCode.txBAD_SEQ: "tx_bad_seq",
+    stellar_xdr.TransactionResultCode.txBAD_AUTH: "tx_bad_auth",
+    stellar_xdr.TransactionResultCode.txINSUFFICIENT_BALANCE: "tx_insufficient_balance",
+    stellar_xdr.TransactionResultCode.txNO_ACCOUNT: "tx_no_source_account",
+    stellar_xdr.TransactionResultCode.txINSUFFICIENT_FEE: "tx_insufficient_fee",
+    stellar_xdr.TransactionResultCode.txBAD_AUTH_EXTRA: "tx_bad_auth_extra",
+    stellar_xdr.TransactionResultCode.txINTERNAL_ERROR: "tx_internal_error",
+    stellar_xdr.TransactionResultCode.txNOT_SUPPORTED: "tx_not_supported",
+    stellar_xdr.TransactionResultCode.txFEE_BUMP_INNER_FAILED: "tx_fee_bump_inner_failed",
+    stellar_xdr.TransactionResultCode.txBAD_SPONSORSHIP: "tx_bad_sponsorship",
+    stellar_xdr.TransactionResultCode.txBAD_MIN_SEQ_AGE_OR_GAP: "tx_bad_minseq_age_or_gap",
+    stellar_xdr.TransactionResultCode.txMALFORMED: "tx_malformed",
+    stellar_xdr.TransactionResultCode.txSOROBAN_INVALID: "tx_soroban_invalid",
+}
+
+# Outer operation codes: anything but opINNER means the operation never ran.
+_OUTER_OP_CODES: Dict[stellar_xdr.OperationResultCode, str] = {
+    stellar_xdr.OperationResultCode.opBAD_AUTH: "op_bad_auth",
+    stellar_xdr.OperationResultCode.opNO_ACCOUNT: "op_no_source_account",
+    stellar_xdr.OperationResultCode.opNOT_SUPPORTED: "op_not_supported",
+    stellar_xdr.OperationResultCode.opTOO_MANY_SUBENTRIES: "op_too_many_subentries",
+    stellar_xdr.OperationResultCode.opEXCEEDED_WORK_LIMIT: "op_exceeded_work_limit",
+    stellar_xdr.OperationResultCode.opTOO_MANY_SPONSORING: "op_too_many_sponsoring",
+}
+
+# Offer result codes share suffixes between ManageSellOffer and ManageBuyOffer; Horizon spells
+# most as "op_<suffix>" with a few historical exceptions kept here verbatim.
+_OFFER_CODE_EXCEPTIONS = {
+    "SELL_NOT_AUTHORIZED": "sell_not_authorized",
+    "BUY_NOT_AUTHORIZED": "buy_not_authorized",
+    "BUY_NO_ISSUER": "buy_no_issuer",
+    "NOT_FOUND": "op_offer_not_found",
+}
+
+def error_message(code: Optional[str]) -> Optional[str]:
+    """A message for people; Horizon's unprefixed spellings (sell_not_authorized) share the op_ message."""
+    if code is None:
+        return None
+    if code in RESULT_CODE_MESSAGES:
+        return RESULT_CODE_MESSAGES[code]
+    return result_code_message(code if code.startswith(("op_", "tx_")) else "op_" + code)
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """One offer crossed by an operation, in the order's terms."""
+
+    counter_offer_id: int            # 0 for a liquidity pool
+    counterparty: str                # account id (G...) or liquidity pool id (hex)
+    base_stroops: int
+    quote_stroops: int
+    is_taker: bool
+
+    @property
+    def base_amount(self) -> Decimal:
+        return Decimal(self.base_stroops) / _STROOPS_PER_UNIT
+
+    @property
+    def quote_amount(self) -> Decimal:
+        return Decimal(self.quote_stroops) / _STROOPS_PER_UNIT
+
+    @property
+    def price(self) -> Decimal:
+        """Quote per base of this fill (the maker's price, up to stellar-core's rounding)."""
+        return Decimal(self.quote_stroops) / Decimal(self.base_stroops) if self.base_stroops else Decimal(0)
+
+
+@dataclass(slots=True)
+class OpOutcome:
+    """What became of one operation (one order intent)."""
+
+    success: bool
+    offer_id: Optional[int] = None            # resulting offer; None when no offer rests
+    offer_state: Optional[str] = None         # OFFER_CREATED / OFFER_UPDATED / OFFER_DELETED
+    fills: Tuple[Fill, ...] = ()
+    error_code: Optional[str] = None          # op code (op_underfunded) or tx code (tx_bad_auth)
+    error_message: Optional[str] = None
+    tx_code: Optional[str] = None
+    tx_hash: Optional[str] = None
+    ledger: Optional[int] = None
+    fee_charged_share_stroops: int = 0
+    resting_selling_stroops: Optional[int] = None   # amount of the resting offer, in its selling asset
+    resting_price: Optional[Tuple[int, int]] = None  # (n, d): buying per selling of the resting offer
+    extra: Dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def fee_charged_share(self) -> Decimal:
+        """This operation's share of the transaction fee, in XLM."""
+        return Decimal(self.fee_charged_share_stroops) / _STROOPS_PER_UNIT
+
+
+@dataclass(slots=True)
+class TxResult:
+    """A decoded transaction result."""
+
+    tx_code: str
+    fee_charged: int
+    operations: List[OpOutcome]
+
+    @property
+    def successful(self) -> bool:
+        return self.tx_code in ("tx_success", "tx_fee_bump_inner_success")
+
+
+OrderAssets = Optional[Tuple[Asset, Asset]]  # (base, quote) of the order behind an operation
+
+
+def decode_transaction_result(result_xdr: str, order_assets: Sequence[OrderAssets] = (),
+                              *, tx_hash: Optional[str] = None, ledger: Optional[int] = None) -> TxResult:
+    """Decode a base64 `TransactionResult`.
+
+    `order_assets[i]` is (base, quote) of the order behind operation i; fills are expressed in
+    those terms. Without it, fills use the claimed offer's own orientation (sold asset as base).
+    """
+    try:
+        result = stellar_xdr.TransactionResult.from_xdr(result_xdr)
+    except Exception as e:  # malformed base64 or XDR
+        raise ValueError(f"Cannot decode transaction result XDR: {e}") from e
+    return transaction_result_from_xdr_object(result, order_assets, tx_hash=tx_hash, ledger=ledger)
+
+
+def transaction_result_from_xdr_object(result: stellar_xdr.TransactionResult,
+                                       order_assets: Sequence[OrderAssets] = (),
+                                       *, tx_hash: Optional[str] = None,
+                                       ledger: Optional[int] = None) -> TxResult:
+    fee_charged = result.fee_charged.int64
+    code = result.result.code
+    op_results = result.result.results
+    if code in (stellar_xdr.TransactionResultCode.txFEE_BUMP_INNER_SUCCESS,
+                stellar_xdr.TransactionResultCode.txFEE_BUMP_INNER_FAILED):
+        inner = result.result.inner_result_pair.result.result
+        code = inner.code
+        op_results = inner.results
+    tx_code = TX_CODES.get(code, f"tx_unknown_{int(code)}")
+    tx_succeeded = code == stellar_xdr.TransactionResultCode.txSUCCESS
+    ops = op_results or []
+    fee_share = fee_charged // len(ops) if ops else fee_charged
+    outcomes = []
+    for index, op_result in enumerate(ops):
+        assets = order_assets[index] if index < len(order_assets) else None
+        outcome = operation_outcome(op_result, assets)
+        if outcome.success and not tx_succeeded:
+            # The operation itself would have worked, but the transaction rolled back as a whole.
+            outcome.success = False
+            outcome.offer_id = None
+            outcome.offer_state = None
+            outcome.fills = ()
+        outcome.tx_code = tx_code
+        outcome.tx_hash = tx_hash
+        outcome.ledger = ledger
+        outcome.fee_charged_share_stroops = fee_share
+        outcomes.append(outcome)
+    return TxResult(tx_code=tx_code, fee_charged=fee_charged, operations=outcomes)
+
+
+def operation_outcome(op_result: stellar_xdr.OperationResult, order_assets: OrderAssets = None) -> OpOutcome:
+    """One `OperationResult` → `OpOutcome` (success flag, offer, fills, error code)."""
+    if op_result.code != stellar_xdr.OperationResultCode.opINNER:
+        code = _OUTER_OP_CODES.get(op_result.code, f"op_unknown_{int(op_result.code)}")
+        return OpOutcome(success=False, error_code=code, error_message=error_message(code))
+    tr = op_result.tr
+    op_type = tr.type
+    if op_type == stellar_xdr.OperationType.MANAGE_SELL_OFFER:
+        return _offer_outcome(tr.manage_sell_offer_result, "MANAGE_SELL_OFFER_", order_assets)
+    if op_type == stellar_xdr.OperationType.MANAGE_BUY_OFFER:
+        return _offer_outcome(tr.manage_buy_offer_result, "MANAGE_BUY_OFFER_", order_assets)
+    if op_type == stellar_xdr.OperationType.CREATE_PASSIVE_SELL_OFFER:
+        return _offer_outcome(tr.create_passive_sell_offer_result, "MANAGE_SELL_OFFER_", order_assets)
+    return _generic_outcome(tr)
+
+
+def _offer_outcome(offer_result: Any, prefix: str, order_assets: OrderAssets) -> OpOutcome:
+    code_name = offer_result.code.name
+    if offer_result.success is None:
+        suffix = code_name[len(prefix):] if code_name.startswith(prefix) else code_name
+        code = _OFFER_CODE_EXCEPTIONS.get(suffix, "op_" + suffix.lower())
+        return OpOutcome(success=False, error_code=code, error_message=error_message(code))
+    success = offer_result.success
+    fills = tuple(fill_from_claim(claim, order_assets, is_taker=True) for claim in success.offers_claimed)
+    offer = success.offer
+    state = _OFFER_STATE_BY_EFFECT[offer.effect]
+    outcome = OpOutcome(success=True, offer_state=state, fills=fills)
+    if offer.offer is not None:  # created or updated: the offer rests on the book
+        entry = offer.offer
+        outcome.offer_id = entry.offer_id.int64
+        outcome.resting_selling_stroops = entry.amount.int64
+        outcome.resting_price = (entry.price.n.int32, entry.price.d.int32)
+    return outcome
+
+
+def _generic_outcome(tr: stellar_xdr.OperationResultTr) -> OpOutcome:
+    """Operations other than offers: only success and Horizon-like code (op_<suffix>)."""
+    for value in vars(tr).values():
+        code = getattr(value, "code", None)
+        if code is None or not hasattr(code, "name"):
+            continue
+        if int(code) == 0:
+            return OpOutcome(success=True)
+        op_prefix = tr.type.name + "_"
+        suffix = code.name[len(op_prefix):] if code.name.startswith(op_prefix) else code.name
+        slug = "op_" + suffix.lower()
+        return OpOutcome(success=False, error_code=slug, error_message=error_message(slug))
+    return OpOutcome(success=True)
+
+
+def fill_from_claim(claim: stellar_xdr.ClaimAtom, order_assets: OrderAssets, *, is_taker: bool) -> Fill:
+    """A claimed offer → a fill in the order's terms.
+
+    A claim atom is written from the claimed offer owner's side: `asset_sold`/`amount_sold` is what
+    that owner gave (what the taker received), `asset_bought`/`amount_bought` what it got.
+    """
+    if claim.type == stellar_xdr.ClaimAtomType.CLAIM_ATOM_TYPE_ORDER_BOOK:
+        atom = claim.order_book
+        counterparty = StrKey.encode_ed25519_public_key(atom.seller_id.account_id.ed25519.uint256)
+        offer_id = atom.offer_id.int64
+    elif claim.type == stellar_xdr.ClaimAtomType.CLAIM_ATOM_TYPE_V0:
+        atom = claim.v0
+        counterparty = StrKey.encode_ed25519_public_key(atom.seller_ed25519.uint256)
+        offer_id = atom.offer_id.int64
+    else:
+        atom = claim.liquidity_pool
+        counterparty = atom.liquidity_pool_id.pool_id.hash.hex()
+        offer_id = 0
+    sold = atom.amount_sold.int64
+    bought = atom.amount_bought.int64
+    if order_assets is None or Asset.from_xdr_object(atom.asset_sold) == order_assets[0]:
+        base_stroops, quote_stroops = sold, bought
+    else:
+        base_stroops, quote_stroops = bought, sold
+    return Fill(counter_offer_id=offer_id, counterparty=counterparty, base_stroops=base_stroops,
+                quote_stroops=quote_stroops, is_taker=is_taker)
+
+
+@dataclass(frozen=True, slots=True)
+class ResultCodes:
+    """`extras.result_codes` of a Horizon 400 transaction problem."""
+
+    transaction: Optional[str]
+    operations: Tuple[str, ...]
+    inner_transaction: Optional[str] = None
+
+
+def parse_result_codes(body: Any) -> Optional[ResultCodes]:
+    """Read `extras.result_codes` from a Horizon problem body; None when the body has none."""
+    if not isinstance(body, dict):
+        return None
+    extras = body.get("extras")
+    if not isinstance(extras, dict):
+        return None
+    codes = extras.get("result_codes")
+    if not isinstance(codes, dict):
+        return None
+    operations = codes.get("operations") or ()
+    return ResultCodes(transaction=codes.get("transaction"),
+                       operations=tuple(str(c) for c in operations),
+                       inner_transaction=codes.get("inner_transaction"))

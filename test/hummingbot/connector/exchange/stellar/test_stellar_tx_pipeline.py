@@ -1,0 +1,313 @@
+import asyncio
+from decimal import Decimal
+
+import pytest
+from hummingbot.core.data_type.common import OrderType, TradeType
+from hummingbot.core.web_assistant.connections.connections_factory import ConnectionsFactory
+from stellar_sdk import Asset, Keypair, ManageBuyOffer, ManageSellOffer
+
+from hummingbot.connector.exchange.stellar import stellar_constants as CONSTANTS
+from hummingbot.connector.exchange.stellar import stellar_web_utils as web_utils
+from hummingbot.connector.exchange.stellar.stellar_auth import StellarAuth
+from hummingbot.connector.exchange.stellar.stellar_config_cache import ConfigCache
+from hummingbot.connector.exchange.stellar.stellar_horizon_api import HorizonApi
+from hummingbot.connector.exchange.stellar.stellar_order_ops import (
+    CancelOrderIntent,
+    CreateOrderIntent,
+    StellarOrderError,
+)
+from hummingbot.connector.exchange.stellar.stellar_tx_pipeline import (
+    INVALID_ORDER,
+    PipelineStoppedError,
+    TransactionPipeline,
+)
+from hummingbot.connector.exchange.stellar.stellar_tx_results import OFFER_CREATED, OFFER_DELETED
+from test.hummingbot.connector.exchange.stellar.aioresponses_compat import aioresponses
+from test.hummingbot.connector.exchange.stellar.fake_horizon import Clock, FakeHorizon
+
+HORIZON = "http://127.0.0.1:8000"
+PASSPHRASE = CONSTANTS.SANDBOX_PASSPHRASE
+TRADER = Keypair.from_raw_ed25519_seed(bytes(range(1, 33)))
+CHANNELS = [Keypair.from_raw_ed25519_seed(bytes([i]) * 32) for i in (7, 8)]
+ISSUER = Keypair.from_raw_ed25519_seed(bytes(range(32))).public_key
+BASE = Asset("USDC", ISSUER)
+QUOTE = Asset.native()
+
+
+@pytest.fixture(autouse=True)
+async def fresh_shared_session():
+    """Hummingbot's ConnectionsFactory shares one aiohttp session, bound to the loop that made it;
+    each test has its own loop, so the session is closed around every test."""
+    await ConnectionsFactory().close()
+    yield
+    await ConnectionsFactory().close()
+
+
+def sell(n: int, amount: str = "1") -> CreateOrderIntent:
+    return CreateOrderIntent(f"HBOT-{n}", BASE, QUOTE, TradeType.SELL, OrderType.LIMIT, Decimal(amount), Decimal("2"))
+
+
+def buy(n: int, amount: str = "1") -> CreateOrderIntent:
+    return CreateOrderIntent(f"HBOT-{n}", BASE, QUOTE, TradeType.BUY, OrderType.LIMIT, Decimal(amount), Decimal("2"))
+
+
+class Harness:
+    def __init__(self, mock, channels=(), **pipeline_kwargs):
+        self.clock = Clock()
+        accounts = {TRADER.public_key: 100, **{c.public_key: 5000 for c in channels}}
+        self.horizon = FakeHorizon(mock, HORIZON, PASSPHRASE, accounts, self.clock)
+        auth = StellarAuth(TRADER.secret, [c.secret for c in channels])
+        throttler = web_utils.create_throttler(CONSTANTS.build_rate_limits(CONSTANTS.LOCAL_HORIZON_REQUESTS_PER_HOUR))
+        api = HorizonApi(web_utils.build_api_factory(throttler), HORIZON)
+        config = ConfigCache(horizon_url=HORIZON, network_passphrase=PASSPHRASE)
+        options = dict(poll_initial_delay=0.005, poll_max_delay=0.02, resubmit_delay=0.005, clock=self.clock)
+        options.update(pipeline_kwargs)
+        self.pipeline = TransactionPipeline(api, auth, config, **options)
+
+
+@pytest.fixture
+async def mock():
+    with aioresponses() as m:
+        yield m
+
+
+@pytest.fixture
+async def harness(mock):
+    h = Harness(mock)
+    yield h
+    await h.pipeline.stop()
+
+
+async def in_time(awaitable, timeout: float = 5.0):
+    return await asyncio.wait_for(awaitable, timeout)
+
+
+async def test_one_order_round_trip(harness):
+    outcome = await in_time(harness.pipeline.submit(sell(1)))
+    assert outcome.success and outcome.offer_state == OFFER_CREATED and outcome.offer_id == 1001
+    envelope = harness.horizon.envelope(0)
+    assert outcome.tx_hash == envelope.hash_hex() and outcome.ledger == 2
+    assert outcome.fee_charged_share_stroops == 100
+    assert outcome.extra == {"op_index": 0, "tx_paging_token": str((2 << 32) | (1 << 12))}
+    tx = envelope.transaction
+    assert tx.sequence == 101 and tx.source.account_id == TRADER.public_key
+    assert tx.fee == CONSTANTS.BASE_FEE_STROOPS
+    assert tx.preconditions.time_bounds.max_time == int(harness.clock.now) + CONSTANTS.TX_TIME_BOUND_SECONDS
+    assert len(envelope.signatures) == 1
+    TRADER.verify(envelope.hash(), envelope.signatures[0].signature)
+
+
+async def test_intents_arriving_while_a_tx_is_pending_share_the_next_tx(harness):
+    fake = harness.horizon
+    fake.auto_close = False
+    first = asyncio.ensure_future(harness.pipeline.submit(sell(0)))
+    await fake.wait_posts(1)
+    later = [asyncio.ensure_future(harness.pipeline.submit(sell(n, amount=str(n)))) for n in range(1, 11)]
+    later.append(asyncio.ensure_future(harness.pipeline.submit(buy(11, amount="11"))))
+    await asyncio.sleep(0.03)                   # the pending tx is polled meanwhile; nothing else is posted
+    assert len(fake.posts) == 1
+    fake.close_ledger()
+    assert (await in_time(first)).success
+    await fake.wait_posts(2)
+    second = fake.envelope(1).transaction
+    assert second.sequence == 102
+    assert [Decimal(op.amount) for op in second.operations] == list(range(1, 12))
+    assert all(isinstance(op, ManageSellOffer) for op in second.operations[:10])
+    assert isinstance(second.operations[10], ManageBuyOffer)
+    assert second.fee == 11 * CONSTANTS.BASE_FEE_STROOPS
+    fake.close_ledger()
+    outcomes = await in_time(asyncio.gather(*later))
+    assert all(o.success for o in outcomes)
+    assert len({o.offer_id for o in outcomes}) == 11
+    assert {o.tx_hash for o in outcomes} == {fake.envelope(1).hash_hex()}
+    assert len(fake.posts) == 2 and fake.account_reads == 1
+
+
+async def test_more_than_max_ops_split_into_transactions(mock):
+    h = Harness(mock, max_ops_per_tx=3)
+    try:
+        outcomes = await in_time(h.pipeline.submit_many([sell(n) for n in range(7)]))
+        assert all(o.success for o in outcomes)
+        sizes = [len(h.horizon.envelope(i).transaction.operations) for i in range(len(h.horizon.posts))]
+        assert sizes == [3, 3, 1]
+    finally:
+        await h.pipeline.stop()
+
+
+async def test_try_again_later_never_reaches_the_caller(harness):
+    harness.horizon.script.extend(["try_again_later", "try_again_later"])
+    outcome = await in_time(harness.pipeline.submit(sell(1)))
+    assert outcome.success
+    assert len(harness.horizon.posts) == 3 and len(set(harness.horizon.posts)) == 1   # the same envelope
+
+
+async def test_504_is_resolved_by_resubmitting_the_same_envelope_and_the_hash(harness):
+    fake = harness.horizon
+    fake.auto_close = False
+    fake.script.append("504_accepted")          # stellar-core got it; the gateway timed out
+    task = asyncio.ensure_future(harness.pipeline.submit(sell(1)))
+    await fake.wait_posts(2)                    # the resubmission: DUPLICATE
+    fake.close_ledger()
+    outcome = await in_time(task)
+    assert outcome.success and outcome.offer_id == 1001
+    assert len(set(fake.posts)) == 1            # never a different envelope
+    assert outcome.tx_hash == fake.envelope(0).hash_hex()
+    assert len(fake.records) == 1
+
+
+async def test_lost_submission_is_resubmitted_identically(harness):
+    harness.horizon.script.extend(["timeout", "504_lost"])
+    outcome = await in_time(harness.pipeline.submit(sell(1)))
+    assert outcome.success
+    assert len(harness.horizon.posts) == 3 and len(set(harness.horizon.posts)) == 1
+
+
+async def test_resubmission_of_an_applied_tx_is_resolved_by_hash_not_rebuilt(harness):
+    fake = harness.horizon
+    fake.auto_close = False
+    fake.script.append("504_accepted")
+    task = asyncio.ensure_future(harness.pipeline.submit(sell(1)))
+    await fake.wait_posts(1)
+    fake.close_ledger()                         # applied before the resubmission: that copy gets tx_bad_seq
+    outcome = await in_time(task)
+    assert outcome.success and len(set(fake.posts)) == 1 and len(fake.records) == 1
+
+
+async def test_expired_transaction_leads_to_resync_and_a_new_transaction(harness):
+    fake = harness.horizon
+    fake.auto_close = False
+    fake.script.append("pending_lost")          # PENDING, then stellar-core drops it
+    task = asyncio.ensure_future(harness.pipeline.submit(sell(1)))
+    await fake.wait_posts(1)
+    await asyncio.sleep(0.02)
+    assert not task.done()                      # unknown fate: keep waiting, never rebuild
+    first = fake.envelope(0).transaction
+    harness.clock.now += CONSTANTS.TX_TIME_BOUND_SECONDS + 1
+    fake.close_ledger()                         # a ledger closed after max_time: it can never apply
+    await fake.wait_posts(2)
+    fake.close_ledger()
+    outcome = await in_time(task)
+    second = fake.envelope(1).transaction
+    assert outcome.success and outcome.tx_hash == fake.envelope(1).hash_hex()
+    assert second.sequence == first.sequence    # the lost tx never used its number
+    assert second.preconditions.time_bounds.max_time > first.preconditions.time_bounds.max_time
+    assert fake.account_reads == 2              # resynced
+
+
+async def test_expired_transaction_fails_when_policy_says_so(mock):
+    h = Harness(mock, expired_policy="fail")
+    try:
+        h.horizon.auto_close = False
+        h.horizon.script.append("pending_lost")
+        task = asyncio.ensure_future(h.pipeline.submit(sell(1)))
+        await h.horizon.wait_posts(1)
+        h.clock.now += CONSTANTS.TX_TIME_BOUND_SECONDS + 1
+        h.horizon.close_ledger()
+        outcome = await in_time(task)
+        assert not outcome.success and outcome.error_code == "tx_too_late"
+        assert len(h.horizon.posts) == 1
+    finally:
+        await h.pipeline.stop()
+
+
+async def test_bad_seq_resyncs_and_rebuilds(harness):
+    fake = harness.horizon
+    assert (await in_time(harness.pipeline.submit(sell(1)))).success
+    fake.accounts[TRADER.public_key] += 5       # another client used the account
+    outcome = await in_time(harness.pipeline.submit(sell(2)))
+    assert outcome.success
+    assert [fake.envelope(i).transaction.sequence for i in range(3)] == [101, 102, 107]
+    assert fake.account_reads == 2
+
+
+async def test_failed_op_in_a_batch_does_not_fail_the_others(harness):
+    fake = harness.horizon
+    fake.failing_amounts.add(Decimal(2))
+    outcomes = await in_time(harness.pipeline.submit_many([sell(1, "1"), sell(2, "2"), buy(3, "3")]))
+    ok1, failed, ok3 = outcomes
+    assert not failed.success and failed.error_code == "op_underfunded" and failed.tx_code == "tx_failed"
+    assert failed.tx_hash == fake.envelope(0).hash_hex() and failed.fee_charged_share_stroops == 100
+    assert ok1.success and ok3.success and ok1.tx_hash == ok3.tx_hash == fake.envelope(1).hash_hex()
+    assert [Decimal(op.amount) for op in fake.envelope(1).transaction.operations] == [1, 3]
+    assert fake.envelope(1).transaction.sequence == 102   # the failed tx consumed 101
+
+
+async def test_invalid_intent_in_a_batch_does_not_stop_the_others(harness):
+    bad = CreateOrderIntent("HBOT-bad", BASE, QUOTE, TradeType.SELL, OrderType.LIMIT, Decimal("1.123456789"),
+                            Decimal(1))
+    good, invalid = await in_time(harness.pipeline.submit_many([sell(1), bad]))
+    assert good.success
+    assert not invalid.success and invalid.error_code == INVALID_ORDER and "HBOT-bad" in invalid.error_message
+    assert len(harness.horizon.envelope(0).transaction.operations) == 1
+
+
+async def test_invalid_intent_raises_before_anything_is_queued(harness):
+    with pytest.raises(StellarOrderError, match="positive"):
+        await harness.pipeline.submit(sell(1, "0"))
+    assert harness.horizon.posts == [] and harness.pipeline.queued_count == 0
+
+
+async def test_rejection_fails_every_op_and_frees_the_sequence(harness):
+    harness.horizon.script.append("insufficient_fee")
+    outcome = await in_time(harness.pipeline.submit(sell(1)))
+    assert not outcome.success and outcome.error_code == "tx_insufficient_fee"
+    assert (await in_time(harness.pipeline.submit(sell(2)))).success
+    assert harness.horizon.envelope(1).transaction.sequence == 101
+
+
+async def test_cancel_outcome_and_stream_notification(harness):
+    fake = harness.horizon
+    fake.auto_close = False
+    pipeline = harness.pipeline
+    pipeline._poll_initial = pipeline._poll_max = 30.0   # only the stream can resolve it in time
+    task = asyncio.ensure_future(pipeline.submit(CancelOrderIntent("HBOT-1", BASE, QUOTE, TradeType.BUY, 77)))
+    await fake.wait_posts(1)
+    (record,) = fake.close_ledger()
+    lookups = fake.tx_lookups
+    pipeline.notify_transaction({"hash": "00" * 32})     # someone else's transaction: ignored
+    pipeline.notify_transaction(record)
+    outcome = await in_time(task, 2.0)
+    assert outcome.success and outcome.offer_state == OFFER_DELETED and outcome.offer_id is None
+    assert fake.tx_lookups == lookups
+    op = fake.envelope(0).transaction.operations[0]
+    assert isinstance(op, ManageBuyOffer) and op.offer_id == 77 and Decimal(op.amount) == 0
+
+
+async def test_channel_accounts_source_the_tx_while_the_trader_sources_the_ops(mock):
+    h = Harness(mock, channels=CHANNELS)
+    try:
+        outcomes = await in_time(h.pipeline.submit_many([sell(n) for n in range(150)]))
+        assert all(o.success for o in outcomes)
+        fake = h.horizon
+        sources = set()
+        for i in range(len(fake.posts)):
+            envelope = fake.envelope(i)
+            tx = envelope.transaction
+            sources.add(tx.source.account_id)
+            channel = next(c for c in CHANNELS if c.public_key == tx.source.account_id)
+            assert tx.sequence == 5001
+            assert all(op.source.account_id == TRADER.public_key for op in tx.operations)
+            assert len(envelope.signatures) == 2
+            channel.verify(envelope.hash(), envelope.signatures[0].signature)
+            TRADER.verify(envelope.hash(), envelope.signatures[1].signature)
+        assert sources == {c.public_key for c in CHANNELS}   # both lanes worked in parallel
+        assert sorted(len(fake.envelope(i).transaction.operations) for i in range(2)) == [50, 100]
+        assert fake.accounts[TRADER.public_key] == 100       # the trader's sequence is untouched
+    finally:
+        await h.pipeline.stop()
+
+
+async def test_stop_fails_waiting_intents(mock):
+    h = Harness(mock)
+    h.horizon.auto_close = False
+    first = asyncio.ensure_future(h.pipeline.submit(sell(1)))
+    await h.horizon.wait_posts(1)
+    queued = asyncio.ensure_future(h.pipeline.submit(sell(2)))
+    await asyncio.sleep(0)
+    await h.pipeline.stop()
+    with pytest.raises(PipelineStoppedError):
+        await in_time(queued)
+    with pytest.raises(PipelineStoppedError, match="may still apply"):
+        await in_time(first)
+    with pytest.raises(PipelineStoppedError):
+        await h.pipeline.submit(sell(3))

@@ -1,0 +1,157 @@
+from decimal import Decimal
+
+import pytest
+from stellar_sdk import Asset, Keypair
+from stellar_sdk import xdr as x
+
+from hummingbot.connector.exchange.stellar.stellar_tx_results import (
+    OFFER_CREATED,
+    OFFER_DELETED,
+    OFFER_UPDATED,
+    decode_transaction_result,
+    parse_result_codes,
+)
+from test.hummingbot.connector.exchange.stellar import result_xdr_factory as f
+
+ISSUER = Keypair.from_raw_ed25519_seed(bytes(range(32))).public_key
+ME = Keypair.from_raw_ed25519_seed(bytes(range(1, 33))).public_key
+MAKER_A = Keypair.from_raw_ed25519_seed(bytes(range(2, 34))).public_key
+MAKER_B = Keypair.from_raw_ed25519_seed(bytes(range(3, 35))).public_key
+BASE = Asset("USDC", ISSUER)
+QUOTE = Asset.native()
+PAIR = (BASE, QUOTE)
+
+
+def test_sell_that_crosses_two_offers_and_rests():
+    # We sell 5 USDC at 2.4 XLM/USDC; two bids (offers selling XLM for USDC) are taken first.
+    claims = [
+        f.claim(MAKER_A, 11, QUOTE, 25_000_000, BASE, 10_000_000),   # maker gave 2.5 XLM for 1 USDC
+        f.claim(MAKER_B, 12, QUOTE, 48_000_000, BASE, 20_000_000),   # maker gave 4.8 XLM for 2 USDC
+    ]
+    resting = f.offer_entry(ME, 99, BASE, QUOTE, 20_000_000, (12, 5))
+    result = decode_transaction_result(f.tx_result(f.TX.txSUCCESS, [f.sell_offer_ok(claims, resting)], fee_charged=100),
+                                       [PAIR], tx_hash="ab" * 32, ledger=7)
+    assert result.successful and result.tx_code == "tx_success" and result.fee_charged == 100
+    (op,) = result.operations
+    assert op.success and op.error_code is None
+    assert (op.offer_id, op.offer_state) == (99, OFFER_CREATED)
+    assert op.resting_selling_stroops == 20_000_000 and op.resting_price == (12, 5)
+    assert (op.tx_hash, op.ledger, op.fee_charged_share_stroops) == ("ab" * 32, 7, 100)
+    assert op.fee_charged_share == Decimal("0.00001")
+    first, second = op.fills
+    assert (first.counterparty, first.counter_offer_id, first.is_taker) == (MAKER_A, 11, True)
+    assert (first.base_amount, first.quote_amount, first.price) == (Decimal(1), Decimal("2.5"), Decimal("2.5"))
+    assert (second.base_amount, second.quote_amount, second.price) == (Decimal(2), Decimal("4.8"), Decimal("2.4"))
+
+
+def test_buy_fully_filled_on_placement_leaves_no_offer():
+    # We buy 3 USDC with ManageBuyOffer; asks (offers selling USDC) give us USDC for XLM.
+    claims = [f.claim(MAKER_A, 21, BASE, 30_000_000, QUOTE, 75_000_000)]
+    result = decode_transaction_result(f.tx_result(f.TX.txSUCCESS, [f.buy_offer_ok(claims)]), [PAIR])
+    (op,) = result.operations
+    assert op.success and op.offer_state == OFFER_DELETED and op.offer_id is None
+    (fill,) = op.fills
+    assert (fill.base_stroops, fill.quote_stroops) == (30_000_000, 75_000_000)
+    assert fill.price == Decimal("2.5")
+
+
+def test_passive_offer_and_update_results():
+    created = f.offer_entry(ME, 5, QUOTE, BASE, 10_000_000, (4, 1), passive=True)
+    updated = f.offer_entry(ME, 6, BASE, QUOTE, 10_000_000, (1, 4))
+    result = decode_transaction_result(f.tx_result(f.TX.txSUCCESS, [
+        f.sell_offer_ok(offer=created, passive=True),
+        f.sell_offer_ok(offer=updated, effect=x.ManageOfferEffect.MANAGE_OFFER_UPDATED),
+    ], fee_charged=300), [PAIR, PAIR])
+    passive, update = result.operations
+    assert (passive.offer_id, passive.offer_state) == (5, OFFER_CREATED)
+    assert (update.offer_id, update.offer_state) == (6, OFFER_UPDATED)
+    assert passive.fee_charged_share_stroops == update.fee_charged_share_stroops == 150
+
+
+def test_cancel_result_is_a_deleted_offer_without_fills():
+    result = decode_transaction_result(f.tx_result(f.TX.txSUCCESS, [f.sell_offer_ok()]), [PAIR])
+    (op,) = result.operations
+    assert op.success and op.offer_state == OFFER_DELETED and op.fills == ()
+
+
+@pytest.mark.parametrize("code,expected", [
+    (x.ManageSellOfferResultCode.MANAGE_SELL_OFFER_UNDERFUNDED, "op_underfunded"),
+    (x.ManageSellOfferResultCode.MANAGE_SELL_OFFER_CROSS_SELF, "op_cross_self"),
+    (x.ManageSellOfferResultCode.MANAGE_SELL_OFFER_NOT_FOUND, "op_offer_not_found"),
+    (x.ManageSellOfferResultCode.MANAGE_SELL_OFFER_SELL_NOT_AUTHORIZED, "sell_not_authorized"),
+    (x.ManageSellOfferResultCode.MANAGE_SELL_OFFER_BUY_NO_ISSUER, "buy_no_issuer"),
+    (x.ManageSellOfferResultCode.MANAGE_SELL_OFFER_LOW_RESERVE, "op_low_reserve"),
+    (x.ManageSellOfferResultCode.MANAGE_SELL_OFFER_LINE_FULL, "op_line_full"),
+])
+def test_sell_offer_failures_are_spelled_as_horizon_does(code, expected):
+    result = decode_transaction_result(f.tx_result(f.TX.txFAILED, [f.sell_offer_failed(code)]), [PAIR])
+    (op,) = result.operations
+    assert not op.success and op.error_code == expected and op.tx_code == "tx_failed"
+    assert op.error_message and "Unknown" not in op.error_message
+
+
+def test_buy_offer_failure():
+    result = decode_transaction_result(f.tx_result(
+        f.TX.txFAILED, [f.buy_offer_failed(x.ManageBuyOfferResultCode.MANAGE_BUY_OFFER_NOT_FOUND)]), [PAIR])
+    assert result.operations[0].error_code == "op_offer_not_found"
+
+
+def test_failed_transaction_marks_the_others_as_rolled_back_not_failed():
+    result = decode_transaction_result(f.tx_result(f.TX.txFAILED, [
+        f.sell_offer_ok(offer=f.offer_entry(ME, 1, BASE, QUOTE, 1, (1, 1))),
+        f.sell_offer_failed(x.ManageSellOfferResultCode.MANAGE_SELL_OFFER_UNDERFUNDED),
+    ], fee_charged=200), [PAIR, PAIR])
+    assert not result.successful
+    rolled_back, failed = result.operations
+    assert not rolled_back.success and rolled_back.error_code is None and rolled_back.offer_id is None
+    assert failed.error_code == "op_underfunded"
+    assert rolled_back.fee_charged_share_stroops == 100
+
+
+@pytest.mark.parametrize("code,expected", [
+    (f.TX.txBAD_SEQ, "tx_bad_seq"), (f.TX.txTOO_LATE, "tx_too_late"), (f.TX.txBAD_AUTH, "tx_bad_auth"),
+    (f.TX.txINSUFFICIENT_FEE, "tx_insufficient_fee"), (f.TX.txNO_ACCOUNT, "tx_no_source_account"),
+])
+def test_transaction_level_failures(code, expected):
+    result = decode_transaction_result(f.tx_result(code, fee_charged=0))
+    assert result.tx_code == expected and result.operations == [] and not result.successful
+
+
+def test_outer_operation_codes():
+    op_result = x.OperationResult(code=x.OperationResultCode.opBAD_AUTH)
+    result = decode_transaction_result(f.tx_result(f.TX.txFAILED, [op_result]))
+    assert result.operations[0].error_code == "op_bad_auth"
+
+
+def test_fee_bump_inner_result_is_unwrapped():
+    inner = x.InnerTransactionResult(
+        fee_charged=x.Int64(100),
+        result=x.InnerTransactionResultResult(code=f.TX.txSUCCESS, results=[f.sell_offer_ok()]),
+        ext=x.InnerTransactionResultExt(0))
+    pair = x.InnerTransactionResultPair(transaction_hash=x.Hash(bytes(32)), result=inner)
+    outer = x.TransactionResult(
+        fee_charged=x.Int64(200),
+        result=x.TransactionResultResult(code=f.TX.txFEE_BUMP_INNER_SUCCESS, inner_result_pair=pair),
+        ext=x.TransactionResultExt(0)).to_xdr()
+    result = decode_transaction_result(outer)
+    assert result.successful and result.fee_charged == 200 and result.operations[0].success
+
+
+def test_fills_without_order_context_use_the_claim_orientation():
+    claims = [f.claim(MAKER_A, 11, QUOTE, 25_000_000, BASE, 10_000_000)]
+    (op,) = decode_transaction_result(f.tx_result(f.TX.txSUCCESS, [f.sell_offer_ok(claims)])).operations
+    assert (op.fills[0].base_stroops, op.fills[0].quote_stroops) == (25_000_000, 10_000_000)
+
+
+def test_undecodable_result_raises_value_error():
+    with pytest.raises(ValueError, match="Cannot decode"):
+        decode_transaction_result("not-xdr")
+
+
+def test_parse_result_codes_from_a_horizon_400_body():
+    body = {"type": "https://stellar.org/horizon-errors/transaction_failed", "status": 400,
+            "extras": {"result_codes": {"transaction": "tx_failed", "operations": ["op_success", "op_underfunded"]}}}
+    codes = parse_result_codes(body)
+    assert codes.transaction == "tx_failed" and codes.operations == ("op_success", "op_underfunded")
+    assert parse_result_codes({"status": 404}) is None
+    assert parse_result_codes("text") is None
