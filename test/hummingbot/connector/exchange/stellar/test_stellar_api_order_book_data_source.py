@@ -1,0 +1,286 @@
+import asyncio
+import re
+from typing import List
+
+from aioresponses import aioresponses
+from hummingbot.core.data_type.common import TradeType
+from hummingbot.core.data_type.order_book_message import OrderBookMessage, OrderBookMessageType
+from hummingbot.core.data_type.order_book_tracker import OrderBookTracker
+
+import hummingbot.connector.exchange.stellar.stellar_constants as CONSTANTS
+import hummingbot.connector.exchange.stellar.stellar_web_utils as web_utils
+from hummingbot.connector.exchange.stellar.stellar_api_order_book_data_source import StellarAPIOrderBookDataSource
+from test.hummingbot.connector.exchange.stellar.data_source_test_support import (
+    DOMAIN,
+    ISSUER,
+    MinimalConnector,
+    horizon_book,
+    horizon_trade,
+    page,
+)
+from test.hummingbot.connector.exchange.stellar.sse_test_server import Plan, SSETestServer
+from test.isolated_asyncio_wrapper_test_case import IsolatedAsyncioWrapperTestCase
+
+PAIR = "XLM-USDC"
+OTHER_PAIR = "XLM-EURT"
+MOCK_HORIZON = "https://horizon.test"
+
+
+class StellarAPIOrderBookDataSourceTests(IsolatedAsyncioWrapperTestCase):
+    level = 0
+
+    async def asyncSetUp(self) -> None:
+        await super().asyncSetUp()
+        self.log_records: List = []
+        self.connector = MinimalConnector()
+        throttler = web_utils.create_throttler(CONSTANTS.build_rate_limits(CONSTANTS.LOCAL_HORIZON_REQUESTS_PER_HOUR))
+        self.api_factory = web_utils.build_api_factory(throttler=throttler)
+        self.server = SSETestServer()
+        await self.server.start()
+        self.listen_task = None
+        self.data_source = self.make_data_source(self.server.base_url, [PAIR])
+
+    async def asyncTearDown(self) -> None:
+        if self.listen_task is not None:
+            self.listen_task.cancel()
+            await asyncio.gather(self.listen_task, return_exceptions=True)
+        await self.server.stop()
+        await self.api_factory.close()
+        await super().asyncTearDown()
+
+    def make_data_source(self, horizon_url: str, pairs: List[str]) -> StellarAPIOrderBookDataSource:
+        data_source = StellarAPIOrderBookDataSource(
+            trading_pairs=list(pairs), connector=self.connector, api_factory=self.api_factory,
+            domain=DOMAIN, horizon_url=horizon_url, stream_backoff_base=0.001, stream_backoff_cap=0.01)
+        data_source.SNAPSHOT_RETRY_BASE = 0.001
+        data_source.logger().setLevel(1)
+        data_source.logger().addHandler(self)
+        self.addCleanup(data_source.logger().removeHandler, self)
+        return data_source
+
+    def handle(self, record):
+        self.log_records.append(record)
+
+    def is_logged(self, level: str, fragment: str) -> bool:
+        return any(r.levelname == level and fragment in r.getMessage() for r in self.log_records)
+
+    async def wait_for(self, condition, timeout: float = 5.0) -> None:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not condition():
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError("condition not met in time")
+            await asyncio.sleep(0.005)
+
+    # REST
+
+    @aioresponses()
+    async def test_get_new_order_book_from_a_rest_snapshot(self, mock_api):
+        data_source = self.make_data_source(MOCK_HORIZON, [PAIR])
+        url = re.compile(rf"^{re.escape(MOCK_HORIZON)}/order_book\?.*")
+        mock_api.get(url, payload=horizon_book(best_bid=(1, 10, "50.0000000"), best_ask=(11, 100, "7.0000000")))
+
+        order_book = await data_source.get_new_order_book(PAIR)
+
+        bids = list(order_book.bid_entries())
+        asks = list(order_book.ask_entries())
+        self.assertEqual(1, len(bids))
+        self.assertAlmostEqual(0.1, bids[0].price)
+        self.assertAlmostEqual(500.0, bids[0].amount)    # 50 USDC at 0.1 USDC/XLM = 500 XLM
+        self.assertAlmostEqual(0.11, asks[0].price)
+        self.assertAlmostEqual(7.0, asks[0].amount)
+        self.assertGreater(order_book.snapshot_uid, 0)
+        request = next(iter(mock_api.requests.values()))[0]
+        self.assertEqual({"selling_asset_type": "native", "buying_asset_type": "credit_alphanum4",
+                          "buying_asset_code": "USDC", "buying_asset_issuer": ISSUER, "limit": "200"},
+                         request.kwargs["params"])
+
+    @aioresponses()
+    async def test_get_new_order_book_retries_until_a_snapshot_arrives(self, mock_api):
+        data_source = self.make_data_source(MOCK_HORIZON, [PAIR])
+        url = re.compile(rf"^{re.escape(MOCK_HORIZON)}/order_book\?.*")
+        mock_api.get(url, status=503, body="busy")
+        mock_api.get(url, exception=TimeoutError())
+        mock_api.get(url, payload=horizon_book())
+
+        order_book = await data_source.get_new_order_book(PAIR)
+
+        self.assertAlmostEqual(0.1, order_book.get_price(False))
+        self.assertTrue(self.is_logged("WARNING", f"The order book snapshot for {PAIR} failed"))
+        self.assertTrue(self.is_logged("WARNING", f"The order book snapshot for {PAIR} timed out"))
+
+    @aioresponses()
+    async def test_get_last_traded_prices(self, mock_api):
+        data_source = self.make_data_source(MOCK_HORIZON, [PAIR, OTHER_PAIR, "XLM-USDC:" + ISSUER])
+        trades_url = f"{MOCK_HORIZON}/trades"
+        # XLM-USDC: the newest trade, at 1/8 USDC per XLM
+        mock_api.get(re.compile(rf"^{re.escape(trades_url)}\?.*counter_asset_code=USDC.*"),
+                     payload=page([horizon_trade("9-0", price=(1, 8))]), repeat=True)
+        # XLM-EURT: never traded
+        mock_api.get(re.compile(rf"^{re.escape(trades_url)}\?.*counter_asset_code=EURT.*"), payload=page([]))
+
+        prices = await data_source.get_last_traded_prices([PAIR, OTHER_PAIR])
+
+        self.assertEqual({PAIR: 0.125}, prices)
+        request = [calls for key, calls in mock_api.requests.items() if "USDC" in str(key[1])][0][0]
+        self.assertEqual("desc", request.kwargs["params"]["order"])
+        self.assertEqual("1", request.kwargs["params"]["limit"])
+
+    @aioresponses()
+    async def test_get_last_traded_prices_leaves_out_a_pair_whose_request_failed(self, mock_api):
+        data_source = self.make_data_source(MOCK_HORIZON, [PAIR, OTHER_PAIR])
+        trades_url = f"{MOCK_HORIZON}/trades"
+        mock_api.get(re.compile(rf"^{re.escape(trades_url)}\?.*counter_asset_code=USDC.*"),
+                     payload=page([horizon_trade("9-0", price=(1, 4))]))
+        mock_api.get(re.compile(rf"^{re.escape(trades_url)}\?.*counter_asset_code=EURT.*"), status=500, body="")
+
+        prices = await data_source.get_last_traded_prices([PAIR, OTHER_PAIR])
+
+        self.assertEqual({PAIR: 0.25}, prices)
+
+    # Streams (a real SSE server on 127.0.0.1)
+
+    async def next_message(self, queue: asyncio.Queue, timeout: float = 5.0):
+        return await asyncio.wait_for(queue.get(), timeout)
+
+    async def test_listen_for_subscriptions_streams_books_as_snapshots(self):
+        self.server.set_object("/order_book", horizon_book(best_bid=(1, 10, "5.0000000")))
+        self.listen_task = asyncio.ensure_future(self.data_source.listen_for_subscriptions())
+        output = asyncio.Queue()
+        parser_task = asyncio.ensure_future(self.data_source.listen_for_order_book_snapshots(None, output))
+        self.addCleanup(parser_task.cancel)
+
+        first: OrderBookMessage = await self.next_message(output)
+        self.server.set_object("/order_book", horizon_book(best_bid=(1, 5, "5.0000000")))
+        second: OrderBookMessage = await self.next_message(output)
+
+        self.assertEqual(OrderBookMessageType.SNAPSHOT, first.type)
+        self.assertEqual(PAIR, first.trading_pair)
+        self.assertAlmostEqual(50.0, first.bids[0].amount)
+        self.assertAlmostEqual(0.2, second.bids[0].price)
+        self.assertAlmostEqual(25.0, second.bids[0].amount)
+        self.assertGreater(second.update_id, first.update_id)
+        query = self.server.route("/order_book").requests[0]["query"]
+        self.assertEqual("200", query["limit"])
+        self.assertEqual("USDC", query["buying_asset_code"])
+        self.assertNotIn("cursor", query)
+
+    async def test_listen_for_subscriptions_streams_trades_from_now(self):
+        self.listen_task = asyncio.ensure_future(self.data_source.listen_for_subscriptions())
+        output = asyncio.Queue()
+        parser_task = asyncio.ensure_future(self.data_source.listen_for_trades(None, output))
+        self.addCleanup(parser_task.cancel)
+        trades = self.server.route("/trades")
+        await self.wait_for(lambda: len(trades.requests) == 1)
+
+        self.server.publish("/trades", "5-0", horizon_trade("5-0", price=(1, 8), base_is_seller=False))
+        message: OrderBookMessage = await self.next_message(output)
+
+        self.assertEqual("now", trades.requests[0]["query"]["cursor"])
+        self.assertEqual({"base_asset_type": "native", "counter_asset_type": "credit_alphanum4",
+                          "counter_asset_code": "USDC", "counter_asset_issuer": ISSUER, "cursor": "now"},
+                         trades.requests[0]["query"])
+        self.assertEqual(OrderBookMessageType.TRADE, message.type)
+        self.assertEqual(0.125, message.content["price"])
+        self.assertEqual(100.0, message.content["amount"])
+        self.assertEqual(float(TradeType.SELL.value), message.content["trade_type"])
+
+    async def test_trade_stream_resumes_by_cursor_after_a_drop_without_repeats(self):
+        self.server.plan("/trades", Plan(drop_after=2))
+        self.listen_task = asyncio.ensure_future(self.data_source.listen_for_subscriptions())
+        trades = self.server.route("/trades")
+        await self.wait_for(lambda: len(trades.requests) == 1)
+        for i in range(1, 5):
+            self.server.publish("/trades", f"{i}-0", horizon_trade(f"{i}-0"))
+        queue = self.data_source._message_queue[self.data_source._trade_messages_queue_key]
+
+        received = [(await self.next_message(queue))["trade"]["paging_token"] for _ in range(4)]
+
+        self.assertEqual(["1-0", "2-0", "3-0", "4-0"], received)
+        self.assertEqual(["now", "2-0"], [r["query"]["cursor"] for r in trades.requests])
+        self.assertTrue(queue.empty())
+
+    async def test_book_stream_drop_queues_a_rest_snapshot_before_live_books_continue(self):
+        self.server.plan("/order_book", Plan(drop_after=1))
+        self.server.set_object("/order_book", horizon_book(best_bid=(1, 10, "1.0000000")))
+        self.server.set_rest("/order_book", horizon_book(best_bid=(1, 2, "1.0000000")))
+        self.listen_task = asyncio.ensure_future(self.data_source.listen_for_subscriptions())
+        output = asyncio.Queue()
+        parser_task = asyncio.ensure_future(self.data_source.listen_for_order_book_snapshots(None, output))
+        self.addCleanup(parser_task.cancel)
+
+        messages = [await self.next_message(output) for _ in range(3)]
+
+        # live book, then the REST resync after the drop, then the reconnected stream's book
+        self.assertEqual([0.1, 0.5, 0.1], [round(m.bids[0].price, 7) for m in messages])
+        self.assertEqual(1, len(self.server.route("/order_book").rest_requests))
+        update_ids = [m.update_id for m in messages]
+        self.assertEqual(sorted(update_ids), update_ids)
+        stats = self.data_source.stream_stats()
+        self.assertEqual(1, stats[f"{CONSTANTS.ORDER_BOOK_PATH} {PAIR}"]["reconnects"])
+
+    async def test_subscribe_and_unsubscribe_a_pair_while_listening(self):
+        self.listen_task = asyncio.ensure_future(self.data_source.listen_for_subscriptions())
+        book_route = self.server.route("/order_book")
+        await self.wait_for(lambda: len(book_route.requests) == 1)
+
+        self.assertTrue(await self.data_source.subscribe_to_trading_pair(OTHER_PAIR))
+        await self.wait_for(lambda: len(book_route.requests) == 2)
+        self.assertEqual("EURT", book_route.requests[1]["query"]["buying_asset_code"])
+        self.assertIn(OTHER_PAIR, self.data_source._trading_pairs)
+
+        self.assertTrue(await self.data_source.unsubscribe_from_trading_pair(OTHER_PAIR))
+        self.assertNotIn(OTHER_PAIR, self.data_source._trading_pairs)
+        self.assertNotIn(OTHER_PAIR, self.data_source._pair_tasks)
+        self.assertEqual({f"{CONSTANTS.ORDER_BOOK_PATH} {PAIR}", f"{CONSTANTS.TRADES_PATH} {PAIR}"},
+                         set(self.data_source.stream_stats()))
+
+    async def test_cancelling_listen_closes_streams_and_the_owned_session(self):
+        self.listen_task = asyncio.ensure_future(self.data_source.listen_for_subscriptions())
+        await self.wait_for(lambda: self.server.open_streams == 2)
+        session = self.data_source._session
+
+        self.listen_task.cancel()
+        await asyncio.gather(self.listen_task, return_exceptions=True)
+        self.listen_task = None
+
+        self.assertTrue(session.closed)
+        self.assertEqual({}, self.data_source._pair_tasks)
+
+    async def test_a_pair_that_cannot_resolve_is_logged_and_does_not_stop_the_others(self):
+        data_source = self.make_data_source(self.server.base_url, ["XLM-NOPE", PAIR])
+        self.server.set_object("/order_book", horizon_book())
+        self.listen_task = asyncio.ensure_future(data_source.listen_for_subscriptions())
+        queue = data_source._message_queue[data_source._snapshot_messages_queue_key]
+
+        raw = await self.next_message(queue)
+
+        self.assertEqual(PAIR, raw["trading_pair"])
+        await self.wait_for(lambda: self.is_logged("ERROR", "for XLM-NOPE failed; restarting in"))
+
+    async def test_hummingbot_order_book_tracker_follows_the_streams(self):
+        self.server.set_rest("/order_book", horizon_book(best_bid=(1, 10, "1.0000000")))
+        self.server.set_object("/order_book", horizon_book(best_bid=(1, 10, "1.0000000")))
+        tracker = QuickOrderBookTracker(self.data_source, [PAIR])
+        tracker.start()
+        self.addCleanup(tracker.stop)
+
+        await asyncio.wait_for(tracker.wait_ready(), 5)
+        order_book = tracker.order_books[PAIR]
+        self.assertAlmostEqual(0.1, order_book.get_price(False))
+        trades = self.server.route("/trades")
+        await self.wait_for(lambda: len(trades.requests) == 1)
+
+        self.server.set_object("/order_book", horizon_book(best_bid=(3, 20, "3.0000000")))
+        self.server.publish("/trades", "8-0", horizon_trade("8-0", price=(3, 20)))
+        await self.wait_for(lambda: abs(order_book.get_price(False) - 0.15) < 1e-12)
+        await self.wait_for(lambda: abs(order_book.last_trade_price - 0.15) < 1e-12)
+
+        self.assertAlmostEqual(20.0, next(order_book.bid_entries()).amount)   # 3 USDC at 0.15 = 20 XLM
+
+
+class QuickOrderBookTracker(OrderBookTracker):
+    """Hummingbot's tracker without its one-second pause between pairs at start."""
+
+    @staticmethod
+    async def _sleep(delay: float):
+        await asyncio.sleep(0)

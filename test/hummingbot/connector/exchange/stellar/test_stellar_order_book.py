@@ -1,0 +1,141 @@
+from itertools import pairwise
+
+import pytest
+from hummingbot.core.data_type.common import TradeType
+from hummingbot.core.data_type.order_book_message import OrderBookMessageType
+
+from hummingbot.connector.exchange.stellar.stellar_order_book import (
+    StellarOrderBook,
+    horizon_asset_key,
+    next_update_id,
+)
+
+ISSUER = "GBBD47IF6LWK7P7MDEVSCWR7DPUWV3NY3DTQEVFL4NAT4AQH3ZLLFLA5"
+USDC_KEY = f"USDC:{ISSUER}"
+PAIR = "XLM-USDC"
+
+
+def level(n: int, d: int, amount: str) -> dict:
+    return {"price_r": {"n": n, "d": d}, "price": f"{n / d:.7f}", "amount": amount}
+
+
+def horizon_book() -> dict:
+    # Asks sell XLM: amounts in XLM. Bids sell USDC for XLM: amounts in USDC, price still USDC per XLM.
+    return {
+        "bids": [level(1, 10, "50.0000000"), level(9, 100, "9.0000000")],
+        "asks": [level(11, 100, "200.0000000"), level(3, 25, "10.0000000")],
+        "base": {"asset_type": "native"},
+        "counter": {"asset_type": "credit_alphanum4", "asset_code": "USDC", "asset_issuer": ISSUER},
+    }
+
+
+def horizon_trade(base_is_xlm: bool, base_is_seller: bool) -> dict:
+    xlm = {"asset_type": "native"}
+    usdc = {"asset_type": "credit_alphanum4", "asset_code": "USDC", "asset_issuer": ISSUER}
+    base, counter = (xlm, usdc) if base_is_xlm else (usdc, xlm)
+    trade = {
+        "id": "0000000042949677057-0000000000",
+        "paging_token": "42949677057-0",
+        "ledger_close_time": "2026-11-25T06:00:00Z",
+        "base_is_seller": base_is_seller,
+        # 100 XLM for 12.5 USDC: 0.125 USDC per XLM
+        "base_amount": "100.0000000" if base_is_xlm else "12.5000000",
+        "counter_amount": "12.5000000" if base_is_xlm else "100.0000000",
+        "price": {"n": "1", "d": "8"} if base_is_xlm else {"n": "8", "d": "1"},
+    }
+    for prefix, asset in (("base_", base), ("counter_", counter)):
+        for field, value in asset.items():
+            trade[prefix + field] = value
+    return trade
+
+
+def test_snapshot_converts_bid_amounts_from_quote_to_base_units():
+    message = StellarOrderBook.snapshot_message_from_exchange(horizon_book(), metadata={"trading_pair": PAIR})
+    assert message.type is OrderBookMessageType.SNAPSHOT
+    assert message.trading_pair == PAIR
+    bids = [(row.price, row.amount) for row in message.bids]
+    asks = [(row.price, row.amount) for row in message.asks]
+    assert bids == [pytest.approx((0.1, 500.0)), pytest.approx((0.09, 100.0))]   # 50 USDC at 0.1 = 500 XLM
+    assert asks == [pytest.approx((0.11, 200.0)), pytest.approx((0.12, 10.0))]   # asks already in XLM
+    assert all(row.update_id == message.update_id for row in message.bids + message.asks)
+
+
+def test_snapshot_uses_the_exact_rational_price_not_the_rounded_text():
+    book = {"bids": [{"price_r": {"n": 1, "d": 3}, "price": "0.3333333", "amount": "1.0000000"}], "asks": []}
+    message = StellarOrderBook.snapshot_message_from_exchange(book, metadata={"trading_pair": PAIR})
+    assert message.bids[0].price == 1 / 3
+    assert message.bids[0].amount == pytest.approx(3.0, rel=1e-15)
+
+
+def test_snapshot_falls_back_to_the_decimal_price_without_a_rational():
+    book = {"bids": [{"price": "0.5000000", "amount": "1.0000000"}], "asks": [{"price": "2", "amount": "3"}]}
+    message = StellarOrderBook.snapshot_message_from_exchange(book, metadata={"trading_pair": PAIR})
+    assert (message.bids[0].price, message.bids[0].amount) == (0.5, 2.0)
+    assert (message.asks[0].price, message.asks[0].amount) == (2.0, 3.0)
+
+
+def test_snapshot_update_ids_strictly_increase_even_within_one_clock_tick():
+    ids = [StellarOrderBook.snapshot_message_from_exchange(horizon_book(), metadata={"trading_pair": PAIR}).update_id
+           for _ in range(1000)]
+    ids.append(next_update_id())
+    assert all(later > earlier for earlier, later in pairwise(ids))
+    assert ids[-1] < 2**63   # Hummingbot's OrderBook stores int64 update ids
+
+
+def test_snapshot_rejects_malformed_books_clearly():
+    with pytest.raises(ValueError, match="Malformed Horizon order book for XLM-USDC"):
+        StellarOrderBook.snapshot_message_from_exchange({"asks": []}, metadata={"trading_pair": PAIR})
+    with pytest.raises(ValueError, match="trading_pair"):
+        StellarOrderBook.snapshot_message_from_exchange(horizon_book())
+
+
+def test_snapshot_applies_to_a_hummingbot_order_book():
+    message = StellarOrderBook.snapshot_message_from_exchange(horizon_book(), metadata={"trading_pair": PAIR})
+    book = StellarOrderBook()
+    book.apply_snapshot(message.bids, message.asks, message.update_id)
+    assert book.get_price(False) == pytest.approx(0.1)   # best bid
+    assert book.get_price(True) == pytest.approx(0.11)   # best ask
+    assert book.snapshot_uid == message.update_id
+
+
+@pytest.mark.parametrize("base_is_xlm, base_is_seller, expected_side", [
+    (True, True, TradeType.BUY),      # the maker sold XLM: the taker bought the pair's base
+    (True, False, TradeType.SELL),    # the maker sold USDC for XLM: the taker sold XLM
+    (False, True, TradeType.SELL),    # trade's base is USDC and its maker sold USDC: the taker sold XLM
+    (False, False, TradeType.BUY),
+])
+def test_trade_is_oriented_to_the_pair(base_is_xlm, base_is_seller, expected_side):
+    message = StellarOrderBook.trade_message_from_exchange(
+        horizon_trade(base_is_xlm, base_is_seller), metadata={"trading_pair": PAIR, "base_asset_key": "native"})
+    assert message.type is OrderBookMessageType.TRADE
+    assert message.content["price"] == 0.125          # USDC per XLM either way
+    assert message.content["amount"] == 100.0         # in XLM either way
+    assert message.content["trade_type"] == float(expected_side.value)
+    assert message.trade_id == "0000000042949677057-0000000000"
+    assert message.timestamp == 1795586400.0          # 2026-11-25T06:00:00Z
+
+
+def test_trade_of_another_market_is_refused():
+    with pytest.raises(ValueError, match="neither side"):
+        StellarOrderBook.trade_message_from_exchange(
+            horizon_trade(True, True), metadata={"trading_pair": "XLM-EURT", "base_asset_key": "EURT:" + ISSUER})
+
+
+def test_horizon_asset_key_matches_stellar_assets_keys():
+    trade = horizon_trade(True, True)
+    assert horizon_asset_key(trade, "base_") == "native"
+    assert horizon_asset_key(trade, "counter_") == USDC_KEY
+
+
+def test_snapshot_reads_rationals_written_as_strings():
+    book = {"bids": [{"price_r": {"n": "1", "d": "4"}, "price": "0.2500000", "amount": "1.0000000"}],
+            "asks": [{"price_r": {"n": "1", "d": "2"}, "price": "0.5000000", "amount": "3.0000000"}]}
+    message = StellarOrderBook.snapshot_message_from_exchange(book, metadata={"trading_pair": PAIR})
+    assert (message.bids[0].price, message.bids[0].amount) == (0.25, 4.0)
+    assert (message.asks[0].price, message.asks[0].amount) == (0.5, 3.0)
+
+
+def test_snapshot_refuses_a_zero_price_instead_of_dividing_by_it():
+    book = {"bids": [{"price_r": {"n": 0, "d": 1}, "price": "0.0000000", "amount": "1.0000000"}], "asks": []}
+    with pytest.raises(ValueError, match="Malformed Horizon order book"):
+        StellarOrderBook.snapshot_message_from_exchange(book, metadata={"trading_pair": PAIR})
