@@ -9,9 +9,22 @@ intermediate ones, so the installed Hummingbot keeps owning those packages.
 Hummingbot itself is not declared here: on Python 3.11 its full dependency set cannot resolve,
 so it is installed with --no-deps from requirements/ (see README).
 """
+from pathlib import Path
+
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
 
 CONNECTOR_PACKAGE = "hummingbot.connector.exchange.stellar"
+# Lets profiling be switched on in any Hummingbot session by the environment alone
+# (STELLAR_PROFILING, see conf/conf_stellar_profiling.yml); with it unset, the import reads one
+# environment variable and returns.
+AUTOSTART_PTH = "hummingbot_stellar_profiling.pth"
+
+
+class BuildPyWithAutostart(build_py):
+    def run(self):
+        super().run()
+        Path(self.build_lib, AUTOSTART_PTH).write_text("import profiling.autostart\n")
 
 setup(
     name="hummingbot-stellar",
@@ -23,7 +36,7 @@ setup(
     python_requires=">=3.11",
     packages=[CONNECTOR_PACKAGE]
     + find_packages(include=["stellar_sandbox", "stellar_sandbox.*", "profiling", "profiling.*"]),
-    package_data={CONNECTOR_PACKAGE: ["*.yml"]},
+    package_data={CONNECTOR_PACKAGE: ["*.yml"], "profiling": ["*.json", "*.yml"]},
     install_requires=[
         "stellar-sdk[aiohttp]>=16,<17",
         "aiohttp>=3.9",
@@ -43,6 +56,7 @@ setup(
             "ruff>=0.5",
         ],
     },
+    cmdclass={"build_py": BuildPyWithAutostart},
     entry_points={
         "console_scripts": [
             "stellar-sandbox=stellar_sandbox.__main__:main",

@@ -1,0 +1,18 @@
+"""Profiling for the Stellar connector.
+
+One artefact per module, arranged by the runner:
+
+- `recorder`: `LatencyRecorder`, the object installed into the connector's measuring points
+  (`stellar_measurement`); samples to statistics, no Hummingbot.
+- `sessions`: yappi (wall clock, coroutine aware), memray, and the RSS/CPU/network sampler.
+- `report`: `report.md`, `report.json` (schema in `report_schema.json`) and PNG plots, with SLA
+  verdicts whose thresholds come from `qa/quality_catalogue.yml`.
+- `criteria`: the performance criteria of `qa/quality_catalogue.yml` and their verdicts.
+- `plots`: the report's PNG plots.
+- `config`: the profiling configuration (`conf/conf_stellar_profiling.yml`).
+- `profiler`: starts and stops everything above together and writes the report.
+- `hooks`: switches profiling on from the environment (`STELLAR_PROFILING`), and measures what a
+  disabled measuring point costs; `autostart`: importing it does that (for a `.pth` line).
+
+The connector never imports this package; this package imports only the connector's hook module.
+"""

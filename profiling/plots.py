@@ -1,0 +1,83 @@
+"""PNG plots for the report: latency distribution per operation, RSS and CPU over time.
+
+Drawn with matplotlib's Agg canvas directly (no pyplot), so nothing changes the process-wide
+backend and plotting works without a display.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, NullFormatter
+
+# The quantile function of each operation: where its samples lie from the fastest to the slowest.
+_QUANTILES = (("min", "min_ms"), ("p50", "p50_ms"), ("p95", "p95_ms"), ("p99", "p99_ms"),
+              ("p99.9", "p999_ms"), ("max", "max_ms"))
+_KIND_TITLES = {
+    "connector": "connector's own processing",
+    "end_to_end": "end to end (connector + network)",
+    "network": "waiting on network / ledger",
+}
+
+
+def plot_latency_distribution(points: Mapping[str, Mapping[str, Any]], path: Path) -> Optional[Path]:
+    """One panel per kind of point, one line per operation over min..max percentiles (log scale)."""
+    by_kind: Dict[str, List[str]] = {}
+    for name, entry in sorted(points.items()):
+        if entry.get("count"):
+            by_kind.setdefault(entry.get("kind", "connector"), []).append(name)
+    if not by_kind:
+        return None
+    kinds = [kind for kind in _KIND_TITLES if kind in by_kind] + sorted(set(by_kind) - set(_KIND_TITLES))
+    figure = Figure(figsize=(8, 3.2 * len(kinds)), layout="constrained")
+    axes_list = figure.subplots(len(kinds), 1, squeeze=False)[:, 0]
+    labels = [label for label, _ in _QUANTILES]
+    for axes, kind in zip(axes_list, kinds, strict=True):
+        lowest, highest = float("inf"), 0.0
+        for name in by_kind[kind]:
+            entry = points[name]
+            values = [max(float(entry[key]), 1e-6) for _, key in _QUANTILES]
+            lowest, highest = min(lowest, *values), max(highest, *values)
+            axes.plot(labels, values, marker="o", label=f"{name} (n={entry['count']})")
+        axes.set_yscale("log")
+        plain = FuncFormatter(lambda value, _: f"{value:g}")
+        axes.yaxis.set_major_formatter(plain)
+        # Within one decade the major ticks alone say too little; across decades labelled minor ticks crowd.
+        axes.yaxis.set_minor_formatter(plain if highest < 10 * lowest else NullFormatter())
+        axes.set_ylabel("ms")
+        axes.set_title(_KIND_TITLES.get(kind, kind))
+        axes.grid(True, which="both", alpha=0.3)
+        axes.legend(fontsize="small", loc="upper left")
+    return _save(figure, path)
+
+
+def plot_resources(series: Sequence[Mapping[str, float]], path: Path, *, rss_limit_mb: Optional[float] = None,
+                   cpu_limit_percent: Optional[float] = None) -> Optional[Path]:
+    """RSS (MB) and CPU (% of one core) against time, with the SLA limits as dashed lines."""
+    if not series:
+        return None
+    times = [sample["t_s"] for sample in series]
+    figure = Figure(figsize=(8, 5), layout="constrained")
+    rss_axes, cpu_axes = figure.subplots(2, 1, sharex=True)
+    rss_axes.plot(times, [sample["rss_mb"] for sample in series], color="tab:blue")
+    rss_axes.set_ylabel("RSS (MB)")
+    # The first sample is the baseline: it closes no interval, so it has no CPU figure.
+    cpu_series = series[1:] if len(series) > 1 else series
+    cpu_axes.plot([sample["t_s"] for sample in cpu_series], [sample["cpu_percent"] for sample in cpu_series],
+                  color="tab:red")
+    cpu_axes.set_ylabel("CPU (% of one core)")
+    cpu_axes.set_xlabel("time (s)")
+    for axes, limit in ((rss_axes, rss_limit_mb), (cpu_axes, cpu_limit_percent)):
+        if limit is not None:
+            axes.axhline(limit, linestyle="--", color="grey", label=f"limit {limit:g}")
+            axes.legend(fontsize="small", loc="upper left")
+        axes.grid(True, alpha=0.3)
+    return _save(figure, path)
+
+
+def _save(figure: Figure, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    FigureCanvasAgg(figure).print_png(str(path))
+    return path

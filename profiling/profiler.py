@@ -1,0 +1,175 @@
+"""`Profiler`: the recorder and the sessions started and stopped together, and the report written.
+
+    profiler = Profiler(ProfilingConfig(...), output_dir=..., scenario="market making, 2 pairs")
+    profiler.start()          # recorder installed into the connector's measuring points, sessions running
+    ...                       # the workload
+    result = profiler.stop()  # everything stopped, figures collected
+    paths = profiler.write_report(result)
+
+Stop order matters: the recorder first (the workload is over), then yappi (so the reporters below
+are not profiled), the sampler, and memray last (its reporters run in a subprocess). Once the
+recorder is uninstalled, the cost of a disabled measuring point is measured for the report.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import List, Mapping, Optional, Sequence
+
+from profiling import hooks
+from profiling.config import ProfilingConfig
+from profiling.criteria import Catalogue, load_catalogue
+from profiling.recorder import DEFAULT_GROUPS, LatencyRecorder
+from profiling.report import ReportInput, ReportPaths, write_report
+from profiling.sessions import (
+    MemrayResult,
+    MemraySession,
+    ResourceSample,
+    ResourceSampler,
+    ResourceSummary,
+    YappiResult,
+    YappiSession,
+)
+
+_MB = 2**20
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ProfileResult:
+    started_at: datetime
+    ended_at: datetime
+    latency: dict  # LatencyRecorder.snapshot()
+    resources: Optional[ResourceSummary]
+    resource_series: List[ResourceSample]
+    yappi: Optional[YappiResult]
+    memray: Optional[MemrayResult]
+    disabled_hook_cost_ns: Optional[float]
+    errors: List[str] = field(default_factory=list)  # a session that failed to stop; the rest is still reported
+
+
+def session_dir(base: Path | str, now: Optional[datetime] = None) -> Path:
+    """A new folder name per session: <base>/<UTC date-time>-<pid>."""
+    now = now or datetime.now(UTC)
+    return Path(base) / f"{now:%Y%m%d-%H%M%S}-{os.getpid()}"
+
+
+class Profiler:
+    def __init__(
+        self,
+        config: ProfilingConfig = ProfilingConfig(),
+        *,
+        output_dir: Optional[Path | str] = None,
+        scenario: Optional[str] = None,
+        catalogue: Optional[Catalogue | Path | str] = None,
+    ) -> None:
+        self.config = config
+        self.output_dir = Path(output_dir) if output_dir is not None else session_dir(config.output_dir)
+        self.scenario = scenario or config.scenario
+        self.catalogue = catalogue if isinstance(catalogue, Catalogue) else load_catalogue(catalogue)
+        self.recorder = LatencyRecorder(sample_cap=config.sample_cap)
+        self.sampler = ResourceSampler(config.sample_interval_s)
+        self.yappi = YappiSession(self.output_dir, clock_type=config.yappi_clock, top_n=config.top_functions,
+                                  per_task=config.yappi_per_task) if config.yappi else None
+        self.memray = MemraySession(self.output_dir, native_traces=config.memray_native_traces,
+                                    aggregate=config.memray_aggregate) if config.memray else None
+        self._started_at: Optional[datetime] = None
+
+    @property
+    def running(self) -> bool:
+        return self._started_at is not None
+
+    def start(self) -> None:
+        if self._started_at is not None:
+            raise RuntimeError("this profiler is already running")
+        if hooks.measurement.is_enabled():
+            raise RuntimeError("another recorder is installed in stellar_measurement; stop that profiler first")
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.sampler.start()
+            if self.memray is not None:
+                self.memray.start()
+            self.recorder.reset()
+            hooks.install_recorder(self.recorder)
+            if self.yappi is not None:
+                self.yappi.start()
+        except Exception:
+            # Leave nothing half started (a memray tracker already active in this process, for instance).
+            hooks.uninstall_recorder()
+            for session in (self.yappi, self.memray, self.sampler):
+                if session is not None and session.running:
+                    session.stop()
+            raise
+        self._started_at = datetime.now(UTC)
+
+    def stop(self) -> ProfileResult:
+        if self._started_at is None:
+            raise RuntimeError("this profiler is not running")
+        started_at, self._started_at = self._started_at, None
+        errors: List[str] = []
+        self.recorder.stop()
+        hooks.uninstall_recorder()
+        ended_at = datetime.now(UTC)
+        yappi_result = self._stop_session("yappi", self.yappi, errors)
+        resources = self._stop_session("resource sampler", self.sampler, errors)
+        memray_result = self._stop_session("memray", self.memray, errors)
+        try:
+            hook_cost: Optional[float] = hooks.measure_disabled_hook_cost()
+        except RuntimeError as error:  # another recorder got installed meanwhile
+            errors.append(f"disabled hook cost not measured: {error}")
+            hook_cost = None
+        return ProfileResult(
+            started_at=started_at, ended_at=ended_at,
+            latency=self.recorder.snapshot(groups=self._groups()),
+            resources=resources, resource_series=self.sampler.samples(),
+            yappi=yappi_result, memray=memray_result, disabled_hook_cost_ns=hook_cost, errors=errors,
+        )
+
+    def write_report(self, result: ProfileResult, *, extra: Optional[Mapping[str, float]] = None,
+                     notes: Sequence[str] = ()) -> ReportPaths:
+        figures = dict(extra or {})
+        if result.disabled_hook_cost_ns is not None:
+            figures.setdefault("disabled_hook_cost_ns", result.disabled_hook_cost_ns)
+        report_input = ReportInput(
+            scenario=self.scenario,
+            started_at=result.started_at,
+            ended_at=result.ended_at,
+            latency=result.latency,
+            resources=result.resources.to_dict() if result.resources else None,
+            resource_series=[{"t_s": s.t_s, "rss_mb": s.rss_bytes / _MB, "cpu_percent": s.cpu_percent}
+                             for s in result.resource_series],
+            yappi=result.yappi.to_dict() if result.yappi else None,
+            memray=result.memray.to_dict() if result.memray else None,
+            extra=figures,
+            notes=[*notes, *self._overhead_notes(result),
+                   *(f"Problem while stopping: {error}" for error in result.errors)],
+        )
+        return write_report(report_input, self.output_dir, self.catalogue)
+
+    def stop_and_report(self, **report_options) -> ReportPaths:
+        return self.write_report(self.stop(), **report_options)
+
+    @staticmethod
+    def _overhead_notes(result: ProfileResult) -> List[str]:
+        running = [name for name, on in (("yappi", result.yappi), ("memray", result.memray)) if on is not None]
+        if not running:
+            return []
+        return [f"{' and '.join(running)} ran during the measurement: latency, CPU and memory figures include "
+                "their overhead (an upper bound for the connector alone)."]
+
+    def _groups(self) -> List[str]:
+        return sorted(set(DEFAULT_GROUPS) | set(self.catalogue.latency_patterns()))
+
+    @staticmethod
+    def _stop_session(name: str, session, errors: List[str]):
+        if session is None or not session.running:
+            return None
+        try:
+            return session.stop()
+        except Exception as error:  # one broken session must not lose the others' figures
+            logger.exception("profiling: stopping %s failed", name)
+            errors.append(f"{name}: {error}")
+            return None

@@ -1,0 +1,538 @@
+"""The profiling report: `report.md`, `report.json` and PNG plots, from the measured figures.
+
+Inputs are plain data (`ReportInput`): the recorder snapshot, the sampler summary and series,
+yappi's and memray's results as dicts, and benchmark figures. Thresholds come from the quality
+catalogue (`profiling.criteria`). `report.json` follows `profiling/report_schema.json`; the
+markdown is rendered from the same data, so both always tell the same figures.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+from profiling import plots
+from profiling.criteria import (
+    AT_RISK,
+    FAILING,
+    NOT_MEASURED,
+    Catalogue,
+    CriterionResult,
+    evaluate,
+    load_catalogue,
+    worst,
+)
+
+SCHEMA_VERSION = 1
+SCHEMA_PATH = Path(__file__).with_name("report_schema.json")
+DEFAULT_COMPONENT = "hummingbot-stellar connector (hummingbot.connector.exchange.stellar)"
+_CACHE_HIT_PREFIX = "cache_hit."
+_CACHE_MISS_PREFIX = "cache_miss."
+_LONG_TAIL_FACTOR = 10  # p99 this many times the median marks a long tail
+_LONG_TAIL_MIN_COUNT = 100
+_CACHE_MIN_LOOKUPS = 50
+_CACHE_MIN_HIT_RATIO = 0.9
+_NETWORK_DOMINANCE = 4  # network waiting this many times the connector's own time
+_TOP_ROWS = 10
+
+
+@dataclass
+class ReportInput:
+    scenario: str
+    started_at: datetime
+    ended_at: datetime
+    latency: Mapping[str, Any]  # LatencyRecorder.snapshot()
+    resources: Optional[Mapping[str, Any]] = None  # ResourceSummary.to_dict()
+    resource_series: Sequence[Mapping[str, float]] = ()  # [{"t_s", "rss_mb", "cpu_percent"}]
+    yappi: Optional[Mapping[str, Any]] = None  # YappiResult.to_dict()
+    memray: Optional[Mapping[str, Any]] = None  # MemrayResult.to_dict()
+    extra: Mapping[str, float] = field(default_factory=dict)  # benchmark figures, e.g. disabled_hook_cost_ns
+    component: str = DEFAULT_COMPONENT
+    notes: Sequence[str] = ()  # facts about the setup the reader needs (how the network ran, ...)
+
+
+@dataclass(frozen=True)
+class ReportPaths:
+    markdown: Path
+    json: Path
+    plots: Dict[str, Optional[Path]]
+
+
+def write_report(report_input: ReportInput, output_dir: Path | str,
+                 catalogue: Optional[Catalogue | Path | str] = None) -> ReportPaths:
+    """Write report.md, report.json and the plots into `output_dir`."""
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    if not isinstance(catalogue, Catalogue):
+        catalogue = load_catalogue(catalogue)
+    limits = {c.statistic: c.threshold for c in catalogue.criteria if c.source == "resources"}
+    plot_paths = {
+        "latency_distribution": plots.plot_latency_distribution(
+            report_input.latency.get("points") or {}, output_dir / "latency_distribution.png"),
+        "resources": plots.plot_resources(
+            report_input.resource_series, output_dir / "resources.png",
+            rss_limit_mb=limits.get("rss_peak_mb"), cpu_limit_percent=limits.get("cpu_avg_percent")),
+    }
+    data = build_report_data(report_input, catalogue,
+                             {name: path.name if path else None for name, path in plot_paths.items()})
+    json_path = output_dir / "report.json"
+    json_path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    markdown_path = output_dir / "report.md"
+    markdown_path.write_text(render_markdown(data), encoding="utf-8")
+    return ReportPaths(markdown=markdown_path, json=json_path, plots=plot_paths)
+
+
+# ---------------------------------------------------------------------------------------------
+# Figures
+
+
+def build_report_data(report_input: ReportInput, catalogue: Catalogue,
+                      plot_files: Optional[Mapping[str, Optional[str]]] = None) -> dict:
+    """Every figure of the report as JSON-ready data (see report_schema.json)."""
+    latency = report_input.latency
+    results = evaluate(catalogue, latency, report_input.resources, report_input.extra)
+    data = {
+        "schema_version": SCHEMA_VERSION,
+        "component": report_input.component,
+        "scenario": report_input.scenario,
+        "started_at": report_input.started_at.isoformat(),
+        "ended_at": report_input.ended_at.isoformat(),
+        "duration_s": max(0.0, (report_input.ended_at - report_input.started_at).total_seconds()),
+        "catalogue": str(catalogue.path),
+        "sla": _sla_status(catalogue, results),
+        "criteria": [result.to_dict() for result in results],
+        "latency": {
+            "percentile_method": latency.get("percentile_method", "nearest-rank"),
+            "points": dict(latency.get("points") or {}),
+            "groups": dict(latency.get("groups") or {}),
+        },
+        "throughput": _throughput(latency),
+        "cache": _cache_figures(latency.get("counters") or {}),
+        "time_split": _time_split(latency.get("time_by_kind_ms") or {}),
+        "resources": dict(report_input.resources) if report_input.resources else None,
+        "memray": dict(report_input.memray) if report_input.memray else None,
+        "bottlenecks": _bottlenecks(report_input.yappi),
+        "recommendations": [],
+        "plots": dict(plot_files or {"latency_distribution": None, "resources": None}),
+        "extra": dict(report_input.extra),
+        "notes": list(report_input.notes),
+    }
+    data["recommendations"] = recommendations(data, results)
+    return data
+
+
+def _sla_status(catalogue: Catalogue, results: List[CriterionResult]) -> List[dict]:
+    statements = {target.name: target.statement for target in catalogue.targets}
+    order = [target.name for target in catalogue.targets]
+    order += [r.criterion.sla for r in results if r.criterion.sla not in order]
+    status = []
+    for name in dict.fromkeys(order):
+        members = [r for r in results if r.criterion.sla == name]
+        if not members:
+            continue
+        status.append({
+            "target": name,
+            "statement": statements.get(name, ""),
+            "status": worst([r.verdict for r in members]),
+            "criteria": [r.criterion.id for r in members],
+            "measured": sum(r.verdict != NOT_MEASURED for r in members),
+        })
+    return status
+
+
+def _throughput(latency: Mapping[str, Any]) -> dict:
+    elapsed = latency.get("elapsed_s") or 0.0
+    points = {name: {"count": entry["count"], "rate_per_s": entry["rate_per_s"]}
+              for name, entry in (latency.get("points") or {}).items()}
+    counters = {name: {"count": n, "rate_per_s": n / elapsed if elapsed > 0 else 0.0}
+                for name, n in (latency.get("counters") or {}).items()}
+    return {"elapsed_s": elapsed, "points": points, "counters": counters}
+
+
+def _cache_figures(counters: Mapping[str, int]) -> dict:
+    tags = {name[len(_CACHE_HIT_PREFIX):] for name in counters if name.startswith(_CACHE_HIT_PREFIX)}
+    tags |= {name[len(_CACHE_MISS_PREFIX):] for name in counters if name.startswith(_CACHE_MISS_PREFIX)}
+    figures = {}
+    for tag in sorted(tags):
+        hits = counters.get(_CACHE_HIT_PREFIX + tag, 0)
+        misses = counters.get(_CACHE_MISS_PREFIX + tag, 0)
+        lookups = hits + misses
+        figures[tag] = {"hits": hits, "misses": misses, "hit_ratio": hits / lookups if lookups else None}
+    return figures
+
+
+def _time_split(by_kind: Mapping[str, float]) -> dict:
+    connector = float(by_kind.get("connector", 0.0))
+    network = float(by_kind.get("network", 0.0))
+    both = connector + network
+    return {
+        "connector_ms": connector,
+        "network_ms": network,
+        "end_to_end_ms": float(by_kind.get("end_to_end", 0.0)),
+        "connector_share": connector / both if both > 0 else None,
+    }
+
+
+def _bottlenecks(yappi_result: Optional[Mapping[str, Any]]) -> Optional[dict]:
+    if not yappi_result:
+        return None
+    others = [f for f in yappi_result.get("top_by_own") or [] if f.get("origin") != "connector"]
+    return {
+        "clock_type": yappi_result.get("clock_type", "wall"),
+        "connector": list(yappi_result.get("top_connector") or [])[:_TOP_ROWS],
+        "other": others[:_TOP_ROWS],
+        "tasks": list(yappi_result.get("tasks") or [])[:_TOP_ROWS],
+        "waiting": list(yappi_result.get("top_waiting") or []),
+        "pstat_path": yappi_result.get("pstat_path"),
+        "callgrind_path": yappi_result.get("callgrind_path"),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Recommendations: each rule reads figures and says what they point to; no figure, no advice.
+
+
+def recommendations(data: Mapping[str, Any], results: Sequence[CriterionResult]) -> List[str]:
+    advice: List[str] = []
+    for result in results:
+        if result.verdict in (FAILING, AT_RISK):
+            advice.append(_criterion_advice(result, data))
+    advice += _long_tail_advice(data)
+    advice += _cache_advice(data)
+    advice += _network_share_advice(data)
+    unmeasured = [r for r in results if r.verdict == NOT_MEASURED]
+    if unmeasured:
+        ids = ", ".join(r.criterion.id for r in unmeasured)
+        advice.append(f"{len(unmeasured)} criteria were not measured by this scenario ({ids}); "
+                      "their `measured_by` entries in the quality catalogue say what produces them.")
+    if not advice:
+        advice.append("Every criterion meets its limit with more than 20 % margin and no rule below the "
+                      "limits fired (long tails, cache hit ratios, network share): these figures call for no change.")
+    return advice
+
+
+def _criterion_advice(result: CriterionResult, data: Mapping[str, Any]) -> str:
+    c = result.criterion
+    head = (f"{c.id} is {result.verdict}: {_number(result.value)} {c.unit} against a limit of "
+            f"{c.comparison} {_number(c.threshold)} {c.unit}.")
+    if c.source == "latency" and c.point and c.point.endswith(".ack"):
+        return f"{head} {_order_path_breakdown(result.value, data)}"
+    if c.source == "latency" and c.point and "*" in c.point:
+        return f"{head} {_slowest_members(c.point, data)}"
+    if c.source == "latency":
+        return f"{head} {_hot_functions(data, 'Start with the connector functions with the most own time')}"
+    if c.statistic.startswith("rss"):
+        return f"{head} {_memory_advice(data)}"
+    if c.statistic.startswith("cpu"):
+        return f"{head} {_hot_functions(data, 'The CPU goes first to')}"
+    if c.statistic == "disabled_hook_cost_ns":
+        return (f"{head} A disabled measuring point must stay a global lookup and a None check: look for work "
+                "added before that check in stellar_measurement.")
+    return head
+
+
+def _order_path_breakdown(value: Optional[float], data: Mapping[str, Any]) -> str:
+    """Split an acknowledgement's latency into Horizon, build/sign, submit and the rest (queueing)."""
+    points = data["latency"]["points"]
+    groups = data["latency"]["groups"]
+    horizon = (groups.get("horizon.*") or {}).get("avg_ms")
+    submit = (points.get("tx.submit") or {}).get("avg_ms")  # from build start to Horizon's answer
+    build = (points.get("tx.build_sign") or {}).get("avg_ms")
+    network = max(0.0, submit - (build or 0.0)) if submit is not None else horizon
+    if value is None or (network is None and build is None):
+        return "No tx.submit, horizon.* or tx.build_sign figures to split it; " + _hot_functions(
+            data, "the connector functions with the most own time are")
+    parts = {"the network round trip to Horizon": network or 0.0, "building and signing": build or 0.0}
+    parts["waiting in the connector before submission"] = max(0.0, value - sum(parts.values()))
+    dominant = max(parts, key=parts.get)
+    split = ", ".join(f"{name} {_number(ms)} ms" for name, ms in parts.items())
+    lever = {
+        "the network round trip to Horizon": "use a Horizon closer to the bot (or a less loaded one); "
+                                             "the connector cannot shorten that wait",
+        "building and signing": "cut the per-transaction work in the build/sign step (see the yappi table)",
+        "waiting in the connector before submission": "submit sooner: shorten the pipeline's coalescing wait "
+                                                      "or add channel accounts",
+    }[dominant]
+    return f"On average: {split}. The largest part is {dominant}: {lever}."
+
+
+def _slowest_members(pattern: str, data: Mapping[str, Any]) -> str:
+    prefix = pattern.rstrip("*")
+    members = [(name, entry) for name, entry in data["latency"]["points"].items() if name.startswith(prefix)]
+    members.sort(key=lambda item: item[1]["avg_ms"], reverse=True)
+    if not members:
+        return "No individual points to break it down."
+    listed = "; ".join(f"{name} avg {_number(e['avg_ms'])} ms over {e['count']} calls" for name, e in members[:3])
+    return f"The slowest: {listed}. Cache or batch the slowest calls, or reach a closer server."
+
+
+def _memory_advice(data: Mapping[str, Any]) -> str:
+    resources = data.get("resources") or {}
+    peak, steady = resources.get("rss_peak_mb"), resources.get("rss_steady_mb")
+    text = ""
+    if peak is not None and steady is not None:
+        if peak > 1.2 * steady:
+            text = (f"The peak ({_number(peak)} MB) is well above the steady state ({_number(steady)} MB): "
+                    "a burst, look at what runs at that moment. ")
+        else:
+            text = (f"The steady state ({_number(steady)} MB) is close to the peak ({_number(peak)} MB): memory "
+                    "stays high; check for caches or histories that keep growing. ")
+    memray = data.get("memray") or {}
+    sites = memray.get("top_sites_at_peak") or []
+    if sites:
+        listed = "; ".join(f"{site['location']} {_number(site['bytes'] / 2**20)} MB" for site in sites[:3])
+        text += f"Largest allocation sites at memray's peak: {listed}."
+    else:
+        text += "Run with memray on to see the allocation sites."
+    return text
+
+
+def _hot_functions(data: Mapping[str, Any], lead: str) -> str:
+    bottlenecks = data.get("bottlenecks")
+    if not bottlenecks:
+        return "Run with yappi on to see which functions take the time."
+    parts = []
+    for where, functions in (("in the connector", bottlenecks["connector"]), ("elsewhere", bottlenecks["other"])):
+        if functions:
+            listed = ", ".join(f"`{f['name']}` ({_number(f['own_s'])} s own)" for f in functions[:3])
+            parts.append(f"{where} {listed}")
+    if not parts:
+        return "yappi recorded no function with own time."
+    return f"{lead}: {'; '.join(parts)}."
+
+
+def _long_tail_advice(data: Mapping[str, Any]) -> List[str]:
+    advice = []
+    for name, entry in data["latency"]["points"].items():
+        if entry.get("kind") != "connector" or entry["count"] < _LONG_TAIL_MIN_COUNT:
+            continue
+        median = entry["p50_ms"]
+        if median > 0 and entry["p99_ms"] > _LONG_TAIL_FACTOR * median:
+            advice.append(
+                f"{name} has a long tail: p99 {_number(entry['p99_ms'])} ms is "
+                f"{entry['p99_ms'] / median:.0f}x its median {_number(median)} ms over {entry['count']} samples; "
+                "look for occasional blocking work on the event loop (large batches, garbage collection).")
+    return advice
+
+
+def _cache_advice(data: Mapping[str, Any]) -> List[str]:
+    advice = []
+    for tag, figures in data["cache"].items():
+        lookups = figures["hits"] + figures["misses"]
+        ratio = figures["hit_ratio"]
+        if lookups >= _CACHE_MIN_LOOKUPS and ratio is not None and ratio < _CACHE_MIN_HIT_RATIO:
+            advice.append(f"The {tag} cache hits {ratio:.0%} of {lookups} lookups: raise its size or lifetime, "
+                          "or find why its entries are evicted.")
+    return advice
+
+
+def _network_share_advice(data: Mapping[str, Any]) -> List[str]:
+    split = data["time_split"]
+    connector, network = split["connector_ms"], split["network_ms"]
+    if connector > 0 and network > _NETWORK_DOMINANCE * connector:
+        return [f"Waiting on the network and the ledger ({_number(network)} ms measured) outweighs the connector's "
+                f"own processing ({_number(connector)} ms) {network / connector:.0f} to 1: latency is won on the "
+                "network side (Horizon placement, fewer round trips), not by optimising the connector's code."]
+    return []
+
+
+# ---------------------------------------------------------------------------------------------
+# Markdown
+
+
+def render_markdown(data: Mapping[str, Any]) -> str:
+    sections = [
+        _header(data), _sla_section(data), _latency_section(data), _throughput_section(data),
+        _memory_section(data), _cpu_section(data), _network_section(data), _time_split_section(data),
+        _bottleneck_section(data), _recommendation_section(data), _plot_section(data), _criteria_section(data),
+    ]
+    return "\n\n".join(section.rstrip() for section in sections) + "\n"
+
+
+def _header(data: Mapping[str, Any]) -> str:
+    lines = [
+        f"# Performance report: {data['component']}",
+        "",
+        f"- Component: {data['component']}",
+        f"- Date: {data['started_at']} to {data['ended_at']} ({_number(data['duration_s'])} s)",
+        f"- Load scenario: {data['scenario']}",
+        f"- Thresholds: `{data['catalogue']}`",
+        f"- Percentiles: {data['latency']['percentile_method']}",
+    ]
+    lines += [f"- {note}" for note in data.get("notes") or []]
+    return "\n".join(lines)
+
+
+def _sla_section(data: Mapping[str, Any]) -> str:
+    verdicts = {c["id"]: c for c in data["criteria"]}
+    rows = []
+    for target in data["sla"]:
+        measured = "; ".join(
+            f"{cid} {_number(verdicts[cid]['value'])} {verdicts[cid]['unit']}" for cid in target["criteria"]
+            if verdicts[cid]["value"] is not None) or "–"
+        rows.append([target["target"], target["statement"], measured, f"**{target['status']}**"])
+    legend = ("Status per target: the worst verdict among its criteria. meeting: below 80 % of the limit; "
+              "at risk: 80-100 % of it; failing: beyond it; not measured: no figure in this run.")
+    return "## SLA status\n\n" + _table(["target", "limit", "measured", "status"], rows) + "\n\n" + legend
+
+
+def _latency_section(data: Mapping[str, Any]) -> str:
+    entries = dict(data["latency"]["points"])
+    entries.update({f"{name} (all)": entry for name, entry in data["latency"]["groups"].items()})
+    if not entries:
+        return "## Latency per operation\n\nNo measuring point recorded a sample."
+    rows = [[f"`{name}`", e["kind"], e["count"], _number(e["avg_ms"]), _number(e["p50_ms"]), _number(e["p95_ms"]),
+             _number(e["p99_ms"]), _number(e["max_ms"])] for name, e in entries.items()]
+    note = ("All figures in milliseconds. Kinds: connector = the connector's own processing; network = waiting on "
+            "Horizon, RPC or the ledger; end_to_end = both.")
+    approximate = [name for name, e in entries.items() if not e.get("exact", True)]
+    if approximate:
+        note += (f" Percentiles of {', '.join(approximate)} come from the bounded histogram "
+                 f"(within {max(e.get('max_relative_error', 0) for e in entries.values()):.2%}).")
+    table = _table(["operation", "kind", "count", "avg", "p50", "p95", "p99", "max"], rows,
+                   numeric=(2, 3, 4, 5, 6, 7))
+    return "## Latency per operation\n\n" + table + "\n\n" + note
+
+
+def _throughput_section(data: Mapping[str, Any]) -> str:
+    throughput = data["throughput"]
+    rows = [[f"`{name}`", figures["count"], _number(figures["rate_per_s"])]
+            for name, figures in {**throughput["points"], **throughput["counters"]}.items()]
+    text = f"## Throughput\n\nOver {_number(throughput['elapsed_s'])} s of measurement.\n\n"
+    text += _table(["point or counter", "count", "per second"], rows, numeric=(1, 2)) if rows else "Nothing counted."
+    if data["cache"]:
+        cache_rows = [[tag, f["hits"], f["misses"], "–" if f["hit_ratio"] is None else f"{f['hit_ratio']:.1%}"]
+                      for tag, f in data["cache"].items()]
+        text += "\n\nCaches:\n\n" + _table(["cache", "hits", "misses", "hit ratio"], cache_rows, numeric=(1, 2, 3))
+    return text
+
+
+def _memory_section(data: Mapping[str, Any]) -> str:
+    resources = data.get("resources")
+    lines = ["## Memory", ""]
+    if resources:
+        lines += [
+            f"- RSS peak: {_number(resources['rss_peak_mb'])} MB",
+            f"- RSS steady state (median of the second half): {_number(resources['rss_steady_mb'])} MB",
+            f"- RSS at start: {_number(resources['rss_start_mb'])} MB",
+        ]
+    else:
+        lines.append("- The resource sampler was off.")
+    memray = data.get("memray")
+    if memray:
+        lines.append(f"- memray: peak of tracked allocations {_number(memray['peak_memory_mb'])} MB, "
+                     f"{memray['total_allocations']} allocations; flame graph `{memray.get('flamegraph_path')}`")
+        for site in (memray.get("top_sites_at_peak") or [])[:5]:
+            lines.append(f"  - `{site['location']}`: {_number(site['bytes'] / 2**20)} MB in "
+                         f"{site['allocations']} allocations at the peak")
+        for error in memray.get("errors") or []:
+            lines.append(f"  - memray reporter problem: {error}")
+    return "\n".join(lines)
+
+
+def _cpu_section(data: Mapping[str, Any]) -> str:
+    resources = data.get("resources")
+    if not resources:
+        return "## CPU\n\nThe resource sampler was off."
+    return (f"## CPU\n\n- Average: {_number(resources['cpu_avg_percent'])} % of one core "
+            f"({resources['cpu_count']} cores on the machine)\n"
+            f"- Peak over one sampling interval ({_number(resources['interval_s'])} s): "
+            f"{_number(resources['cpu_peak_percent'])} %")
+
+
+def _network_section(data: Mapping[str, Any]) -> str:
+    resources = data.get("resources")
+    if not resources:
+        return "## Network\n\nThe resource sampler was off."
+    interface = resources.get("network_interface") or "none found"
+    return (f"## Network\n\n- Interface: {interface} (machine-wide counter: an upper bound for this process)\n"
+            f"- Sent: {_number(resources['net_sent_kb_per_s'])} KB/s, received: "
+            f"{_number(resources['net_recv_kb_per_s'])} KB/s, total {_number(resources['net_kb_per_s'])} KB/s")
+
+
+def _time_split_section(data: Mapping[str, Any]) -> str:
+    split = data["time_split"]
+    share = split["connector_share"]
+    share_text = "–" if share is None else f"{share:.1%}"
+    return ("## Connector time vs network/ledger waiting\n\n"
+            + _table(["", "total measured (ms)"], [
+                ["connector's own processing", _number(split["connector_ms"])],
+                ["waiting on network / ledger", _number(split["network_ms"])],
+                ["end-to-end points (contain both; not added)", _number(split["end_to_end_ms"])],
+            ], numeric=(1,))
+            + f"\n\nConnector share of connector + waiting time: {share_text}.")
+
+
+def _bottleneck_section(data: Mapping[str, Any]) -> str:
+    bottlenecks = data.get("bottlenecks")
+    if not bottlenecks:
+        return "## Primary bottlenecks\n\nyappi was off in this session."
+    header = ["function", "calls", "own s", "total s", "location"]
+
+    def rows(functions: Sequence[Mapping[str, Any]]) -> List[list]:
+        return [[f"`{f['name']}`", f["calls"], _number(f["own_s"]), _number(f["total_s"]),
+                 f"`{f['module']}:{f['lineno']}`"] for f in functions]
+
+    text = (f"## Primary bottlenecks\n\nyappi, {bottlenecks['clock_type']} clock; own time excludes callees "
+            f"(profile: `{bottlenecks.get('pstat_path')}`, `{bottlenecks.get('callgrind_path')}`).\n\n"
+            "### The connector's functions, by own time\n\n")
+    text += _table(header, rows(bottlenecks["connector"]), numeric=(1, 2, 3)) if bottlenecks["connector"] \
+        else "No connector function was profiled."
+    text += "\n\n### Other code, by own time\n\n"
+    other_rows = [[*row[:1], f["origin"], *row[1:]] for row, f in zip(rows(bottlenecks["other"]),
+                                                                       bottlenecks["other"], strict=True)]
+    text += _table(["function", "origin", *header[1:]], other_rows, numeric=(2, 3, 4)) if other_rows else "None."
+    if bottlenecks["tasks"]:
+        task_rows = [[f"`{t['label']}`", t["calls"], _number(t["own_s"]), _number(t.get("waiting_s")),
+                      ", ".join(t["top_functions"])] for t in bottlenecks["tasks"]]
+        text += "\n\n### Per asyncio task (by task coroutine)\n\n" + _table(
+            ["task", "calls", "own s (working)", "waiting s", "top functions"], task_rows, numeric=(1, 2, 3))
+    if bottlenecks["waiting"]:
+        waits = ", ".join(f"`{f['name']}` {_number(f['own_s'])} s" for f in bottlenecks["waiting"])
+        text += f"\n\nWaiting (wall time parked, not work; left out above): {waits}."
+    return text
+
+
+def _recommendation_section(data: Mapping[str, Any]) -> str:
+    return "## Recommendations\n\n" + "\n".join(f"- {line}" for line in data["recommendations"])
+
+
+def _plot_section(data: Mapping[str, Any]) -> str:
+    lines = ["## Plots", ""]
+    titles = {"latency_distribution": "Latency distribution per operation", "resources": "RSS and CPU over time"}
+    for name, title in titles.items():
+        file_name = data["plots"].get(name)
+        lines.append(f"![{title}]({file_name})" if file_name else f"- {title}: no data.")
+    return "\n".join(lines)
+
+
+def _criteria_section(data: Mapping[str, Any]) -> str:
+    rows = [[f"`{c['id']}`", c["title"], f"{_number(c['value'])} {c['unit']}" if c["value"] is not None else "–",
+             f"{c['comparison']} {_number(c['threshold'])} {c['unit']}", f"**{c['verdict']}**", c["measured_by"]]
+            for c in data["criteria"]]
+    return "## Performance Criteria (qa_ids)\n\n" + _table(
+        ["qa_id", "criterion", "measured", "threshold", "verdict", "measured by"], rows)
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]], numeric: Sequence[int] = ()) -> str:
+    align = ["---:" if i in numeric else "---" for i in range(len(headers))]
+    lines = ["| " + " | ".join(headers) + " |", "| " + " | ".join(align) + " |"]
+    lines += ["| " + " | ".join(str(cell).replace("|", "\\|") for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _number(value: Optional[float]) -> str:
+    if value is None:
+        return "–"
+    magnitude = abs(value)
+    if magnitude >= 1 and float(value).is_integer():
+        return f"{value:.0f}"
+    if magnitude >= 100:
+        return f"{value:.0f}"
+    if magnitude >= 10:
+        return f"{value:.1f}"
+    if magnitude >= 1:
+        return f"{value:.2f}"
+    return f"{value:.3g}"
