@@ -30,7 +30,7 @@ setup(
     name="hummingbot-stellar",
     version="0.1.0",
     description="Native Hummingbot exchange connector for the Stellar DEX (SDEX), with built-in profiling",
-    long_description=open("README.md", encoding="utf-8").read(),
+    long_description=Path("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     license="Apache-2.0",
     python_requires=">=3.11",
