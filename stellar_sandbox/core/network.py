@@ -142,8 +142,10 @@ class Network:
     def submit(self, envelope_xdr: str) -> SubmitOutcome:
         """Validate and queue; raises ``validation.MalformedEnvelope`` (a ValueError) if it does not decode."""
         tx = decode_envelope(envelope_xdr, self.network_id)
-        if tx.hash in self.queue or self.history.transaction(tx.hash) is not None:
-            return SubmitOutcome(DUPLICATE, tx.hash)  # a hash applies at most once
+        if tx.hash in self.queue:
+            return SubmitOutcome(DUPLICATE, tx.hash)  # stellar-core: DUPLICATE only while it is still queued
+        # An already applied envelope goes through validation like any other: its sequence number is
+        # consumed, so stellar-core answers ERROR tx_bad_seq (a hash can never apply twice).
         pending = self.queue.pending_for(tx.source_id)
         if pending is not None:
             # stellar-core's queue: one transaction per source account, replaceable only by a fee-bump
@@ -293,8 +295,8 @@ class Network:
             self.history.add_effect(effect)
             new_records.append(("effects", effect))
         for index, trade in enumerate(outcome.trades):
-            trade["id"] = f"{op_id:019d}-{index:010d}"
-            trade["paging_token"] = f"{op_id}-{index}"
+            # Horizon's trade id is its paging token (unlike effect ids, it is not zero-padded).
+            trade["id"] = trade["paging_token"] = f"{op_id}-{index}"
             self.history.add_trade(trade)
             new_records.append(("trades", trade))
 

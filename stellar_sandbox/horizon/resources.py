@@ -36,7 +36,7 @@ def _with_links(record: Record, links: dict[str, Any]) -> Record:
 
 
 def _op_id_of(pair_id: str) -> int:
-    """Operation id of an effect or trade id (`"{op_id:019d}-{index:010d}"`)."""
+    """Operation id of an effect id (`"{op_id:019d}-{index:010d}"`) or a trade id (`"{op_id}-{index}"`)."""
     return int(pair_id.partition("-")[0])
 
 
