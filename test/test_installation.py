@@ -42,7 +42,8 @@ def test_installed_copy_is_in_sync_with_the_working_tree():
     assert INSTALLED_CONNECTOR.is_dir(), "the connector is not installed: run `make setup`"
     sources = sorted(p.name for p in WORKING_TREE_CONNECTOR.iterdir() if p.suffix in (".py", ".yml"))
     match, mismatch, errors = filecmp.cmpfiles(WORKING_TREE_CONNECTOR, INSTALLED_CONNECTOR, sources, shallow=False)
-    assert not mismatch and not errors, f"installed copy differs from the working tree: {mismatch + errors}; run `make setup`"
+    stale = mismatch + errors
+    assert not stale, f"installed copy differs from the working tree: {stale}; run `make setup`"
 
 
 def test_hummingbot_connector_test_base_imports():
@@ -52,8 +53,9 @@ def test_hummingbot_connector_test_base_imports():
 
 
 def test_connector_class_imports():
-    from hummingbot.connector.exchange.stellar.stellar_exchange import StellarExchange
     from hummingbot.connector.exchange_py_base import ExchangePyBase
+
+    from hummingbot.connector.exchange.stellar.stellar_exchange import StellarExchange
 
     assert issubclass(StellarExchange, ExchangePyBase)
     assert StellarExchange.__module__ == "hummingbot.connector.exchange.stellar.stellar_exchange"
