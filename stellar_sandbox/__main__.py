@@ -1,9 +1,11 @@
-"""`python -m stellar_sandbox serve --host 127.0.0.1 --port 8000 [--ledger-interval 5]`"""
+"""`python -m stellar_sandbox serve --host 127.0.0.1 --port 8000 [--ledger-interval 5] [market, fault flags]`"""
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import signal
+from typing import Any
 
 from stellar_sandbox.sandbox import Sandbox
 
@@ -15,23 +17,63 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (0 picks a free one; default 8000)")
     serve.add_argument("--ledger-interval", type=float, default=5.0, help="seconds between ledgers (default 5)")
+    market = serve.add_argument_group("market activity")
+    market.add_argument("--market-rate", type=float, default=0.0,
+                        help="book events per second on MKT/XLM by synthetic participants (default 0: none)")
+    market.add_argument("--market-mid", type=float, default=1.0, help="starting mid price (default 1.0)")
+    market.add_argument("--market-participants", type=int, default=None, help="accounts (default: enough for the rate)")
+    faults = serve.add_argument_group("faults (also at run time: POST /_sandbox/faults)")
+    faults.add_argument("--latency", type=float, default=0.0, help="seconds added to every request")
+    faults.add_argument("--jitter", type=float, default=0.0, help="up to this many more seconds, uniformly")
+    faults.add_argument("--error-rate", type=float, default=0.0, help="share of requests answered with an error")
+    faults.add_argument("--error-status", type=int, action="append", choices=[429, 500, 503, 504],
+                        help="status of injected errors (repeatable; default 503)")
+    faults.add_argument("--fault-path", action="append", default=None,
+                        help="glob of request paths that latency and errors apply to (repeatable; default all)")
+    faults.add_argument("--submission-timeout-rate", type=float, default=0.0,
+                        help="share of submissions that apply but are answered 504")
+    faults.add_argument("--drop-streams-every", type=float, default=None, help="cut each SSE stream after N seconds")
+    faults.add_argument("--faults", default=None, help="fault settings as JSON, as POST /_sandbox/faults takes them")
     return parser.parse_args(argv)
 
 
-async def serve(host: str, port: int, ledger_interval: float) -> None:
+def fault_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The `Faults.set` keywords the command line asks for."""
+    settings: dict[str, Any] = {}
+    paths = args.fault_path or []
+    if args.latency or args.jitter:
+        settings["latency"] = {"seconds": args.latency, "jitter": args.jitter, "paths": paths}
+    if args.error_rate:
+        settings["errors"] = {"rate": args.error_rate, "statuses": args.error_status or [503], "paths": paths}
+    if args.submission_timeout_rate:
+        settings["submission_timeout"] = {"rate": args.submission_timeout_rate}
+    if args.drop_streams_every:
+        settings["stream_drop"] = {"every": args.drop_streams_every}
+    if args.faults:
+        settings.update(json.loads(args.faults))
+    return settings
+
+
+async def serve(args: argparse.Namespace) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    async with Sandbox(ledger_interval=ledger_interval, port=port, host=host) as net:
+    async with Sandbox(ledger_interval=args.ledger_interval, port=args.port, host=args.host) as net:
+        net.faults.set(**fault_settings(args))
         print(f"Horizon {net.horizon_url} network passphrase: {net.passphrase}", flush=True)
+        if args.market_rate:
+            stats = await net.market.start(args.market_rate, mid=args.market_mid,
+                                           participants=args.market_participants)
+            print(f"market activity {stats['base']} / {stats['counter']} at {args.market_rate}/s "
+                  f"by {stats['participants']} accounts", flush=True)
         await stop.wait()
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     if args.command == "serve":
-        asyncio.run(serve(args.host, args.port, args.ledger_interval))
+        asyncio.run(serve(args))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@
 
 Ledgers close every `ledger_interval` seconds (None: only on `await net.close_ledger()`). The
 helpers go through real signed transactions from the network's root account (or the issuer), so
-they show up in history and streams like any client's transactions.
+they show up in history and streams like any client's transactions. `net.faults` injects faults
+around the web handlers (see `faults`); `net.market` runs synthetic market activity (see `market`).
 """
 from __future__ import annotations
 
@@ -21,8 +22,11 @@ from aiohttp import web
 from stellar_sdk import Account, Asset, Keypair, TransactionBuilder
 from stellar_sdk.operation import ChangeTrust, Payment
 
+from stellar_sandbox.control import install_control
+from stellar_sandbox.faults import Faults
 from stellar_sandbox.horizon.app import HORIZON_KEY, Horizon, create_app
 from stellar_sandbox.horizon.errors import Problem
+from stellar_sandbox.market import MarketActivity
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +46,12 @@ class SandboxTransactionError(RuntimeError):
 class Sandbox:
     def __init__(self, ledger_interval: float | None = 1.0, port: int = 0, host: str = "127.0.0.1",
                  passphrase: str = STANDALONE_PASSPHRASE, network: Any = None,
-                 network_options: dict[str, Any] | None = None, **app_options: Any) -> None:
-        """`network_options` go to `Network(...)`; `app_options` to `create_app` (timeouts, stream limits)."""
+                 network_options: dict[str, Any] | None = None, fault_seed: int | None = None,
+                 **app_options: Any) -> None:
+        """`network_options` go to `Network(...)`; `app_options` to `create_app` (timeouts, stream limits).
+
+        `fault_seed` makes the random choices of fault injection (which requests fail) repeatable.
+        """
         self.ledger_interval = ledger_interval
         self.host = host
         self.port = port
@@ -55,6 +63,9 @@ class Sandbox:
         self._closer: asyncio.Task | None = None
         self._issuers: dict[tuple[str, str], Keypair] = {}
         self.horizon: Horizon | None = None
+        self._fault_seed = fault_seed
+        self.faults: Faults | None = None
+        self.market = MarketActivity(self)
 
     @property
     def horizon_url(self) -> str:
@@ -80,6 +91,9 @@ class Sandbox:
         self.passphrase = self.network.passphrase
         app = create_app(self.network, **self._app_options)
         self.horizon = app[HORIZON_KEY]
+        self.faults = Faults(self.network, seed=self._fault_seed)
+        app.middlewares.append(self.faults.middleware)  # inside the problem middleware: faults are problems too
+        install_control(app, self.faults, self.market)
         self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
         await self._runner.setup()
         try:
@@ -92,6 +106,9 @@ class Sandbox:
             self._closer = asyncio.create_task(self._close_ledgers(self.ledger_interval))
 
     async def stop(self) -> None:
+        await self.market.stop()
+        if self.faults is not None:
+            self.faults.release_ledgers()
         if self._closer is not None:
             self._closer.cancel()
             try:
@@ -108,6 +125,10 @@ class Sandbox:
         next_close = loop.time() + interval
         while True:
             await asyncio.sleep(max(0.0, next_close - loop.time()))
+            if self.faults.ledgers_stalled:  # a stalled close: nothing closes until released
+                await self.faults.ledger_close_allowed()
+                next_close = loop.time() + interval
+                continue
             # keep a steady cadence, but after a stall start afresh instead of closing a burst of ledgers
             next_close = max(next_close + interval, loop.time())
             try:
@@ -116,7 +137,9 @@ class Sandbox:
                 logger.exception("closing a ledger failed")
 
     async def close_ledger(self) -> Record:
-        """Close a ledger now (applying what is queued); the new ledger record."""
+        """Close a ledger now (applying what is queued); the new ledger record. Waits while ledgers are stalled."""
+        if self.faults is not None:
+            await self.faults.ledger_close_allowed()
         return self.network.close_ledger()
 
     # ----- helpers, all through real transactions -----

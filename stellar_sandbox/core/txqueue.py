@@ -1,7 +1,7 @@
 """stellar-core's pending transaction queue (protocol 20 and later), without I/O.
 
 - at most one pending transaction per source account: another one gets TRY_AGAIN_LATER;
-- the same hash again is DUPLICATE (the network also answers DUPLICATE for hashes already applied);
+- the same hash again is DUPLICATE while it is queued (once applied, the network answers tx_bad_seq);
 - a transaction whose ``max_time`` passes before it is included is dropped and never applies;
 - each ledger takes at most ``max_ops_per_ledger`` operations, highest fee per operation first
   (ties: first come), the rest wait for the next ledger;

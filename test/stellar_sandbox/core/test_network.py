@@ -136,7 +136,9 @@ def test_try_again_later_and_duplicate(net, market):
     second = signed(sell_xlm(builder(net, alice, seq_offset=1), usd, price="3"), alice)
     assert net.submit(second).status == "TRY_AGAIN_LATER"
     net.close_ledger()
-    assert net.submit(first).status == "DUPLICATE"  # already applied: the hash is known, never applies twice
+    again = net.submit(first)  # already applied: its sequence number is consumed, as stellar-core answers
+    assert again.status == "ERROR"
+    assert sx.TransactionResult.from_xdr(again.error_result_xdr).result.code == TX.txBAD_SEQ
     net.close_ledger()
     assert len(net.state.offers_of(alice.public_key)) == 1
     assert net.submit(second).status == "PENDING"  # its turn now
