@@ -16,6 +16,7 @@ from stellar_sdk import Asset
 
 from stellar_sandbox.faults import Faults, FaultSettingsError
 from stellar_sandbox.horizon import errors
+from stellar_sandbox.market.activity import MarketSettingsError
 
 MARKET_START_OPTIONS = {"rate", "mid", "volatility", "participants", "ops_per_tx", "take_share", "seed"}
 
@@ -71,19 +72,24 @@ def install_control(app: web.Application, faults: Faults, market: Any) -> None:
     async def post_market(request: web.Request) -> web.Response:
         body = await _json_body(request)
         action = body.pop("action", "start")
+        if action not in ("start", "rate", "stop"):
+            raise errors.invalid_field("action", "expected start, rate or stop")
+        known = {"start": MARKET_START_OPTIONS | {"base", "counter"}, "rate": {"rate"}, "stop": set()}[action]
+        unknown = set(body) - known
+        if unknown:
+            raise errors.invalid_field(",".join(sorted(unknown)), f"unknown for {action}; known: {sorted(known)}")
         try:
             if action == "stop":
                 return _json(await market.stop())
             if action == "rate":
-                return _json(market.set_rate(float(body["rate"])))
-            if action != "start":
-                raise errors.invalid_field("action", "expected start, rate or stop")
-            unknown = set(body) - MARKET_START_OPTIONS - {"base", "counter"}
-            if unknown:
-                raise errors.invalid_field(",".join(sorted(unknown)), f"known: {sorted(MARKET_START_OPTIONS)}")
+                if "rate" not in body:
+                    raise errors.invalid_field("rate", "required: book events per second")
+                return _json(market.set_rate(body["rate"]))
             base, counter = _asset(body.pop("base", None), "base"), _asset(body.pop("counter", None), "counter")
             return _json(await market.start(base=base, counter=counter, **body), status=201)
-        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        except MarketSettingsError as exc:
+            raise errors.invalid_field(exc.field, exc.reason) from None
+        except (ValueError, RuntimeError) as exc:  # already running, not running, an unknown issuer
             raise errors.bad_request(f"market {action}: {exc}") from None
 
     app.router.add_get("/_sandbox/faults", get_faults)

@@ -171,6 +171,16 @@ def _matches(patterns: tuple[str, ...], path: str) -> bool:
     return not patterns or any(fnmatchcase(path, pattern) for pattern in patterns)
 
 
+class _OpenStream:
+    """An SSE request being served, and its scheduled drop (if `stream_drop.every` is set)."""
+
+    __slots__ = ("request", "timer")
+
+    def __init__(self, request: web.Request) -> None:
+        self.request = request
+        self.timer: asyncio.TimerHandle | None = None
+
+
 class Faults:
     """Current fault settings and the aiohttp middleware that enacts them."""
 
@@ -183,7 +193,7 @@ class Faults:
         self.stream_drop: StreamDrop | None = None
         self._released = asyncio.Event()
         self._released.set()
-        self._streams: dict[web.Request, asyncio.TimerHandle | None] = {}
+        self._streams: set[_OpenStream] = set()  # aiohttp requests are unhashable: tracked through a handle
         self._applied_waiters: dict[str, list[asyncio.Future]] = {}
         self.injected: dict[str, int] = {"latency": 0, "errors": 0, "submission_timeout": 0, "stream_drop": 0}
         network.add_listener(self._on_network_event)
@@ -248,16 +258,16 @@ class Faults:
         """Cut open SSE streams (whose path matches `paths`, default all) now; how many were cut."""
         patterns = tuple(paths)
         dropped = 0
-        for request in list(self._streams):
-            if _matches(patterns, request.path):
-                dropped += self._drop(request)
+        for stream in list(self._streams):
+            if _matches(patterns, stream.request.path):
+                dropped += self._drop(stream)
         return dropped
 
-    def _drop(self, request: web.Request) -> int:
-        handle = self._streams.pop(request, None)
-        if handle is not None:
-            handle.cancel()
-        transport = request.transport
+    def _drop(self, stream: _OpenStream) -> int:
+        self._streams.discard(stream)
+        if stream.timer is not None:
+            stream.timer.cancel()
+        transport = stream.request.transport
         if transport is None or transport.is_closing():
             return 0
         transport.abort()  # a reset: unsent bytes are lost, as when a proxy or the network drops the line
@@ -291,9 +301,12 @@ class Faults:
 
     @web.middleware
     async def middleware(self, request: web.Request, handler):
-        if not self.active or request.path.startswith(CONTROL_PREFIX):
-            return await handler(request)
         path = request.path
+        if path.startswith(CONTROL_PREFIX):
+            return await handler(request)
+        if not self.active:
+            # streams are tracked even without faults set, so that `drop_streams()` finds them all
+            return await (self._stream(request, handler) if wants_stream(request) else handler(request))
         latency = self.latency
         if latency is not None and _matches(latency.paths, path):
             delay = latency.seconds + (self.random.uniform(0.0, latency.jitter) if latency.jitter else 0.0)
@@ -324,16 +337,16 @@ class Faults:
 
     async def _stream(self, request: web.Request, handler):
         drop = self.stream_drop
-        handle = None
+        stream = _OpenStream(request)
         if drop is not None and drop.every and _matches(drop.paths, request.path):
-            handle = asyncio.get_running_loop().call_later(drop.every, self._drop, request)
-        self._streams[request] = handle
+            stream.timer = asyncio.get_running_loop().call_later(drop.every, self._drop, stream)
+        self._streams.add(stream)
         try:
             return await handler(request)
         finally:
-            handle = self._streams.pop(request, None)
-            if handle is not None:
-                handle.cancel()
+            self._streams.discard(stream)
+            if stream.timer is not None:
+                stream.timer.cancel()
 
     async def _timed_out_submission(self, request: web.Request, handler, fault: SubmissionTimeout):
         try:

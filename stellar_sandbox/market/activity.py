@@ -69,6 +69,48 @@ def amount(value: float) -> str:
     return f"{value:.7f}"
 
 
+class MarketSettingsError(ValueError):
+    """A start option or rate that cannot be used; `field` names it."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+def _number(value: Any, field: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise MarketSettingsError(field, f"expected a number, got {value!r}")
+    return float(value)
+
+
+def check_rate(rate: Any) -> float:
+    rate = _number(rate, "rate")
+    if rate < 0:
+        raise MarketSettingsError("rate", f"must not be negative, got {rate}")
+    return rate
+
+
+def check_options(rate: Any, mid: Any, volatility: Any, participants: Any, ops_per_tx: Any, take_share: Any,
+                  seed: Any) -> None:
+    """Every start option checked before anything is created (accounts take ledgers to make)."""
+    check_rate(rate)
+    if not _number(mid, "mid") > 0:
+        raise MarketSettingsError("mid", f"must be positive, got {mid}")
+    if _number(volatility, "volatility") < 0:
+        raise MarketSettingsError("volatility", f"must not be negative, got {volatility}")
+    if participants is not None and (isinstance(participants, bool) or not isinstance(participants, int)
+                                     or not 2 <= participants <= MAX_PARTICIPANTS):
+        raise MarketSettingsError("participants", f"expected an integer from 2 to {MAX_PARTICIPANTS} (or null: "
+                                                  f"enough for the rate), got {participants!r}")
+    if isinstance(ops_per_tx, bool) or not isinstance(ops_per_tx, int) or not 1 <= ops_per_tx <= 100:
+        raise MarketSettingsError("ops_per_tx", f"expected an integer from 1 to 100, got {ops_per_tx!r}")
+    if not 0 <= _number(take_share, "take_share") < 1:
+        raise MarketSettingsError("take_share", f"must be in [0, 1), got {take_share}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise MarketSettingsError("seed", f"expected an integer or null, got {seed!r}")
+
+
 @dataclass(slots=True)
 class Participant:
     keypair: Keypair
@@ -122,10 +164,7 @@ class MarketActivity:
         """
         if self.running:
             raise RuntimeError("market activity is already running; use set_rate() or stop() first")
-        if not 1 <= ops_per_tx <= 100:
-            raise ValueError(f"ops_per_tx must be between 1 and 100, got {ops_per_tx}")
-        if not 0 <= take_share < 1:
-            raise ValueError(f"take_share must be in [0, 1), got {take_share}")
+        check_options(rate, mid, volatility, participants, ops_per_tx, take_share, seed)
         self.rng = random.Random(seed)
         self.walk = PriceWalk(mid, volatility, self.rng)
         self.planner = MakerPlanner(self.rng)
@@ -152,6 +191,7 @@ class MarketActivity:
 
     def set_rate(self, rate: float) -> Record:
         """A new rate from now on; adds participants in the background if the rate needs more."""
+        rate = check_rate(rate)
         if self.controller is None or not self.running:
             raise RuntimeError("market activity is not running; start() it first")
         self.controller.set_rate(rate, asyncio.get_running_loop().time(), self.applied_events)
@@ -330,4 +370,4 @@ class MarketActivity:
         return ManageBuyOffer(counter, base, size, price, offer_id)
 
 
-__all__ = ["MarketActivity", "asset_key", "fraction"]
+__all__ = ["MarketActivity", "MarketSettingsError", "asset_key", "check_options", "check_rate", "fraction"]

@@ -62,7 +62,10 @@ async def _read_sse(response: aiohttp.ClientResponse, count: int) -> list[tuple[
     events: list[tuple[str | None, dict | str]] = []
     event_id, data = None, None
     while len(events) < count:
-        line = (await response.content.readline()).decode().rstrip("\n")
+        raw = await response.content.readline()
+        if not raw and response.content.at_eof():  # ended: fail now instead of spinning on empty reads
+            raise EOFError(f"the stream ended after {len(events)} of {count} events")
+        line = raw.decode().rstrip("\n")
         if line.startswith(":"):
             continue
         if line == "":
