@@ -38,6 +38,8 @@ CHANNEL_PATHS: Dict[str, str] = {
     OFFER_CHANNEL: CONSTANTS.ACCOUNT_OFFERS_PATH,
     TRANSACTION_CHANNEL: CONSTANTS.ACCOUNT_TRANSACTIONS_PATH,
 }
+# Horizon leaves failed transactions out unless asked; they too charge a fee (and resolve a submission).
+CHANNEL_PARAMS: Dict[str, Dict[str, str]] = {TRANSACTION_CHANNEL: {"include_failed": "true"}}
 
 
 class RecentTokens:
@@ -161,7 +163,7 @@ class StellarAPIUserStreamDataSource(UserStreamTrackerDataSource):
         stream = HorizonStream(
             self._get_session(),
             web_utils.public_rest_url(path.format(account_id=self._auth.account_id), self._domain, self._horizon_url),
-            None,
+            CHANNEL_PARAMS.get(channel),
             cursor=cursor,
             name=f"account {channel}s",
             backoff=Backoff(base=self._stream_backoff_base, cap=self._stream_backoff_cap),
@@ -198,7 +200,7 @@ class StellarAPIUserStreamDataSource(UserStreamTrackerDataSource):
             data = await asyncio.wait_for(rest_assistant.execute_request(
                 url=web_utils.public_rest_url(path.format(account_id=self._auth.account_id),
                                               self._domain, self._horizon_url),
-                params={"order": "desc", "limit": "1"},
+                params={"order": "desc", "limit": "1", **CHANNEL_PARAMS.get(channel, {})},
                 method=RESTMethod.GET,
                 throttler_limit_id=path,
             ), self.START_CURSOR_TIMEOUT)

@@ -57,6 +57,9 @@ from hummingbot.connector.exchange.stellar.stellar_config_cache import ConfigCac
 from hummingbot.connector.exchange.stellar.stellar_horizon_api import HorizonApi, HorizonError
 from hummingbot.connector.exchange.stellar.stellar_instrument_cache import InstrumentCache
 from hummingbot.connector.exchange.stellar.stellar_order_ops import CancelOrderIntent, CreateOrderIntent
+from hummingbot.connector.exchange.stellar.stellar_order_tracker import StellarOrderTracker
+from hummingbot.connector.exchange.stellar.stellar_rpc import HEALTHY as RPC_HEALTHY
+from hummingbot.connector.exchange.stellar.stellar_rpc import StellarRpc
 from hummingbot.connector.exchange.stellar.stellar_tx_pipeline import TransactionPipeline
 from hummingbot.connector.exchange.stellar.stellar_tx_results import OpOutcome
 
@@ -69,6 +72,7 @@ _TRADES_PAGE_LIMIT = 200                     # Horizon's maximum page size
 _TRADES_MAX_PAGES = 5                        # a backstop poll looks this far back, no further
 _CREATION_FILL_KEYS_MAX = 4096
 _SETTLED = (OrderState.CANCELED, OrderState.FILLED)
+_DUST_STROOPS = 100                          # see StellarExchange._dust
 
 
 class StellarOrderRejected(IOError):
@@ -97,6 +101,7 @@ class StellarExchange(ExchangePyBase):
     # by this fraction against us; whatever it does not take at once is cancelled.
     DEFAULT_MARKET_ORDER_SLIPPAGE = Decimal("0.02")
     BALANCE_REFRESH_DELAY = 0.05             # coalesces the burst of effects one ledger brings
+    BALANCE_REFRESH_RETRY_CAP = 5.0          # longest wait between retries of a failed account read
     CANCEL_ALL_ON_STOP_TIMEOUT = 10.0
 
     def __init__(self,
@@ -147,10 +152,16 @@ class StellarExchange(ExchangePyBase):
         self._creation_fill_ids: LRUCache = LRUCache(maxsize=_CREATION_FILL_KEYS_MAX)
         self._balance_refresh_task: Optional[asyncio.Task] = None
         self._balances_stale = False
+        self._cancels_in_flight: Dict[str, asyncio.Future] = {}   # client order id -> its cancel's outcome
+        # our offer id -> trades streamed before any order knew that id (see _hold_unmatched_trade)
+        self._unmatched_trades: LRUCache = LRUCache(maxsize=_CREATION_FILL_KEYS_MAX)
         self._network_started = False
         self._stellar_fee_schema: Optional[TradeFeeSchema] = None
         super().__init__(balance_asset_limit, rate_limits_share_pct)
         self._horizon = HorizonApi(self._web_assistants_factory, self._horizon_url, domain=domain)
+        rpc_url = self._config_cache.rpc_url
+        self._rpc: Optional[StellarRpc] = StellarRpc(self._web_assistants_factory, rpc_url) if rpc_url else None
+        self.rpc_health: Optional[Dict[str, Any]] = None   # the RPC's last getHealth answer, if one is set
         self._pipeline = self._create_pipeline()
 
     # === Identity and configuration ===
@@ -228,6 +239,9 @@ class StellarExchange(ExchangePyBase):
         return [OrderType.LIMIT, OrderType.LIMIT_MAKER, OrderType.MARKET]
 
     # === Factories ===
+
+    def _create_order_tracker(self) -> StellarOrderTracker:
+        return StellarOrderTracker(connector=self)   # Hummingbot's tracker, with O(1) lookups by client id
 
     def _create_web_assistants_factory(self) -> WebAssistantsFactory:
         return web_utils.build_api_factory(throttler=self._throttler, auth=self._auth)
@@ -360,6 +374,8 @@ class StellarExchange(ExchangePyBase):
         self._network_started = True
         if self.is_trading_required:
             safe_ensure_future(self._refresh_network_figures())   # fees bid before the first status poll
+        if self._rpc is not None:
+            safe_ensure_future(self._check_rpc_health())
 
     async def stop_network(self):
         if self._network_started and self._cancel_all_on_stop and self.is_trading_required:
@@ -382,7 +398,24 @@ class StellarExchange(ExchangePyBase):
 
     async def _status_polling_loop_fetch_updates(self):
         await self._refresh_network_figures()
+        await self._check_rpc_health()
         await super()._status_polling_loop_fetch_updates()
+
+    async def _check_rpc_health(self):
+        """Ask the optional Stellar RPC for its health; trading goes through Horizon either way."""
+        if self._rpc is None:
+            return
+        try:
+            health = await self._rpc.health()
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            self.rpc_health = {"status": "unreachable", "error": str(error)}
+            self.logger().warning(f"The Stellar RPC at {self._rpc.url} did not answer getHealth: {error}")
+            return
+        self.rpc_health = health if isinstance(health, dict) else {"status": str(health)}
+        if self.rpc_health.get("status") != RPC_HEALTHY:
+            self.logger().warning(f"The Stellar RPC at {self._rpc.url} reports {self.rpc_health.get('status')!r}.")
 
     async def _refresh_network_figures(self):
         if not self._config_cache.needs_refresh():
@@ -396,6 +429,16 @@ class StellarExchange(ExchangePyBase):
 
     # === Order placement ===
 
+    def buy(self, trading_pair: str, amount: Decimal, order_type=OrderType.LIMIT, price: Decimal = s_decimal_NaN,
+            **kwargs) -> str:
+        _check_pair_shape(trading_pair)
+        return super().buy(trading_pair, amount, order_type, price, **kwargs)
+
+    def sell(self, trading_pair: str, amount: Decimal, order_type=OrderType.LIMIT, price: Decimal = s_decimal_NaN,
+             **kwargs) -> str:
+        _check_pair_shape(trading_pair)
+        return super().sell(trading_pair, amount, order_type, price, **kwargs)
+
     async def _create_order(self,
                             trade_type: TradeType,
                             order_id: str,
@@ -404,6 +447,14 @@ class StellarExchange(ExchangePyBase):
                             order_type: OrderType,
                             price: Optional[Decimal] = None,
                             **kwargs):
+        if trading_pair not in self._trading_rules:
+            # ExchangePyBase would raise a bare KeyError inside its task: the strategy would hear nothing.
+            self.start_tracking_order(order_id=order_id, exchange_order_id=None, trading_pair=trading_pair,
+                                      order_type=order_type, trade_type=trade_type,
+                                      price=s_decimal_NaN if price is None else price, amount=amount)
+            self._update_order_after_failure(order_id=order_id, trading_pair=trading_pair,
+                                             exception=self._unknown_pair_error(trading_pair))
+            return
         if order_type is OrderType.MARKET and (price is None or price.is_nan()):
             # A MARKET order is priced by its bound from the book; ExchangePyBase would otherwise value it
             # at the opposite side's price, which an empty side turns into NaN.
@@ -417,6 +468,14 @@ class StellarExchange(ExchangePyBase):
                 return
         await super()._create_order(trade_type=trade_type, order_id=order_id, trading_pair=trading_pair,
                                     amount=amount, order_type=order_type, price=price, **kwargs)
+
+    def _unknown_pair_error(self, trading_pair: str) -> ValueError:
+        try:
+            self.instrument_cache.assets_for_pair(trading_pair)
+        except StellarConfigError as error:
+            return StellarConfigError(f"Trading pair {trading_pair}: {error}")
+        return ValueError(f"Trading pair {trading_pair} has no trading rule on {self.name} (not among the "
+                          f"configured trading pairs, or the trading rules are not loaded yet)")
 
     def _order_intent(self, order: InFlightOrder) -> CreateOrderIntent:
         base, quote = self.instrument_cache.assets_for_pair(order.trading_pair)
@@ -437,15 +496,26 @@ class StellarExchange(ExchangePyBase):
         is_buy = trade_type is TradeType.BUY
         try:
             book_price = self.get_price_for_volume(trading_pair, is_buy, amount).result_price
+            if not _positive_price(book_price):
+                # The book holds less than `amount`: price at its deepest level, take what there is.
+                book_price = self._deepest_book_price(trading_pair, is_buy)
         except (ValueError, OSError):   # no book for the pair, or that side of it is empty
             book_price = None
-        if book_price is None or not Decimal(str(book_price)).is_finite() or book_price <= 0:
+        if not _positive_price(book_price):
             raise ValueError(f"No {'ask' if is_buy else 'bid'} in the {trading_pair} book to price a MARKET order")
         book_price = Decimal(str(book_price))
         if is_buy:
             return quantize_price(book_price * (1 + self._market_slippage), ROUND_UP)
         bound = quantize_price(book_price * (1 - self._market_slippage), ROUND_DOWN)
         return bound if bound > 0 else _STEP
+
+    def _deepest_book_price(self, trading_pair: str, is_buy: bool) -> Optional[float]:
+        """The worst price on the asks (for a buy) or the bids (for a sell); None if that side is empty."""
+        book = self.get_order_book(trading_pair)
+        deepest = None
+        for row in (book.ask_entries() if is_buy else book.bid_entries()):
+            deepest = row.price
+        return deepest
 
     def _check_maker_price(self, trading_pair: str, trade_type: TradeType, price: Decimal) -> None:
         """Stellar has no post-only flag: refuse a LIMIT_MAKER that would cross the book we see."""
@@ -506,6 +576,8 @@ class StellarExchange(ExchangePyBase):
                     fill_base_amount=fill.base_amount, fill_quote_amount=fill.quote_amount,
                     fee=self._fill_fee(order)))
             measurement.record(measurement.FILL_PROCESSING, start)
+        for record in self._unmatched_trades.pop(exchange_order_id, ()):
+            self._process_trade_event(record)   # trades of this offer streamed before we learnt its id
         if not resting:
             # Nothing rests: the order took all it could at once (a MARKET order's bound may leave less).
             final_state = OrderState.FILLED if self._is_covered(order) else OrderState.CANCELED
@@ -680,10 +752,37 @@ class StellarExchange(ExchangePyBase):
                                  order_type=order_type)
 
     async def _place_cancel(self, order_id: str, tracked_order: InFlightOrder) -> bool:
+        in_flight = self._cancels_in_flight.get(order_id)
+        if in_flight is not None:
+            # This order's cancel is on its way (a strategy's, then cancel_all's): a second one would only
+            # find the offer gone and report a cancelled order as not cancelled. Share the first one's answer.
+            try:
+                return await asyncio.shield(in_flight)
+            except asyncio.CancelledError:
+                if not in_flight.cancelled():
+                    raise   # this caller was cancelled; else the first cancel was abandoned: send one
         exchange_order_id = await tracked_order.get_exchange_order_id()
         if not _rests_on_book(exchange_order_id):
             # Filled at placement: no offer ever rested, so there is nothing to cancel.
             raise StellarOrderNotFound(f"Order {order_id} never rested on the book (id {exchange_order_id})")
+        answer = asyncio.get_running_loop().create_future()
+        self._cancels_in_flight[order_id] = answer
+        try:
+            cancelled = await self._submit_cancel(tracked_order)
+            answer.set_result(cancelled)
+            return cancelled
+        except asyncio.CancelledError:
+            answer.cancel()
+            raise
+        except Exception as error:
+            answer.set_exception(error)
+            answer.exception()   # marked as retrieved: only callers sharing it need it
+            raise
+        finally:
+            if self._cancels_in_flight.get(order_id) is answer:
+                del self._cancels_in_flight[order_id]
+
+    async def _submit_cancel(self, tracked_order: InFlightOrder) -> bool:
         outcome = await self._pipeline.submit(self._cancel_intent(tracked_order), measurement.now())
         return await self._process_cancel_outcome(tracked_order, outcome)
 
@@ -751,20 +850,39 @@ class StellarExchange(ExchangePyBase):
         if the trades cannot be read, this raises and the order stays as it is)."""
         for trade_update in await self._all_trade_updates_for_order(order):
             self._order_tracker.process_trade_update(trade_update)
-        state = OrderState.FILLED if self._is_covered(order) else OrderState.CANCELED
+        state = OrderState.FILLED if self._is_covered(order, offer_gone=True) else OrderState.CANCELED
         if (finish_filled and state is OrderState.FILLED) or (finish_cancelled and state is OrderState.CANCELED):
             self._finish(order, state, self._now())
         return state
 
-    def _is_covered(self, order: InFlightOrder) -> bool:
-        """The order's fills cover its amount, up to stellar-core's rounding (at most a stroop of quote)."""
+    async def _settle_if_offer_gone(self, order: InFlightOrder) -> None:
+        status, _body = await self._horizon.request(CONSTANTS.OFFER_PATH.format(offer_id=order.exchange_order_id),
+                                                    limit_id=CONSTANTS.OFFER_PATH)
+        if status == 404 and not order.is_done:
+            await self._resolve_gone_offer(order, finish_cancelled=False)
+
+    def _is_covered(self, order: InFlightOrder, offer_gone: bool = False) -> bool:
+        """The order's fills cover its amount, up to stellar-core's rounding (at most a stroop of quote);
+        once its offer left the ledger (not by our cancel), up to the dust the ledger deletes."""
         missing = order.amount - order.executed_amount_base
         if missing <= 0:
             return True
-        if missing <= self._rounding_tolerance(order):
+        tolerance = max(self._rounding_tolerance(order), self._dust(order)) if offer_gone else \
+            self._rounding_tolerance(order)
+        if missing <= tolerance:
             order.completely_filled_event.set()
             return True
         return False
+
+    @staticmethod
+    def _dust(order: InFlightOrder) -> Decimal:
+        """The most base an offer of `order` may hold and still be deleted by stellar-core after a fill: an
+        offer worth under 100 stroops of what it buys (quote for a sell, base for a buy) cannot trade within
+        the 1 % price error bound, so adjustOffer removes it, partly filled, without a cancel."""
+        if order.trade_type is TradeType.BUY:
+            return _DUST_STROOPS * _STEP
+        price = order.price if order.price == order.price and order.price > 0 else order.average_executed_price
+        return _DUST_STROOPS * _STEP / price if price else _STEP
 
     @staticmethod
     def _rounding_tolerance(order: InFlightOrder) -> Decimal:
@@ -912,10 +1030,20 @@ class StellarExchange(ExchangePyBase):
 
     async def _refresh_balances_soon(self) -> None:
         # One account read per burst of effects; effects arriving during a read cause one more read.
+        # A failed read is retried, backing off: the stream that asked for it may say nothing more.
+        delay = self.BALANCE_REFRESH_DELAY
         while self._balances_stale:
-            await self._sleep(self.BALANCE_REFRESH_DELAY)
+            await self._sleep(delay)
             self._balances_stale = False
-            await self._update_all_balances()
+            try:
+                await self._update_balances()
+                delay = self.BALANCE_REFRESH_DELAY
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                self._balances_stale = True
+                delay = min(max(delay * 2, 0.5), self.BALANCE_REFRESH_RETRY_CAP)
+                self.logger().warning(f"Failed to update balances ({error}); retrying in {delay:.1f}s.")
 
     # === User stream ===
 
@@ -931,6 +1059,8 @@ class StellarExchange(ExchangePyBase):
                     await self._process_offer_event(data)
                 elif channel == "transaction":
                     self._pipeline.notify_transaction(data)
+                    # Its fee lowered the XLM balance; a transaction without trades (a cancel) brings no effect.
+                    self._schedule_balance_refresh()
                 elif channel == "effect":
                     self._schedule_balance_refresh()
             except asyncio.CancelledError:
@@ -952,6 +1082,7 @@ class StellarExchange(ExchangePyBase):
     def _process_trade_event(self, record: Dict[str, Any]) -> None:
         order = self._order_for_offer(record, "base_offer_id", "counter_offer_id")
         if order is None:
+            self._hold_unmatched_trade(record)
             return
         start = measurement.now()
         update = self._trade_update_from_record(order, record)
@@ -959,9 +1090,28 @@ class StellarExchange(ExchangePyBase):
             return
         self._order_tracker.process_trade_update(update)
         if order.current_state not in _SETTLED:   # a late fill of a cancelled order is reported, its state stays
-            state = OrderState.FILLED if self._is_covered(order) else OrderState.PARTIALLY_FILLED
+            if self._is_covered(order):
+                state = OrderState.FILLED
+            elif order.current_state is OrderState.PENDING_CANCEL:
+                state = OrderState.PENDING_CANCEL   # a fill racing our cancel must not undo the cancel request
+            else:
+                state = OrderState.PARTIALLY_FILLED
             self._order_tracker.process_order_update(self._order_update(order, state))
+            if state is not OrderState.FILLED and _rests_on_book(order.exchange_order_id) \
+                    and order.amount - order.executed_amount_base <= self._dust(order):
+                # Only dust is left: the ledger has likely deleted the offer, and no stream tells of that.
+                safe_ensure_future(self._settle_if_offer_gone(order))
         measurement.record(measurement.FILL_PROCESSING, start)
+
+    def _hold_unmatched_trade(self, record: Dict[str, Any]) -> None:
+        """A trade of an offer no order knows yet: its order's transaction may still be resolving (the trade
+        stream can be quicker than the pipeline). Kept by our offer id until the order learns it."""
+        ours = "base_offer_id" if record.get("base_account") == self.account_id else "counter_offer_id"
+        offer_id = str(record.get(ours))
+        held = self._unmatched_trades.get(offer_id)
+        if held is None:
+            self._unmatched_trades[offer_id] = held = []
+        held.append(record)
 
     async def _process_offer_event(self, offer: Dict[str, Any]) -> None:
         order = self._order_for_offer(offer, "id")
@@ -984,6 +1134,18 @@ def _reveal(value: Any) -> Any:
     """Config values may arrive as pydantic SecretStr; the auth module keeps them from then on."""
     reveal = getattr(value, "get_secret_value", None)
     return reveal() if reveal is not None else value
+
+
+def _check_pair_shape(trading_pair: Any) -> None:
+    """Hummingbot names an order after its pair's two sides: a pair without them cannot even be tracked."""
+    if not isinstance(trading_pair, str) or trading_pair.count("-") != 1 or "" in trading_pair.split("-"):
+        raise StellarConfigError(f"Trading pair {trading_pair!r} must be BASE-QUOTE with exactly one dash, "
+                                 f"e.g. XLM-USDC; no order was created")
+
+
+def _positive_price(price: Any) -> bool:
+    """A usable book price: a finite number above zero (the book answers NaN when it cannot price)."""
+    return price is not None and Decimal(str(price)).is_finite() and price > 0
 
 
 def _rests_on_book(exchange_order_id: Optional[str]) -> bool:

@@ -17,8 +17,9 @@ The pipeline is the only owner of sequence numbers. Its rules, in the order an i
    `ConfigCache.fee_per_op(cap)`, time bounds `[0, now + TX_TIME_BOUND_SECONDS]`. No Horizon read.
 4. Submit to `/transactions_async`:
    - PENDING / DUPLICATE: stellar-core has it; wait for the result (below).
-   - TRY_AGAIN_LATER: not accepted; wait and resubmit the same envelope (never reaches the caller;
-     if it lasts past max_time, the transaction is expired by rule 6 without asking Horizon).
+   - TRY_AGAIN_LATER, or HTTP 429 (rate limited): not accepted; wait and resubmit the same envelope
+     (never reaches the caller; if it lasts past max_time, the transaction is expired by rule 6
+     without asking Horizon).
    - ERROR: rejected, the transaction never applies and its sequence number is not used.
      `tx_bad_seq` → resync the sequence and rebuild (same operations, new transaction);
      `tx_failed` → the failing operations get their error, the others go back to the queue;
@@ -65,7 +66,7 @@ from stellar_sdk import Keypair, MuxedAccount, Preconditions, TimeBounds, Transa
 from hummingbot.connector.exchange.stellar import stellar_constants as CONSTANTS
 from hummingbot.connector.exchange.stellar import stellar_measurement as measurement
 from hummingbot.connector.exchange.stellar.stellar_horizon_api import TRANSIENT_ERRORS, HorizonApi, HorizonError
-from hummingbot.connector.exchange.stellar.stellar_order_ops import OrderIntent, operation_for
+from hummingbot.connector.exchange.stellar.stellar_order_ops import OrderIntent, operation_for, operation_xdr
 from hummingbot.connector.exchange.stellar.stellar_sequence import SequenceManager
 from hummingbot.connector.exchange.stellar.stellar_tx_results import (
     OpOutcome,
@@ -90,13 +91,30 @@ _TX_EXT_V0 = _UINT32.pack(0)          # Transaction.ext, version 0
 _EMPTY_OPS_AND_EXT = 8                # an operation-less transaction ends with ops count (0) and ext (0)
 
 
-def _encode_header(source: MuxedAccount, sequence: int, fee: int, max_time: int) -> bytes:
+def _encode_header_sdk(source: MuxedAccount, sequence: int, fee: int, max_time: int) -> bytes:
     """XDR of a `Transaction` up to, not including, its operations array: source, fee, sequence,
     preconditions (time bounds), memo. Packed by stellar-sdk from an operation-less transaction, whose
     encoding ends with the empty operations array and the ext; those 8 bytes are cut off."""
     header = Transaction(source=source, sequence=sequence, fee=fee, operations=[],
                          preconditions=Preconditions(time_bounds=TimeBounds(0, max_time)))
     return header.to_xdr_object().to_xdr_bytes()[:-_EMPTY_OPS_AND_EXT]
+
+
+# After the source account: fee (uint32), seqNum (int64), cond PRECOND_TIME (1) with TimeBounds
+# {minTime 0, maxTime} (uint64 each), memo MEMO_NONE (0). The same bytes as `_encode_header_sdk`.
+_HEADER_TAIL = struct.Struct(">IqIQQI")
+_PRECOND_TIME = 1
+_MEMO_NONE = 0
+_source_xdr: Dict[MuxedAccount, bytes] = {}
+
+
+def _encode_header(source: MuxedAccount, sequence: int, fee: int, max_time: int) -> bytes:
+    """`_encode_header_sdk` with the source account's XDR packed once per account (stellar-sdk
+    re-encodes the whole header, a strkey decode included, for every transaction)."""
+    packed_source = _source_xdr.get(source)
+    if packed_source is None:
+        packed_source = _source_xdr[source] = source.to_xdr_object().to_xdr_bytes()
+    return packed_source + _HEADER_TAIL.pack(fee, sequence, _PRECOND_TIME, 0, max_time, _MEMO_NONE)
 
 
 class PipelineStoppedError(RuntimeError):
@@ -283,8 +301,8 @@ class TransactionPipeline:
     def _job(self, intent: OrderIntent, start_ns: Optional[int]) -> _Job:
         if self._stopped:
             raise PipelineStoppedError("The transaction pipeline was stopped")
-        operation_xdr = operation_for(intent, self._op_source).to_xdr_object().to_xdr_bytes()
-        return _Job(intent, operation_xdr, asyncio.get_running_loop().create_future(),
+        packed = operation_xdr(operation_for(intent, self._op_source))
+        return _Job(intent, packed, asyncio.get_running_loop().create_future(),
                     measurement.now() if start_ns is None else start_ns)
 
     def _enqueue(self, jobs: Sequence[_Job]) -> None:
@@ -424,10 +442,14 @@ class TransactionPipeline:
                     maybe_in_core = True
                     body = None
                 except HorizonError as e:
-                    if not maybe_in_core:
+                    if e.status == 429:
+                        # Rate limited: Horizon refused it unread, like TRY_AGAIN_LATER; it goes again after a pause.
+                        body = None
+                    elif not maybe_in_core:
                         return _Rejected({"tx_status": CONSTANTS.TX_STATUS_ERROR, "detail": str(e)})
-                    body = None
-                    must_submit = False
+                    else:
+                        body = None
+                        must_submit = False
                 if body is not None:
                     status = body.get("tx_status")
                     if status in (CONSTANTS.TX_STATUS_PENDING, CONSTANTS.TX_STATUS_DUPLICATE):

@@ -129,6 +129,9 @@ class FakeHorizon:
             return reply(503, {"tx_status": "TRY_AGAIN_LATER", "hash": "?"})
         if action == "timeout":
             raise TimeoutError()
+        if action == "rate_limited":   # Horizon's 429 problem: refused before reading the transaction
+            return reply(429, {"type": "https://stellar.org/horizon-errors/rate_limit_exceeded",
+                               "title": "Rate Limit Exceeded", "status": 429})
         if action == "504_lost":
             return reply(504, body="<html>Gateway Timeout</html>", content_type="text/html")
         if action == "insufficient_fee":

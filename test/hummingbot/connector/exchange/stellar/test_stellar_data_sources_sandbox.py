@@ -13,7 +13,7 @@ from hummingbot.connector.exchange.stellar.stellar_api_order_book_data_source im
 from hummingbot.connector.exchange.stellar.stellar_api_user_stream_data_source import StellarAPIUserStreamDataSource
 from hummingbot.connector.exchange.stellar.stellar_auth import StellarAuth
 from hummingbot.connector.exchange.stellar.stellar_instrument_cache import InstrumentCache
-from stellar_sandbox.sandbox import Sandbox
+from stellar_sandbox.sandbox import Sandbox, SandboxTransactionError
 
 pytestmark = pytest.mark.integration
 
@@ -113,6 +113,16 @@ async def test_books_trades_and_account_events_from_the_sandbox():
             assert seen["trade"]["cursor"] == seen["trade"]["data"]["paging_token"]
             assert seen["trade"]["data"]["base_is_seller"] is not None
             assert seen["offer"]["data"]["seller"] == maker.public_key
+
+            # A failed transaction charges its fee too (and may be the answer a submission waits
+            # for): it reaches the user stream, though Horizon leaves failed ones out by default.
+            with pytest.raises(SandboxTransactionError):
+                await submit(net, maker, ManageSellOffer(selling=XLM, buying=usdc, amount="0", price="1",
+                                                         offer_id=987654321))
+            failed = await next_matching(user_events, lambda e: e["channel"] == "transaction"
+                                         and e["data"]["successful"] is False)
+            assert failed["data"]["source_account"] == maker.public_key
+            assert int(failed["data"]["fee_charged"]) > 0
         finally:
             for task in tasks:
                 task.cancel()

@@ -24,7 +24,7 @@ from aioresponses.core import RequestCall
 from hummingbot.connector.test_support.exchange_connector_test import AbstractExchangeConnectorTests
 from hummingbot.connector.trading_rule import TradingRule
 from hummingbot.core.data_type.common import OrderType, TradeType
-from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState
+from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState, OrderUpdate
 from hummingbot.core.data_type.limit_order import LimitOrder
 from hummingbot.core.data_type.order_book import OrderBook
 from hummingbot.core.data_type.order_book_row import OrderBookRow
@@ -799,7 +799,8 @@ class StellarExchangeTests(AbstractExchangeConnectorTests.ExchangeConnectorTests
         with self.assertRaises(ValueError):
             StellarExchange(trading_pairs=["XLM-USDC"], trading_required=True)
         local_pool = next(r for r in self.exchange.rate_limits_rules if r.limit_id == CONSTANTS.HORIZON_REQUESTS_POOL)
-        self.assertEqual(CONSTANTS.LOCAL_HORIZON_REQUESTS_PER_HOUR, local_pool.limit)
+        self.assertEqual(CONSTANTS.rate_limit_window(CONSTANTS.LOCAL_HORIZON_REQUESTS_PER_HOUR),
+                         (local_pool.limit, local_pool.time_interval))
 
     async def test_exchange_symbols_are_the_trading_pairs(self):
         self.assertEqual(self.trading_pair, await self.exchange.exchange_symbol_associated_to_pair(self.trading_pair))
@@ -931,6 +932,33 @@ class StellarExchangeTests(AbstractExchangeConnectorTests.ExchangeConnectorTests
         self.assertNotIn(order_id, self.exchange.in_flight_orders)
         self.assertEqual([], self.ledger.envelopes)
 
+    def test_market_order_larger_than_the_book_is_bounded_by_its_deepest_level(self):
+        book = OrderBook()
+        asks = [OrderBookRow(100.0, 4.0, 1), OrderBookRow(110.0, 6.0, 1)]
+        book.apply_snapshot([OrderBookRow(90.0, 10.0, 1)], asks, 1)
+        self.exchange.order_book_tracker._order_books[self.trading_pair] = book
+
+        # 25 is more than either side holds: the bound is the deepest level, moved by the 2% slippage.
+        self.assertEqual(Decimal("112.2"),
+                         self.exchange._market_price_bound(self.trading_pair, TradeType.BUY, Decimal("25")))
+        self.assertEqual(Decimal("88.2"),
+                         self.exchange._market_price_bound(self.trading_pair, TradeType.SELL, Decimal("25")))
+
+    async def test_order_for_a_pair_without_trading_rule_fails_with_the_reason(self):
+        self._simulate_trading_rules_initialized()
+        self.exchange._set_current_timestamp(1640780000)
+        with self.assertRaisesRegex(ValueError, "must be BASE-QUOTE"):
+            self.exchange.buy("COINALPHAHBOT", Decimal("1"), OrderType.LIMIT, Decimal("1"))
+
+        order_id = self.exchange.sell("COINALPHA-NOPE", Decimal("1"), OrderType.LIMIT, Decimal("1"))
+        await self.wait_for(lambda: len(self.order_failure_logger.event_log) == 1)
+
+        failure = self.order_failure_logger.event_log[0]
+        self.assertEqual(order_id, failure.order_id)
+        self.assertIn("Unknown asset 'NOPE'", failure.error_message)
+        self.assertNotIn(order_id, self.exchange.in_flight_orders)
+        self.assertEqual([], self.ledger.envelopes)
+
     @aioresponses()
     async def test_batch_order_create_places_a_ladder_in_one_transaction(self, mock_api):
         self._simulate_trading_rules_initialized()
@@ -970,6 +998,19 @@ class StellarExchangeTests(AbstractExchangeConnectorTests.ExchangeConnectorTests
         self.assertEqual(0, len(self.order_cancelled_logger.event_log))
         self.assertEqual(0, len(self.order_failure_logger.event_log))
         self.assertEqual(1, len(self.order_filled_logger.event_log))
+
+    async def test_partial_fill_while_a_cancel_is_pending_keeps_the_cancel_pending(self):
+        order = self.track(order_id="OID1", exchange_order_id="21", amount=Decimal("2"))
+        order.update_with_order_update(OrderUpdate(
+            trading_pair=self.trading_pair, update_timestamp=1640780000, new_state=OrderState.PENDING_CANCEL,
+            client_order_id=order.client_order_id, exchange_order_id="21"))
+        record = self.trade_record(order, Decimal("0.5"), order.price)
+
+        await self.feed_user_stream({"channel": "trade", "data": record, "cursor": record["paging_token"]})
+
+        self.assertEqual(Decimal("0.5"), order.executed_amount_base)
+        self.assertEqual(1, len(self.order_filled_logger.event_log))
+        self.assertEqual(OrderState.PENDING_CANCEL, order.current_state)   # not back to PARTIALLY_FILLED
 
     @aioresponses()
     async def test_stop_network_cancels_our_open_offers(self, mock_api):

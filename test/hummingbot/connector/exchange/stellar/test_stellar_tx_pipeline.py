@@ -141,6 +141,13 @@ async def test_try_again_later_never_reaches_the_caller(harness):
     assert len(harness.horizon.posts) == 3 and len(set(harness.horizon.posts)) == 1   # the same envelope
 
 
+async def test_rate_limited_submission_is_resubmitted_not_failed(harness):
+    harness.horizon.script.extend(["rate_limited", "rate_limited"])
+    outcome = await in_time(harness.pipeline.submit(sell(1)))
+    assert outcome.success and outcome.offer_id == 1001
+    assert len(harness.horizon.posts) == 3 and len(set(harness.horizon.posts)) == 1   # the same envelope
+
+
 async def test_504_is_resolved_by_resubmitting_the_same_envelope_and_the_hash(harness):
     fake = harness.horizon
     fake.auto_close = False

@@ -33,20 +33,33 @@ def test_unknown_domain_without_url_is_a_clear_error():
         web_utils.public_rest_url("/", domain="sandbox")
 
 
-def test_rate_limits_link_every_path_to_one_hourly_pool():
+def test_rate_limits_link_every_path_to_one_pool_of_sdfs_budget():
     limits = {limit.limit_id: limit for limit in CONSTANTS.RATE_LIMITS}
     pool = limits[CONSTANTS.HORIZON_REQUESTS_POOL]
-    assert (pool.limit, pool.time_interval) == (3600, 3600)
+    assert (pool.limit, pool.time_interval) == (60, 60)   # 3,600 an hour
     for path in CONSTANTS.ALL_PATHS:
         assert [linked.limit_id for linked in limits[path].linked_limits] == [CONSTANTS.HORIZON_REQUESTS_POOL]
     assert CONSTANTS.ACCOUNT_PATH in limits and CONSTANTS.TRANSACTIONS_ASYNC_PATH in limits
 
 
 def test_build_rate_limits_is_configurable():
-    limits = {limit.limit_id: limit for limit in CONSTANTS.build_rate_limits(100)}
-    assert limits[CONSTANTS.HORIZON_REQUESTS_POOL].limit == 100
+    limits = {limit.limit_id: limit for limit in CONSTANTS.build_rate_limits(6000)}
+    assert (limits[CONSTANTS.HORIZON_REQUESTS_POOL].limit, limits[CONSTANTS.HORIZON_REQUESTS_POOL].time_interval) \
+        == (100, 60)
     with pytest.raises(ValueError):
         CONSTANTS.build_rate_limits(0)
+
+
+@pytest.mark.parametrize("per_hour, expected", [
+    (3600, (60, 60)),            # SDF's public budget: 60 a minute
+    (100, (1, 60)),              # a tiny budget still allows one request a window
+    (360_000, (6000, 60)),
+    (3_600_000, (1000, 1)),      # a local Horizon's large budget: per second, so the throttler's log stays short
+])
+def test_hourly_budgets_are_declared_over_short_windows(per_hour, expected):
+    assert CONSTANTS.rate_limit_window(per_hour) == expected
+    limit, window = expected
+    assert limit * CONSTANTS.ONE_HOUR // window <= max(per_hour, CONSTANTS.ONE_HOUR // window)   # never above budget
 
 
 def test_loopback_horizon_is_not_held_to_sdfs_budget():
@@ -58,7 +71,7 @@ def test_loopback_horizon_is_not_held_to_sdfs_budget():
 
 
 async def test_paths_share_the_pool():
-    throttler = web_utils.create_throttler(CONSTANTS.build_rate_limits(2))
+    throttler = web_utils.create_throttler(CONSTANTS.build_rate_limits(120))   # 2 a minute
     async with throttler.execute_task(CONSTANTS.ORDER_BOOK_PATH):
         pass
     async with throttler.execute_task(CONSTANTS.ACCOUNT_PATH):
@@ -68,7 +81,7 @@ async def test_paths_share_the_pool():
         async with throttler.execute_task(CONSTANTS.FEE_STATS_PATH):
             pass
 
-    with pytest.raises(asyncio.TimeoutError):   # the pool is spent for the hour, whatever the path
+    with pytest.raises(asyncio.TimeoutError):   # the pool is spent for the minute, whatever the path
         await asyncio.wait_for(third_request(), timeout=0.2)
 
 

@@ -59,6 +59,7 @@ class StellarMarket:
     session: aiohttp.ClientSession
     channels: List[Keypair] = field(default_factory=list)
     events: Dict[MarketEvent, EventLogger] = field(default_factory=dict)
+    ticker: Optional[asyncio.Future] = None   # the fixture's stand-in for Hummingbot's Clock (cancel it to use a Clock)
 
     # Events
 
@@ -172,7 +173,10 @@ async def make_stellar_market():
     started: List[tuple] = []
 
     async def make(channels: int = 0, trader_xlm: int = 10_000, trader_usdc: str = "1000",
-                   sandbox_options: Optional[Dict[str, Any]] = None, **options: Any) -> StellarMarket:
+                   sandbox_options: Optional[Dict[str, Any]] = None, wait_ready: bool = True,
+                   before_start: Optional[Callable[[Sandbox], Any]] = None, **options: Any) -> StellarMarket:
+        """`before_start(net)` runs just before the exchange starts (e.g. to set faults); with
+        `wait_ready=False` the market is returned at once, ready or not."""
         net = Sandbox(ledger_interval=LEDGER_INTERVAL, submission_timeout=5.0, stream_keep_alive=1.0,
                       **(sandbox_options or {}))
         await net.start()
@@ -189,10 +193,14 @@ async def make_stellar_market():
         for event in RECORDED_EVENTS:
             market.events[event] = EventLogger()
             exchange.add_listener(event, market.events[event])
+        if before_start is not None:
+            before_start(net)
         await exchange.start_network()
         ticker = asyncio.ensure_future(_tick(exchange))
         started[-1] = (net, session, exchange, ticker)
-        await wait_until(lambda: exchange.ready, what=f"exchange ready: {exchange.status_dict}")
+        market.ticker = ticker
+        if wait_ready:
+            await wait_until(lambda: exchange.ready, what=f"exchange ready: {exchange.status_dict}")
         return market
 
     yield make
