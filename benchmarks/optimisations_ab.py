@@ -1,0 +1,83 @@
+"""Before/after of the connector's optimisations, in one process: `python -m benchmarks.optimisations_ab`.
+
+Each optimisation is switched back to the stock implementation it replaced (Hummingbot's
+ClientOrderTracker and OrderBookMessage, stellar-sdk's operation and transaction-header packing),
+the benchmarks run, then run again with the connector as it is; stock and optimised runs alternate
+`--rounds` times. Ratios to the same-run floors are what to compare.
+"""
+from __future__ import annotations
+
+from benchmarks import working_tree  # noqa: F401  (first: the connector of this working tree)
+
+# isort: split
+import argparse
+import json
+import statistics
+from contextlib import ExitStack, contextmanager
+from typing import Any, Dict, Iterator, List
+from unittest.mock import patch
+
+from hummingbot.connector.client_order_tracker import ClientOrderTracker
+from hummingbot.core.data_type.order_book_message import OrderBookMessage
+
+from benchmarks import market_data, order_path, scale, user_stream
+from hummingbot.connector.exchange.stellar import stellar_order_book, stellar_tx_pipeline
+from hummingbot.connector.exchange.stellar.stellar_exchange import StellarExchange
+
+MODULES = {"order_path": order_path, "market_data": market_data, "user_stream": user_stream, "scale": scale}
+
+
+def _sdk_operation_xdr(operation: Any) -> bytes:
+    return operation.to_xdr_object().to_xdr_bytes()
+
+
+STOCK = {
+    "order_tracker": lambda: patch.object(StellarExchange, "_create_order_tracker",
+                                          lambda self: ClientOrderTracker(connector=self)),
+    "book_message": lambda: patch.object(stellar_order_book, "StellarOrderBookMessage", OrderBookMessage),
+    "operation_xdr": lambda: patch.object(stellar_tx_pipeline, "operation_xdr", _sdk_operation_xdr),
+    "tx_header": lambda: patch.object(stellar_tx_pipeline, "_encode_header", stellar_tx_pipeline._encode_header_sdk),
+}
+
+
+@contextmanager
+def stock(names: List[str]) -> Iterator[None]:
+    with ExitStack() as stack:
+        for name in names:
+            stack.enter_context(STOCK[name]())
+        yield
+
+
+def _ratios(names: List[str], quick: bool) -> Dict[str, float]:
+    ratios = {}
+    for name in names:
+        for row in MODULES[name].run(quick=quick)["figures"]:
+            if isinstance(row.get("ratio"), (int, float)):
+                ratios[row["name"]] = row["ratio"]
+    return ratios
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", nargs="+", choices=list(MODULES), default=list(MODULES))
+    parser.add_argument("--stock", nargs="+", choices=list(STOCK), default=list(STOCK),
+                        help="optimisations to switch off in the 'stock' runs")
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    runs: Dict[str, List[Dict[str, float]]] = {"stock": [], "optimised": []}
+    for _ in range(args.rounds):
+        with stock(args.stock):
+            runs["stock"].append(_ratios(args.only, args.quick))
+        runs["optimised"].append(_ratios(args.only, args.quick))
+    table = {}
+    for figure in runs["optimised"][0]:
+        before = statistics.median(r[figure] for r in runs["stock"])
+        after = statistics.median(r[figure] for r in runs["optimised"])
+        table[figure] = {"stock": before, "optimised": after}
+        print(f"{figure:48s} stock {before:7.3f}   optimised {after:7.3f}")
+    print(json.dumps({"switched_off": args.stock, "rounds": args.rounds, "ratios": table}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
