@@ -45,6 +45,27 @@ lint: setup
 test: setup lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# A profiled market-making run against the embedded network: report.md, report.json, plots, yappi and
+# memray artefacts in $(DEMO_OUTPUT). `make profile ARGS="--strategy v2 --duration 300"` takes any option
+# of `python -m profiling run --help`.
+DEMO_OUTPUT ?= reports/demo
+DEMO_DURATION ?= 60
+ARGS ?=
+
+demo: setup
+	$(PY) -m profiling run --duration $(DEMO_DURATION) --output $(DEMO_OUTPUT)
+
+profile: setup
+	$(PY) -m profiling run $(ARGS)
+
+# Benchmarks (docs/performance_benchmarks.md): a table, reports/bench/results.json, and exit 1 when a
+# ratio got worse than benchmarks/baseline.json allows. `make bench BENCH_ARGS="--quick"`, or
+# `BENCH_ARGS="--update-baseline"` to rewrite the baseline.
+BENCH_ARGS ?=
+
+bench: setup
+	$(PY) -m benchmarks $(BENCH_ARGS)
+
 # Regenerate the full lock from the current environment after changing a pin.
 lock:
 	$(PIP) freeze --exclude hummingbot --exclude hummingbot-stellar | \

@@ -16,15 +16,18 @@ from setuptools.command.build_py import build_py
 
 CONNECTOR_PACKAGE = "hummingbot.connector.exchange.stellar"
 # Lets profiling be switched on in any Hummingbot session by the environment alone
-# (STELLAR_PROFILING, see conf/conf_stellar_profiling.yml); with it unset, the import reads one
-# environment variable and returns.
+# (STELLAR_PROFILING, see conf/conf_stellar_profiling.yml). The line reads the variable before importing
+# anything: unset, `profiling` is not imported at start-up, so a source tree's `profiling` (first on the path
+# in `python -m profiling` and in the tests) is not shadowed by the installed copy.
 AUTOSTART_PTH = "hummingbot_stellar_profiling.pth"
+AUTOSTART_LINE = ("import os; os.environ.get('STELLAR_PROFILING', '').strip().lower() in "
+                  "('', '0', 'false', 'no', 'off') or __import__('profiling.autostart')\n")
 
 
 class BuildPyWithAutostart(build_py):
     def run(self):
         super().run()
-        Path(self.build_lib, AUTOSTART_PTH).write_text("import profiling.autostart\n")
+        Path(self.build_lib, AUTOSTART_PTH).write_text(AUTOSTART_LINE)
 
 setup(
     name="hummingbot-stellar",

@@ -4,7 +4,7 @@ One artefact per module, arranged by the runner:
 
 - `recorder`: `LatencyRecorder`, the object installed into the connector's measuring points
   (`stellar_measurement`); samples to statistics, no Hummingbot.
-- `sessions`: yappi (wall clock, coroutine aware), memray, and the RSS/CPU/network sampler.
+- `sessions`: yappi (CPU or wall clock, per asyncio task), memray, and the RSS/CPU/network sampler.
 - `report`: `report.md`, `report.json` (schema in `report_schema.json`) and PNG plots, with SLA
   verdicts whose thresholds come from `qa/quality_catalogue.yml`.
 - `criteria`: the performance criteria of `qa/quality_catalogue.yml` and their verdicts.

@@ -14,7 +14,7 @@ class ProfilingConfig:
     output_dir: str = "reports/profiling"  # each session writes into a timestamped folder inside
     scenario: str = "interactive Hummingbot session"  # the load scenario named in the report
     yappi: bool = True
-    yappi_clock: str = "wall"
+    yappi_clock: str = "cpu"  # cpu: own time is work; wall counts an async function's suspensions as its own
     yappi_per_task: bool = True
     memray: bool = True
     memray_native_traces: bool = False

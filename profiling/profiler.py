@@ -6,9 +6,11 @@
     result = profiler.stop()  # everything stopped, figures collected
     paths = profiler.write_report(result)
 
-Stop order matters: the recorder first (the workload is over), then yappi (so the reporters below
-are not profiled), the sampler, and memray last (its reporters run in a subprocess). Once the
-recorder is uninstalled, the cost of a disabled measuring point is measured for the report.
+Stop order matters: the recorder first (the workload is over), then memray's capture (so yappi's
+collection of its statistics, tens of MB, does not count as the workload's memory), then yappi (so
+the reporters below are not profiled), the sampler, and memray's reporters last (they run in a
+subprocess). Once the recorder is uninstalled, the cost of a disabled measuring point is measured
+for the report.
 """
 from __future__ import annotations
 
@@ -113,9 +115,16 @@ class Profiler:
         self.recorder.stop()
         hooks.uninstall_recorder()
         ended_at = datetime.now(UTC)
+        memray_captured = self._end_memray_capture(errors)
         yappi_result = self._stop_session("yappi", self.yappi, errors)
         resources = self._stop_session("resource sampler", self.sampler, errors)
-        memray_result = self._stop_session("memray", self.memray, errors)
+        memray_result = None
+        if memray_captured:
+            try:
+                memray_result = self.memray.report()
+            except Exception as error:
+                logger.exception("profiling: reading memray's capture failed")
+                errors.append(f"memray: {error}")
         try:
             hook_cost: Optional[float] = hooks.measure_disabled_hook_cost()
         except RuntimeError as error:  # another recorder got installed meanwhile
@@ -157,11 +166,29 @@ class Profiler:
         running = [name for name, on in (("yappi", result.yappi), ("memray", result.memray)) if on is not None]
         if not running:
             return []
-        return [f"{' and '.join(running)} ran during the measurement: latency, CPU and memory figures include "
-                "their overhead (an upper bound for the connector alone)."]
+        notes = [f"{' and '.join(running)} ran during the measurement: latency, CPU and memory figures include "
+                 "their overhead (an upper bound for the connector alone)."]
+        if len(running) == 2:
+            # Both set the interpreter's profile hook (PyEval_SetProfile); yappi, started last, holds it.
+            notes.append("yappi and memray ran together: both need the interpreter's profile hook, which yappi "
+                         "held, so memray recorded allocations without Python stacks (sites read \"(no Python "
+                         "frame)\") and its peak includes yappi's own statistics; run with memray alone "
+                         "(--no-yappi) for allocation sites.")
+        return notes
 
     def _groups(self) -> List[str]:
         return sorted(set(DEFAULT_GROUPS) | set(self.catalogue.latency_patterns()))
+
+    def _end_memray_capture(self, errors: List[str]) -> bool:
+        if self.memray is None or not self.memray.running:
+            return False
+        try:
+            self.memray.stop_tracking()
+            return True
+        except Exception as error:
+            logger.exception("profiling: stopping memray failed")
+            errors.append(f"memray: {error}")
+            return False
 
     @staticmethod
     def _stop_session(name: str, session, errors: List[str]):

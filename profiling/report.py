@@ -182,6 +182,7 @@ def _bottlenecks(yappi_result: Optional[Mapping[str, Any]]) -> Optional[dict]:
     return {
         "clock_type": yappi_result.get("clock_type", "wall"),
         "connector": list(yappi_result.get("top_connector") or [])[:_TOP_ROWS],
+        "connector_by_total": list(yappi_result.get("top_connector_by_total") or [])[:_TOP_ROWS],
         "other": others[:_TOP_ROWS],
         "tasks": list(yappi_result.get("tasks") or [])[:_TOP_ROWS],
         "waiting": list(yappi_result.get("top_waiting") or []),
@@ -222,7 +223,7 @@ def _criterion_advice(result: CriterionResult, data: Mapping[str, Any]) -> str:
     if c.source == "latency" and c.point and "*" in c.point:
         return f"{head} {_slowest_members(c.point, data)}"
     if c.source == "latency":
-        return f"{head} {_hot_functions(data, 'Start with the connector functions with the most own time')}"
+        return f"{head} {_connector_totals(data)}"
     if c.statistic.startswith("rss"):
         return f"{head} {_memory_advice(data)}"
     if c.statistic.startswith("cpu"):
@@ -271,8 +272,13 @@ def _slowest_members(pattern: str, data: Mapping[str, Any]) -> str:
 def _memory_advice(data: Mapping[str, Any]) -> str:
     resources = data.get("resources") or {}
     peak, steady = resources.get("rss_peak_mb"), resources.get("rss_steady_mb")
+    start = resources.get("rss_start_mb")
     text = ""
-    if peak is not None and steady is not None:
+    if start is not None and steady is not None and steady - start < 0.2 * start:
+        text = (f"The run itself added {_number(steady - start)} MB to the {_number(start)} MB held when it started: "
+                "the RSS is mostly the code loaded before (Python, Hummingbot and its client configuration, the "
+                "strategy, the connector), not data the session accumulates. ")
+    elif peak is not None and steady is not None:
         if peak > 1.2 * steady:
             text = (f"The peak ({_number(peak)} MB) is well above the steady state ({_number(steady)} MB): "
                     "a burst, look at what runs at that moment. ")
@@ -301,6 +307,20 @@ def _hot_functions(data: Mapping[str, Any], lead: str) -> str:
     if not parts:
         return "yappi recorded no function with own time."
     return f"{lead}: {'; '.join(parts)}."
+
+
+def _connector_totals(data: Mapping[str, Any]) -> str:
+    """Where a connector-side point's time goes: its functions by total time, against their own time."""
+    bottlenecks = data.get("bottlenecks") or {}
+    functions = (bottlenecks.get("connector_by_total") or [])[:3]
+    if not functions:
+        return _hot_functions(data, "Start with the connector functions with the most own time")
+    listed = ", ".join(f"`{f['name']}` ({_number(f['total_s'])} s total, {_number(f['own_s'])} s own)"
+                       for f in functions)
+    own, total = sum(f["own_s"] for f in functions), sum(f["total_s"] for f in functions)
+    where = ("almost all of it in what they call (see the function tables: Hummingbot's order tracker and the "
+             "listeners of its events, stellar-sdk)" if total > 5 * own else "much of it in their own code")
+    return f"The connector's functions with the most total time: {listed}; {where}."
 
 
 def _long_tail_advice(data: Mapping[str, Any]) -> List[str]:
@@ -416,14 +436,19 @@ def _memory_section(data: Mapping[str, Any]) -> str:
         lines += [
             f"- RSS peak: {_number(resources['rss_peak_mb'])} MB",
             f"- RSS steady state (median of the second half): {_number(resources['rss_steady_mb'])} MB",
-            f"- RSS at start: {_number(resources['rss_start_mb'])} MB",
+            f"- RSS at start: {_number(resources['rss_start_mb'])} MB (the code already loaded: Python, "
+            "Hummingbot, the strategy, the connector, the tooling)",
+            f"- Growth from the start to the steady state: "
+            f"{_number(resources['rss_steady_mb'] - resources['rss_start_mb'])} MB (what the session itself holds)",
         ]
     else:
         lines.append("- The resource sampler was off.")
     memray = data.get("memray")
     if memray:
-        lines.append(f"- memray: peak of tracked allocations {_number(memray['peak_memory_mb'])} MB, "
-                     f"{memray['total_allocations']} allocations; flame graph `{memray.get('flamegraph_path')}`")
+        # An aggregated capture keeps no count of allocations (memray's figure there counts records).
+        count = "" if memray.get("aggregated") else f", {memray['total_allocations']} allocations"
+        lines.append(f"- memray: peak of tracked allocations {_number(memray['peak_memory_mb'])} MB{count}; "
+                     f"flame graph `{memray.get('flamegraph_path')}`")
         for site in (memray.get("top_sites_at_peak") or [])[:5]:
             lines.append(f"  - `{site['location']}`: {_number(site['bytes'] / 2**20)} MB in "
                          f"{site['allocations']} allocations at the peak")
@@ -480,6 +505,13 @@ def _bottleneck_section(data: Mapping[str, Any]) -> str:
             "### The connector's functions, by own time\n\n")
     text += _table(header, rows(bottlenecks["connector"]), numeric=(1, 2, 3)) if bottlenecks["connector"] \
         else "No connector function was profiled."
+    by_total = bottlenecks.get("connector_by_total") or []
+    if by_total:
+        text += ("\n\n### The connector's functions, by total time\n\nTotal time includes what they call: "
+                 "stellar-sdk (XDR, signing), aiohttp, and Hummingbot's order tracker with the listeners its events "
+                 "reach (the strategy, the trade records). Total well above own time means the cost is there, not "
+                 "in the connector's code.\n\n")
+        text += _table(header, rows(by_total), numeric=(1, 2, 3))
     text += "\n\n### Other code, by own time\n\n"
     other_rows = [[*row[:1], f["origin"], *row[1:]] for row, f in zip(rows(bottlenecks["other"]),
                                                                        bottlenecks["other"], strict=True)]

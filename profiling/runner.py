@@ -5,11 +5,13 @@ Stellar connector against a Stellar network with market activity, with the profi
     print(result.summary())
 
 Arrangement only; each piece is somebody else's artefact:
-1. the network: the embedded `stellar_sandbox.Sandbox` (or a Horizon given by URL);
+1. the network: the embedded `stellar_sandbox.Sandbox`, in a child process (`profiling.sandbox_process`) or in
+   this one, or a Horizon given by URL;
 2. the accounts (`profiling.strategies.market_activity`): the trader, an issuer of the quote assets, a market maker
    and takers, funded by friendbot through real transactions;
 3. market activity (`MarketActivity`, same module): a maker keeping a ladder outside the
-   strategy's quotes and takers crossing the spread, so the strategy's orders get filled;
+   strategy's quotes and takers crossing the spread, so the strategy's orders get filled; beside the
+   sandbox in its child process when it runs in one, so the profiled process holds the bot alone;
 4. the profiler (`profiling.profiler.Profiler`): recorder, yappi, memray, RSS/CPU sampler;
 5. the connector and a strategy (`profiling.strategies`) on a `Clock` for the duration;
 6. the stop: strategy, then every order cancelled, the connector's balances checked against the
@@ -52,9 +54,17 @@ from profiling.strategies.market_activity import HorizonClient, MarketActivity, 
 logger = logging.getLogger(__name__)
 
 STRATEGIES = ("pmm", "v2")
+SANDBOX_MODES = ("process", "in-process")
 CONNECTOR_NAME = "stellar"
+SANDBOX_RPC_PATH = "/rpc"   # the embedded sandbox serves Stellar RPC's JSON-RPC here
 CANCEL_ALL_TIMEOUT_S = 15.0
 PROGRESS_STEP_S = 0.5
+HORIZON_LEDGER_S = 6.0  # a public network closes a ledger every 5-6 s
+SANDBOX_LOG = "sandbox.log"
+TRADES_DB = "trades.sqlite"
+ARTEFACT_NAMES = ("report.md", "report.json", "latency_distribution.png", "resources.png", "yappi.prof",
+                  "yappi.callgrind", "memray.bin", "memray-flamegraph.html", "memray-stats.json", TRADES_DB,
+                  SANDBOX_LOG)
 
 
 @dataclass(frozen=True)
@@ -66,8 +76,10 @@ class Scenario:
     market_rate: float = 2.0             # market events (maker refreshes and taker orders) per second
     duration: float = 60.0               # seconds the strategy runs
     ledger_interval: float = 1.0         # seconds between ledgers (embedded sandbox only)
+    sandbox: str = "process"             # the embedded sandbox in a child process, or in this one
     horizon_url: Optional[str] = None    # None: start the embedded sandbox
     network_passphrase: Optional[str] = None  # None: the Horizon's own (GET /)
+    rpc_url: Optional[str] = None        # None: the embedded sandbox's RPC (none for another Horizon)
     trader_secret: Optional[str] = field(default=None, repr=False)  # None: a new funded account
 
     def __post_init__(self) -> None:
@@ -86,6 +98,8 @@ class Scenario:
             raise ValueError(f"duration must be positive, got {self.duration}")
         if self.ledger_interval <= 0:
             raise ValueError(f"ledger_interval must be positive, got {self.ledger_interval}")
+        if self.sandbox not in SANDBOX_MODES:
+            raise ValueError(f"sandbox must be one of {SANDBOX_MODES}, got {self.sandbox!r}")
 
     def describe(self, network: str) -> str:
         p = self.params
@@ -186,19 +200,25 @@ async def run(scenario: Scenario, *, output_dir: Optional[Path | str] = None,
     and cleanly; so does setting `stop_event`."""
     output = Path(output_dir) if output_dir is not None else session_dir(profiling.output_dir)
     output.mkdir(parents=True, exist_ok=True)
+    clear_previous_artefacts(output)
     stop_event = stop_event or asyncio.Event()
     async with contextlib.AsyncExitStack() as stack:
         if handle_signals:
             stack.enter_context(_sigint_sets(stop_event))
-        horizon_url, passphrase, network = await _network(scenario, stack)
+        sandbox_process, horizon_url, passphrase, network = await _network(scenario, stack, output)
+        logger.info("network: %s", network)
         session = await stack.enter_async_context(aiohttp.ClientSession())
         horizon = HorizonClient(session, horizon_url, passphrase)
         participants = await prepare_participants(
             horizon, scenario.pairs, takers=_taker_count(scenario), trader_secret=scenario.trader_secret)
-        market = MarketActivity(horizon, participants, scenario.pairs, rate=scenario.market_rate,
-                                order_amount=scenario.params.order_amount,
-                                outside_spread=_outermost_spread(scenario.params))
+        market_options = dict(rate=scenario.market_rate, order_amount=scenario.params.order_amount,
+                              outside_spread=_outermost_spread(scenario.params))
+        if sandbox_process is not None:  # the other traders work beside the network, outside this process
+            market = sandbox_process.market_activity(participants, scenario.pairs, **market_options)
+        else:
+            market = MarketActivity(horizon, participants, scenario.pairs, **market_options)
         await market.place_ladders()
+        logger.info("accounts funded (%r), the maker's ladder placed", participants)
         return await _profiled_session(scenario, output, profiling, horizon, participants, market, network,
                                        progress, stop_event)
 
@@ -219,6 +239,8 @@ async def _profiled_session(scenario: Scenario, output: Path, profiling: Profili
             stellar_markets=participants.markets,
             stellar_horizon_url=horizon.url,
             stellar_network_passphrase=horizon.passphrase,
+            stellar_rpc_url=scenario.rpc_url or (horizon.url + SANDBOX_RPC_PATH if scenario.horizon_url is None
+                                                 else None),
             trading_pairs=list(scenario.pairs),
             trading_required=True,
             domain=CONNECTOR_NAME,
@@ -241,6 +263,7 @@ async def _profiled_session(scenario: Scenario, output: Path, profiling: Profili
         extra = {f"run_{name}": float(value) for name, value in counts.items()}
         extra.update({f"market_{name}": float(value) for name, value in market.stats.items()})
         paths = profiler.write_report(result, extra=extra, notes=notes)
+        logger.info("report written: %s", paths.markdown)
     sla = json.loads(paths.json.read_text(encoding="utf-8")).get("sla") or []
     return RunResult(output_dir=output, report=paths, counts=counts, market=dict(market.stats), sla=sla,
                      ledger_check=ledger_check, interrupted=interrupted, artefacts=sorted(output.iterdir()))
@@ -250,7 +273,7 @@ async def _drive(scenario: Scenario, connector: StellarExchange, output: Path, h
                  participants: Participants, market: MarketActivity, counter: OrderEventCounter,
                  progress: bool, stop_event: asyncio.Event) -> Tuple[bool, Optional[LedgerCheck]]:
     """The strategy on the clock for the duration, then the orderly stop. Returns (interrupted, check)."""
-    records = TradeRecords(output / "trades.sqlite", [connector], strategy_name=scenario.strategy)
+    records = TradeRecords(output / TRADES_DB, [connector], strategy_name=scenario.strategy)
     records.start()
     strategy = None
     try:
@@ -260,21 +283,27 @@ async def _drive(scenario: Scenario, connector: StellarExchange, output: Path, h
         clock.add_iterator(strategy)
         with clock:
             ticking = asyncio.ensure_future(clock.run())
+            logger.info("the strategy runs on the clock for %g s", scenario.duration)
             try:
                 interrupted = await _wait(scenario.duration, stop_event, counter, progress, ticking)
             finally:
                 ticking.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await ticking
+            logger.info("stopping: %s", "interrupted" if interrupted else "the duration is over")
             await market.stop()  # the market stands still while we settle, so the balances can be compared
             if isinstance(strategy, QuoteRefresher):
                 await strategy.on_stop()
-            await _cancel_all(connector)
+            await _cancel_all(connector, scenario.ledger_interval if scenario.horizon_url is None
+                              else HORIZON_LEDGER_S)
             check = await check_against_ledger(connector, horizon, participants.trader.public_key,
                                                settle_s=max(3.0, 4 * scenario.ledger_interval))
-        await connector.stop_network()
         return interrupted, check
     finally:
+        try:
+            await connector.stop_network()
+        except Exception:  # after a failure: the failure is what gets reported
+            logger.exception("stopping the connector's network tasks failed")
         await connector.pipeline.stop()
         records.stop()
 
@@ -313,7 +342,16 @@ async def _wait(duration: float, stop_event: asyncio.Event, counter: OrderEventC
                 await asyncio.wait_for(stop_event.wait(), timeout=min(PROGRESS_STEP_S, duration - elapsed))
 
 
-async def _cancel_all(connector: StellarExchange) -> None:
+async def _cancel_all(connector: StellarExchange, ledger_s: float) -> None:
+    # The strategy's last refresh may have cancels in flight (a fill can turn an order's PENDING_CANCEL back into
+    # PARTIALLY_FILLED, so the states do not tell): let the queue drain and the last transaction reach a ledger,
+    # or a second cancel of an order finds its offer gone and fails, fee charged.
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + CANCEL_ALL_TIMEOUT_S
+    while loop.time() < deadline and (connector.pipeline.queued_count or any(
+            order.is_pending_cancel_confirmation for order in connector.in_flight_orders.values())):
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(max(0.0, min(deadline - loop.time(), 1.5 * ledger_s + 0.5)))
     results = await connector.cancel_all(CANCEL_ALL_TIMEOUT_S)
     failed = [r.order_id for r in results if not r.success]
     if failed:
@@ -352,21 +390,36 @@ def ledger_balances(account: dict) -> Dict[str, Decimal]:
     return balances
 
 
-async def _network(scenario: Scenario, stack: contextlib.AsyncExitStack) -> Tuple[str, str, str]:
-    """(Horizon URL, passphrase, where it runs) — starting the embedded sandbox unless a URL is given."""
+async def _network(scenario: Scenario, stack: contextlib.AsyncExitStack, output: Path):
+    """(the sandbox's child process or None, Horizon URL, passphrase, where it runs) — starting the embedded
+    sandbox unless a URL is given."""
+    if scenario.horizon_url is None and scenario.sandbox == "process":
+        from profiling.sandbox_process import SandboxProcess
+
+        sandbox = await stack.enter_async_context(SandboxProcess(scenario.ledger_interval, output / SANDBOX_LOG))
+        where = (f"embedded sandbox in a child process (pid {sandbox.pid}) at {sandbox.horizon_url}, a ledger every "
+                 f"{scenario.ledger_interval:g} s")
+        return sandbox, sandbox.horizon_url, sandbox.passphrase, where
     if scenario.horizon_url is None:
         from stellar_sandbox import Sandbox
 
         sandbox = await stack.enter_async_context(Sandbox(ledger_interval=scenario.ledger_interval))
         where = (f"embedded sandbox in this process at {sandbox.horizon_url}, a ledger every "
                  f"{scenario.ledger_interval:g} s")
-        return sandbox.horizon_url, sandbox.passphrase, where
+        return None, sandbox.horizon_url, sandbox.passphrase, where
     url = scenario.horizon_url.rstrip("/")
     passphrase = scenario.network_passphrase
     if passphrase is None:
         async with aiohttp.ClientSession() as session:
             passphrase = (await HorizonClient(session, url, "").get("/"))["network_passphrase"]
-    return url, passphrase, f"Horizon at {url} ({passphrase})"
+    return None, url, passphrase, f"Horizon at {url} ({passphrase})"
+
+
+def clear_previous_artefacts(output: Path) -> None:
+    """Remove what an earlier run left in `output` (only our own file names), so no stale artefact passes for
+    this run's (memray.bin of a run with memray, when this one runs without), and trades start afresh."""
+    for name in ARTEFACT_NAMES:
+        (output / name).unlink(missing_ok=True)
 
 
 def _taker_count(scenario: Scenario) -> int:
@@ -382,9 +435,15 @@ def _outermost_spread(params: MarketMakingParams) -> Decimal:
 def _notes(scenario: Scenario, network: str, market: MarketActivity, check: Optional[LedgerCheck],
            interrupted: bool) -> List[str]:
     notes = [f"Network: {network}."]
-    if scenario.horizon_url is None:
-        notes.append("The sandbox, its market activity and the connector share this process and its event loop: "
+    if scenario.horizon_url is None and scenario.sandbox == "in-process":
+        notes.append("The sandbox, the market activity and the connector share this process and its event loop: "
                      "CPU, memory and yappi figures include the sandbox's work.")
+    elif scenario.horizon_url is None:
+        notes.append("The sandbox and the other traders (market activity) run in a child process: CPU, memory and "
+                     "yappi figures are this process's, Hummingbot, the strategy, the connector and the profiling.")
+    else:
+        notes.append("The market activity's clients (the other traders' signing and HTTP calls) share this process: "
+                     "CPU, memory and yappi figures include their work.")
     stats = market.stats
     notes.append(f"Market activity: {stats['maker_refreshes']} maker refreshes, {stats['taker_orders']} taker orders, "
                  f"{stats['failed']} failed, {stats['skipped']} skipped (every account busy).")
@@ -397,16 +456,30 @@ def _notes(scenario: Scenario, network: str, market: MarketActivity, check: Opti
 
 @contextlib.contextmanager
 def _sigint_sets(event: asyncio.Event):
+    """SIGINT and SIGTERM set `event` (a clean stop: orders cancelled, report written); a second SIGINT
+    falls back to Python's KeyboardInterrupt, for a user who does not want to wait for the stop."""
     loop = asyncio.get_running_loop()
-    try:
-        loop.add_signal_handler(signal.SIGINT, event.set)
-    except (NotImplementedError, RuntimeError):  # not the main thread, or no signals on this platform
-        yield
-        return
+
+    def first_signal(signum: int) -> None:
+        if not event.is_set():
+            print(f"\n{signal.Signals(signum).name}: stopping cleanly (cancelling orders, writing the report); "
+                  "Ctrl-C again to abort", file=sys.stderr, flush=True)
+        event.set()
+        if signum == signal.SIGINT:
+            loop.remove_signal_handler(signal.SIGINT)  # the next one raises KeyboardInterrupt
+
+    installed = []
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(signum, first_signal, signum)
+            installed.append(signum)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no such signals here
+            pass
     try:
         yield
     finally:
-        loop.remove_signal_handler(signal.SIGINT)
+        for signum in installed:
+            loop.remove_signal_handler(signum)
 
 
 def _pct(fraction: Decimal) -> str:

@@ -73,6 +73,7 @@ class MemraySession:
         self.top_sites = top_sites
         self.reporter_timeout_s = reporter_timeout_s
         self._tracker: Optional[memray.Tracker] = None
+        self._captured = False
 
     @property
     def capture_path(self) -> Path:
@@ -96,10 +97,22 @@ class MemraySession:
         self._tracker = tracker
 
     def stop(self) -> MemrayResult:
+        self.stop_tracking()
+        return self.report()
+
+    def stop_tracking(self) -> None:
+        """End the capture only, so what runs next (other sessions' reporting) is not counted; `report()` later."""
         if self._tracker is None:
             raise RuntimeError("this memray session is not running")
         tracker, self._tracker = self._tracker, None
         tracker.__exit__(None, None, None)
+        self._captured = True
+
+    def report(self) -> MemrayResult:
+        """The capture's figures and memray's reports, once tracking has stopped."""
+        if not self._captured:
+            raise RuntimeError("this memray session has no finished capture")
+        self._captured = False
         return self._report()
 
     def _report(self) -> MemrayResult:

@@ -1,10 +1,12 @@
 """`YappiSession`: function-level profile of a run, per function and per asyncio task.
 
-Wall clock by default, so the profile shows where time passes, not only where the CPU burns.
-yappi (>= 1.2) follows coroutines: a coroutine's total time spans its suspensions, and time
-suspended on a bare future is the own time of the function that awaits it (for example
-`asyncio.sleep`, `Event.wait`, aiohttp's response reads), which keeps the connector's own
-functions' own time close to their CPU cost.
+Wall clock (this class's default) shows where time passes; the CPU clock (the profiling
+configuration's default) where work is done. yappi (>= 1.2) follows coroutines: a coroutine's
+total time spans its suspensions. In wall-clock mode, time suspended on a bare future is the own
+time of the function that awaits it (`asyncio.sleep`, `Event.wait`, aiohttp's reads, left out as
+waiting below), but a real asyncio application also parks in async generators and in coroutines
+awaiting other tasks, whose suspensions then count as their own time: for a bottleneck list of
+such code, use the CPU clock.
 
 Per task: every profiled call is tagged with the coroutine name of the asyncio task running it
 (the task's coroutine `__qualname__`, a bounded set of names, unlike task ids), so the result
@@ -106,6 +108,7 @@ class YappiResult:
     top_by_own: List[FunctionStat]  # waiting functions left out
     top_by_total: List[FunctionStat]
     top_connector: List[FunctionStat] = field(default_factory=list)  # the connector's own functions, by own time
+    top_connector_by_total: List[FunctionStat] = field(default_factory=list)  # the same, by total time
     top_waiting: List[FunctionStat] = field(default_factory=list)  # where waits park, for reference
     tasks: List[TaskStat] = field(default_factory=list)
     threads: List[dict] = field(default_factory=list)
@@ -136,6 +139,7 @@ class YappiResult:
             "top_by_own": [stat.to_dict() for stat in self.top_by_own],
             "top_by_total": [stat.to_dict() for stat in self.top_by_total],
             "top_connector": [stat.to_dict() for stat in self.top_connector],
+            "top_connector_by_total": [stat.to_dict() for stat in self.top_connector_by_total],
             "top_waiting": [stat.to_dict() for stat in self.top_waiting],
             "tasks": [task.to_dict() for task in self.tasks],
             "threads": self.threads,
@@ -250,6 +254,8 @@ class YappiSession:
             top_by_own=[f for f in by_own if f.origin != "waiting"][: self.top_n],
             top_by_total=sorted(functions, key=lambda f: f.total_s, reverse=True)[: self.top_n],
             top_connector=[f for f in by_own if f.origin == "connector"][: self.top_n],
+            top_connector_by_total=sorted((f for f in functions if f.origin == "connector"),
+                                          key=lambda f: f.total_s, reverse=True)[: self.top_n],
             top_waiting=[f for f in by_own if f.origin == "waiting"][:5],
             tasks=tasks,
             threads=threads,

@@ -34,6 +34,9 @@ _MAKER_SHARE = 0.2                  # share of the events that re-quote the make
 _LADDER_STEP = Decimal("0.005")     # the maker's levels: this much further out each
 _LADDER_LEVELS = 3
 _PRICE_STEP = Decimal("0.001")      # the reference price walks at most this fraction per re-quote
+# A taker takes this share of an order amount: mostly partial fills, so the strategy's refreshes still
+# cancel resting orders (a run measures creates, cancels and fills, not only fills).
+_TAKE_SIZE = (0.05, 0.4)
 
 
 class HorizonRequestError(RuntimeError):
@@ -294,7 +297,7 @@ class MarketActivity:
     async def _take(self, pair: str, taker_id: str) -> List[Any]:
         """A market order: a path payment to oneself that crosses the book and leaves nothing behind."""
         base, quote = self.participants.pair_assets(pair)
-        size = self.order_amount * Decimal(str(self._random.uniform(0.3, 1.5)))
+        size = self.order_amount * Decimal(str(self._random.uniform(*_TAKE_SIZE)))
         if self._random.random() < 0.5:  # sell base into the bids
             send_asset, send_amount, dest_asset = base, size, quote
         else:  # buy base from the asks, paying its value in quote

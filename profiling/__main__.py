@@ -1,0 +1,301 @@
+"""`python -m profiling run`: a profiled market-making session against the embedded network (or a Horizon).
+
+    python -m profiling run                              # 60 s of classic pure market making on XLM-USDC
+    python -m profiling run --strategy v2 --pairs XLM-USDC,EURC-USDC --duration 120 --output reports/v2
+    python -m profiling run --horizon-url https://horizon-testnet.stellar.org --duration 300
+
+A progress bar runs on stderr; Ctrl-C (or SIGTERM) stops the strategy, cancels its orders and still
+writes the report; a second Ctrl-C aborts. Exit status: 0 done, 1 the run failed (or the connector's
+balances disagreed with the ledger afterwards), 2 bad arguments, 130 stopped early (report written).
+
+The trader's secret, for a Horizon of your own, comes from $STELLAR_PROFILING_TRADER_SECRET or
+--trader-secret-file, never from the command line: command lines are visible to every user of the
+machine and end up in shell histories.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import logging
+import os
+import sys
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import List, Optional, Sequence
+
+from profiling.config import ProfilingConfig
+
+TRADER_SECRET_ENV = "STELLAR_PROFILING_TRADER_SECRET"
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+LOG_FILE = "run.log"
+
+logger = logging.getLogger("profiling")
+
+
+class UsageError(ValueError):
+    """Arguments that parse but do not make a runnable scenario."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m profiling",
+                                     description="Profile the Stellar connector under a real Hummingbot strategy.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    # No abbreviations: `--trader-secret S...` must not pass for `--trader-secret-file`.
+    run = commands.add_parser(
+        "run", help="run a strategy under the profiler and write the report", allow_abbrev=False,
+        description="Start the embedded sandbox (unless --horizon-url), fund the accounts, start market "
+                    "activity, run a Hummingbot strategy with the Stellar connector on Hummingbot's Clock "
+                    "under the profiler, and write report.md, report.json and the plots.")
+    strategy = run.add_argument_group("strategy")
+    strategy.add_argument("--strategy", choices=("pmm", "v2"), default="pmm",
+                          help="pmm: Hummingbot's classic pure market making (one pair); v2: a StrategyV2Base "
+                               "quote refresher script (any number of pairs). Default pmm")
+    strategy.add_argument("--pairs", type=_pairs, default=("XLM-USDC",), metavar="BASE-QUOTE[,...]",
+                          help="trading pairs, comma separated (default XLM-USDC)")
+    strategy.add_argument("--order-levels", type=_positive_int, default=2, metavar="N",
+                          help="orders a side (default 2)")
+    strategy.add_argument("--order-amount", type=_decimal, default=Decimal("10"), metavar="AMOUNT",
+                          help="size of each order in base units (default 10)")
+    strategy.add_argument("--bid-spread", type=_decimal, default=Decimal("0.005"), metavar="FRACTION",
+                          help="first bid below the mid price, as a fraction: 0.005 is 0.5 %% (default 0.005)")
+    strategy.add_argument("--ask-spread", type=_decimal, default=Decimal("0.005"), metavar="FRACTION",
+                          help="first ask above the mid price, as a fraction (default 0.005)")
+    strategy.add_argument("--level-spread", type=_decimal, default=Decimal("0.005"), metavar="FRACTION",
+                          help="each further level this much further out, as a fraction (default 0.005)")
+    strategy.add_argument("--refresh-time", type=_positive_float, default=5.0, metavar="S",
+                          help="seconds between cancelling and re-placing the quotes (default 5)")
+    load = run.add_argument_group("load and network")
+    load.add_argument("--market-rate", type=_non_negative_float, default=2.0, metavar="R",
+                      help="market events per second: maker re-quotes and takers crossing the spread (default 2; "
+                           "0: none)")
+    load.add_argument("--duration", type=_positive_float, default=60.0, metavar="S",
+                      help="seconds the strategy runs (default 60)")
+    load.add_argument("--ledger-interval", type=_positive_float, default=1.0, metavar="S",
+                      help="seconds between ledgers of the embedded sandbox (default 1)")
+    load.add_argument("--sandbox", choices=("process", "in-process"), default="process",
+                      help="the embedded sandbox in a child process (default: the figures then leave the network's "
+                           "work out) or in this process")
+    load.add_argument("--horizon-url", default=None, metavar="URL",
+                      help="trade against this Horizon (it needs a friendbot) instead of the embedded sandbox")
+    load.add_argument("--network-passphrase", default=None, metavar="P",
+                      help="that Horizon's network passphrase (default: the one it announces at GET /)")
+    load.add_argument("--rpc-url", default=None, metavar="URL",
+                      help="a Stellar RPC the connector asks for its health (default: the embedded sandbox's, "
+                           "none with --horizon-url)")
+    load.add_argument("--trader-secret-file", type=Path, default=None, metavar="PATH",
+                      help=f"file holding the trading account's secret seed (or set ${TRADER_SECRET_ENV}); "
+                           "default: a new account funded by friendbot")
+    output = run.add_argument_group("profiling and output")
+    output.add_argument("--config", type=Path, default=None, metavar="PATH",
+                        help="profiling settings (template: conf/conf_stellar_profiling.yml); the flags below "
+                             "override it")
+    output.add_argument("--yappi", action=argparse.BooleanOptionalAction, default=None,
+                        help="function profile with yappi (default on)")
+    output.add_argument("--memray", action=argparse.BooleanOptionalAction, default=None,
+                        help="allocation capture with memray (default on)")
+    output.add_argument("--output", type=Path, default=None, metavar="DIR",
+                        help="folder for the report and artefacts (default: a new timestamped folder in the "
+                             "configuration's output_dir, reports/profiling)")
+    output.add_argument("--no-progress", dest="progress", action="store_false",
+                        help="no progress bar (for logs and CI)")
+    output.add_argument("--log-level", default="WARNING", choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+                        help=f"log level on the console (the full log at INFO goes to <output>/{LOG_FILE}); "
+                             "default WARNING")
+    return parser
+
+
+def scenario_from_args(args: argparse.Namespace, environ: Optional[dict] = None):
+    """The `Scenario` the arguments describe; UsageError for values that cannot run."""
+    from profiling.runner import Scenario
+    from profiling.strategies import MarketMakingParams
+
+    try:
+        params = MarketMakingParams(order_amount=args.order_amount, order_levels=args.order_levels,
+                                    bid_spread=args.bid_spread, ask_spread=args.ask_spread,
+                                    order_level_spread=args.level_spread, refresh_time=args.refresh_time)
+        return Scenario(strategy=args.strategy, pairs=tuple(args.pairs), params=params,
+                        market_rate=args.market_rate, duration=args.duration,
+                        ledger_interval=args.ledger_interval, sandbox=args.sandbox, horizon_url=args.horizon_url,
+                        network_passphrase=args.network_passphrase, rpc_url=args.rpc_url,
+                        trader_secret=trader_secret(args, environ))
+    except ValueError as error:
+        raise UsageError(str(error)) from error
+
+
+def trader_secret(args: argparse.Namespace, environ: Optional[dict] = None) -> Optional[str]:
+    """The trader's secret seed from the file or the environment (None: a fresh account). Never echoed."""
+    environ = os.environ if environ is None else environ
+    secret = None
+    source = ""
+    if args.trader_secret_file is not None:
+        try:
+            secret = args.trader_secret_file.read_text(encoding="utf-8").strip()
+        except OSError as error:
+            raise UsageError(f"cannot read --trader-secret-file: {error.strerror}") from None
+        source = f"--trader-secret-file {args.trader_secret_file}"
+    elif environ.get(TRADER_SECRET_ENV, "").strip():
+        secret = environ[TRADER_SECRET_ENV].strip()
+        source = f"${TRADER_SECRET_ENV}"
+    if secret is None:
+        return None
+    if args.horizon_url is None:
+        raise UsageError(f"a trader secret ({source}) is only for --horizon-url: the embedded sandbox starts "
+                         "empty and funds a new account")
+    from stellar_sdk import Keypair
+
+    try:
+        Keypair.from_secret(secret)
+    except Exception:  # the message of stellar-sdk's error could quote the value
+        raise UsageError(f"{source} does not hold a valid Stellar secret seed (S...)") from None
+    return secret
+
+
+def profiling_config(args: argparse.Namespace) -> ProfilingConfig:
+    try:
+        config = ProfilingConfig.from_yaml(args.config) if args.config is not None else ProfilingConfig()
+    except (OSError, ValueError) as error:
+        raise UsageError(str(error)) from error
+    overrides = {name: value for name, value in (("yappi", args.yappi), ("memray", args.memray))
+                 if value is not None}
+    # A run of ours ends in a report anyway; no second one at exit.
+    return dataclasses.replace(config, report_on_exit=False, **overrides)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        scenario = scenario_from_args(args)
+        config = profiling_config(args)
+    except UsageError as error:
+        parser.error(str(error))  # exits with EXIT_USAGE
+    from profiling.profiler import session_dir
+
+    output = args.output if args.output is not None else session_dir(config.output_dir)
+    output.mkdir(parents=True, exist_ok=True)
+    log_handlers = _configure_logging(args.log_level, output / LOG_FILE)
+    network = "embedded sandbox" if scenario.horizon_url is None else scenario.horizon_url
+    print(f"Profiling run: {scenario.describe(network)}", file=sys.stderr)
+    print(f"yappi {'on' if config.yappi else 'off'}, memray {'on' if config.memray else 'off'}; output {output}",
+          file=sys.stderr)
+    try:
+        result = asyncio.run(_run(scenario, output, config, args.progress))
+    except KeyboardInterrupt:
+        print("Aborted (second Ctrl-C): the report was not written.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as error:
+        logger.debug("the run failed", exc_info=True)
+        print(f"The run failed: {type(error).__name__}: {error}", file=sys.stderr)
+        written = output / "report.md"
+        if written.is_file():
+            print(f"A report of what was measured up to the failure: {written}", file=sys.stderr)
+        print(f"Log: {output / LOG_FILE}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        for handler in log_handlers:
+            logging.getLogger().removeHandler(handler)
+            handler.close()
+    print(result.summary())
+    problems = run_problems(result)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        return EXIT_FAILED
+    return EXIT_INTERRUPTED if result.interrupted else EXIT_OK
+
+
+def run_problems(result) -> List[str]:
+    """Why a run that ended normally still failed its purpose (empty: it did not)."""
+    problems = []
+    if result.ledger_check is not None and not result.ledger_check.consistent:
+        problems.append("The connector's view disagrees with the ledger after the run (see above).")
+    if not result.interrupted and not result.counts.get("orders_created"):
+        problems.append(f"The strategy created no order: nothing of the order path was measured (see "
+                        f"{result.output_dir / LOG_FILE}).")
+    return problems
+
+
+async def _run(scenario, output: Path, config: ProfilingConfig, progress: bool):
+    from profiling.runner import run
+
+    return await run(scenario, output_dir=output, profiling=config, progress=progress, handle_signals=True)
+
+
+def _configure_logging(console_level: str, log_path: Path) -> List[logging.Handler]:
+    """Console at `console_level` on stderr, and the whole run at INFO into the output folder."""
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(console_level)
+    console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root.addHandler(console)
+    log_file = logging.FileHandler(log_path, mode="w", encoding="utf-8")
+    log_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(log_file)
+    return [console, log_file]
+
+
+# ----- argument types -----
+
+def _pairs(text: str) -> List[str]:
+    pairs = [pair.strip().upper() for pair in text.split(",") if pair.strip()]
+    if not pairs:
+        raise argparse.ArgumentTypeError("give at least one pair, e.g. XLM-USDC")
+    for pair in pairs:
+        if pair.count("-") != 1 or not all(pair.split("-")):
+            raise argparse.ArgumentTypeError(f"trading pairs are BASE-QUOTE, e.g. XLM-USDC; got {pair!r}")
+    if len(set(pairs)) != len(pairs):
+        raise argparse.ArgumentTypeError(f"a pair is given twice: {text!r}")
+    return pairs
+
+
+def _decimal(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value.is_finite():
+        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
+    return value
+
+
+def _float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = _float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    value = _float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be zero or positive, got {text}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    return value
+
+
+if __name__ == "__main__":
+    sys.exit(main())
