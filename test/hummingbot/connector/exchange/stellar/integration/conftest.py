@@ -135,6 +135,24 @@ class StellarMarket:
             op = ManageBuyOffer(selling=self.usdc, buying=XLM, amount=amount, price=price)
         return await self.submit(keypair or self.taker, op)
 
+    async def cancel_behind_a_take(self, order: InFlightOrder, buy_xlm: str, price: str) -> None:
+        """Cancel `order` (a SELL of ours) in the same ledger as the taker buying `buy_xlm` from it; the
+        take pays a higher fee, so the ledger applies it first. Returns once both were applied."""
+        self.net.faults.stall_ledgers()
+        try:
+            sequence = self.net.network.state.account(self.taker.public_key).seq_num
+            envelope = (TransactionBuilder(Account(self.taker.public_key, sequence), self.net.passphrase,
+                                           base_fee=1000)
+                        .append_operation(ManageBuyOffer(selling=self.usdc, buying=XLM, amount=buy_xlm, price=price))
+                        .add_time_bounds(0, 0).build())
+            envelope.sign(self.taker)
+            assert self.net.network.submit(envelope.to_xdr()).status == "PENDING"
+            self.exchange.cancel(order.trading_pair, order.client_order_id)
+            await wait_until(lambda: self.net.network.queue.pending_for(self.trader.public_key) is not None,
+                             what="cancel pending")
+        finally:
+            self.net.faults.release_ledgers()
+
     async def submit(self, keypair: Keypair, *operations, source: Optional[str] = None) -> dict:
         """A transaction from `keypair` (sequence read from the ledger), applied in the next ledger."""
         sequence = self.net.network.state.account(keypair.public_key).seq_num

@@ -13,7 +13,7 @@ from hummingbot.core.data_type.limit_order import LimitOrder
 from hummingbot.core.event.event_logger import EventLogger
 from hummingbot.core.event.events import MarketEvent
 from stellar_sdk import Account, TransactionBuilder
-from stellar_sdk.operation import ManageBuyOffer, Payment
+from stellar_sdk.operation import Payment
 
 from hummingbot.connector.exchange.stellar.stellar_assets import StellarConfigError
 from hummingbot.connector.exchange.stellar.stellar_exchange import StellarExchange
@@ -126,17 +126,7 @@ async def test_asset_without_a_trustline_fails_with_no_trust(stellar_market):
 async def test_cancel_of_an_offer_that_just_filled_reports_the_fill_not_a_failure(stellar_market):
     m = stellar_market
     sell = await m.place_open(SELL, "10", "0.5")
-    m.net.faults.stall_ledgers()
-    # The taker's transaction pays a higher fee, so the ledger applies it before our cancel.
-    sequence = m.net.network.state.account(m.taker.public_key).seq_num
-    envelope = (TransactionBuilder(Account(m.taker.public_key, sequence), m.net.passphrase, base_fee=1000)
-                .append_operation(ManageBuyOffer(selling=m.usdc, buying=XLM, amount="10", price="0.5"))
-                .add_time_bounds(0, 0).build())
-    envelope.sign(m.taker)
-    assert m.net.network.submit(envelope.to_xdr()).status == "PENDING"
-    m.exchange.cancel(PAIR, sell.client_order_id)
-    await wait_until(lambda: m.net.network.queue.pending_for(m.trader.public_key) is not None, what="cancel pending")
-    m.net.faults.release_ledgers()
+    await m.cancel_behind_a_take(sell, buy_xlm="10", price="0.5")   # the taker's higher fee goes first
 
     await wait_until(lambda: sell.is_done, what="order done")
     assert sell.is_filled

@@ -13,10 +13,8 @@ from hummingbot.core.data_type.in_flight_order import OrderState
 from hummingbot.core.data_type.limit_order import LimitOrder
 from hummingbot.core.data_type.trade_fee import TokenAmount
 from hummingbot.core.event.events import MarketEvent
-from stellar_sdk import Account, TransactionBuilder
-from stellar_sdk.operation import ManageBuyOffer
 
-from test.hummingbot.connector.exchange.stellar.integration.conftest import PAIR, XLM, StellarMarket, wait_until
+from test.hummingbot.connector.exchange.stellar.integration.conftest import PAIR, StellarMarket, wait_until
 
 BUY, SELL = TradeType.BUY, TradeType.SELL
 RESERVE = Decimal("0.5")          # the sandbox's base reserve
@@ -415,17 +413,7 @@ async def test_cancel_requested_while_the_create_is_pending_cancels_after_placem
 async def test_partial_fill_in_the_ledger_of_our_cancel_is_reported_and_the_rest_cancelled(stellar_market):
     m = stellar_market
     sell = await m.place_open(SELL, "10", "0.5")
-    m.net.faults.stall_ledgers()
-    # The taker pays a higher fee: the ledger applies its take of 4 before our cancel of the rest.
-    sequence = m.net.network.state.account(m.taker.public_key).seq_num
-    envelope = (TransactionBuilder(Account(m.taker.public_key, sequence), m.net.passphrase, base_fee=1000)
-                .append_operation(ManageBuyOffer(selling=m.usdc, buying=XLM, amount="4", price="0.5"))
-                .add_time_bounds(0, 0).build())
-    envelope.sign(m.taker)
-    assert m.net.network.submit(envelope.to_xdr()).status == "PENDING"
-    m.exchange.cancel(PAIR, sell.client_order_id)
-    await wait_until(lambda: m.net.network.queue.pending_for(m.trader.public_key) is not None, what="cancel pending")
-    m.net.faults.release_ledgers()
+    await m.cancel_behind_a_take(sell, buy_xlm="4", price="0.5")   # the taker's higher fee goes first
 
     await wait_until(lambda: sell.is_cancelled and sell.executed_amount_base == 4, what="cancelled after a fill of 4")
     assert [(f.amount, f.price) for f in m.fills(sell.client_order_id)] == [(Decimal(4), Decimal("0.5"))]
