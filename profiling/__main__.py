@@ -3,6 +3,7 @@
     python -m profiling run                              # 60 s of classic pure market making on XLM-USDC
     python -m profiling run --strategy v2 --pairs XLM-USDC,EURC-USDC --duration 120 --output reports/v2
     python -m profiling run --horizon-url https://horizon-testnet.stellar.org --duration 300
+    python -m profiling loadtest --scenario 6            # load and failure tests (profiling.loadtest)
 
 A progress bar runs on stderr; Ctrl-C (or SIGTERM) stops the strategy, cancels its orders and still
 writes the report; a second Ctrl-C aborts. Exit status: 0 done, 1 the run failed (or the connector's
@@ -105,7 +106,32 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument("--log-level", default="WARNING", choices=("DEBUG", "INFO", "WARNING", "ERROR"),
                         help=f"log level on the console (the full log at INFO goes to <output>/{LOG_FILE}); "
                              "default WARNING")
+    _add_loadtest_parser(commands)
     return parser
+
+
+def _add_loadtest_parser(commands) -> None:
+    from profiling.loadtest import SCENARIOS
+
+    table = "; ".join(f"{s.number}: {s.title} ({s.short_s:g} s, --full {s.full_s:g} s)" for s in SCENARIOS.values())
+    loadtest = commands.add_parser(
+        "loadtest", help="load and failure tests: book-event rates and faults against a running strategy",
+        allow_abbrev=False, description=f"Scenarios: {table}. Each writes report.md (with its verdict) and "
+                                        "loadtest.json into <output>/<number>-<name>/.")
+    loadtest.add_argument("--scenario", required=True, metavar="N[,N...]|all",
+                          help="which scenario(s) to run, 1-6 or all")
+    loadtest.add_argument("--full", action="store_true", help="the issue's full lengths instead of the short ones")
+    loadtest.add_argument("--duration", type=_positive_float, default=None, metavar="S",
+                          help="seconds each scenario runs (overrides the short/full length)")
+    loadtest.add_argument("--yappi", action=argparse.BooleanOptionalAction, default=False,
+                          help="function profile with yappi (default off: it slows the loop being measured)")
+    loadtest.add_argument("--memray", action=argparse.BooleanOptionalAction, default=None,
+                          help="allocation capture with memray (default: on for the endurance scenario only)")
+    loadtest.add_argument("--output", type=Path, default=Path("reports/loadtest"), metavar="DIR",
+                          help="folder for the scenarios' folders (default reports/loadtest)")
+    loadtest.add_argument("--progress", action="store_true", help="a progress bar on stderr")
+    loadtest.add_argument("--log-level", default="WARNING", choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+                          help=f"console log level (INFO goes to <output>/<scenario>/{LOG_FILE})")
 
 
 def scenario_from_args(args: argparse.Namespace, environ: Optional[dict] = None):
@@ -168,6 +194,8 @@ def profiling_config(args: argparse.Namespace) -> ProfilingConfig:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "loadtest":
+        return _loadtest(parser, args)
     try:
         scenario = scenario_from_args(args)
         config = profiling_config(args)
@@ -206,6 +234,62 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if problems:
         return EXIT_FAILED
     return EXIT_INTERRUPTED if result.interrupted else EXIT_OK
+
+
+def _loadtest(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """Run the chosen load scenarios one after the other; exit 0 when every check of every one passed."""
+    from profiling.loadtest import SCENARIOS, parse_scenarios, run_load_scenario
+
+    try:
+        numbers = parse_scenarios(args.scenario)
+    except ValueError as error:
+        parser.error(str(error))
+    if len(numbers) > 1:
+        return _loadtests_one_process_each(args, numbers)
+    failed = False
+    for number in numbers:
+        scenario = SCENARIOS[number]
+        duration = scenario.duration(args.full, args.duration)
+        output = args.output / f"{number}-{scenario.name}"
+        output.mkdir(parents=True, exist_ok=True)
+        config = ProfilingConfig(yappi=args.yappi, report_on_exit=False,
+                                 memray=scenario.memray if args.memray is None else args.memray)
+        print(f"Load test {number}: {scenario.title}, {duration:g} s -> {output}", file=sys.stderr)
+        log_handlers = _configure_logging(args.log_level, output / LOG_FILE)
+        try:
+            outcome = asyncio.run(run_load_scenario(scenario, output, duration=duration, profiling=config,
+                                                    progress=args.progress))
+        except Exception as error:
+            logger.debug("the load test failed", exc_info=True)
+            print(f"Load test {number} failed to run: {type(error).__name__}: {error}", file=sys.stderr)
+            failed = True
+            continue
+        finally:
+            for handler in log_handlers:
+                logging.getLogger().removeHandler(handler)
+                handler.close()
+        print(outcome.run.report.markdown.read_text(encoding="utf-8"))
+        failed = failed or not outcome.passed
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _loadtests_one_process_each(args: argparse.Namespace, numbers: Sequence[int]) -> int:
+    """Several scenarios: each in a fresh interpreter (Hummingbot keeps state bound to its first event loop,
+    so a second `asyncio.run` in the same process gets a connector that never starts)."""
+    import subprocess
+
+    options = ["--output", str(args.output), "--log-level", args.log_level,
+               "--yappi" if args.yappi else "--no-yappi"]
+    options += ["--full"] if args.full else []
+    options += ["--duration", str(args.duration)] if args.duration is not None else []
+    options += [] if args.memray is None else ["--memray" if args.memray else "--no-memray"]
+    options += ["--progress"] if args.progress else []
+    failed = False
+    for number in numbers:
+        completed = subprocess.run([sys.executable, "-m", "profiling", "loadtest", "--scenario", str(number),
+                                    *options], check=False)
+        failed = failed or completed.returncode != EXIT_OK
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 def run_problems(result) -> List[str]:

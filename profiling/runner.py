@@ -30,7 +30,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Protocol, Sequence, Tuple
 
 import aiohttp
 from hummingbot.core.clock import Clock
@@ -161,6 +161,26 @@ class RunResult:
         return "\n".join(lines)
 
 
+@dataclass
+class RunContext:
+    """What a `RunProbe` may look at and act on while the strategy runs."""
+    scenario: Scenario
+    connector: StellarExchange
+    horizon: HorizonClient
+    participants: Participants
+    sandbox_process: Any  # profiling.sandbox_process.SandboxProcess, or None (in-process sandbox or a Horizon)
+    counter: OrderEventCounter
+
+
+class RunProbe(Protocol):
+    """Load tests plug in here: `started` runs as a task beside the clock (cancelled when the duration is
+    over); `stopped` is awaited after the orderly stop and the ledger check, before the connector stops."""
+
+    async def started(self, context: RunContext) -> None: ...
+
+    async def stopped(self, context: RunContext) -> None: ...
+
+
 class OrderEventCounter:
     """Counts the connector's order events, as the strategy sees them."""
 
@@ -194,10 +214,11 @@ class OrderEventCounter:
 
 async def run(scenario: Scenario, *, output_dir: Optional[Path | str] = None,
               profiling: ProfilingConfig = ProfilingConfig(), progress: bool = True,
-              handle_signals: bool = False, stop_event: Optional[asyncio.Event] = None) -> RunResult:
+              handle_signals: bool = False, stop_event: Optional[asyncio.Event] = None,
+              probe: Optional[RunProbe] = None) -> RunResult:
     """Run the scenario under the profiler and write the report into `output_dir` (default: a new
     timestamped folder inside `profiling.output_dir`). With `handle_signals`, SIGINT stops the run early
-    and cleanly; so does setting `stop_event`."""
+    and cleanly; so does setting `stop_event`. A `probe` watches and steers the run (see `RunProbe`)."""
     output = Path(output_dir) if output_dir is not None else session_dir(profiling.output_dir)
     output.mkdir(parents=True, exist_ok=True)
     clear_previous_artefacts(output)
@@ -220,12 +241,13 @@ async def run(scenario: Scenario, *, output_dir: Optional[Path | str] = None,
         await market.place_ladders()
         logger.info("accounts funded (%r), the maker's ladder placed", participants)
         return await _profiled_session(scenario, output, profiling, horizon, participants, market, network,
-                                       progress, stop_event)
+                                       progress, stop_event, probe, sandbox_process)
 
 
 async def _profiled_session(scenario: Scenario, output: Path, profiling: ProfilingConfig, horizon: HorizonClient,
                             participants: Participants, market: MarketActivity, network: str, progress: bool,
-                            stop_event: asyncio.Event) -> RunResult:
+                            stop_event: asyncio.Event, probe: Optional[RunProbe] = None,
+                            sandbox_process: Any = None) -> RunResult:
     profiler = Profiler(profiling, output_dir=output, scenario=scenario.describe(network))
     market.start()
     profiler.start()
@@ -246,8 +268,9 @@ async def _profiled_session(scenario: Scenario, output: Path, profiling: Profili
             domain=CONNECTOR_NAME,
         )
         counter = OrderEventCounter(connector)
+        context = RunContext(scenario, connector, horizon, participants, sandbox_process, counter)
         interrupted, ledger_check = await _drive(scenario, connector, output, horizon, participants, market,
-                                                 counter, progress, stop_event)
+                                                 counter, progress, stop_event, probe, context)
     except Exception as error:
         logger.exception("the profiling run failed")
         notes.append(f"The run failed: {type(error).__name__}: {error}")
@@ -271,7 +294,8 @@ async def _profiled_session(scenario: Scenario, output: Path, profiling: Profili
 
 async def _drive(scenario: Scenario, connector: StellarExchange, output: Path, horizon: HorizonClient,
                  participants: Participants, market: MarketActivity, counter: OrderEventCounter,
-                 progress: bool, stop_event: asyncio.Event) -> Tuple[bool, Optional[LedgerCheck]]:
+                 progress: bool, stop_event: asyncio.Event, probe: Optional[RunProbe] = None,
+                 context: Optional[RunContext] = None) -> Tuple[bool, Optional[LedgerCheck]]:
     """The strategy on the clock for the duration, then the orderly stop. Returns (interrupted, check)."""
     records = TradeRecords(output / TRADES_DB, [connector], strategy_name=scenario.strategy)
     records.start()
@@ -283,13 +307,16 @@ async def _drive(scenario: Scenario, connector: StellarExchange, output: Path, h
         clock.add_iterator(strategy)
         with clock:
             ticking = asyncio.ensure_future(clock.run())
+            probing = asyncio.ensure_future(probe.started(context)) if probe is not None else None
             logger.info("the strategy runs on the clock for %g s", scenario.duration)
             try:
                 interrupted = await _wait(scenario.duration, stop_event, counter, progress, ticking)
             finally:
-                ticking.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await ticking
+                for task in (ticking, probing):
+                    if task is not None:
+                        task.cancel()
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await task
             logger.info("stopping: %s", "interrupted" if interrupted else "the duration is over")
             await market.stop()  # the market stands still while we settle, so the balances can be compared
             if isinstance(strategy, QuoteRefresher):
@@ -298,6 +325,8 @@ async def _drive(scenario: Scenario, connector: StellarExchange, output: Path, h
                               else HORIZON_LEDGER_S)
             check = await check_against_ledger(connector, horizon, participants.trader.public_key,
                                                settle_s=max(3.0, 4 * scenario.ledger_interval))
+            if probe is not None:
+                await probe.stopped(context)
         return interrupted, check
     finally:
         try:
@@ -486,5 +515,5 @@ def _pct(fraction: Decimal) -> str:
     return f"{float(fraction) * 100:g} %"
 
 
-__all__: Sequence[str] = ["Scenario", "RunResult", "LedgerCheck", "OrderEventCounter", "run",
+__all__: Sequence[str] = ["Scenario", "RunResult", "RunContext", "RunProbe", "LedgerCheck", "OrderEventCounter", "run",
                           "check_against_ledger", "ledger_balances", "STRATEGIES"]

@@ -16,7 +16,9 @@ ended, even by a crash) or on SIGTERM/SIGINT.
 Child: `python -m profiling.sandbox_process --ledger-interval S` prints one JSON line
 {"horizon_url": ..., "passphrase": ...} once it serves, then answers one JSON line per command line
 on stdin: {"command": "prepare_market", ...} (the maker's and takers' seeds: throwaway sandbox
-accounts, through a pipe, never logged), {"command": "start_market"}, {"command": "stop_market"}.
+accounts, through a pipe, never logged), {"command": "start_market"}, {"command": "stop_market"},
+{"command": "register_issuer", "secret": ..., "codes": [...]} (so the sandbox's own book-event activity,
+`POST /_sandbox/market`, can fund its participants with the run's issued assets).
 """
 from __future__ import annotations
 
@@ -48,6 +50,7 @@ class SandboxProcess:
         self.pid: Optional[int] = None
         self._process: Optional[asyncio.subprocess.Process] = None
         self._log: Optional[IO[bytes]] = None
+        self._command_lock = asyncio.Lock()  # one command line, one answer line: never two readers at once
 
     async def __aenter__(self) -> SandboxProcess:
         import profiling
@@ -96,14 +99,19 @@ class SandboxProcess:
         return RemoteMarketActivity(self, participants, pairs, rate=rate, order_amount=order_amount,
                                     outside_spread=outside_spread)
 
+    async def register_issuer(self, issuer, codes: Sequence[str]) -> None:
+        """Let the sandbox issue `codes` from `issuer` (a Keypair), for its book-event market activity."""
+        await self.command({"command": "register_issuer", "secret": issuer.secret, "codes": list(codes)})
+
     async def command(self, message: Dict[str, Any]) -> Dict[str, Any]:
         """Send one command line and read its one answer line (commands go one at a time)."""
-        process = self._process
-        if process is None or process.returncode is not None:
-            raise RuntimeError("the sandbox process is not running")
-        process.stdin.write(json.dumps(message).encode() + b"\n")
-        await process.stdin.drain()
-        line = await asyncio.wait_for(process.stdout.readline(), START_TIMEOUT_S)
+        async with self._command_lock:
+            process = self._process
+            if process is None or process.returncode is not None:
+                raise RuntimeError("the sandbox process is not running")
+            process.stdin.write(json.dumps(message).encode() + b"\n")
+            await process.stdin.drain()
+            line = await asyncio.wait_for(process.stdout.readline(), START_TIMEOUT_S)
         if not line:
             raise RuntimeError(f"the sandbox process ended during {message['command']}; see {self.log_path}")
         answer = json.loads(line)
@@ -174,7 +182,7 @@ async def _serve(ledger_interval: float) -> None:
     threading.Thread(target=_read_commands, args=(loop, commands, stop), daemon=True).start()
     async with Sandbox(ledger_interval=ledger_interval) as network, aiohttp.ClientSession() as session:
         print(json.dumps({"horizon_url": network.horizon_url, "passphrase": network.passphrase}), flush=True)
-        market = _ChildMarket(session, network.horizon_url, network.passphrase)
+        market = _ChildMarket(session, network)
         stopping = asyncio.ensure_future(stop.wait())
         try:
             while True:
@@ -190,10 +198,11 @@ async def _serve(ledger_interval: float) -> None:
 
 
 class _ChildMarket:
-    def __init__(self, session, horizon_url: str, passphrase: str) -> None:
+    def __init__(self, session, network) -> None:
         from profiling.strategies.market_activity import HorizonClient
 
-        self.horizon = HorizonClient(session, horizon_url, passphrase)
+        self.network = network
+        self.horizon = HorizonClient(session, network.horizon_url, network.passphrase)
         self.activity = None
 
     async def answer(self, message: Dict[str, Any]) -> Dict[str, Any]:
@@ -203,6 +212,11 @@ class _ChildMarket:
                 await self.prepare(message)
             elif command == "start_market":
                 self.activity.start()
+            elif command == "register_issuer":
+                from stellar_sdk import Keypair
+
+                for code in message["codes"]:
+                    await self.network.issue_asset(code, Keypair.from_secret(message["secret"]))
             elif command == "stop_market":
                 await self.stop()
                 return {"reply": command, "stats": dict(self.activity.stats) if self.activity else {}}
