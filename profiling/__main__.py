@@ -84,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="trade against this Horizon (it needs a friendbot) instead of the embedded sandbox")
     load.add_argument("--network-passphrase", default=None, metavar="P",
                       help="that Horizon's network passphrase (default: the one it announces at GET /)")
+    load.add_argument("--channels", type=int, default=2, metavar="N",
+                      help="channel accounts for the trader (default 2; 0: every order waits for the account's "
+                           "one transaction in flight)")
     load.add_argument("--rpc-url", default=None, metavar="URL",
                       help="a Stellar RPC the connector asks for its health (default: the embedded sandbox's, "
                            "none with --horizon-url)")
@@ -146,7 +149,7 @@ def scenario_from_args(args: argparse.Namespace, environ: Optional[dict] = None)
         return Scenario(strategy=args.strategy, pairs=tuple(args.pairs), params=params,
                         market_rate=args.market_rate, duration=args.duration,
                         ledger_interval=args.ledger_interval, sandbox=args.sandbox, horizon_url=args.horizon_url,
-                        network_passphrase=args.network_passphrase, rpc_url=args.rpc_url,
+                        network_passphrase=args.network_passphrase, rpc_url=args.rpc_url, channels=args.channels,
                         trader_secret=trader_secret(args, environ))
     except ValueError as error:
         raise UsageError(str(error)) from error

@@ -56,6 +56,7 @@ logger = logging.getLogger(__name__)
 STRATEGIES = ("pmm", "v2")
 SANDBOX_MODES = ("process", "in-process")
 CONNECTOR_NAME = "stellar"
+MAX_CHANNELS = 20
 SANDBOX_RPC_PATH = "/rpc"   # the embedded sandbox serves Stellar RPC's JSON-RPC here
 CANCEL_ALL_TIMEOUT_S = 15.0
 PROGRESS_STEP_S = 0.5
@@ -80,6 +81,9 @@ class Scenario:
     horizon_url: Optional[str] = None    # None: start the embedded sandbox
     network_passphrase: Optional[str] = None  # None: the Horizon's own (GET /)
     rpc_url: Optional[str] = None        # None: the embedded sandbox's RPC (none for another Horizon)
+    # Channel accounts: one transaction in flight per account, so with none every create and cancel
+    # that arrives while one is pending waits for the next ledger (see the connector's pipeline).
+    channels: int = 2
     trader_secret: Optional[str] = field(default=None, repr=False)  # None: a new funded account
 
     def __post_init__(self) -> None:
@@ -94,6 +98,8 @@ class Scenario:
             raise ValueError("the pure market making strategy quotes one pair; use --strategy v2 for several")
         if self.market_rate < 0:
             raise ValueError(f"market_rate must be zero or positive, got {self.market_rate}")
+        if not 0 <= self.channels <= MAX_CHANNELS:
+            raise ValueError(f"channels must be between 0 and {MAX_CHANNELS}, got {self.channels}")
         if self.duration <= 0:
             raise ValueError(f"duration must be positive, got {self.duration}")
         if self.ledger_interval <= 0:
@@ -107,7 +113,8 @@ class Scenario:
         return (f"{strategy} on {', '.join(self.pairs)}: {p.order_levels} level(s) a side of {p.order_amount} base, "
                 f"spreads {_pct(p.bid_spread)} bid / {_pct(p.ask_spread)} ask (+{_pct(p.order_level_spread)} a "
                 f"level), refresh every {p.refresh_time:g} s; market activity {self.market_rate:g} events/s "
-                f"(maker ladder outside the quotes, takers crossing the spread); {self.duration:g} s; {network}")
+                f"(maker ladder outside the quotes, takers crossing the spread); {self.channels} channel "
+                f"account(s); {self.duration:g} s; {network}")
 
 
 @dataclass(frozen=True)
@@ -231,7 +238,8 @@ async def run(scenario: Scenario, *, output_dir: Optional[Path | str] = None,
         session = await stack.enter_async_context(aiohttp.ClientSession())
         horizon = HorizonClient(session, horizon_url, passphrase)
         participants = await prepare_participants(
-            horizon, scenario.pairs, takers=_taker_count(scenario), trader_secret=scenario.trader_secret)
+            horizon, scenario.pairs, takers=_taker_count(scenario), trader_secret=scenario.trader_secret,
+            channels=scenario.channels)
         market_options = dict(rate=scenario.market_rate, order_amount=scenario.params.order_amount,
                               outside_spread=_outermost_spread(scenario.params))
         if sandbox_process is not None:  # the other traders work beside the network, outside this process
@@ -261,6 +269,7 @@ async def _profiled_session(scenario: Scenario, output: Path, profiling: Profili
             stellar_markets=participants.markets,
             stellar_horizon_url=horizon.url,
             stellar_network_passphrase=horizon.passphrase,
+            stellar_channel_secret_keys=[c.secret for c in participants.channels] or None,
             stellar_rpc_url=scenario.rpc_url or (horizon.url + SANDBOX_RPC_PATH if scenario.horizon_url is None
                                                  else None),
             trading_pairs=list(scenario.pairs),

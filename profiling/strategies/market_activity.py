@@ -95,6 +95,7 @@ class Participants:
     maker: Keypair
     takers: List[Keypair]
     assets: Dict[str, Asset] = field(default_factory=dict)  # token name -> asset (XLM: native)
+    channels: List[Keypair] = field(default_factory=list)  # the trader's channel accounts (XLM only)
 
     @property
     def markets(self) -> str:
@@ -117,15 +118,17 @@ def reference_price(trading_pair: str) -> Decimal:
 
 
 async def prepare_participants(horizon: HorizonClient, pairs: Sequence[str], takers: int = 2,
-                               trader_secret: Optional[str] = None) -> Participants:
-    """Create and fund every account, issue the pairs' assets and hand them out (real transactions)."""
+                               trader_secret: Optional[str] = None, channels: int = 0) -> Participants:
+    """Create and fund every account, issue the pairs' assets and hand them out (real transactions).
+    `channels` accounts pay the fees of the trader's transactions, one in flight each (XLM only)."""
     tokens = sorted({token for pair in pairs for token in pair.split("-")})
     trader = Keypair.from_secret(trader_secret) if trader_secret else Keypair.random()
     participants = Participants(trader=trader, issuer=Keypair.random(), maker=Keypair.random(),
-                                takers=[Keypair.random() for _ in range(takers)])
+                                takers=[Keypair.random() for _ in range(takers)],
+                                channels=[Keypair.random() for _ in range(channels)])
     participants.assets = {token: Asset.native() if token == NATIVE_TOKEN else
                            Asset(token, participants.issuer.public_key) for token in tokens}
-    new_accounts = [participants.issuer, participants.maker, *participants.takers]
+    new_accounts = [participants.issuer, participants.maker, *participants.takers, *participants.channels]
     if not await horizon.exists(trader.public_key):
         new_accounts.append(trader)
     await asyncio.gather(*(horizon.friendbot(k.public_key) for k in new_accounts))

@@ -62,7 +62,8 @@ class TestArguments:
         args = parse("--strategy", "v2", "--pairs", "xlm-usdc, EURC-USDC", "--order-levels", "3",
                      "--order-amount", "2.5", "--bid-spread", "0.01", "--ask-spread", "0.02", "--level-spread", "0.003",
                      "--refresh-time", "7", "--market-rate", "0", "--duration", "12", "--ledger-interval", "2",
-                     "--sandbox", "in-process", "--output", "somewhere")
+                     "--sandbox", "in-process", "--channels", "5", "--rpc-url", "http://127.0.0.1:9/rpc",
+                     "--output", "somewhere")
         scenario = scenario_from_args(args, environ={})
         assert scenario.strategy == "v2"
         assert scenario.pairs == ("XLM-USDC", "EURC-USDC")
@@ -71,6 +72,7 @@ class TestArguments:
             3, Decimal("2.5"), Decimal("0.01"), Decimal("0.02"), Decimal("0.003"), 7.0)
         assert (scenario.market_rate, scenario.duration, scenario.ledger_interval) == (0.0, 12.0, 2.0)
         assert scenario.sandbox == "in-process" and scenario.horizon_url is None
+        assert (scenario.channels, scenario.rpc_url) == (5, "http://127.0.0.1:9/rpc")
         assert args.output == Path("somewhere")
 
     @pytest.mark.parametrize("argv, message", [
@@ -94,6 +96,8 @@ class TestArguments:
         (["--pairs", "XLM-USDC,EURC-USDC"], "--strategy v2"),
         (["--bid-spread", "1.5"], "fraction"),
         (["--order-amount", "-1"], "order_amount must be positive"),
+        (["--channels", "-1"], "channels must be between 0"),
+        (["--channels", "21"], "channels must be between 0"),
     ])
     def test_arguments_that_make_no_runnable_scenario_are_refused(self, argv, message):
         with pytest.raises(UsageError, match=message):
