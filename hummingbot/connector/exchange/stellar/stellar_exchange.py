@@ -55,7 +55,7 @@ from hummingbot.connector.exchange.stellar.stellar_assets import (
 from hummingbot.connector.exchange.stellar.stellar_auth import StellarAuth
 from hummingbot.connector.exchange.stellar.stellar_config_cache import ConfigCache
 from hummingbot.connector.exchange.stellar.stellar_horizon_api import HorizonApi, HorizonError
-from hummingbot.connector.exchange.stellar.stellar_instrument_cache import InstrumentCache
+from hummingbot.connector.exchange.stellar.stellar_instrument_cache import InstrumentCache, split_trading_pair
 from hummingbot.connector.exchange.stellar.stellar_order_ops import CancelOrderIntent, CreateOrderIntent
 from hummingbot.connector.exchange.stellar.stellar_order_tracker import StellarOrderTracker
 from hummingbot.connector.exchange.stellar.stellar_rpc import HEALTHY as RPC_HEALTHY
@@ -431,12 +431,12 @@ class StellarExchange(ExchangePyBase):
 
     def buy(self, trading_pair: str, amount: Decimal, order_type=OrderType.LIMIT, price: Decimal = s_decimal_NaN,
             **kwargs) -> str:
-        _check_pair_shape(trading_pair)
+        split_trading_pair(trading_pair)   # Hummingbot names an order after its pair's two sides
         return super().buy(trading_pair, amount, order_type, price, **kwargs)
 
     def sell(self, trading_pair: str, amount: Decimal, order_type=OrderType.LIMIT, price: Decimal = s_decimal_NaN,
              **kwargs) -> str:
-        _check_pair_shape(trading_pair)
+        split_trading_pair(trading_pair)   # Hummingbot names an order after its pair's two sides
         return super().sell(trading_pair, amount, order_type, price, **kwargs)
 
     async def _create_order(self,
@@ -1134,13 +1134,6 @@ def _reveal(value: Any) -> Any:
     """Config values may arrive as pydantic SecretStr; the auth module keeps them from then on."""
     reveal = getattr(value, "get_secret_value", None)
     return reveal() if reveal is not None else value
-
-
-def _check_pair_shape(trading_pair: Any) -> None:
-    """Hummingbot names an order after its pair's two sides: a pair without them cannot even be tracked."""
-    if not isinstance(trading_pair, str) or trading_pair.count("-") != 1 or "" in trading_pair.split("-"):
-        raise StellarConfigError(f"Trading pair {trading_pair!r} must be BASE-QUOTE with exactly one dash, "
-                                 f"e.g. XLM-USDC; no order was created")
 
 
 def _positive_price(price: Any) -> bool:

@@ -6,7 +6,7 @@ written in full as CODE:ISSUER. Resolved pairs sit in a bounded LRU cache, so th
 order, every book update) is one dictionary lookup.
 """
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from cachetools import LRUCache
 from stellar_sdk import Asset
@@ -45,6 +45,17 @@ def load_known_issuers(domain: str, path: Optional[Path] = None) -> List[Asset]:
             raise StellarConfigError(f"Known issuers file {path}, domain {domain!r}: bad entry {entry!r}")
         assets.append(parse_asset(f"{entry['code']}:{entry['issuer']}"))
     return assets
+
+
+def split_trading_pair(trading_pair: Any) -> Tuple[str, str]:
+    """(base token, quote token) of a `BASE-QUOTE` pair; StellarConfigError for any other shape."""
+    if not isinstance(trading_pair, str) or trading_pair.count("-") != 1:
+        raise StellarConfigError(
+            f"Trading pair {trading_pair!r} must be BASE-QUOTE with exactly one dash, e.g. XLM-USDC")
+    base_token, quote_token = trading_pair.split("-")
+    if not base_token.strip() or not quote_token.strip():
+        raise StellarConfigError(f"Trading pair {trading_pair!r} has an empty side; write it as BASE-QUOTE")
+    return base_token, quote_token
 
 
 def _issuers_by_code(assets: Sequence[Asset]) -> Dict[str, List[Asset]]:
@@ -157,12 +168,7 @@ class InstrumentCache:
     # Resolution (cache misses)
 
     def _resolve_pair(self, trading_pair: str) -> Tuple[Asset, Asset]:
-        if not isinstance(trading_pair, str) or trading_pair.count("-") != 1:
-            raise StellarConfigError(
-                f"Trading pair {trading_pair!r} must be BASE-QUOTE with exactly one dash, e.g. XLM-USDC")
-        base_token, quote_token = trading_pair.split("-")
-        if not base_token.strip() or not quote_token.strip():
-            raise StellarConfigError(f"Trading pair {trading_pair!r} has an empty side; write it as BASE-QUOTE")
+        base_token, quote_token = split_trading_pair(trading_pair)
         base = self._cached_token(base_token)
         quote = self._cached_token(quote_token)
         if base == quote:
