@@ -332,9 +332,13 @@ def _pairs(text: str) -> List[str]:
     pairs = [pair.strip().upper() for pair in text.split(",") if pair.strip()]
     if not pairs:
         raise argparse.ArgumentTypeError("give at least one pair, e.g. XLM-USDC")
+    from hummingbot.connector.exchange.stellar.stellar_instrument_cache import split_trading_pair
+
     for pair in pairs:
-        if pair.count("-") != 1 or not all(pair.split("-")):
-            raise argparse.ArgumentTypeError(f"trading pairs are BASE-QUOTE, e.g. XLM-USDC; got {pair!r}")
+        try:
+            split_trading_pair(pair)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
     if len(set(pairs)) != len(pairs):
         raise argparse.ArgumentTypeError(f"a pair is given twice: {text!r}")
     return pairs

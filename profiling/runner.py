@@ -39,6 +39,7 @@ from hummingbot.core.event.event_forwarder import EventForwarder
 from hummingbot.core.event.events import MarketEvent
 
 from hummingbot.connector.exchange.stellar.stellar_exchange import StellarExchange
+from hummingbot.connector.exchange.stellar.stellar_instrument_cache import split_trading_pair
 from profiling.config import ProfilingConfig
 from profiling.profiler import Profiler, session_dir
 from profiling.report import ReportPaths
@@ -92,8 +93,7 @@ class Scenario:
         if not self.pairs:
             raise ValueError("at least one trading pair is needed")
         for pair in self.pairs:
-            if pair.count("-") != 1 or not all(pair.split("-")):
-                raise ValueError(f"trading pairs are BASE-QUOTE, e.g. XLM-USDC; got {pair!r}")
+            split_trading_pair(pair)   # a StellarConfigError (a ValueError) naming the pair
         if self.strategy == "pmm" and len(self.pairs) != 1:
             raise ValueError("the pure market making strategy quotes one pair; use --strategy v2 for several")
         if self.market_rate < 0:
