@@ -1,5 +1,6 @@
 import asyncio
 import json
+import mmap
 import pstats
 import threading
 
@@ -131,13 +132,16 @@ class TestResourceSampler:
     def test_samples_rss_and_cpu_until_stopped(self):
         sampler = ResourceSampler(interval_s=0.01)
         sampler.start()
-        ballast = bytearray(30 * 2**20)
-        ballast[::4096] = b"x" * len(ballast[::4096])  # touch the pages so they count in RSS
+        # An anonymous mapping always takes fresh pages from the kernel; a bytearray may reuse heap
+        # pages that earlier tests freed but that are still resident, and then RSS does not move.
+        ballast = mmap.mmap(-1, 30 * 2**20)
+        for offset in range(0, len(ballast), mmap.PAGESIZE):  # touch the pages so they count in RSS
+            ballast[offset] = 1
         checksum_of_squares(200_000)
         done = threading.Event()
         done.wait(0.05)
         summary = sampler.stop()
-        del ballast
+        ballast.close()
 
         assert not sampler.running
         assert summary.sample_count >= 2
