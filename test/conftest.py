@@ -10,3 +10,12 @@ def fresh_hummingbot_connections_factory():
     ConnectionsFactory._instance = None
     yield
     ConnectionsFactory._instance = None
+
+
+@pytest.fixture
+async def closed_shared_session():
+    """Closes the aiohttp session that Hummingbot's ConnectionsFactory shares, on the test's own loop,
+    before the loop goes away. Async, so a module asks for it: `pytest.mark.usefixtures(...)`."""
+    await ConnectionsFactory().close()
+    yield
+    await ConnectionsFactory().close()

@@ -2,7 +2,6 @@ import re
 from urllib.parse import parse_qs
 
 import pytest
-from hummingbot.core.web_assistant.connections.connections_factory import ConnectionsFactory
 
 from hummingbot.connector.exchange.stellar import stellar_measurement as measurement
 from hummingbot.connector.exchange.stellar import stellar_web_utils as web_utils
@@ -13,18 +12,11 @@ from hummingbot.connector.exchange.stellar.stellar_horizon_api import (
 )
 from test.hummingbot.connector.exchange.stellar.aioresponses_compat import aioresponses
 
+pytestmark = pytest.mark.usefixtures("closed_shared_session")
+
 HORIZON = "http://127.0.0.1:8000"
 TX_HASH = "ab" * 32
 ENVELOPE = "AAAAAgAAAAB+/+=="   # base64 with characters a form body must escape
-
-
-@pytest.fixture(autouse=True)
-async def fresh_shared_session():
-    """Hummingbot's ConnectionsFactory shares one aiohttp session, bound to the loop that made it;
-    each test has its own loop, so the session is closed around every test."""
-    await ConnectionsFactory().close()
-    yield
-    await ConnectionsFactory().close()
 
 
 class Samples:

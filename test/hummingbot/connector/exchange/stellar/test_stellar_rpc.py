@@ -1,6 +1,5 @@
 """The optional Stellar RPC client against the embedded sandbox's JSON-RPC endpoint, over real HTTP."""
 import pytest
-from hummingbot.core.web_assistant.connections.connections_factory import ConnectionsFactory
 from stellar_sdk import Keypair
 
 from hummingbot.connector.exchange.stellar import stellar_constants as CONSTANTS
@@ -10,7 +9,7 @@ from hummingbot.connector.exchange.stellar.stellar_exchange import StellarExchan
 from hummingbot.connector.exchange.stellar.stellar_rpc import StellarRpc, StellarRpcError
 from stellar_sandbox import Sandbox
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("closed_shared_session")]
 
 
 class ListRecorder:
@@ -25,12 +24,9 @@ class ListRecorder:
 
 
 @pytest.fixture(autouse=True)
-async def fresh_shared_session():
-    # Hummingbot's ConnectionsFactory shares one aiohttp session bound to the loop that made it.
-    await ConnectionsFactory().close()
+def no_recorder_left_installed():
     yield
     measurement.uninstall()
-    await ConnectionsFactory().close()
 
 
 @pytest.fixture

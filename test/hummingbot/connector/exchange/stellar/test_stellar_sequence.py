@@ -1,24 +1,16 @@
 import asyncio
 
 import pytest
-from hummingbot.core.web_assistant.connections.connections_factory import ConnectionsFactory
 
 from hummingbot.connector.exchange.stellar import stellar_web_utils as web_utils
 from hummingbot.connector.exchange.stellar.stellar_horizon_api import HorizonApi, HorizonError
 from hummingbot.connector.exchange.stellar.stellar_sequence import SequenceBusyError, SequenceManager
 from test.hummingbot.connector.exchange.stellar.aioresponses_compat import aioresponses
 
+pytestmark = pytest.mark.usefixtures("closed_shared_session")
+
 ACCOUNT = "GA7QYNF7SOWQ3GLR2BGMZEHXAVIRZA4KVWLTJJFC7MGXUA74P7UJVSGZ"
 HORIZON = "http://127.0.0.1:8000"
-
-
-@pytest.fixture(autouse=True)
-async def fresh_shared_session():
-    """Hummingbot's ConnectionsFactory shares one aiohttp session, bound to the loop that made it;
-    each test has its own loop, so the session is closed around every test."""
-    await ConnectionsFactory().close()
-    yield
-    await ConnectionsFactory().close()
 
 
 class AccountRecords:

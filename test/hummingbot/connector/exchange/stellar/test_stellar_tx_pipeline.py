@@ -3,7 +3,6 @@ from decimal import Decimal
 
 import pytest
 from hummingbot.core.data_type.common import OrderType, TradeType
-from hummingbot.core.web_assistant.connections.connections_factory import ConnectionsFactory
 from stellar_sdk import Asset, Keypair, ManageBuyOffer, ManageSellOffer
 
 from hummingbot.connector.exchange.stellar import stellar_constants as CONSTANTS
@@ -25,6 +24,8 @@ from hummingbot.connector.exchange.stellar.stellar_tx_results import OFFER_CREAT
 from test.hummingbot.connector.exchange.stellar.aioresponses_compat import aioresponses
 from test.hummingbot.connector.exchange.stellar.fake_horizon import Clock, FakeHorizon
 
+pytestmark = pytest.mark.usefixtures("closed_shared_session")
+
 HORIZON = "http://127.0.0.1:8000"
 PASSPHRASE = CONSTANTS.SANDBOX_PASSPHRASE
 TRADER = Keypair.from_raw_ed25519_seed(bytes(range(1, 33)))
@@ -32,15 +33,6 @@ CHANNELS = [Keypair.from_raw_ed25519_seed(bytes([i]) * 32) for i in (7, 8)]
 ISSUER = Keypair.from_raw_ed25519_seed(bytes(range(32))).public_key
 BASE = Asset("USDC", ISSUER)
 QUOTE = Asset.native()
-
-
-@pytest.fixture(autouse=True)
-async def fresh_shared_session():
-    """Hummingbot's ConnectionsFactory shares one aiohttp session, bound to the loop that made it;
-    each test has its own loop, so the session is closed around every test."""
-    await ConnectionsFactory().close()
-    yield
-    await ConnectionsFactory().close()
 
 
 def sell(n: int, amount: str = "1") -> CreateOrderIntent:

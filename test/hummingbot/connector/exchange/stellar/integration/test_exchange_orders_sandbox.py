@@ -126,8 +126,9 @@ async def test_sell_filled_partly_then_fully_by_another_account(stellar_market):
     sell = await m.place_open(SELL, "10", "0.5")
 
     await m.take(BUY, "4", "0.5")
-    await wait_until(lambda: sell.executed_amount_base == 4, what="first fill")
-    assert sell.current_state is OrderState.PARTIALLY_FILLED
+    # The tracker applies a state change in a task of its own, just after the fill itself.
+    await wait_until(lambda: sell.executed_amount_base == 4 and sell.current_state is OrderState.PARTIALLY_FILLED,
+                     what="first fill, order partially filled")
     assert Decimal((await offers_by_id(m))[sell.exchange_order_id]["amount"]) == 6
 
     await m.take(BUY, "6", "0.5")
@@ -155,8 +156,8 @@ async def test_buy_filled_partly_then_fully_amounts_in_base_units(stellar_market
     buy = await m.place_open(BUY, "20", "0.25")
 
     await m.take(SELL, "8", "0.25")
-    await wait_until(lambda: buy.executed_amount_base == 8, what="first fill")
-    assert buy.current_state is OrderState.PARTIALLY_FILLED
+    await wait_until(lambda: buy.executed_amount_base == 8 and buy.current_state is OrderState.PARTIALLY_FILLED,
+                     what="first fill, order partially filled")
     assert Decimal((await offers_by_id(m))[buy.exchange_order_id]["amount"]) == 3    # USDC left: 12 x 0.25
 
     await m.take(SELL, "12", "0.25")

@@ -4,7 +4,6 @@ from decimal import Decimal
 
 import pytest
 from hummingbot.core.data_type.common import OrderType, TradeType
-from hummingbot.core.web_assistant.connections.connections_factory import ConnectionsFactory
 from stellar_sdk import Account, Asset, Payment, TransactionBuilder, TransactionEnvelope
 
 from hummingbot.connector.exchange.stellar import stellar_constants as CONSTANTS
@@ -17,18 +16,9 @@ from hummingbot.connector.exchange.stellar.stellar_tx_pipeline import Transactio
 from hummingbot.connector.exchange.stellar.stellar_tx_results import OFFER_CREATED, OFFER_DELETED
 from stellar_sandbox import Sandbox
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("closed_shared_session")]
 
 XLM = Asset.native()
-
-
-@pytest.fixture(autouse=True)
-async def fresh_shared_session():
-    """Hummingbot's ConnectionsFactory shares one aiohttp session, bound to the loop that made it;
-    each test has its own loop, so the session is closed around every test."""
-    await ConnectionsFactory().close()
-    yield
-    await ConnectionsFactory().close()
 
 
 @pytest.fixture

@@ -27,7 +27,6 @@ from hummingbot.core.clock import Clock
 from hummingbot.core.clock_mode import ClockMode
 from hummingbot.core.data_type.common import OrderType, PriceType, TradeType
 from hummingbot.core.event.events import MarketEvent
-from hummingbot.core.web_assistant.connections.connections_factory import ConnectionsFactory
 from hummingbot.model.sql_connection_manager import SQLConnectionManager, SQLConnectionType
 from hummingbot.strategy.market_trading_pair_tuple import MarketTradingPairTuple
 from hummingbot.strategy.pure_market_making import PureMarketMakingStrategy
@@ -45,7 +44,7 @@ from test.hummingbot.connector.exchange.stellar.integration.ledger_views import 
     our_side,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("closed_shared_session")]
 
 RUN_SECONDS = 12.0         # the strategy on the clock
 TICK = 0.2                 # the clock's tick
@@ -54,14 +53,6 @@ ORDER_AMOUNT = Decimal("10")
 SPREAD = Decimal("0.001")  # inside the synthetic makers' quotes (at least 0.1 % from their mid, mostly more)
 TAKE_EVERY = 0.6           # our taker's pace
 TAKE_AMOUNT = Decimal("4")
-
-
-@pytest.fixture(autouse=True)
-async def fresh_shared_session():
-    """Hummingbot's ConnectionsFactory shares one aiohttp session bound to the loop that made it."""
-    await ConnectionsFactory().close()
-    yield
-    await ConnectionsFactory().close()
 
 
 @pytest.fixture
