@@ -190,7 +190,10 @@ class HorizonStream:
       Horizon's "byebye" (the order book data source resyncs a REST snapshot then).
     - Reconnect delays: after "byebye" the server's `retry:`; after a failure, capped exponential
       backoff with jitter. A connection that delivered events or stayed up `healthy_after`
-      seconds resets the backoff, so one drop after a long healthy run is retried promptly.
+      seconds resets the backoff, so a drop after a healthy run is retried promptly. Kept short
+      (3 s): a quiet account stream delivers nothing for minutes, and with a long threshold each
+      drop of it grew the wait (a 600 s chaos run saw a 6.25 s outage). Only a stream that dies
+      within seconds of connecting backs off further; every opening is throttled anyway.
     - `idle_timeout`: reconnect when nothing, not even a keep-alive comment, arrived for that long.
     - `throttle()`: entered before every connect, so opening a stream draws on the rate limit
       (public Horizon counts each stream opening as a request).
@@ -205,7 +208,7 @@ class HorizonStream:
         *,
         name: Optional[str] = None,
         backoff: Optional[Backoff] = None,
-        healthy_after: float = 30.0,
+        healthy_after: float = 3.0,
         idle_timeout: Optional[float] = None,
         connect_timeout: float = 10.0,
         drop_replayed: bool = True,
