@@ -15,7 +15,7 @@ def fresh_hummingbot_connections_factory():
 @pytest.fixture
 async def closed_shared_session():
     """Closes the aiohttp session that Hummingbot's ConnectionsFactory shares, on the test's own loop,
-    before the loop goes away. Async, so a module asks for it: `pytest.mark.usefixtures(...)`."""
-    await ConnectionsFactory().close()
+    before the loop goes away (the factory itself is fresh: see above). Async, so a module asks for it:
+    `pytest.mark.usefixtures(...)`."""
     yield
     await ConnectionsFactory().close()
