@@ -240,6 +240,28 @@ async def test_stream_backs_off_exponentially_on_errors_then_resets_once_healthy
     assert backoff.failures == 1
 
 
+@pytest.mark.parametrize("healthy_after, resets", [(0.2, True), (60.0, False)])
+async def test_a_quiet_connection_resets_the_backoff_once_it_stayed_up_healthy_after(server, session,
+                                                                                    healthy_after, resets):
+    """A quiet account stream delivers no event; staying connected `healthy_after` seconds is what
+    tells a working connection from a flapping one, so its next drop is retried at the base delay."""
+    server.plan("/quiet", Plan(status=503), Plan(status=503))
+    backoff = fast_backoff()
+    stream = HorizonStream(session, server.base_url + "/quiet", cursor="now", backoff=backoff,
+                           healthy_after=healthy_after)
+    task = asyncio.ensure_future(take(stream, 1, timeout=1.0))
+    await wait_until(lambda: stream._connected_at > 0)   # the third attempt is connected
+    await asyncio.sleep(0.3)
+    assert stream.errors == 2 and backoff.failures == 2
+    delay = stream._next_delay(None)
+    if resets:
+        assert backoff.failures == 1 and delay <= backoff.base
+    else:
+        assert backoff.failures == 3 and delay > backoff.base
+    with pytest.raises(asyncio.TimeoutError):
+        await task   # nothing was published: the connection stayed quiet throughout
+
+
 async def test_stream_error_event_and_non_event_stream_answers_reconnect(server, session):
     server.plan("/e", Plan(raw=[b"event: error\ndata: {\"title\": \"bad cursor\"}\n\n"], end_after_raw=True))
     server.publish("/e", "1", {"ok": 1})
