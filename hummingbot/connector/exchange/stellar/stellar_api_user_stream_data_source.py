@@ -21,7 +21,8 @@ from hummingbot.logger import HummingbotLogger
 
 import hummingbot.connector.exchange.stellar.stellar_constants as CONSTANTS
 import hummingbot.connector.exchange.stellar.stellar_web_utils as web_utils
-from hummingbot.connector.exchange.stellar.stellar_sse import Backoff, HorizonStream
+from hummingbot.connector.exchange.stellar.stellar_backoff import Backoff
+from hummingbot.connector.exchange.stellar.stellar_sse import HorizonStream
 
 if TYPE_CHECKING:
     from hummingbot.connector.exchange.stellar.stellar_auth import StellarAuth

@@ -17,7 +17,6 @@ order and trade updates. What an order is on Stellar:
   is never reported as a cancel.
 """
 import asyncio
-from datetime import datetime
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
@@ -55,6 +54,7 @@ from hummingbot.connector.exchange.stellar.stellar_assets import (
 from hummingbot.connector.exchange.stellar.stellar_auth import StellarAuth
 from hummingbot.connector.exchange.stellar.stellar_config_cache import ConfigCache
 from hummingbot.connector.exchange.stellar.stellar_horizon_api import HorizonApi, HorizonError
+from hummingbot.connector.exchange.stellar.stellar_horizon_records import close_timestamp, record_asset_key, trade_id
 from hummingbot.connector.exchange.stellar.stellar_instrument_cache import InstrumentCache, split_trading_pair
 from hummingbot.connector.exchange.stellar.stellar_order_ops import CancelOrderIntent, CreateOrderIntent
 from hummingbot.connector.exchange.stellar.stellar_order_tracker import StellarOrderTracker
@@ -936,7 +936,7 @@ class StellarExchange(ExchangePyBase):
             if len(batch) < _TRADES_PAGE_LIMIT:
                 break
             last = batch[-1]
-            if since and _close_time(last) < since - 60:
+            if since and close_timestamp(last.get("ledger_close_time")) < since - 60:
                 break
             params["cursor"] = last.get("paging_token")
         return records
@@ -947,9 +947,9 @@ class StellarExchange(ExchangePyBase):
             return None
         base, _quote = self.instrument_cache.assets_for_pair(order.trading_pair)
         base_key = asset_key(base)
-        if _record_asset_key(record, "base_") == base_key:
+        if record_asset_key(record, "base_") == base_key:
             base_amount, quote_amount = Decimal(record["base_amount"]), Decimal(record["counter_amount"])
-        elif _record_asset_key(record, "counter_") == base_key:
+        elif record_asset_key(record, "counter_") == base_key:
             base_amount, quote_amount = Decimal(record["counter_amount"]), Decimal(record["base_amount"])
         else:
             return None
@@ -960,17 +960,17 @@ class StellarExchange(ExchangePyBase):
         counter_offer_id = _int_or_zero(record.get(counter_offer_key))
         if counter_offer_id & _TOID_OFFER_BIT:
             counter_offer_id = 0
-        trade_id = _horizon_trade_id(record)
+        fill_id = trade_id(record)
         placement_ids = self._creation_fill_ids.get(order.client_order_id)
         if placement_ids:
             key = (counter_offer_id, _stroops(base_amount), _stroops(quote_amount))
-            trade_id = placement_ids.get(key, trade_id)
+            fill_id = placement_ids.get(key, fill_id)
         return TradeUpdate(
-            trade_id=trade_id,
+            trade_id=fill_id,
             client_order_id=order.client_order_id,
             exchange_order_id=order.exchange_order_id,
             trading_pair=order.trading_pair,
-            fill_timestamp=_close_time(record) or self._now(),
+            fill_timestamp=close_timestamp(record.get("ledger_close_time")) or self._now(),
             fill_price=quote_amount / base_amount,
             fill_base_amount=base_amount,
             fill_quote_amount=quote_amount,
@@ -1148,22 +1148,6 @@ def _rests_on_book(exchange_order_id: Optional[str]) -> bool:
     return not int(exchange_order_id) & _TOID_OFFER_BIT
 
 
-def _horizon_trade_id(record: Dict[str, Any]) -> str:
-    """Horizon's trade id, "<operation id>-<index>", without zero padding whoever wrote it."""
-    text = str(record.get("paging_token") or record["id"])
-    operation_id, sep, index = text.partition("-")
-    if sep and operation_id.isdigit() and index.isdigit():
-        return f"{int(operation_id)}-{int(index)}"
-    return text
-
-
-def _record_asset_key(record: Dict[str, Any], prefix: str) -> Optional[str]:
-    asset_type = record.get(prefix + "asset_type")
-    if asset_type == "native":
-        return "native"
-    if asset_type is None:
-        return None
-    return f"{record.get(prefix + 'asset_code')}:{record.get(prefix + 'asset_issuer')}"
 
 
 def _stroops(amount: Decimal) -> int:
@@ -1176,11 +1160,6 @@ def _int_or_zero(value: Any) -> int:
     except (TypeError, ValueError):
         return 0
 
-
-def _close_time(record: Dict[str, Any]) -> float:
-    text = record.get("ledger_close_time")
-    if not text:
-        return 0.0
     try:
         return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
     except ValueError:

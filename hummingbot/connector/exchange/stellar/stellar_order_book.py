@@ -7,13 +7,14 @@ book, so every book message here is a SNAPSHOT. Hummingbot's OrderBook stores fl
 prices and amounts are converted straight to float (no Decimal detour on the hot path).
 """
 import time
-from datetime import datetime
 from typing import Any, Dict, List, Optional, Tuple
 
 from hummingbot.core.data_type.common import TradeType
 from hummingbot.core.data_type.order_book import OrderBook
 from hummingbot.core.data_type.order_book_message import OrderBookMessage, OrderBookMessageType
 from hummingbot.core.data_type.order_book_row import OrderBookRow
+
+from hummingbot.connector.exchange.stellar.stellar_horizon_records import close_timestamp, record_asset_key
 
 _SNAPSHOT = OrderBookMessageType.SNAPSHOT
 _TRADE = OrderBookMessageType.TRADE
@@ -33,14 +34,6 @@ def next_update_id() -> int:
         update_id = _last_update_id + 1
     _last_update_id = update_id
     return update_id
-
-
-def horizon_asset_key(record: Dict[str, Any], prefix: str) -> str:
-    """`"native"` or `"CODE:ISSUER"` of the asset a Horizon record names under `prefix`
-    (e.g. "base_"), the same key as `stellar_assets.asset_key`, without building an Asset."""
-    if record[prefix + "asset_type"] == "native":
-        return "native"
-    return f"{record[prefix + 'asset_code']}:{record[prefix + 'asset_issuer']}"
 
 
 def _rows(levels: List[Dict[str, Any]], is_bid: bool) -> List[Tuple[float, float]]:
@@ -74,19 +67,6 @@ def _rows_careful(levels: List[Dict[str, Any]], is_bid: bool) -> List[Tuple[floa
         amount = float(level["amount"])
         rows.append((price, amount / price if is_bid else amount))
     return rows
-
-
-_close_time_text = ""
-_close_time_value = 0.0
-
-
-def _ledger_close_timestamp(text: str) -> float:
-    """ISO-8601 close time -> epoch seconds, remembering the last one (trades come in ledger bursts)."""
-    global _close_time_text, _close_time_value
-    if text != _close_time_text:
-        _close_time_value = datetime.fromisoformat(text).timestamp()
-        _close_time_text = text
-    return _close_time_value
 
 
 class StellarOrderBookMessage(OrderBookMessage):
@@ -159,17 +139,17 @@ class StellarOrderBook(OrderBook):
         try:
             price_r = msg["price"]
             base_is_seller = msg["base_is_seller"]
-            if horizon_asset_key(msg, "base_") == pair_base:
+            if record_asset_key(msg, "base_") == pair_base:
                 price = float(price_r["n"]) / float(price_r["d"])
                 amount = float(msg["base_amount"])
                 trade_type = _BUY if base_is_seller else _SELL
-            elif horizon_asset_key(msg, "counter_") == pair_base:
+            elif record_asset_key(msg, "counter_") == pair_base:
                 price = float(price_r["d"]) / float(price_r["n"])
                 amount = float(msg["counter_amount"])
                 trade_type = _SELL if base_is_seller else _BUY
             else:
                 raise ValueError(f"neither side of the trade is the pair's base {pair_base}")
-            timestamp = _ledger_close_timestamp(msg["ledger_close_time"])
+            timestamp = close_timestamp(msg["ledger_close_time"])
             trade_id = msg["id"]
         except (KeyError, TypeError, ValueError, ZeroDivisionError) as error:
             raise ValueError(f"Malformed Horizon trade for {trading_pair} (id={msg.get('id')!r}): "

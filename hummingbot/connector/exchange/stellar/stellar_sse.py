@@ -8,11 +8,12 @@ jittered exponential backoff between attempts so a rate-limited public node is n
 """
 import asyncio
 import logging
-import random
 import time
 from typing import Any, AsyncContextManager, AsyncIterator, Awaitable, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 import aiohttp
+
+from hummingbot.connector.exchange.stellar.stellar_backoff import Backoff
 
 try:  # Hummingbot ships ujson; it parses a 200-level order book ~25% faster than the json module.
     from ujson import loads as json_loads
@@ -121,40 +122,6 @@ class SSEParser:
         data = "\n".join(self._data)
         self._data.clear()
         return SSEEvent(event_id, event_type or "message", data)
-
-
-class Backoff:
-    """Capped exponential backoff with "equal jitter": each delay is drawn from [d/2, d]
-    where d = min(cap, base * factor ** failures), so clients spread out yet the wait still grows."""
-
-    def __init__(self, base: float = 0.5, factor: float = 2.0, cap: float = 30.0,
-                 rng: Optional[random.Random] = None):
-        if base <= 0 or factor < 1 or cap < base:
-            raise ValueError(f"invalid backoff: base={base} factor={factor} cap={cap}")
-        self.base = base
-        self.factor = factor
-        self.cap = cap
-        self.failures = 0
-        self._rng = rng or random.Random()
-
-    def ceiling(self, failures: Optional[int] = None) -> float:
-        n = self.failures if failures is None else failures
-        # Grow in floats only while below the cap: factor ** n overflows for large n.
-        delay = self.base
-        for _ in range(n):
-            delay *= self.factor
-            if delay >= self.cap:
-                return self.cap
-        return delay
-
-    def next_delay(self) -> float:
-        """The delay before the next attempt; counts one more failure."""
-        ceiling = self.ceiling()
-        self.failures += 1
-        return ceiling * (0.5 + 0.5 * self._rng.random())
-
-    def reset(self) -> None:
-        self.failures = 0
 
 
 class SSEStreamError(Exception):

@@ -57,7 +57,6 @@ import struct
 import time
 from collections import deque
 from dataclasses import dataclass
-from datetime import datetime
 from hashlib import sha256
 from typing import Any, Callable, Deque, Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -66,6 +65,7 @@ from stellar_sdk import Keypair, MuxedAccount, Preconditions, TimeBounds, Transa
 from hummingbot.connector.exchange.stellar import stellar_constants as CONSTANTS
 from hummingbot.connector.exchange.stellar import stellar_measurement as measurement
 from hummingbot.connector.exchange.stellar.stellar_horizon_api import TRANSIENT_ERRORS, HorizonApi, HorizonError
+from hummingbot.connector.exchange.stellar.stellar_horizon_records import close_timestamp
 from hummingbot.connector.exchange.stellar.stellar_order_ops import OrderIntent, operation_for, operation_xdr
 from hummingbot.connector.exchange.stellar.stellar_sequence import SequenceManager
 from hummingbot.connector.exchange.stellar.stellar_tx_results import (
@@ -505,7 +505,7 @@ class TransactionPipeline:
         the record if it has it; None when that cannot be told yet."""
         try:
             ledger = await self._horizon.get_latest_ledger()
-            closed_at = datetime.fromisoformat(str(ledger["closed_at"]).replace("Z", "+00:00")).timestamp()
+            closed_at = close_timestamp(ledger["closed_at"])
         except TRANSIENT_ERRORS + (HorizonError, KeyError, ValueError) as e:
             self.logger.debug("Cannot read the latest ledger: %r", e)
             return None

@@ -6,7 +6,6 @@ from hummingbot.core.data_type.order_book_message import OrderBookMessageType
 
 from hummingbot.connector.exchange.stellar.stellar_order_book import (
     StellarOrderBook,
-    horizon_asset_key,
     next_update_id,
 )
 
@@ -119,12 +118,6 @@ def test_trade_of_another_market_is_refused():
     with pytest.raises(ValueError, match="neither side"):
         StellarOrderBook.trade_message_from_exchange(
             horizon_trade(True, True), metadata={"trading_pair": "XLM-EURT", "base_asset_key": "EURT:" + ISSUER})
-
-
-def test_horizon_asset_key_matches_stellar_assets_keys():
-    trade = horizon_trade(True, True)
-    assert horizon_asset_key(trade, "base_") == "native"
-    assert horizon_asset_key(trade, "counter_") == USDC_KEY
 
 
 def test_snapshot_reads_rationals_written_as_strings():

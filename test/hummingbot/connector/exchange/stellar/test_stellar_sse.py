@@ -4,8 +4,8 @@ import random
 import aiohttp
 import pytest
 
+from hummingbot.connector.exchange.stellar.stellar_backoff import Backoff
 from hummingbot.connector.exchange.stellar.stellar_sse import (
-    Backoff,
     HorizonStream,
     SSEEvent,
     SSEParser,
@@ -73,23 +73,6 @@ def test_parser_discards_a_partial_event_when_the_connection_resets():
     assert parser.feed(b"id: 3\ndata: half") == []
     parser.reset_connection()
     assert parser.feed(b"data: whole\n\n") == [SSEEvent(None, "message", "whole")]
-
-
-def test_backoff_grows_exponentially_with_jitter_up_to_the_cap_and_resets():
-    backoff = Backoff(base=0.5, factor=2.0, cap=4.0, rng=random.Random(1))
-    delays = [backoff.next_delay() for _ in range(6)]
-    ceilings = [0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
-    for delay, ceiling in zip(delays, ceilings, strict=True):
-        assert ceiling / 2 <= delay <= ceiling
-    assert backoff.failures == 6
-    backoff.reset()
-    assert backoff.ceiling() == 0.5
-    assert Backoff(base=1.0, cap=30.0).ceiling(10_000) == 30.0   # no overflow for long outages
-
-
-def test_backoff_rejects_nonsense():
-    with pytest.raises(ValueError, match="invalid backoff"):
-        Backoff(base=0.0)
 
 
 def test_paging_token_key_orders_horizon_tokens_numerically():
