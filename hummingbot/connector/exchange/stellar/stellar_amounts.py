@@ -20,7 +20,8 @@ from hummingbot.connector.exchange.stellar.stellar_constants import (
 Number = Union[Decimal, int, str]
 
 _STROOPS_DEC = Decimal(STROOPS_PER_UNIT)
-_STEP = Decimal(1).scaleb(-DECIMALS)        # 0.0000001
+STROOP = Decimal(1).scaleb(-DECIMALS)       # 0.0000001: one stroop, the ledger's unit for amounts and prices
+_STEP = STROOP
 _MAX_AMOUNT = Decimal(INT64_MAX).scaleb(-DECIMALS)
 
 

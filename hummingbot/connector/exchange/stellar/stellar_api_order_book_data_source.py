@@ -22,8 +22,8 @@ import hummingbot.connector.exchange.stellar.stellar_constants as CONSTANTS
 import hummingbot.connector.exchange.stellar.stellar_measurement as measurement
 import hummingbot.connector.exchange.stellar.stellar_web_utils as web_utils
 from hummingbot.connector.exchange.stellar.stellar_assets import asset_key, horizon_asset_params
-from hummingbot.connector.exchange.stellar.stellar_order_book import StellarOrderBook
 from hummingbot.connector.exchange.stellar.stellar_backoff import Backoff
+from hummingbot.connector.exchange.stellar.stellar_order_book import StellarOrderBook
 from hummingbot.connector.exchange.stellar.stellar_sse import HorizonStream
 
 

@@ -7,7 +7,7 @@ template's limit id (see `stellar_constants.build_rate_limits`). Horizon problem
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import quote, urlencode
 
 import aiohttp
@@ -18,11 +18,14 @@ from hummingbot.core.web_assistant.web_assistants_factory import WebAssistantsFa
 from hummingbot.connector.exchange.stellar import stellar_constants as CONSTANTS
 from hummingbot.connector.exchange.stellar import stellar_measurement as measurement
 from hummingbot.connector.exchange.stellar import stellar_web_utils as web_utils
+from hummingbot.connector.exchange.stellar.stellar_horizon_records import close_timestamp
 
 _CALL_PREFIX = measurement.HORIZON_CALL_PREFIX
 _FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
 # /transactions_async answers that carry a tx_status body the caller must see
 _ASYNC_SUBMIT_STATUSES = (200, 201, 400, 409, 503)
+TRADES_PAGE_LIMIT = 200          # Horizon's largest page
+TRADES_MAX_PAGES = 5             # a backstop poll looks this far back, no further
 
 
 class HorizonError(IOError):
@@ -90,6 +93,35 @@ class HorizonApi:
     async def get_account(self, account_id: str) -> Dict[str, Any]:
         return await self.get_json(CONSTANTS.ACCOUNT_PATH.format(account_id=quote(account_id, safe="")),
                                    limit_id=CONSTANTS.ACCOUNT_PATH)
+
+    async def get_offer(self, offer_id: str) -> Optional[Dict[str, Any]]:
+        """The offer record, or None when no offer has this id (filled or cancelled: 404)."""
+        path = CONSTANTS.OFFER_PATH.format(offer_id=quote(offer_id, safe=""))
+        status, body = await self.request(path, limit_id=CONSTANTS.OFFER_PATH)
+        if status == 404:
+            return None
+        if status >= 400 or not isinstance(body, dict):
+            error_cls = HorizonUnavailableError if status >= 500 else HorizonError
+            raise error_cls("GET", CONSTANTS.OFFER_PATH, status, body)
+        return body
+
+    async def get_account_trades(self, account_id: str, since: float = 0) -> List[Dict[str, Any]]:
+        """The account's trades, newest first, back to `since` (epoch seconds, with a minute's margin)
+        or `TRADES_MAX_PAGES` pages of Horizon's largest size, whichever comes first."""
+        path = CONSTANTS.ACCOUNT_TRADES_PATH.format(account_id=quote(account_id, safe=""))
+        params: Dict[str, Any] = {"order": "desc", "limit": TRADES_PAGE_LIMIT}
+        records: List[Dict[str, Any]] = []
+        for _ in range(TRADES_MAX_PAGES):
+            page = await self.get_json(path, params=dict(params), limit_id=CONSTANTS.ACCOUNT_TRADES_PATH)
+            batch = (page.get("_embedded") or {}).get("records") or []
+            records.extend(batch)
+            if len(batch) < TRADES_PAGE_LIMIT:
+                break
+            last = batch[-1]
+            if since and close_timestamp(last.get("ledger_close_time")) < since - 60:
+                break
+            params["cursor"] = last.get("paging_token")
+        return records
 
     async def get_transaction(self, tx_hash: str) -> Optional[Dict[str, Any]]:
         """The transaction record, or None while Horizon does not know the hash (404)."""

@@ -932,18 +932,6 @@ class StellarExchangeTests(AbstractExchangeConnectorTests.ExchangeConnectorTests
         self.assertNotIn(order_id, self.exchange.in_flight_orders)
         self.assertEqual([], self.ledger.envelopes)
 
-    def test_market_order_larger_than_the_book_is_bounded_by_its_deepest_level(self):
-        book = OrderBook()
-        asks = [OrderBookRow(100.0, 4.0, 1), OrderBookRow(110.0, 6.0, 1)]
-        book.apply_snapshot([OrderBookRow(90.0, 10.0, 1)], asks, 1)
-        self.exchange.order_book_tracker._order_books[self.trading_pair] = book
-
-        # 25 is more than either side holds: the bound is the deepest level, moved by the 2% slippage.
-        self.assertEqual(Decimal("112.2"),
-                         self.exchange._market_price_bound(self.trading_pair, TradeType.BUY, Decimal("25")))
-        self.assertEqual(Decimal("88.2"),
-                         self.exchange._market_price_bound(self.trading_pair, TradeType.SELL, Decimal("25")))
-
     async def test_order_for_a_pair_without_trading_rule_fails_with_the_reason(self):
         self._simulate_trading_rules_initialized()
         self.exchange._set_current_timestamp(1640780000)
