@@ -49,7 +49,7 @@ class BalanceRefresher:
                  logger: Optional[logging.Logger] = None):
         self._read = read
         self._delay = delay
-        self._backoff = Backoff(base=max(delay, 0.5), cap=retry_cap, jitter=False)
+        self._backoff = Backoff(base=min(max(delay, 0.5), retry_cap), cap=retry_cap, jitter=False)
         self._stale = False
         self._task: Optional[asyncio.Task] = None
         self._logger = logger or logging.getLogger(__name__)
