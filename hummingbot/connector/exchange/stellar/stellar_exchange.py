@@ -36,6 +36,7 @@ from hummingbot.connector.exchange.stellar.stellar_api_user_stream_data_source i
 from hummingbot.connector.exchange.stellar.stellar_assets import StellarConfigError, asset_from_horizon, asset_key
 from hummingbot.connector.exchange.stellar.stellar_auth import StellarAuth
 from hummingbot.connector.exchange.stellar.stellar_config_cache import ConfigCache
+from hummingbot.connector.exchange.stellar.stellar_errors import StellarOrderNotFound, StellarOrderRejected
 from hummingbot.connector.exchange.stellar.stellar_horizon_api import HorizonApi
 from hummingbot.connector.exchange.stellar.stellar_instrument_cache import InstrumentCache, split_trading_pair
 from hummingbot.connector.exchange.stellar.stellar_order_ops import CancelOrderIntent, CreateOrderIntent
@@ -47,25 +48,6 @@ from hummingbot.connector.exchange.stellar.stellar_tx_pipeline import Transactio
 from hummingbot.connector.exchange.stellar.stellar_tx_results import OpOutcome
 
 _SETTLED = (OrderState.CANCELED, OrderState.FILLED)
-
-
-class StellarOrderRejected(IOError):
-    """The network (or Horizon) refused an order operation; carries the Stellar result code."""
-
-    def __init__(self, code: Optional[str], message: Optional[str], client_order_id: str, action: str = "order"):
-        self.code = code
-        self.client_order_id = client_order_id
-        # People read the connector's own message for a known Stellar code; others keep the pipeline's words.
-        if code in CONSTANTS.RESULT_CODE_MESSAGES:
-            detail = CONSTANTS.RESULT_CODE_MESSAGES[code]
-        else:
-            detail = message or (CONSTANTS.result_code_message(code) if code else "no result code")
-        text = f"Stellar rejected the {action} {client_order_id}: {code} ({detail})"
-        super().__init__(text)
-
-
-class StellarOrderNotFound(IOError):
-    """No offer of ours with this id exists on the ledger, and no trade of it either."""
 
 
 class StellarExchange(ExchangePyBase):
@@ -250,20 +232,9 @@ class StellarExchange(ExchangePyBase):
         return web_utils.public_rest_url(path_url, self._domain, self._horizon_url)
 
     def _known_trading_pairs(self) -> List[str]:
-        """The configured pairs, then XLM against every asset the cache can name by its code."""
-        pairs: List[str] = []
-        for pair in self._trading_pairs:
-            try:
-                self.instrument_cache.assets_for_pair(pair)
-            except StellarConfigError as error:
-                self.logger().error(f"Trading pair {pair} is not usable on {self._domain}: {error}")
-                continue
-            if pair not in pairs:
-                pairs.append(pair)
-        for asset in self.instrument_cache.known_assets():
-            pair = f"{fills.NATIVE_TOKEN}-{self.instrument_cache.token_for_asset(asset)}"
-            if pair not in pairs:
-                pairs.append(pair)
+        pairs, errors = self.instrument_cache.tradable_pairs(self._trading_pairs)
+        for pair, error in errors.items():
+            self.logger().error(f"Trading pair {pair} is not usable on {self._domain}: {error}")
         return pairs
 
     def _serves_our_network(self, root: Dict[str, Any]) -> bool:
@@ -286,15 +257,10 @@ class StellarExchange(ExchangePyBase):
     async def _format_trading_rules(self, exchange_info_dict: Dict[str, Any]) -> List[TradingRule]:
         if not self._serves_our_network(exchange_info_dict):
             return []
-        return [
-            TradingRule(trading_pair=pair,
-                        min_order_size=STROOP,
-                        min_price_increment=STROOP,
-                        min_base_amount_increment=STROOP,
-                        min_quote_amount_increment=STROOP,
-                        min_notional_size=STROOP)
-            for pair in self._known_trading_pairs()
-        ]
+        # One stroop is the ledger's unit for amounts, prices and the smallest quote an offer may carry.
+        return [TradingRule(trading_pair=pair, min_order_size=STROOP, min_price_increment=STROOP,
+                            min_base_amount_increment=STROOP, min_quote_amount_increment=STROOP,
+                            min_notional_size=STROOP) for pair in self._known_trading_pairs()]
 
     def trade_fee_schema(self) -> TradeFeeSchema:
         schema = self._stellar_fee_schema
@@ -594,17 +560,10 @@ class StellarExchange(ExchangePyBase):
         return True
 
     async def _all_trade_updates_for_order(self, order: InFlightOrder) -> List[TradeUpdate]:
-        exchange_order_id = order.exchange_order_id
-        if exchange_order_id is None:
+        if order.exchange_order_id is None:
             return []
         records = await self._horizon.get_account_trades(self.account_id, since=order.creation_timestamp)
-        updates = []
-        for record in records:
-            if exchange_order_id in (str(record.get("base_offer_id")), str(record.get("counter_offer_id"))):
-                update = self._fills.record_update(order, record, self._now())
-                if update is not None:
-                    updates.append(update)
-        return updates
+        return self._trade_updates(records, {order.exchange_order_id: order})
 
     async def _update_orders_fills(self, orders: List[InFlightOrder]):
         """One read of the account's recent trades serves every order (not one request per order)."""
@@ -619,13 +578,18 @@ class StellarExchange(ExchangePyBase):
         except Exception as error:
             self.logger().warning(f"Failed to fetch the account's trades: {error}", exc_info=error)
             return
+        for update in self._trade_updates(records, by_offer):
+            self._order_tracker.process_trade_update(update)
+
+    def _trade_updates(self, records: List[Dict[str, Any]], by_offer: Dict[str, InFlightOrder]) -> List[TradeUpdate]:
+        updates = []
         for record in records:
             for offer_key in ("base_offer_id", "counter_offer_id"):
                 order = by_offer.get(str(record.get(offer_key)))
-                if order is not None:
-                    update = self._fills.record_update(order, record, self._now())
-                    if update is not None:
-                        self._order_tracker.process_trade_update(update)
+                update = None if order is None else self._fills.record_update(order, record, self._now())
+                if update is not None:
+                    updates.append(update)
+        return updates
 
     def _order_update(self, order: InFlightOrder, state: OrderState) -> OrderUpdate:
         return OrderUpdate(client_order_id=order.client_order_id, exchange_order_id=order.exchange_order_id,

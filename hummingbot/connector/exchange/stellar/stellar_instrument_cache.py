@@ -98,6 +98,22 @@ class InstrumentCache:
                     seen.setdefault(asset_key(asset), asset)
         return list(seen.values())
 
+    def tradable_pairs(self, configured: List[str]) -> Tuple[List[str], Dict[str, StellarConfigError]]:
+        """The configured pairs that resolve, then XLM against every asset this cache can name by its code;
+        and the configured pairs that do not resolve, with the reason."""
+        pairs: Dict[str, None] = {}
+        errors: Dict[str, StellarConfigError] = {}
+        for pair in configured:
+            try:
+                self.assets_for_pair(pair)
+            except StellarConfigError as error:
+                errors[pair] = error
+                continue
+            pairs[pair] = None
+        for asset in self.known_assets():
+            pairs.setdefault(f"XLM-{self.token_for_asset(asset)}", None)
+        return list(pairs), errors
+
     # Hot path
 
     def assets_for_pair(self, trading_pair: str) -> Tuple[Asset, Asset]:

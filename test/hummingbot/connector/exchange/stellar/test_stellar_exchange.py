@@ -11,14 +11,11 @@ the same behaviour checked over that exchange of requests (each override says wh
 import asyncio
 import json
 import re
-import time
 from decimal import Decimal
 from typing import Any, Callable, Dict, List, Optional, Tuple
 from unittest.mock import AsyncMock, patch
 from urllib.parse import parse_qs
 
-import aiohttp
-import pytest
 from aioresponses import aioresponses
 from aioresponses.core import RequestCall
 from hummingbot.connector.test_support.exchange_connector_test import AbstractExchangeConnectorTests
@@ -29,11 +26,9 @@ from hummingbot.core.data_type.limit_order import LimitOrder
 from hummingbot.core.data_type.order_book import OrderBook
 from hummingbot.core.data_type.order_book_row import OrderBookRow
 from hummingbot.core.data_type.trade_fee import TokenAmount, TradeFeeBase
-from hummingbot.core.event.event_logger import EventLogger
 from hummingbot.core.event.events import (
     BuyOrderCompletedEvent,
     BuyOrderCreatedEvent,
-    MarketEvent,
     MarketOrderFailureEvent,
     OrderCancelledEvent,
     OrderFilledEvent,
@@ -41,12 +36,10 @@ from hummingbot.core.event.events import (
 )
 from hummingbot.core.web_assistant.connections.connections_factory import ConnectionsFactory
 from stellar_sdk import (
-    Account,
     Asset,
     Keypair,
     ManageBuyOffer,
     ManageSellOffer,
-    TransactionBuilder,
     TransactionEnvelope,
 )
 from stellar_sdk import xdr as x
@@ -54,9 +47,9 @@ from stellar_sdk import xdr as x
 from hummingbot.connector.exchange.stellar import stellar_constants as CONSTANTS
 from hummingbot.connector.exchange.stellar.stellar_exchange import StellarExchange
 from hummingbot.connector.exchange.stellar.stellar_tx_pipeline import TransactionPipeline
-from stellar_sandbox.sandbox import Sandbox
 from test.hummingbot.connector.exchange.stellar import result_xdr_factory as rx
 from test.hummingbot.connector.exchange.stellar.aioresponses_compat import CompatClientResponse, reply
+from test.waiting import wait_until
 
 HORIZON_URL = "http://127.0.0.1:18000"
 PASSPHRASE = CONSTANTS.SANDBOX_PASSPHRASE
@@ -600,10 +593,7 @@ class StellarExchangeTests(AbstractExchangeConnectorTests.ExchangeConnectorTests
         return self.exchange.in_flight_orders[order_id]
 
     async def wait_for(self, condition: Callable[[], bool], timeout: float = 2.0) -> None:
-        async def poll():
-            while not condition():
-                await asyncio.sleep(0.01)
-        await asyncio.wait_for(poll(), timeout)
+        await wait_until(condition, timeout=timeout)
 
     # === Scenarios overridden for an on-ledger exchange ===
 
@@ -1046,75 +1036,3 @@ class StellarExchangeTests(AbstractExchangeConnectorTests.ExchangeConnectorTests
 
 
 # === End to end, over HTTP and SSE, against the embedded sandbox ===
-
-async def _maker_sells(net, maker: Keypair, selling: Asset, buying: Asset, amount: str, price: str) -> None:
-    sequence = net.network.state.account(maker.public_key).seq_num
-    envelope = (TransactionBuilder(Account(maker.public_key, sequence), net.passphrase, base_fee=100)
-                .append_manage_sell_offer_op(selling=selling, buying=buying, amount=amount, price=price)
-                .add_time_bounds(0, 0).build())
-    envelope.sign(maker)
-    await net.submit(envelope.to_xdr(), "maker offer")
-
-
-async def _wait_until(condition: Callable[[], bool], exchange: StellarExchange, timeout: float = 10.0) -> None:
-    async def poll():
-        while not condition():
-            now = time.time()
-            exchange._set_current_timestamp(now)
-            exchange.tick(now)
-            await asyncio.sleep(0.02)
-    await asyncio.wait_for(poll(), timeout)
-
-
-@pytest.mark.integration
-async def test_orders_round_trip_against_the_sandbox():
-    ConnectionsFactory()._shared_client = None   # Hummingbot's process-wide session may belong to a closed loop
-    async with Sandbox(ledger_interval=0.05) as net:
-        trader = await net.create_account(xlm=1000)
-        maker = await net.create_account(xlm=1000)
-        usd = await net.issue_asset("USD")
-        await net.trust_and_fund(trader, usd, "500")
-        await net.trust_and_fund(maker, usd, "500")
-        await _maker_sells(net, maker, Asset.native(), usd, "10", "0.2")
-        exchange = StellarExchange(stellar_secret_key=trader.secret, stellar_markets=f"USD:{usd.issuer}",
-                                   stellar_horizon_url=net.horizon_url, stellar_network_passphrase=net.passphrase,
-                                   trading_pairs=["XLM-USD"])
-        fills, cancels = EventLogger(), EventLogger()
-        exchange.add_listener(MarketEvent.OrderFilled, fills)
-        exchange.add_listener(MarketEvent.OrderCancelled, cancels)
-        try:
-            await exchange.start_network()
-            await _wait_until(lambda: exchange.ready, exchange)
-            assert exchange.get_balance("USD") == Decimal("500")
-
-            # Crosses the maker's 10 XLM at 0.2 and rests 5 XLM at 0.25.
-            order_id = exchange.buy("XLM-USD", Decimal("15"), OrderType.LIMIT, Decimal("0.25"))
-            await _wait_until(lambda: order_id in exchange.in_flight_orders, exchange)
-            order = exchange.in_flight_orders[order_id]
-            await _wait_until(lambda: order.current_state is OrderState.PARTIALLY_FILLED, exchange)
-            assert (order.executed_amount_base, order.executed_amount_quote) == (Decimal("10"), Decimal("2"))
-
-            # The maker takes 2 XLM more from our resting bid: the fill arrives on the account's trade stream.
-            await _maker_sells(net, maker, Asset.native(), usd, "2", "0.25")
-            await _wait_until(lambda: order.executed_amount_base == Decimal("12"), exchange)
-
-            exchange.cancel("XLM-USD", order_id)
-            await _wait_until(lambda: order.is_cancelled, exchange)
-            await exchange._update_order_status()   # the REST backstop finds nothing new
-            assert [(e.amount, e.price) for e in fills.event_log] == [(Decimal("10"), Decimal("0.2")),
-                                                                      (Decimal("2"), Decimal("0.25"))]
-
-            resting_id = exchange.buy("XLM-USD", Decimal("1"), OrderType.LIMIT, Decimal("0.01"))
-            await _wait_until(lambda: exchange._order_tracker.fetch_order(resting_id) is not None
-                              and exchange._order_tracker.fetch_order(resting_id).is_open
-                              and exchange._order_tracker.fetch_order(resting_id).exchange_order_id, exchange)
-        finally:
-            await exchange.stop_network()   # cancels what is still open
-            for lane in exchange.pipeline._lanes:
-                if lane.task is not None:
-                    lane.task.cancel()
-            await ConnectionsFactory().close()
-        assert len(cancels.event_log) == 2
-        async with aiohttp.ClientSession() as session, \
-                session.get(f"{net.horizon_url}/accounts/{trader.public_key}/offers") as response:
-            assert (await response.json())["_embedded"]["records"] == []
