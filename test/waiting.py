@@ -3,7 +3,7 @@ import asyncio
 from typing import Any, Callable, Optional
 
 
-async def wait_until(predicate: Callable[[], Any], timeout: float = 5.0, interval: float = 0.01,
+async def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.01,
                      what: str = "condition", on_poll: Optional[Callable[[], Any]] = None) -> Any:
     """Poll `predicate` until it returns something truthy and return that; AssertionError naming
     `what` after `timeout` seconds. `on_poll` runs before each check (e.g. to tick a clock)."""

@@ -11,6 +11,7 @@ import pytest
 from stellar_sdk import Asset
 
 from stellar_sandbox.market.activity import MarketSettingsError
+from test.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -35,17 +36,10 @@ class ParticipantOperations:
             self.by_type[record["type"]] = self.by_type.get(record["type"], 0) + 1
 
 
-async def wait_for(condition, timeout: float = 10.0, step: float = 0.05) -> None:
-    async def poll():
-        while not condition():
-            await asyncio.sleep(step)
-    await asyncio.wait_for(poll(), timeout)
-
-
 async def test_requested_rate_is_applied_over_a_few_seconds(net):
     counted = ParticipantOperations(net)
     await net.market.start(rate=50, seed=11)
-    await wait_for(lambda: counted.count > 0)  # warmed up: the first transactions are in
+    await wait_until(lambda: counted.count > 0)  # warmed up: the first transactions are in
     await asyncio.sleep(0.5)
     events_before, counted_before = net.market.applied_events, counted.count
     await asyncio.sleep(3.0)
@@ -69,7 +63,7 @@ async def test_activity_shows_in_history_and_the_order_book(net, server):
         page = await server.trades().for_asset_pair(base, XLM).limit(200).call()
         return page["_embedded"]["records"]
 
-    await wait_for(lambda: net.network.history.trades.latest_key is not None)
+    await wait_until(lambda: net.network.history.trades.latest_key is not None)
     await asyncio.sleep(0.5)
     await net.market.stop()
     trades = await traded()
@@ -96,7 +90,7 @@ async def test_activity_shows_in_history_and_the_order_book(net, server):
 
 async def test_stop_ends_submissions_and_start_again_reuses_the_participants(net):
     first = await net.market.start(rate=60, participants=4, seed=2)
-    await wait_for(lambda: net.market.applied_events > 20)
+    await wait_until(lambda: net.market.applied_events > 20)
     stopped = await net.market.stop()
     assert stopped["running"] is False
     await asyncio.sleep(0.2)  # what was pending when it stopped applies
@@ -107,13 +101,13 @@ async def test_stop_ends_submissions_and_start_again_reuses_the_participants(net
     assert net.market.applied_transactions + net.market.failed_transactions == applied
     again = await net.market.start(rate=60, seed=2)
     assert again["participant_accounts"] == first["participant_accounts"] and again["base"] == first["base"]
-    await wait_for(lambda: net.market.submitted_transactions > submitted)
+    await wait_until(lambda: net.market.submitted_transactions > submitted)
     await net.market.stop()
 
 
 async def test_set_rate_to_zero_pauses_and_a_higher_rate_adds_participants(net):
     await net.market.start(rate=40, seed=4)
-    await wait_for(lambda: net.market.applied_events > 10)
+    await wait_until(lambda: net.market.applied_events > 10)
     net.market.set_rate(0)
     await asyncio.sleep(0.2)
     submitted = net.market.submitted_transactions
@@ -122,9 +116,9 @@ async def test_set_rate_to_zero_pauses_and_a_higher_rate_adds_participants(net):
     needed = net.market.participants_for(400)
     assert needed > len(net.market.participants)
     assert net.market.set_rate(400)["rate"] == 400
-    await wait_for(lambda: len(net.market.participants) == needed)
+    await wait_until(lambda: len(net.market.participants) == needed)
     events = net.market.applied_events
-    await wait_for(lambda: net.market.applied_events > events + 100)
+    await wait_until(lambda: net.market.applied_events > events + 100)
     await net.market.stop()
 
 
@@ -132,7 +126,7 @@ async def test_a_pair_of_issued_assets(net, server):
     usd, eur = await asyncio.gather(net.issue_asset("USD"), net.issue_asset("EUR"))
     stats = await net.market.start(rate=50, base=eur, counter=usd, mid=1.1, participants=4, seed=8)
     assert stats["base"] == f"EUR:{eur.issuer}" and stats["counter"] == f"USD:{usd.issuer}"
-    await wait_for(lambda: net.network.history.trades.latest_key is not None)
+    await wait_until(lambda: net.network.history.trades.latest_key is not None)
     await net.market.stop()
     trades = (await server.trades().for_asset_pair(eur, usd).limit(5).call())["_embedded"]["records"]
     assert trades and 0.5 < float(trades[0]["price"]["n"]) / float(trades[0]["price"]["d"]) < 2.5

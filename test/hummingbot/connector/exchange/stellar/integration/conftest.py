@@ -25,6 +25,7 @@ from stellar_sdk.operation import ManageBuyOffer, ManageSellOffer
 from hummingbot.connector.exchange.stellar.stellar_exchange import StellarExchange
 from hummingbot.connector.exchange.stellar.stellar_tx_results import OFFER_CREATED, decode_transaction_result
 from stellar_sandbox import Sandbox
+from test.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -36,17 +37,6 @@ WAIT = 10.0   # s any single expectation may take (a few ledgers, with room for 
 RECORDED_EVENTS = (MarketEvent.BuyOrderCreated, MarketEvent.SellOrderCreated, MarketEvent.OrderFilled,
                    MarketEvent.OrderCancelled, MarketEvent.OrderFailure, MarketEvent.BuyOrderCompleted,
                    MarketEvent.SellOrderCompleted)
-
-
-async def wait_until(predicate: Callable[[], Any], timeout: float = WAIT, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 @dataclass

@@ -12,7 +12,8 @@ from typing import Any, Dict, List, Tuple
 import pytest
 from stellar_sdk import Keypair
 
-from test.hummingbot.connector.exchange.stellar.integration.conftest import PAIR, WAIT, StellarMarket, wait_until
+from test.hummingbot.connector.exchange.stellar.integration.conftest import PAIR, WAIT, StellarMarket
+from test.waiting import wait_until
 
 STROOP = Decimal("0.0000001")
 TOKENS = ("XLM", "USDC")

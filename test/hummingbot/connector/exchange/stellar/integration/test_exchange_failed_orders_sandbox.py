@@ -22,12 +22,12 @@ from test.hummingbot.connector.exchange.stellar.integration.conftest import (
     XLM,
     StellarMarket,
     _tick,
-    wait_until,
 )
 from test.hummingbot.connector.exchange.stellar.integration.test_exchange_orders_sandbox import (
     balances_agree,
     offers_by_id,
 )
+from test.waiting import wait_until
 
 BUY, SELL = TradeType.BUY, TradeType.SELL
 

@@ -14,7 +14,8 @@ from hummingbot.core.data_type.limit_order import LimitOrder
 from hummingbot.core.data_type.trade_fee import TokenAmount
 from hummingbot.core.event.events import MarketEvent
 
-from test.hummingbot.connector.exchange.stellar.integration.conftest import PAIR, StellarMarket, wait_until
+from test.hummingbot.connector.exchange.stellar.integration.conftest import PAIR, StellarMarket
+from test.waiting import wait_until
 
 BUY, SELL = TradeType.BUY, TradeType.SELL
 RESERVE = Decimal("0.5")          # the sandbox's base reserve

@@ -15,7 +15,7 @@ from hummingbot.core.data_type.in_flight_order import OrderState
 from hummingbot.core.event.events import MarketEvent
 from stellar_sdk.operation import ManageBuyOffer, ManageSellOffer
 
-from test.hummingbot.connector.exchange.stellar.integration.conftest import PAIR, XLM, wait_until
+from test.hummingbot.connector.exchange.stellar.integration.conftest import PAIR, XLM
 from test.hummingbot.connector.exchange.stellar.integration.ledger_views import (
     STROOP,
     account_trades,
@@ -25,6 +25,7 @@ from test.hummingbot.connector.exchange.stellar.integration.ledger_views import 
     book_matches_ledger,
     connector_book,
 )
+from test.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("closed_shared_session")]
 

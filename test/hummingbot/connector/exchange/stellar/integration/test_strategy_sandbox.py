@@ -35,7 +35,7 @@ from stellar_sdk import Keypair
 from stellar_sdk.operation import PathPaymentStrictSend
 
 from stellar_sandbox.sandbox import SandboxTransactionError
-from test.hummingbot.connector.exchange.stellar.integration.conftest import PAIR, XLM, StellarMarket, wait_until
+from test.hummingbot.connector.exchange.stellar.integration.conftest import PAIR, XLM, StellarMarket
 from test.hummingbot.connector.exchange.stellar.integration.ledger_views import (
     STROOP,
     account_trades,
@@ -43,6 +43,7 @@ from test.hummingbot.connector.exchange.stellar.integration.ledger_views import 
     balances_match_ledger,
     our_side,
 )
+from test.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("closed_shared_session")]
 
