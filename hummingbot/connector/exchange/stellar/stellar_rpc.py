@@ -1,9 +1,10 @@
 """StellarRpc: the connector's JSON-RPC calls to a Stellar RPC server (`stellar_rpc_url`), optional.
 
-Horizon carries all trading; the RPC, when configured, is asked for its health and the network's
-fee figures with each status poll, so a user sees a lagging or unhealthy node, and profiling can
-set its latency beside Horizon's. Each call is timed under `RPC_CALL_PREFIX + method` and rate
-limited under its own limit (`stellar_constants.RPC_LIMIT_ID`), apart from Horizon's budget.
+Horizon carries all trading; the RPC, when configured, is asked for its health (`getHealth`) with
+each status poll, so a user sees a lagging or unhealthy node, and profiling can set its latency
+beside Horizon's. The network's fee figures come from Horizon's /fee_stats (`ConfigCache`), not
+from the RPC. Each call is timed under `RPC_CALL_PREFIX + method` and rate limited under its own
+limit (`stellar_constants.RPC_LIMIT_ID`), apart from Horizon's budget.
 """
 from __future__ import annotations
 
@@ -66,7 +67,3 @@ class StellarRpc:
     async def health(self) -> Dict[str, Any]:
         """`getHealth`: {"status": "healthy", "latestLedger": ..., ...}."""
         return await self.call("getHealth")
-
-    async def fee_stats(self) -> Dict[str, Any]:
-        """`getFeeStats`: the classic transactions' inclusion fee percentiles (`inclusionFees`)."""
-        return await self.call("getFeeStats")
