@@ -42,6 +42,15 @@ def test_rate_limits_link_every_path_to_one_pool_of_sdfs_budget():
     assert CONSTANTS.ACCOUNT_PATH in limits and CONSTANTS.TRANSACTIONS_ASYNC_PATH in limits
 
 
+def test_every_path_constant_has_its_rate_limit():
+    paths = {name: value for name, value in vars(CONSTANTS).items() if name.endswith("_PATH")}
+    assert len(paths) >= 10
+    assert set(CONSTANTS.ALL_PATHS) == set(paths.values())
+    assert len(CONSTANTS.ALL_PATHS) == len(set(CONSTANTS.ALL_PATHS))
+    limit_ids = {limit.limit_id for limit in CONSTANTS.build_rate_limits(3600)}
+    assert set(paths.values()) <= limit_ids
+
+
 def test_build_rate_limits_is_configurable():
     limits = {limit.limit_id: limit for limit in CONSTANTS.build_rate_limits(6000)}
     assert (limits[CONSTANTS.HORIZON_REQUESTS_POOL].limit, limits[CONSTANTS.HORIZON_REQUESTS_POOL].time_interval) \
