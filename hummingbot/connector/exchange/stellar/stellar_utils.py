@@ -12,6 +12,7 @@ from pydantic import ConfigDict, Field, SecretStr, field_validator
 
 from hummingbot.connector.exchange.stellar import stellar_constants as CONSTANTS
 from hummingbot.connector.exchange.stellar.stellar_assets import StellarConfigError, asset_key, parse_asset
+from hummingbot.connector.exchange.stellar.stellar_config_cache import blank_to_none
 
 CENTRALIZED = False
 EXAMPLE_PAIR = "XLM-USDC"
@@ -24,18 +25,9 @@ DEFAULT_FEES = TradeFeeSchema(
 )
 
 
-def _blank_to_none(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = value.strip()
-        return value or None
-    return value
-
-
 def parse_markets(value: Any) -> List[str]:
     """`stellar_markets` (comma separated CODE:ISSUER, or a list) -> canonical "CODE:ISSUER" keys."""
-    value = _blank_to_none(value)
+    value = blank_to_none(value)
     if value is None:
         return []
     items = value.split(",") if isinstance(value, str) else list(value)
@@ -58,7 +50,7 @@ def validate_markets(value: Any) -> Optional[str]:
 
 
 def validate_url(value: Any) -> Optional[str]:
-    value = _blank_to_none(value)
+    value = blank_to_none(value)
     if value is None:
         return None
     if not isinstance(value, str) or not value.startswith(("http://", "https://")) or len(value) <= len("https://"):
@@ -67,14 +59,14 @@ def validate_url(value: Any) -> Optional[str]:
 
 
 def validate_passphrase(value: Any) -> Optional[str]:
-    value = _blank_to_none(value)
+    value = blank_to_none(value)
     if value is not None and not isinstance(value, str):
         raise ValueError("The network passphrase must be text, e.g. 'Test SDF Network ; September 2015'")
     return value
 
 
 def validate_max_fee(value: Any) -> int:
-    value = _blank_to_none(value)
+    value = blank_to_none(value)
     if value is None:
         return CONSTANTS.DEFAULT_MAX_FEE_STROOPS
     try:
@@ -90,7 +82,7 @@ def validate_max_fee(value: Any) -> int:
 
 
 def validate_slippage(value: Any) -> Optional[Decimal]:
-    value = _blank_to_none(value)
+    value = blank_to_none(value)
     if value is None:
         return None
     try:
