@@ -1,6 +1,7 @@
 """Hummingbot conventions for the Stellar connector: fees, example pair, config maps, domains.
 
-Optional settings left empty mean "use the domain's default". Secret fields are plain SecretStr
+Every setting left blank ("" or whitespace, as Hummingbot passes a key the user left empty) means
+its default: for the optional ones "use the domain's default". Secret fields are plain SecretStr
 (empty when unused) because Hummingbot encrypts and decrypts exactly the fields of that type.
 """
 from decimal import Decimal
@@ -16,6 +17,9 @@ from hummingbot.connector.exchange.stellar.stellar_config_cache import blank_to_
 
 CENTRALIZED = False
 EXAMPLE_PAIR = "XLM-USDC"
+DEFAULT_CANCEL_ALL_ON_STOP = True
+_TRUE_WORDS = frozenset({"true", "t", "yes", "y", "on", "1"})
+_FALSE_WORDS = frozenset({"false", "f", "no", "n", "off", "0"})
 
 # The SDEX charges no trading fee; the network fee is paid per transaction in XLM (see stellar_max_fee_stroops).
 DEFAULT_FEES = TradeFeeSchema(
@@ -94,11 +98,40 @@ def validate_slippage(value: Any) -> Optional[Decimal]:
     return slippage
 
 
-def validate_secret_text(value: Any) -> Any:
-    # Blank means unused; the value itself is checked by StellarAuth, which never echoes it.
+def validate_flag(value: Any, default: bool) -> bool:
+    """A yes/no setting: blank (or None) is `default`; otherwise true/false, yes/no, on/off, 1/0 (any case)."""
+    value = blank_to_none(value)
     if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    word = value.lower() if isinstance(value, str) else None
+    if word in _TRUE_WORDS:
+        return True
+    if word in _FALSE_WORDS:
+        return False
+    raise ValueError(f"Expected yes or no (true/false), got {value!r}")
+
+
+def validate_cancel_all_on_stop(value: Any) -> bool:
+    return validate_flag(value, DEFAULT_CANCEL_ALL_ON_STOP)
+
+
+def validate_secret_text(value: Any) -> Any:
+    """Blank text ("" or whitespace) or None is the empty secret: unused, or no key (market data only).
+
+    The value itself is checked by StellarAuth, which never echoes it."""
+    text = value.get_secret_value() if isinstance(value, SecretStr) else value
+    if blank_to_none(text) is None:
         return SecretStr("")
     return value
+
+
+def _validate_trading_secret(value: Any) -> Any:
+    # The trading key is required: None stays an error; blank text is the empty secret.
+    return value if value is None else validate_secret_text(value)
 
 
 def _field(prompt: str, default: Any = None, secure: bool = False, prompt_on_new: bool = False) -> Any:
@@ -128,7 +161,8 @@ class StellarConfigMap(BaseConnectorConfigMap):
         "Maximum fee per operation in stroops", default=CONSTANTS.DEFAULT_MAX_FEE_STROOPS)
     stellar_market_order_slippage: Optional[Decimal] = _field(
         "Worst price move a market order accepts, as a fraction (empty for the connector's default)")
-    stellar_cancel_all_on_stop: bool = _field("Cancel all open offers when the bot stops?", default=True)
+    stellar_cancel_all_on_stop: bool = _field(
+        "Cancel all open offers when the bot stops?", default=DEFAULT_CANCEL_ALL_ON_STOP)
     model_config = ConfigDict(title="stellar")
 
     _markets = field_validator("stellar_markets", mode="before")(classmethod(lambda cls, v: validate_markets(v)))
@@ -136,12 +170,16 @@ class StellarConfigMap(BaseConnectorConfigMap):
         classmethod(lambda cls, v: validate_url(v)))
     _passphrase = field_validator("stellar_network_passphrase", mode="before")(
         classmethod(lambda cls, v: validate_passphrase(v)))
+    _secret = field_validator("stellar_secret_key", mode="before")(
+        classmethod(lambda cls, v: _validate_trading_secret(v)))
     _channels = field_validator("stellar_channel_secret_keys", mode="before")(
         classmethod(lambda cls, v: validate_secret_text(v)))
     _max_fee = field_validator("stellar_max_fee_stroops", mode="before")(
         classmethod(lambda cls, v: validate_max_fee(v)))
     _slippage = field_validator("stellar_market_order_slippage", mode="before")(
         classmethod(lambda cls, v: validate_slippage(v)))
+    _cancel_all = field_validator("stellar_cancel_all_on_stop", mode="before")(
+        classmethod(lambda cls, v: validate_cancel_all_on_stop(v)))
 
 
 KEYS = StellarConfigMap.model_construct()
@@ -170,7 +208,8 @@ class StellarTestnetConfigMap(BaseConnectorConfigMap):
         "Maximum fee per operation in stroops", default=CONSTANTS.DEFAULT_MAX_FEE_STROOPS)
     stellar_testnet_market_order_slippage: Optional[Decimal] = _field(
         "Worst price move a market order accepts, as a fraction (empty for the connector's default)")
-    stellar_testnet_cancel_all_on_stop: bool = _field("Cancel all open offers when the bot stops?", default=True)
+    stellar_testnet_cancel_all_on_stop: bool = _field(
+        "Cancel all open offers when the bot stops?", default=DEFAULT_CANCEL_ALL_ON_STOP)
     model_config = ConfigDict(title="stellar_testnet")
 
     _markets = field_validator("stellar_testnet_markets", mode="before")(
@@ -179,12 +218,16 @@ class StellarTestnetConfigMap(BaseConnectorConfigMap):
         classmethod(lambda cls, v: validate_url(v)))
     _passphrase = field_validator("stellar_testnet_network_passphrase", mode="before")(
         classmethod(lambda cls, v: validate_passphrase(v)))
+    _secret = field_validator("stellar_testnet_secret_key", mode="before")(
+        classmethod(lambda cls, v: _validate_trading_secret(v)))
     _channels = field_validator("stellar_testnet_channel_secret_keys", mode="before")(
         classmethod(lambda cls, v: validate_secret_text(v)))
     _max_fee = field_validator("stellar_testnet_max_fee_stroops", mode="before")(
         classmethod(lambda cls, v: validate_max_fee(v)))
     _slippage = field_validator("stellar_testnet_market_order_slippage", mode="before")(
         classmethod(lambda cls, v: validate_slippage(v)))
+    _cancel_all = field_validator("stellar_testnet_cancel_all_on_stop", mode="before")(
+        classmethod(lambda cls, v: validate_cancel_all_on_stop(v)))
 
 
 OTHER_DOMAINS_KEYS = {CONSTANTS.TESTNET_DOMAIN: StellarTestnetConfigMap.model_construct()}
