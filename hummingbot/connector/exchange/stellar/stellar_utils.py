@@ -1,5 +1,8 @@
 """Hummingbot conventions for the Stellar connector: fees, example pair, config maps, domains.
 
+Hummingbot's settings scan imports this module in every Hummingbot process, so it imports no
+stellar-sdk: the one validator that needs it (the assets of `stellar_markets`) imports it when called.
+
 Every setting left blank ("" or whitespace, as Hummingbot passes a key the user left empty) means
 its default: for the optional ones "use the domain's default". Secret fields are plain SecretStr
 (empty when unused) because Hummingbot encrypts and decrypts exactly the fields of that type.
@@ -12,7 +15,6 @@ from hummingbot.core.data_type.trade_fee import TradeFeeSchema
 from pydantic import ConfigDict, Field, SecretStr, field_validator
 
 from hummingbot.connector.exchange.stellar import stellar_constants as CONSTANTS
-from hummingbot.connector.exchange.stellar.stellar_assets import StellarConfigError, asset_key, parse_asset
 from hummingbot.connector.exchange.stellar.stellar_config_cache import blank_to_none
 
 CENTRALIZED = False
@@ -34,6 +36,9 @@ def parse_markets(value: Any) -> List[str]:
     value = blank_to_none(value)
     if value is None:
         return []
+    # Only now: stellar-sdk (which validates the issuers) is too heavy for Hummingbot's settings scan.
+    from hummingbot.connector.exchange.stellar.stellar_assets import StellarConfigError, asset_key, parse_asset
+
     items = value.split(",") if isinstance(value, str) else list(value)
     markets = []
     for item in items:

@@ -1,4 +1,8 @@
+import os
+import subprocess
+import sys
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from hummingbot.client.config.config_helpers import ClientConfigAdapter, api_keys_from_connector_config_map
@@ -9,6 +13,7 @@ from stellar_sdk import Keypair
 from hummingbot.connector.exchange.stellar import stellar_constants as CONSTANTS
 from hummingbot.connector.exchange.stellar import stellar_utils as utils
 
+REPO_ROOT = Path(__file__).resolve().parents[5]
 ISSUER = "GA5ZSEJYB37JRC5AVCIA5MOP4RHTM335X2KGX3IHOJAPP5RE34K4KZVN"
 SECRET = Keypair.random().secret
 
@@ -201,3 +206,26 @@ def test_testnet_keys_reach_the_exchange_under_the_main_names():
     assert params["domain"] == "stellar_testnet"
     assert params["stellar_max_fee_stroops"] == CONSTANTS.DEFAULT_MAX_FEE_STROOPS
     assert "stellar_markets" not in params
+
+
+def test_importing_it_loads_no_stellar_sdk():
+    """Hummingbot's settings scan imports stellar_utils in every Hummingbot process: no stellar-sdk there."""
+    script = (
+        "import conftest\n"   # the working tree's connector first, as in the test session
+        "import hummingbot.connector.exchange.stellar.stellar_utils as utils, sys\n"
+        f"assert utils.__file__.startswith({str(REPO_ROOT)!r}), utils.__file__\n"
+        "print(any(m.startswith('stellar_sdk') for m in sys.modules))\n"
+    )
+    environment = {key: value for key, value in os.environ.items() if key != "STELLAR_PROFILING"}
+    completed = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, env=environment,
+                               capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == "False"
+
+
+def test_the_markets_validator_still_checks_issuers_with_stellar_sdk():
+    from hummingbot.connector.exchange.stellar.stellar_assets import StellarConfigError
+
+    with pytest.raises(StellarConfigError, match="not a valid Stellar account id"):
+        utils.parse_markets(f"USDC:{ISSUER[:-1]}A")
+    assert utils.validate_markets(f"usdc:{ISSUER}") == f"usdc:{ISSUER}"
