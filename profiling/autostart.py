@@ -1,12 +1,87 @@
-"""Import this module to profile the current process when STELLAR_PROFILING asks for it.
+"""Profiling for any Hummingbot session, switched on by the environment: `STELLAR_PROFILING`.
 
-Meant for a one-line `.pth` file or Hummingbot's start-up, so any Hummingbot session can be
-profiled by configuration alone. It reads the environment before importing anything else:
-with profiling off, importing it costs one environment lookup.
+`STELLAR_PROFILING=1` (defaults) or `STELLAR_PROFILING=/path/to/conf_stellar_profiling.yml`; unset
+(or 0, false, no, off), nothing happens.
+
+Importing this module does it: meant for a one-line `.pth` file (see setup.py) or Hummingbot's
+start-up, so any session can be profiled by configuration alone. It reads the environment before
+importing anything of `profiling`: with profiling off, importing it costs one environment lookup.
+
+- `enable_from_environment()`: installs a recorder into the connector's measuring points, starts
+  the sessions, and (with `report_on_exit`) writes the report when the process exits.
+- `stop_active()`: stops that profiler and writes its report (what the exit handler does).
 """
+from __future__ import annotations
+
+import atexit
 import os
+from typing import TYPE_CHECKING, Mapping, Optional
 
-if os.environ.get("STELLAR_PROFILING", "").strip().lower() not in ("", "0", "false", "no", "off"):
-    from profiling.hooks import enable_from_environment
+if TYPE_CHECKING:
+    from profiling.config import ProfilingConfig
+    from profiling.profiler import Profiler
+    from profiling.report import ReportPaths
 
+ENV_VAR = "STELLAR_PROFILING"
+_OFF = ("", "0", "false", "no", "off")
+_ON = ("1", "true", "yes", "on")
+
+_active: Optional[Profiler] = None
+
+
+def is_requested(environ: Optional[Mapping[str, str]] = None) -> bool:
+    environ = os.environ if environ is None else environ
+    return environ.get(ENV_VAR, "").strip().lower() not in _OFF
+
+
+def config_from_environment(environ: Optional[Mapping[str, str]] = None) -> Optional[ProfilingConfig]:
+    """The configuration STELLAR_PROFILING asks for, or None when profiling is off."""
+    environ = os.environ if environ is None else environ
+    value = environ.get(ENV_VAR, "").strip()
+    if value.lower() in _OFF:
+        return None
+    from profiling.config import ProfilingConfig  # only now: it reads YAML
+
+    if value.lower() in _ON:
+        return ProfilingConfig()
+    return ProfilingConfig.from_yaml(value)
+
+
+def enable_from_environment(environ: Optional[Mapping[str, str]] = None) -> Optional[Profiler]:
+    """Start profiling if STELLAR_PROFILING asks for it; returns the running profiler (or None).
+
+    Calling it again while a profiler runs returns that profiler.
+    """
+    global _active
+    config = config_from_environment(environ)
+    if config is None:
+        return None
+    if _active is not None:
+        return _active
+    from profiling.profiler import Profiler  # only now: yappi, memray and matplotlib load when asked for
+
+    profiler = Profiler(config)
+    profiler.start()
+    _active = profiler
+    if config.report_on_exit:
+        atexit.register(stop_active)
+    return profiler
+
+
+def active_profiler() -> Optional[Profiler]:
+    return _active
+
+
+def stop_active(write_report: bool = True) -> Optional[ReportPaths]:
+    """Stop the profiler started from the environment and write its report (None if none runs or none asked)."""
+    global _active
+    profiler, _active = _active, None
+    atexit.unregister(stop_active)
+    if profiler is None:
+        return None
+    result = profiler.stop()
+    return profiler.write_report(result) if write_report else None
+
+
+if is_requested():
     enable_from_environment()

@@ -3,7 +3,7 @@
 Hummingbot works in Decimal; the ledger in stroops and n/d prices. Conversions here are exact or
 fail loudly: an amount finer than a stroop is a caller's bug, not something to round silently.
 """
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from math import gcd
 from typing import Tuple, Union
 
@@ -19,9 +19,9 @@ from hummingbot.connector.exchange.stellar.stellar_constants import (
 
 Number = Union[Decimal, int, str]
 
+STROOP = Decimal("0.0000001")               # one stroop in units: the ledger's smallest amount and price step
+
 _STROOPS_DEC = Decimal(STROOPS_PER_UNIT)
-STROOP = Decimal(1).scaleb(-DECIMALS)       # 0.0000001: one stroop, the ledger's unit for amounts and prices
-_STEP = STROOP
 _MAX_AMOUNT = Decimal(INT64_MAX).scaleb(-DECIMALS)
 
 
@@ -64,26 +64,15 @@ def from_stroops(stroops: int) -> Decimal:
     return Decimal(stroops).scaleb(-DECIMALS)
 
 
-def amount_str(amount: Number) -> str:
-    """The 7-decimal string stellar-sdk and Horizon use, e.g. "100.0000000"; exact or raises."""
-    stroops = to_stroops(amount)
-    whole, frac = divmod(stroops, STROOPS_PER_UNIT)
-    return f"{whole}.{frac:07d}"
-
-
 def stroops_str(stroops: int) -> str:
+    """Stroops as the 7-decimal text stellar-sdk and Horizon use: 1_000_000_000 -> "100.0000000"."""
     whole, frac = divmod(stroops, STROOPS_PER_UNIT)
     return f"{whole}.{frac:07d}"
-
-
-def quantize_amount(amount: Decimal) -> Decimal:
-    """Round an amount down to whole stroops (never trade more than asked)."""
-    return amount.quantize(_STEP, rounding=ROUND_DOWN)
 
 
 def quantize_price(price: Decimal, rounding: str = ROUND_HALF_EVEN) -> Decimal:
     """Round a price to 7 decimals (to nearest unless the caller needs a direction)."""
-    return price.quantize(_STEP, rounding=rounding)
+    return price.quantize(STROOP, rounding=rounding)
 
 
 def price_to_rational(price: Number) -> Tuple[int, int]:
@@ -109,40 +98,3 @@ def price_to_rational(price: Number) -> Tuple[int, int]:
     if n <= 0 or d <= 0:
         raise StellarAmountError(f"Price {price} is too small to write as n/d within int32")
     return n, d
-
-
-def rational_to_decimal(n: int, d: int) -> Decimal:
-    """n/d as a Decimal (28 significant digits)."""
-    if d == 0:
-        raise StellarAmountError(f"Price {n}/{d} has a zero denominator")
-    return Decimal(n) / Decimal(d)
-
-
-def invert_price(price: Decimal) -> Decimal:
-    """Units of A per B -> units of B per A."""
-    if price <= 0:
-        raise StellarAmountError(f"Price {price} must be positive to invert")
-    return 1 / price
-
-
-def base_amount_from_quote(quote_amount: Decimal, price: Decimal) -> Decimal:
-    """Base units worth `quote_amount` at `price` (quote per base). Horizon's order book gives bid
-    amounts in the quote asset; Hummingbot wants base amounts."""
-    if price <= 0:
-        raise StellarAmountError(f"Price {price} must be positive to convert a quote amount to base")
-    return quote_amount / price
-
-
-def quote_amount_from_base(base_amount: Decimal, price: Decimal) -> Decimal:
-    """Quote units for `base_amount` at `price` (quote per base)."""
-    return base_amount * price
-
-
-def buy_offer_from_sell_offer(selling_amount: Decimal, price_n: int, price_d: int) -> Tuple[Decimal, Decimal]:
-    """A resting buy of BASE is stored by the ledger as an offer selling QUOTE for BASE: `selling_amount`
-    in quote and price n/d in base per quote. Returns the buy as Hummingbot sees it:
-    (base amount, price in quote per base)."""
-    if price_n <= 0 or price_d <= 0:
-        raise StellarAmountError(f"Offer price {price_n}/{price_d} must be positive")
-    base_amount = selling_amount * price_n / price_d
-    return base_amount, Decimal(price_d) / Decimal(price_n)

@@ -21,10 +21,6 @@ def native_asset() -> Asset:
     return _NATIVE
 
 
-def is_valid_account_id(text: str) -> bool:
-    return StrKey.is_valid_ed25519_public_key(text)
-
-
 def parse_asset(text: str) -> Asset:
     """`"XLM"` or `"native"` -> lumens; `"CODE:ISSUER"` -> an issued asset. Anything else is an error."""
     if not isinstance(text, str):
@@ -45,7 +41,9 @@ def parse_asset(text: str) -> Asset:
 
 
 def asset_key(asset: Asset) -> str:
-    """`"native"` or `"CODE:ISSUER"`: one string per asset, as Horizon and the sandbox write it."""
+    """`"native"` or `"CODE:ISSUER"`: one string per asset, as Horizon and the sandbox write it.
+
+    `parse_asset` reads it back."""
     issuer = asset.issuer
     return "native" if issuer is None else f"{asset.code}:{issuer}"
 
@@ -89,8 +87,3 @@ def asset_from_horizon(record: dict, prefix: str = "") -> Asset:
         _HORIZON_ASSETS.clear()
     _HORIZON_ASSETS[cache_key] = asset
     return asset
-
-
-def asset_from_key(key: str) -> Asset:
-    """Inverse of `asset_key`."""
-    return parse_asset(key)

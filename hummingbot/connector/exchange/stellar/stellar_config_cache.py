@@ -35,11 +35,12 @@ class NetworkSettings:
     rpc_url: Optional[str]
 
 
-def _blank_to_none(value: Optional[str]) -> Optional[str]:
-    if value is None:
-        return None
-    value = value.strip()
-    return value or None
+def blank_to_none(value: Any) -> Any:
+    """A configuration value as the connector reads it: text stripped, blank text ("" or whitespace) is
+    None (unset: Hummingbot passes "" for every key the user left empty); anything else as given."""
+    if isinstance(value, str):
+        return value.strip() or None
+    return value
 
 
 def resolve_network_settings(domain: str,
@@ -47,13 +48,13 @@ def resolve_network_settings(domain: str,
                              network_passphrase: Optional[str] = None,
                              rpc_url: Optional[str] = None) -> NetworkSettings:
     """The domain's defaults, each replaced by the user's override when one is given (blank = none)."""
-    horizon_url = _blank_to_none(horizon_url) or CONSTANTS.HORIZON_URLS.get(domain)
-    network_passphrase = _blank_to_none(network_passphrase) or CONSTANTS.NETWORK_PASSPHRASES.get(domain)
+    horizon_url = blank_to_none(horizon_url) or CONSTANTS.HORIZON_URLS.get(domain)
+    network_passphrase = blank_to_none(network_passphrase) or CONSTANTS.NETWORK_PASSPHRASES.get(domain)
     if horizon_url is None or network_passphrase is None:
         raise ValueError(
             f"Domain {domain!r} has no default Horizon URL or network passphrase; "
             f"set stellar_horizon_url and stellar_network_passphrase")
-    rpc_url = _blank_to_none(rpc_url) or CONSTANTS.RPC_URLS.get(domain)
+    rpc_url = blank_to_none(rpc_url) or CONSTANTS.RPC_URLS.get(domain)
     return NetworkSettings(domain=domain, horizon_url=horizon_url.rstrip("/"),
                            network_passphrase=network_passphrase, rpc_url=rpc_url)
 

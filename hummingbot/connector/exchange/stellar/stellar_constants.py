@@ -25,31 +25,26 @@ RPC_URLS: Dict[str, Optional[str]] = {
 # A standalone network, as stellar-core's quickstart and our sandbox run it
 SANDBOX_PASSPHRASE = "Standalone Network ; February 2017"
 
-# Horizon paths. Templates with {placeholders} are also the rate-limit ids of their requests.
+# Horizon paths the connector requests. Templates with {placeholders} are also the rate-limit ids of
+# their requests: every path here needs its limit, so each one is in ALL_PATHS.
 ROOT_PATH = "/"
 FEE_STATS_PATH = "/fee_stats"
 LEDGERS_PATH = "/ledgers"
-LEDGER_PATH = "/ledgers/{sequence}"
 ACCOUNT_PATH = "/accounts/{account_id}"
 ACCOUNT_OFFERS_PATH = "/accounts/{account_id}/offers"
 ACCOUNT_TRADES_PATH = "/accounts/{account_id}/trades"
 ACCOUNT_EFFECTS_PATH = "/accounts/{account_id}/effects"
 ACCOUNT_TRANSACTIONS_PATH = "/accounts/{account_id}/transactions"
-ACCOUNT_OPERATIONS_PATH = "/accounts/{account_id}/operations"
-OFFERS_PATH = "/offers"
 OFFER_PATH = "/offers/{offer_id}"
 ORDER_BOOK_PATH = "/order_book"
 TRADES_PATH = "/trades"
-TRANSACTIONS_PATH = "/transactions"
 TRANSACTIONS_ASYNC_PATH = "/transactions_async"
 TRANSACTION_PATH = "/transactions/{tx_hash}"
-TRANSACTION_OPERATIONS_PATH = "/transactions/{tx_hash}/operations"
 
 ALL_PATHS: List[str] = [
-    ROOT_PATH, FEE_STATS_PATH, LEDGERS_PATH, LEDGER_PATH, ACCOUNT_PATH, ACCOUNT_OFFERS_PATH,
-    ACCOUNT_TRADES_PATH, ACCOUNT_EFFECTS_PATH, ACCOUNT_TRANSACTIONS_PATH, ACCOUNT_OPERATIONS_PATH,
-    OFFERS_PATH, OFFER_PATH, ORDER_BOOK_PATH, TRADES_PATH, TRANSACTIONS_PATH, TRANSACTIONS_ASYNC_PATH,
-    TRANSACTION_PATH, TRANSACTION_OPERATIONS_PATH,
+    ROOT_PATH, FEE_STATS_PATH, LEDGERS_PATH, ACCOUNT_PATH, ACCOUNT_OFFERS_PATH, ACCOUNT_TRADES_PATH,
+    ACCOUNT_EFFECTS_PATH, ACCOUNT_TRANSACTIONS_PATH, OFFER_PATH, ORDER_BOOK_PATH, TRADES_PATH,
+    TRANSACTIONS_ASYNC_PATH, TRANSACTION_PATH,
 ]
 
 # /transactions_async answers (tx_status)

@@ -42,7 +42,6 @@ from hummingbot.connector.exchange.stellar.stellar_instrument_cache import Instr
 from hummingbot.connector.exchange.stellar.stellar_order_ops import CancelOrderIntent, CreateOrderIntent
 from hummingbot.connector.exchange.stellar.stellar_order_pricing import check_maker_price, market_price_bound
 from hummingbot.connector.exchange.stellar.stellar_order_tracker import StellarOrderTracker
-from hummingbot.connector.exchange.stellar.stellar_rpc import HEALTHY as RPC_HEALTHY
 from hummingbot.connector.exchange.stellar.stellar_rpc import StellarRpc
 from hummingbot.connector.exchange.stellar.stellar_tx_pipeline import TransactionPipeline
 from hummingbot.connector.exchange.stellar.stellar_tx_results import OpOutcome
@@ -88,15 +87,13 @@ class StellarExchange(ExchangePyBase):
             # Market data only (e.g. paper trading): nothing is signed, any key names the account.
             secret = Keypair.random().secret
         self._stellar_auth = StellarAuth(secret, _reveal(stellar_channel_secret_keys))
-        # SDF's public Horizon allows 3,600 requests an hour; a Horizon of the user's own has no such budget.
-        is_public_horizon = self._horizon_url == CONSTANTS.HORIZON_URLS.get(domain)
-        self._rate_limits = CONSTANTS.RATE_LIMITS if is_public_horizon else \
-            CONSTANTS.build_rate_limits(CONSTANTS.LOCAL_HORIZON_REQUESTS_PER_HOUR)
+        self._rate_limits = web_utils.rate_limits_for(self._horizon_url, domain)
         self._markets = stellar_utils.parse_markets(stellar_markets)
         self.instrument_cache = InstrumentCache(domain, self._markets)
         self._max_fee_stroops = stellar_utils.validate_max_fee(stellar_max_fee_stroops)
-        self._market_slippage = _slippage(stellar_market_order_slippage, self.DEFAULT_MARKET_ORDER_SLIPPAGE)
-        self._cancel_all_on_stop = stellar_cancel_all_on_stop
+        slippage = stellar_utils.validate_slippage(stellar_market_order_slippage)   # blank: the default
+        self._market_slippage = self.DEFAULT_MARKET_ORDER_SLIPPAGE if slippage is None else slippage
+        self._cancel_all_on_stop = stellar_utils.validate_cancel_all_on_stop(stellar_cancel_all_on_stop)
         self._fills = fills.OrderFills(self._stellar_auth.account_id, self._base_key, self.trade_fee_schema)
         self._balance_refresher = BalanceRefresher(self._update_balances, self.BALANCE_REFRESH_DELAY,
                                                    self.BALANCE_REFRESH_RETRY_CAP, self.logger())
@@ -107,7 +104,6 @@ class StellarExchange(ExchangePyBase):
         self._horizon = HorizonApi(self._web_assistants_factory, self._horizon_url, domain=domain)
         rpc_url = self._config_cache.rpc_url
         self._rpc: Optional[StellarRpc] = StellarRpc(self._web_assistants_factory, rpc_url) if rpc_url else None
-        self.rpc_health: Optional[Dict[str, Any]] = None   # the RPC's last getHealth answer, if one is set
         self._pipeline = TransactionPipeline(self._horizon, self._stellar_auth, self._config_cache,
                                              network_passphrase=self.network_passphrase,
                                              max_fee_per_op=self._max_fee_stroops)
@@ -326,20 +322,13 @@ class StellarExchange(ExchangePyBase):
         await super()._status_polling_loop_fetch_updates()
 
     async def _check_rpc_health(self):
-        """Ask the optional Stellar RPC for its health; trading goes through Horizon either way."""
-        if self._rpc is None:
-            return
-        try:
-            health = await self._rpc.health()
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:
-            self.rpc_health = {"status": "unreachable", "error": str(error)}
-            self.logger().warning(f"The Stellar RPC at {self._rpc.url} did not answer getHealth: {error}")
-            return
-        self.rpc_health = health if isinstance(health, dict) else {"status": str(health)}
-        if self.rpc_health.get("status") != RPC_HEALTHY:
-            self.logger().warning(f"The Stellar RPC at {self._rpc.url} reports {self.rpc_health.get('status')!r}.")
+        if self._rpc is not None:
+            await self._rpc.check_health()
+
+    @property
+    def rpc_health(self) -> Optional[Dict[str, Any]]:
+        """The optional Stellar RPC's last getHealth answer."""
+        return None if self._rpc is None else self._rpc.last_health
 
     async def _refresh_network_figures(self):
         if not self._config_cache.needs_refresh():
@@ -694,16 +683,6 @@ def _reveal(value: Any) -> Any:
     """Config values may arrive as pydantic SecretStr; the auth module keeps them from then on."""
     reveal = getattr(value, "get_secret_value", None)
     return reveal() if reveal is not None else value
-
-
-def _slippage(value: Any, default: Decimal) -> Decimal:
-    """The MARKET order slippage; blank (as Hummingbot passes unset values) is the default."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return default
-    slippage = Decimal(str(value))
-    if not Decimal(0) <= slippage < Decimal(1):
-        raise ValueError(f"stellar_market_order_slippage must be in [0, 1), got {slippage}")
-    return slippage
 
 
 __all__ = ["StellarExchange", "StellarOrderRejected", "StellarOrderNotFound"]

@@ -1,14 +1,17 @@
 """StellarRpc: the connector's JSON-RPC calls to a Stellar RPC server (`stellar_rpc_url`), optional.
 
-Horizon carries all trading; the RPC, when configured, is asked for its health and the network's
-fee figures with each status poll, so a user sees a lagging or unhealthy node, and profiling can
-set its latency beside Horizon's. Each call is timed under `RPC_CALL_PREFIX + method` and rate
-limited under its own limit (`stellar_constants.RPC_LIMIT_ID`), apart from Horizon's budget.
+Horizon carries all trading; the RPC, when configured, is asked for its health (`getHealth`) with
+each status poll, so a user sees a lagging or unhealthy node, and profiling can set its latency
+beside Horizon's. The network's fee figures come from Horizon's /fee_stats (`ConfigCache`), not
+from the RPC. Each call is timed under `RPC_CALL_PREFIX + method` and rate limited under its own
+limit (`stellar_constants.RPC_LIMIT_ID`), apart from Horizon's budget.
 """
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
+import logging
 from typing import Any, Dict, Optional
 
 from hummingbot.core.web_assistant.connections.data_types import RESTMethod, RESTRequest
@@ -19,6 +22,7 @@ from hummingbot.connector.exchange.stellar import stellar_measurement as measure
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
 HEALTHY = "healthy"
+_LOGGER = logging.getLogger(__name__)
 
 
 class StellarRpcError(IOError):
@@ -31,6 +35,7 @@ class StellarRpc:
         self._url = rpc_url.rstrip("/")
         self._timeout = request_timeout
         self._ids = itertools.count(1)
+        self.last_health: Optional[Dict[str, Any]] = None   # the last check_health answer
 
     @property
     def url(self) -> str:
@@ -67,6 +72,18 @@ class StellarRpc:
         """`getHealth`: {"status": "healthy", "latestLedger": ..., ...}."""
         return await self.call("getHealth")
 
-    async def fee_stats(self) -> Dict[str, Any]:
-        """`getFeeStats`: the classic transactions' inclusion fee percentiles (`inclusionFees`)."""
-        return await self.call("getFeeStats")
+    async def check_health(self) -> Dict[str, Any]:
+        """`getHealth`, kept as `last_health`; a failure is kept as {"status": "unreachable", "error": ...} and
+        any status but healthy is logged as a warning, for trading goes through Horizon either way."""
+        try:
+            health = await self.health()
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            self.last_health = {"status": "unreachable", "error": str(error)}
+            _LOGGER.warning(f"The Stellar RPC at {self._url} did not answer getHealth: {error}")
+            return self.last_health
+        self.last_health = health if isinstance(health, dict) else {"status": str(health)}
+        if self.last_health.get("status") != HEALTHY:
+            _LOGGER.warning(f"The Stellar RPC at {self._url} reports {self.last_health.get('status')!r}.")
+        return self.last_health

@@ -1,6 +1,10 @@
 """Hummingbot conventions for the Stellar connector: fees, example pair, config maps, domains.
 
-Optional settings left empty mean "use the domain's default". Secret fields are plain SecretStr
+Hummingbot's settings scan imports this module in every Hummingbot process, so it imports no
+stellar-sdk: the one validator that needs it (the assets of `stellar_markets`) imports it when called.
+
+Every setting left blank ("" or whitespace, as Hummingbot passes a key the user left empty) means
+its default: for the optional ones "use the domain's default". Secret fields are plain SecretStr
 (empty when unused) because Hummingbot encrypts and decrypts exactly the fields of that type.
 """
 from decimal import Decimal
@@ -11,10 +15,13 @@ from hummingbot.core.data_type.trade_fee import TradeFeeSchema
 from pydantic import ConfigDict, Field, SecretStr, field_validator
 
 from hummingbot.connector.exchange.stellar import stellar_constants as CONSTANTS
-from hummingbot.connector.exchange.stellar.stellar_assets import StellarConfigError, asset_key, parse_asset
+from hummingbot.connector.exchange.stellar.stellar_config_cache import blank_to_none
 
 CENTRALIZED = False
 EXAMPLE_PAIR = "XLM-USDC"
+DEFAULT_CANCEL_ALL_ON_STOP = True
+_TRUE_WORDS = frozenset({"true", "t", "yes", "y", "on", "1"})
+_FALSE_WORDS = frozenset({"false", "f", "no", "n", "off", "0"})
 
 # The SDEX charges no trading fee; the network fee is paid per transaction in XLM (see stellar_max_fee_stroops).
 DEFAULT_FEES = TradeFeeSchema(
@@ -24,20 +31,14 @@ DEFAULT_FEES = TradeFeeSchema(
 )
 
 
-def _blank_to_none(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = value.strip()
-        return value or None
-    return value
-
-
 def parse_markets(value: Any) -> List[str]:
     """`stellar_markets` (comma separated CODE:ISSUER, or a list) -> canonical "CODE:ISSUER" keys."""
-    value = _blank_to_none(value)
+    value = blank_to_none(value)
     if value is None:
         return []
+    # Only now: stellar-sdk (which validates the issuers) is too heavy for Hummingbot's settings scan.
+    from hummingbot.connector.exchange.stellar.stellar_assets import StellarConfigError, asset_key, parse_asset
+
     items = value.split(",") if isinstance(value, str) else list(value)
     markets = []
     for item in items:
@@ -58,7 +59,7 @@ def validate_markets(value: Any) -> Optional[str]:
 
 
 def validate_url(value: Any) -> Optional[str]:
-    value = _blank_to_none(value)
+    value = blank_to_none(value)
     if value is None:
         return None
     if not isinstance(value, str) or not value.startswith(("http://", "https://")) or len(value) <= len("https://"):
@@ -67,14 +68,14 @@ def validate_url(value: Any) -> Optional[str]:
 
 
 def validate_passphrase(value: Any) -> Optional[str]:
-    value = _blank_to_none(value)
+    value = blank_to_none(value)
     if value is not None and not isinstance(value, str):
         raise ValueError("The network passphrase must be text, e.g. 'Test SDF Network ; September 2015'")
     return value
 
 
 def validate_max_fee(value: Any) -> int:
-    value = _blank_to_none(value)
+    value = blank_to_none(value)
     if value is None:
         return CONSTANTS.DEFAULT_MAX_FEE_STROOPS
     try:
@@ -90,7 +91,7 @@ def validate_max_fee(value: Any) -> int:
 
 
 def validate_slippage(value: Any) -> Optional[Decimal]:
-    value = _blank_to_none(value)
+    value = blank_to_none(value)
     if value is None:
         return None
     try:
@@ -102,11 +103,40 @@ def validate_slippage(value: Any) -> Optional[Decimal]:
     return slippage
 
 
-def validate_secret_text(value: Any) -> Any:
-    # Blank means unused; the value itself is checked by StellarAuth, which never echoes it.
+def validate_flag(value: Any, default: bool) -> bool:
+    """A yes/no setting: blank (or None) is `default`; otherwise true/false, yes/no, on/off, 1/0 (any case)."""
+    value = blank_to_none(value)
     if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    word = value.lower() if isinstance(value, str) else None
+    if word in _TRUE_WORDS:
+        return True
+    if word in _FALSE_WORDS:
+        return False
+    raise ValueError(f"Expected yes or no (true/false), got {value!r}")
+
+
+def validate_cancel_all_on_stop(value: Any) -> bool:
+    return validate_flag(value, DEFAULT_CANCEL_ALL_ON_STOP)
+
+
+def validate_secret_text(value: Any) -> Any:
+    """Blank text ("" or whitespace) or None is the empty secret: unused, or no key (market data only).
+
+    The value itself is checked by StellarAuth, which never echoes it."""
+    text = value.get_secret_value() if isinstance(value, SecretStr) else value
+    if blank_to_none(text) is None:
         return SecretStr("")
     return value
+
+
+def _validate_trading_secret(value: Any) -> Any:
+    # The trading key is required: None stays an error; blank text is the empty secret.
+    return value if value is None else validate_secret_text(value)
 
 
 def _field(prompt: str, default: Any = None, secure: bool = False, prompt_on_new: bool = False) -> Any:
@@ -136,7 +166,8 @@ class StellarConfigMap(BaseConnectorConfigMap):
         "Maximum fee per operation in stroops", default=CONSTANTS.DEFAULT_MAX_FEE_STROOPS)
     stellar_market_order_slippage: Optional[Decimal] = _field(
         "Worst price move a market order accepts, as a fraction (empty for the connector's default)")
-    stellar_cancel_all_on_stop: bool = _field("Cancel all open offers when the bot stops?", default=True)
+    stellar_cancel_all_on_stop: bool = _field(
+        "Cancel all open offers when the bot stops?", default=DEFAULT_CANCEL_ALL_ON_STOP)
     model_config = ConfigDict(title="stellar")
 
     _markets = field_validator("stellar_markets", mode="before")(classmethod(lambda cls, v: validate_markets(v)))
@@ -144,12 +175,16 @@ class StellarConfigMap(BaseConnectorConfigMap):
         classmethod(lambda cls, v: validate_url(v)))
     _passphrase = field_validator("stellar_network_passphrase", mode="before")(
         classmethod(lambda cls, v: validate_passphrase(v)))
+    _secret = field_validator("stellar_secret_key", mode="before")(
+        classmethod(lambda cls, v: _validate_trading_secret(v)))
     _channels = field_validator("stellar_channel_secret_keys", mode="before")(
         classmethod(lambda cls, v: validate_secret_text(v)))
     _max_fee = field_validator("stellar_max_fee_stroops", mode="before")(
         classmethod(lambda cls, v: validate_max_fee(v)))
     _slippage = field_validator("stellar_market_order_slippage", mode="before")(
         classmethod(lambda cls, v: validate_slippage(v)))
+    _cancel_all = field_validator("stellar_cancel_all_on_stop", mode="before")(
+        classmethod(lambda cls, v: validate_cancel_all_on_stop(v)))
 
 
 KEYS = StellarConfigMap.model_construct()
@@ -178,7 +213,8 @@ class StellarTestnetConfigMap(BaseConnectorConfigMap):
         "Maximum fee per operation in stroops", default=CONSTANTS.DEFAULT_MAX_FEE_STROOPS)
     stellar_testnet_market_order_slippage: Optional[Decimal] = _field(
         "Worst price move a market order accepts, as a fraction (empty for the connector's default)")
-    stellar_testnet_cancel_all_on_stop: bool = _field("Cancel all open offers when the bot stops?", default=True)
+    stellar_testnet_cancel_all_on_stop: bool = _field(
+        "Cancel all open offers when the bot stops?", default=DEFAULT_CANCEL_ALL_ON_STOP)
     model_config = ConfigDict(title="stellar_testnet")
 
     _markets = field_validator("stellar_testnet_markets", mode="before")(
@@ -187,12 +223,16 @@ class StellarTestnetConfigMap(BaseConnectorConfigMap):
         classmethod(lambda cls, v: validate_url(v)))
     _passphrase = field_validator("stellar_testnet_network_passphrase", mode="before")(
         classmethod(lambda cls, v: validate_passphrase(v)))
+    _secret = field_validator("stellar_testnet_secret_key", mode="before")(
+        classmethod(lambda cls, v: _validate_trading_secret(v)))
     _channels = field_validator("stellar_testnet_channel_secret_keys", mode="before")(
         classmethod(lambda cls, v: validate_secret_text(v)))
     _max_fee = field_validator("stellar_testnet_max_fee_stroops", mode="before")(
         classmethod(lambda cls, v: validate_max_fee(v)))
     _slippage = field_validator("stellar_testnet_market_order_slippage", mode="before")(
         classmethod(lambda cls, v: validate_slippage(v)))
+    _cancel_all = field_validator("stellar_testnet_cancel_all_on_stop", mode="before")(
+        classmethod(lambda cls, v: validate_cancel_all_on_stop(v)))
 
 
 OTHER_DOMAINS_KEYS = {CONSTANTS.TESTNET_DOMAIN: StellarTestnetConfigMap.model_construct()}

@@ -31,15 +31,36 @@ def public_rest_url(path_url: str, domain: str = CONSTANTS.DEFAULT_DOMAIN, horiz
 
 
 def requests_per_hour_for(horizon_url: str) -> int:
-    """SDF's public budget for any remote Horizon; a loopback one (our sandbox, a local node) is not limited."""
-    host = (urlparse(horizon_url).hostname or "").lower()
-    if host == "localhost":
+    """The request budget for a Horizon: large for one on this machine or a private network (the
+    user's own node, our sandbox), SDF's public 3,600 an hour for any other host, SDF's or not.
+
+    Loopback or private: `localhost`, 127.0.0.0/8, ::1, and the private and reserved ranges (10/8,
+    172.16/12, 192.168/16, fc00::/7, link-local...). A host name other than localhost is public:
+    nothing here resolves names.
+    """
+    host = (urlparse(horizon_url).hostname or "").lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
         return CONSTANTS.LOCAL_HORIZON_REQUESTS_PER_HOUR
     try:
-        is_loopback = ipaddress.ip_address(host).is_loopback
+        address = ipaddress.ip_address(host)
     except ValueError:  # a host name
-        is_loopback = False
-    return CONSTANTS.LOCAL_HORIZON_REQUESTS_PER_HOUR if is_loopback else CONSTANTS.PUBLIC_HORIZON_REQUESTS_PER_HOUR
+        return CONSTANTS.PUBLIC_HORIZON_REQUESTS_PER_HOUR
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # ::ffff:a.b.c.d is the IPv4 host a.b.c.d
+    if address.is_loopback or address.is_private:
+        return CONSTANTS.LOCAL_HORIZON_REQUESTS_PER_HOUR
+    return CONSTANTS.PUBLIC_HORIZON_REQUESTS_PER_HOUR
+
+
+def rate_limits_for(horizon_url: Optional[str], domain: str = CONSTANTS.DEFAULT_DOMAIN) -> List[RateLimit]:
+    """The rate limits for requests to `horizon_url` (blank: the domain's Horizon), per `requests_per_hour_for`.
+
+    The public budget is `CONSTANTS.RATE_LIMITS` itself; a local or private Horizon gets its own list.
+    """
+    requests_per_hour = requests_per_hour_for(horizon_base_url(domain, horizon_url))
+    if requests_per_hour == CONSTANTS.PUBLIC_HORIZON_REQUESTS_PER_HOUR:
+        return CONSTANTS.RATE_LIMITS
+    return CONSTANTS.build_rate_limits(requests_per_hour)
 
 
 def create_throttler(rate_limits: Optional[List[RateLimit]] = None,

@@ -1,23 +1,19 @@
-from decimal import Decimal
+from decimal import ROUND_UP, Decimal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from hummingbot.connector.exchange.stellar.stellar_amounts import (
+    STROOP,
     StellarAmountError,
-    amount_str,
-    base_amount_from_quote,
-    buy_offer_from_sell_offer,
     from_stroops,
     price_to_rational,
-    quantize_amount,
     quantize_price,
-    quote_amount_from_base,
-    rational_to_decimal,
+    stroops_str,
     to_stroops,
 )
-from hummingbot.connector.exchange.stellar.stellar_constants import INT32_MAX, INT64_MAX
+from hummingbot.connector.exchange.stellar.stellar_constants import DECIMALS, INT32_MAX, INT64_MAX
 
 stroops_values = st.integers(min_value=0, max_value=INT64_MAX)
 
@@ -26,14 +22,20 @@ stroops_values = st.integers(min_value=0, max_value=INT64_MAX)
 def test_stroops_round_trip_for_every_7_decimal_amount(stroops):
     amount = from_stroops(stroops)
     assert to_stroops(amount) == stroops
-    assert Decimal(amount_str(amount)) == amount
+    assert Decimal(stroops_str(stroops)) == amount
 
 
 @given(stroops_values)
-def test_amount_str_has_exactly_7_decimals(stroops):
-    text = amount_str(from_stroops(stroops))
+def test_stroops_str_has_exactly_7_decimals(stroops):
+    text = stroops_str(stroops)
     whole, frac = text.split(".")
     assert len(frac) == 7 and whole.isdigit()
+
+
+def test_one_stroop():
+    assert STROOP == Decimal("0.0000001") == from_stroops(1)
+    assert STROOP.as_tuple().exponent == -DECIMALS
+    assert to_stroops(STROOP) == 1
 
 
 def test_to_stroops_examples():
@@ -42,7 +44,8 @@ def test_to_stroops_examples():
     assert to_stroops(Decimal("100.50")) == 1_005_000_000
     assert to_stroops(Decimal("-0")) == 0
     assert to_stroops("2.5") == 25_000_000
-    assert amount_str(Decimal("100")) == "100.0000000"
+    assert stroops_str(to_stroops(Decimal("100"))) == "100.0000000"
+    assert stroops_str(1) == "0.0000001"
 
 
 @pytest.mark.parametrize("amount, rule", [
@@ -72,11 +75,11 @@ def test_largest_amount_is_accepted():
     assert to_stroops(Decimal("922337203685.4775807")) == INT64_MAX
 
 
-def test_quantize_amount_rounds_down_and_price_to_nearest():
-    assert quantize_amount(Decimal("1.23456789")) == Decimal("1.2345678")
-    assert quantize_amount(Decimal("0.00000009")) == Decimal("0")
+def test_quantize_price_rounds_to_nearest_stroop_or_as_asked():
     assert quantize_price(Decimal("1.23456789")) == Decimal("1.2345679")
-    assert to_stroops(quantize_amount(Decimal("3.141592653589793"))) == 31_415_926
+    assert quantize_price(Decimal("1.23456785")) == Decimal("1.2345678")     # half to even
+    assert quantize_price(Decimal("1.23456781"), ROUND_UP) == Decimal("1.2345679")
+    assert to_stroops(quantize_price(Decimal("3.141592653589793"))) == 31_415_927
 
 
 @given(st.integers(min_value=1, max_value=INT32_MAX * 10_000_000))
@@ -121,25 +124,3 @@ def test_price_to_rational_rejects_prices_outside_int32():
         price_to_rational(Decimal(INT32_MAX) * 2)
     with pytest.raises(StellarAmountError, match="int32"):
         price_to_rational(Decimal("1e-12"))
-
-
-def test_rational_to_decimal():
-    assert rational_to_decimal(1, 4) == Decimal("0.25")
-    with pytest.raises(StellarAmountError, match="zero denominator"):
-        rational_to_decimal(1, 0)
-
-
-def test_bid_amounts_in_quote_convert_to_base():
-    # A bid of 50 USDC at 0.25 USDC per XLM buys 200 XLM.
-    assert base_amount_from_quote(Decimal("50"), Decimal("0.25")) == Decimal("200")
-    assert quote_amount_from_base(Decimal("200"), Decimal("0.25")) == Decimal("50")
-    with pytest.raises(StellarAmountError):
-        base_amount_from_quote(Decimal("1"), Decimal("0"))
-
-
-def test_buy_offer_from_sell_offer():
-    # The ledger stores "buy 200 XLM at 0.25 USDC/XLM" as selling 50 USDC at 4 XLM per USDC.
-    base_amount, price = buy_offer_from_sell_offer(Decimal("50"), 4, 1)
-    assert base_amount == Decimal("200") and price == Decimal("0.25")
-    with pytest.raises(StellarAmountError):
-        buy_offer_from_sell_offer(Decimal("1"), 0, 1)

@@ -4,7 +4,6 @@ from stellar_sdk import Asset, Keypair
 from hummingbot.connector.exchange.stellar.stellar_assets import (
     StellarConfigError,
     asset_from_horizon,
-    asset_from_key,
     asset_key,
     horizon_asset_params,
     parse_asset,
@@ -59,8 +58,8 @@ def test_keys_and_token_names():
     assert asset_key(USDC) == f"USDC:{ISSUER}"
     assert token_name(Asset.native()) == "XLM"
     assert token_name(USDC) == "USDC"
-    assert asset_from_key(asset_key(USDC)) == USDC
-    assert asset_from_key("native").is_native()
+    assert parse_asset(asset_key(USDC)) == USDC
+    assert parse_asset(asset_key(Asset.native())).is_native()
 
 
 def test_horizon_params_with_prefix():

@@ -1,7 +1,11 @@
 import pytest
 
 from hummingbot.connector.exchange.stellar import stellar_constants as CONSTANTS
-from hummingbot.connector.exchange.stellar.stellar_config_cache import ConfigCache, resolve_network_settings
+from hummingbot.connector.exchange.stellar.stellar_config_cache import (
+    ConfigCache,
+    blank_to_none,
+    resolve_network_settings,
+)
 
 FEE_STATS = {
     "last_ledger": "1234",
@@ -53,6 +57,14 @@ def test_overrides_win_and_blanks_mean_default():
     assert settings.rpc_url is None
     assert resolve_network_settings("stellar", horizon_url="", network_passphrase=None).horizon_url == \
         "https://horizon.stellar.org"
+
+
+@pytest.mark.parametrize("value, expected", [
+    (None, None), ("", None), ("   ", None), ("\t\n", None), (" x ", "x"), ("x", "x"), (0, 0), (5, 5), (False, False),
+])
+def test_blank_to_none(value, expected):
+    assert blank_to_none(value) == expected
+    assert type(blank_to_none(value)) is type(expected)
 
 
 def test_unknown_domain_needs_overrides():

@@ -1,4 +1,8 @@
+import os
+import subprocess
+import sys
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from hummingbot.client.config.config_helpers import ClientConfigAdapter, api_keys_from_connector_config_map
@@ -9,6 +13,7 @@ from stellar_sdk import Keypair
 from hummingbot.connector.exchange.stellar import stellar_constants as CONSTANTS
 from hummingbot.connector.exchange.stellar import stellar_utils as utils
 
+REPO_ROOT = Path(__file__).resolve().parents[5]
 ISSUER = "GA5ZSEJYB37JRC5AVCIA5MOP4RHTM335X2KGX3IHOJAPP5RE34K4KZVN"
 SECRET = Keypair.random().secret
 
@@ -37,16 +42,61 @@ def test_defaults_mean_the_domains_settings():
     assert config.stellar_cancel_all_on_stop is True
 
 
-@pytest.mark.parametrize("blank", [None, "", "   "])
+@pytest.mark.parametrize("blank", [None, "", "   ", "\t"])
 def test_blank_overrides_are_accepted_as_defaults(blank):
     config = make_config(stellar_horizon_url=blank, stellar_network_passphrase=blank, stellar_rpc_url=blank,
                          stellar_markets=blank, stellar_channel_secret_keys=blank, stellar_max_fee_stroops=blank,
-                         stellar_market_order_slippage=blank)
+                         stellar_market_order_slippage=blank, stellar_cancel_all_on_stop=blank)
     assert config.stellar_horizon_url is None and config.stellar_network_passphrase is None
     assert config.stellar_rpc_url is None and config.stellar_markets is None
-    assert config.stellar_channel_secret_keys.get_secret_value() in ("", "   ")
+    assert config.stellar_channel_secret_keys.get_secret_value() == ""
     assert config.stellar_max_fee_stroops == CONSTANTS.DEFAULT_MAX_FEE_STROOPS
     assert config.stellar_market_order_slippage is None
+    assert config.stellar_cancel_all_on_stop is True
+
+
+def secret_or_value(value):
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
+
+
+@pytest.mark.parametrize("blank", ["", "  "])
+@pytest.mark.parametrize("model", [utils.StellarConfigMap, utils.StellarTestnetConfigMap])
+def test_every_field_left_blank_is_its_default(model, blank):
+    """What Hummingbot does for a data-only connector: every key the user did not set is ""."""
+    fields = [name for name in model.model_fields if name != "connector"]
+    config = model(**{name: blank for name in fields})
+    defaults = model.model_construct()
+    for name in fields:
+        expected = "" if model.model_fields[name].is_required() else secret_or_value(getattr(defaults, name))
+        assert secret_or_value(getattr(config, name)) == expected, name
+
+
+@pytest.mark.parametrize("value, expected", [
+    (True, True), (False, False), (1, True), (0, False), ("yes", True), ("No", False), (" TRUE ", True),
+    ("off", False), ("on", True), ("y", True), ("n", False), ("1", True), ("0", False),
+    ("", True), ("  ", True), (None, True),
+])
+def test_cancel_all_on_stop_reads_yes_no_and_blank_as_the_default(value, expected):
+    assert utils.validate_cancel_all_on_stop(value) is expected
+    assert make_config(stellar_cancel_all_on_stop=value).stellar_cancel_all_on_stop is expected
+    assert utils.validate_flag(value, default=False) is (False if utils.blank_to_none(value) is None else expected)
+
+
+@pytest.mark.parametrize("value", ["maybe", 2, "yess", 0.5])
+def test_a_flag_that_is_not_yes_or_no_is_rejected(value):
+    with pytest.raises(ValueError, match="yes or no"):
+        utils.validate_cancel_all_on_stop(value)
+    with pytest.raises(ValidationError):
+        make_config(stellar_cancel_all_on_stop=value)
+
+
+def test_a_blank_trading_key_is_the_empty_secret_but_none_is_refused():
+    for blank in ("", "   "):
+        assert utils.StellarConfigMap(stellar_secret_key=blank).stellar_secret_key.get_secret_value() == ""
+    assert make_config().stellar_secret_key.get_secret_value() == SECRET
+    with pytest.raises(ValidationError):
+        utils.StellarConfigMap(stellar_secret_key=None)
+    assert utils.validate_secret_text(SecretStr("  ")).get_secret_value() == ""
 
 
 def test_overrides_are_validated_and_normalised():
@@ -156,3 +206,26 @@ def test_testnet_keys_reach_the_exchange_under_the_main_names():
     assert params["domain"] == "stellar_testnet"
     assert params["stellar_max_fee_stroops"] == CONSTANTS.DEFAULT_MAX_FEE_STROOPS
     assert "stellar_markets" not in params
+
+
+def test_importing_it_loads_no_stellar_sdk():
+    """Hummingbot's settings scan imports stellar_utils in every Hummingbot process: no stellar-sdk there."""
+    script = (
+        "import conftest\n"   # the working tree's connector first, as in the test session
+        "import hummingbot.connector.exchange.stellar.stellar_utils as utils, sys\n"
+        f"assert utils.__file__.startswith({str(REPO_ROOT)!r}), utils.__file__\n"
+        "print(any(m.startswith('stellar_sdk') for m in sys.modules))\n"
+    )
+    environment = {key: value for key, value in os.environ.items() if key != "STELLAR_PROFILING"}
+    completed = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, env=environment,
+                               capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == "False"
+
+
+def test_the_markets_validator_still_checks_issuers_with_stellar_sdk():
+    from hummingbot.connector.exchange.stellar.stellar_assets import StellarConfigError
+
+    with pytest.raises(StellarConfigError, match="not a valid Stellar account id"):
+        utils.parse_markets(f"USDC:{ISSUER[:-1]}A")
+    assert utils.validate_markets(f"usdc:{ISSUER}") == f"usdc:{ISSUER}"

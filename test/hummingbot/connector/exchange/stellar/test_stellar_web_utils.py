@@ -42,6 +42,15 @@ def test_rate_limits_link_every_path_to_one_pool_of_sdfs_budget():
     assert CONSTANTS.ACCOUNT_PATH in limits and CONSTANTS.TRANSACTIONS_ASYNC_PATH in limits
 
 
+def test_every_path_constant_has_its_rate_limit():
+    paths = {name: value for name, value in vars(CONSTANTS).items() if name.endswith("_PATH")}
+    assert len(paths) >= 10
+    assert set(CONSTANTS.ALL_PATHS) == set(paths.values())
+    assert len(CONSTANTS.ALL_PATHS) == len(set(CONSTANTS.ALL_PATHS))
+    limit_ids = {limit.limit_id for limit in CONSTANTS.build_rate_limits(3600)}
+    assert set(paths.values()) <= limit_ids
+
+
 def test_build_rate_limits_is_configurable():
     limits = {limit.limit_id: limit for limit in CONSTANTS.build_rate_limits(6000)}
     assert (limits[CONSTANTS.HORIZON_REQUESTS_POOL].limit, limits[CONSTANTS.HORIZON_REQUESTS_POOL].time_interval) \
@@ -62,12 +71,53 @@ def test_hourly_budgets_are_declared_over_short_windows(per_hour, expected):
     assert limit * CONSTANTS.ONE_HOUR // window <= max(per_hour, CONSTANTS.ONE_HOUR // window)   # never above budget
 
 
-def test_loopback_horizon_is_not_held_to_sdfs_budget():
-    assert web_utils.requests_per_hour_for("http://127.0.0.1:8000") == CONSTANTS.LOCAL_HORIZON_REQUESTS_PER_HOUR
-    assert web_utils.requests_per_hour_for("http://localhost") == CONSTANTS.LOCAL_HORIZON_REQUESTS_PER_HOUR
-    assert web_utils.requests_per_hour_for("https://horizon.stellar.org") == 3600
-    assert web_utils.requests_per_hour_for("https://127.example.com") == 3600
-    assert web_utils.requests_per_hour_for("http://[::1]:8000") == CONSTANTS.LOCAL_HORIZON_REQUESTS_PER_HOUR
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:8000", "http://127.1.2.3", "http://localhost", "http://LOCALHOST:8000/", "http://localhost.",
+    "http://api.localhost", "http://[::1]:8000", "http://[::ffff:127.0.0.1]:8000", "http://10.0.0.5:8000",
+    "http://172.16.0.1", "http://172.31.255.255", "http://192.168.1.20:8000", "http://[fd12:3456::1]",
+    "http://[fe80::1]", "http://169.254.1.1",
+])
+def test_a_horizon_on_this_machine_or_a_private_network_gets_the_large_budget(url):
+    assert web_utils.requests_per_hour_for(url) == CONSTANTS.LOCAL_HORIZON_REQUESTS_PER_HOUR
+
+
+@pytest.mark.parametrize("url", [
+    "https://horizon.stellar.org", "https://horizon-testnet.stellar.org",
+    "https://horizon.example-provider.io/api/key123",      # a third party's public Horizon
+    "https://127.example.com", "https://localhost.example.com", "http://8.8.8.8:8000", "http://172.32.0.1",
+    "http://[2001:4860:4860::8888]", "http://[::ffff:8.8.8.8]", "http://horizon.lan", "",
+])
+def test_every_other_horizon_gets_the_public_budget(url):
+    assert web_utils.requests_per_hour_for(url) == CONSTANTS.PUBLIC_HORIZON_REQUESTS_PER_HOUR == 3600
+
+
+def pool_of(limits):
+    pool = next(limit for limit in limits if limit.limit_id == CONSTANTS.HORIZON_REQUESTS_POOL)
+    return pool.limit, pool.time_interval
+
+
+def test_rate_limits_for_the_domains_horizon_are_the_public_ones():
+    assert web_utils.rate_limits_for(None) is CONSTANTS.RATE_LIMITS
+    assert web_utils.rate_limits_for("  ", CONSTANTS.TESTNET_DOMAIN) is CONSTANTS.RATE_LIMITS
+    assert web_utils.rate_limits_for("https://horizon.stellar.org/", CONSTANTS.DEFAULT_DOMAIN) is CONSTANTS.RATE_LIMITS
+
+
+def test_rate_limits_for_a_third_party_public_horizon_are_the_public_ones():
+    limits = web_utils.rate_limits_for("https://horizon.example-provider.io", CONSTANTS.DEFAULT_DOMAIN)
+    assert pool_of(limits) == CONSTANTS.rate_limit_window(3600) == (60, 60)
+
+
+@pytest.mark.parametrize("url", [SANDBOX_URL, "http://192.168.1.20:8000", "http://localhost:8000"])
+def test_rate_limits_for_a_local_or_private_horizon_hold_the_large_budget(url):
+    limits = web_utils.rate_limits_for(url, CONSTANTS.DEFAULT_DOMAIN)
+    assert pool_of(limits) == CONSTANTS.rate_limit_window(CONSTANTS.LOCAL_HORIZON_REQUESTS_PER_HOUR)
+    assert {limit.limit_id for limit in limits} == {limit.limit_id for limit in CONSTANTS.RATE_LIMITS}
+
+
+def test_rate_limits_for_an_unknown_domain_without_url_is_a_clear_error():
+    with pytest.raises(ValueError, match="stellar_horizon_url"):
+        web_utils.rate_limits_for(None, "sandbox")
+    assert pool_of(web_utils.rate_limits_for(SANDBOX_URL, "sandbox"))[1] == CONSTANTS.LARGE_BUDGET_WINDOW_S
 
 
 async def test_paths_share_the_pool():
