@@ -20,6 +20,7 @@ from test.hummingbot.connector.exchange.stellar.data_source_test_support import 
 )
 from test.hummingbot.connector.exchange.stellar.sse_test_server import Plan, SSETestServer
 from test.isolated_asyncio_wrapper_test_case import IsolatedAsyncioWrapperTestCase
+from test.waiting import wait_until
 
 PAIR = "XLM-USDC"
 OTHER_PAIR = "XLM-EURT"
@@ -63,13 +64,6 @@ class StellarAPIOrderBookDataSourceTests(IsolatedAsyncioWrapperTestCase):
 
     def is_logged(self, level: str, fragment: str) -> bool:
         return any(r.levelname == level and fragment in r.getMessage() for r in self.log_records)
-
-    async def wait_for(self, condition, timeout: float = 5.0) -> None:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while not condition():
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError("condition not met in time")
-            await asyncio.sleep(0.005)
 
     # REST
 
@@ -170,7 +164,7 @@ class StellarAPIOrderBookDataSourceTests(IsolatedAsyncioWrapperTestCase):
         parser_task = asyncio.ensure_future(self.data_source.listen_for_trades(None, output))
         self.addCleanup(parser_task.cancel)
         trades = self.server.route("/trades")
-        await self.wait_for(lambda: len(trades.requests) == 1)
+        await wait_until(lambda: len(trades.requests) == 1)
 
         self.server.publish("/trades", "5-0", horizon_trade("5-0", price=(1, 8), base_is_seller=False))
         message: OrderBookMessage = await self.next_message(output)
@@ -188,14 +182,17 @@ class StellarAPIOrderBookDataSourceTests(IsolatedAsyncioWrapperTestCase):
         self.server.plan("/trades", Plan(drop_after=2))
         self.listen_task = asyncio.ensure_future(self.data_source.listen_for_subscriptions())
         trades = self.server.route("/trades")
-        await self.wait_for(lambda: len(trades.requests) == 1)
+        await wait_until(lambda: len(trades.requests) == 1)
         for i in range(1, 5):
             self.server.publish("/trades", f"{i}-0", horizon_trade(f"{i}-0"))
         queue = self.data_source._message_queue[self.data_source._trade_messages_queue_key]
 
         received = [(await self.next_message(queue))["trade"]["paging_token"] for _ in range(4)]
+        # A repeat of 3-0 or 4-0 would be queued before a trade published after them.
+        self.server.publish("/trades", "5-0", horizon_trade("5-0"))
+        received.append((await self.next_message(queue))["trade"]["paging_token"])
 
-        self.assertEqual(["1-0", "2-0", "3-0", "4-0"], received)
+        self.assertEqual(["1-0", "2-0", "3-0", "4-0", "5-0"], received)
         self.assertEqual(["now", "2-0"], [r["query"]["cursor"] for r in trades.requests])
         self.assertTrue(queue.empty())
 
@@ -221,10 +218,10 @@ class StellarAPIOrderBookDataSourceTests(IsolatedAsyncioWrapperTestCase):
     async def test_subscribe_and_unsubscribe_a_pair_while_listening(self):
         self.listen_task = asyncio.ensure_future(self.data_source.listen_for_subscriptions())
         book_route = self.server.route("/order_book")
-        await self.wait_for(lambda: len(book_route.requests) == 1)
+        await wait_until(lambda: len(book_route.requests) == 1)
 
         self.assertTrue(await self.data_source.subscribe_to_trading_pair(OTHER_PAIR))
-        await self.wait_for(lambda: len(book_route.requests) == 2)
+        await wait_until(lambda: len(book_route.requests) == 2)
         self.assertEqual("EURT", book_route.requests[1]["query"]["buying_asset_code"])
         self.assertIn(OTHER_PAIR, self.data_source._trading_pairs)
 
@@ -236,7 +233,7 @@ class StellarAPIOrderBookDataSourceTests(IsolatedAsyncioWrapperTestCase):
 
     async def test_cancelling_listen_closes_streams_and_the_owned_session(self):
         self.listen_task = asyncio.ensure_future(self.data_source.listen_for_subscriptions())
-        await self.wait_for(lambda: self.server.open_streams == 2)
+        await wait_until(lambda: self.server.open_streams == 2)
         session = self.data_source._session
 
         self.listen_task.cancel()
@@ -255,7 +252,7 @@ class StellarAPIOrderBookDataSourceTests(IsolatedAsyncioWrapperTestCase):
         raw = await self.next_message(queue)
 
         self.assertEqual(PAIR, raw["trading_pair"])
-        await self.wait_for(lambda: self.is_logged("ERROR", "for XLM-NOPE failed; restarting in"))
+        await wait_until(lambda: self.is_logged("ERROR", "for XLM-NOPE failed; restarting in"))
 
     async def test_hummingbot_order_book_tracker_follows_the_streams(self):
         self.server.set_rest("/order_book", horizon_book(best_bid=(1, 10, "1.0000000")))
@@ -268,12 +265,12 @@ class StellarAPIOrderBookDataSourceTests(IsolatedAsyncioWrapperTestCase):
         order_book = tracker.order_books[PAIR]
         self.assertAlmostEqual(0.1, order_book.get_price(False))
         trades = self.server.route("/trades")
-        await self.wait_for(lambda: len(trades.requests) == 1)
+        await wait_until(lambda: len(trades.requests) == 1)
 
         self.server.set_object("/order_book", horizon_book(best_bid=(3, 20, "3.0000000")))
         self.server.publish("/trades", "8-0", horizon_trade("8-0", price=(3, 20)))
-        await self.wait_for(lambda: abs(order_book.get_price(False) - 0.15) < 1e-12)
-        await self.wait_for(lambda: abs(order_book.last_trade_price - 0.15) < 1e-12)
+        await wait_until(lambda: abs(order_book.get_price(False) - 0.15) < 1e-12)
+        await wait_until(lambda: abs(order_book.last_trade_price - 0.15) < 1e-12)
 
         self.assertAlmostEqual(20.0, next(order_book.bid_entries()).amount)   # 3 USDC at 0.15 = 20 XLM
 

@@ -18,6 +18,7 @@ from test.hummingbot.connector.exchange.stellar.data_source_test_support import 
 )
 from test.hummingbot.connector.exchange.stellar.sse_test_server import Plan, SSETestServer
 from test.isolated_asyncio_wrapper_test_case import IsolatedAsyncioWrapperTestCase
+from test.waiting import wait_until
 
 CHANNEL_SUFFIX = {"effect": "effects", "trade": "trades", "offer": "offers", "transaction": "transactions"}
 
@@ -76,15 +77,8 @@ class StellarAPIUserStreamDataSourceTests(IsolatedAsyncioWrapperTestCase):
             await asyncio.gather(self.listen_task, return_exceptions=True)
             self.listen_task = None
 
-    async def wait_for(self, condition, timeout: float = 5.0) -> None:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while not condition():
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError("condition not met in time")
-            await asyncio.sleep(0.005)
-
     async def wait_all_streams_open(self, count: int = 1) -> None:
-        await self.wait_for(lambda: all(len(self.server.route(self.path(c)).requests) >= count
+        await wait_until(lambda: all(len(self.server.route(self.path(c)).requests) >= count
                                         for c in CHANNEL_SUFFIX))
 
     async def next_events(self, n: int, timeout: float = 5.0) -> list:
@@ -144,11 +138,13 @@ class StellarAPIUserStreamDataSourceTests(IsolatedAsyncioWrapperTestCase):
         self.start_listening()
 
         events = await self.next_events(4)
+        # A repeat of an earlier trade would be queued before one published after them.
+        self.server.publish(self.path("trade"), "5-0", horizon_trade("5-0"))
+        events += await self.next_events(1)
 
-        self.assertEqual(["1-0", "2-0", "3-0", "4-0"], [e["cursor"] for e in events])
+        self.assertEqual(["1-0", "2-0", "3-0", "4-0", "5-0"], [e["cursor"] for e in events])
         self.assertEqual(["0", "1-0", "3-0"], self.stream_cursors("trade"))
-        self.assertEqual("4-0", self.data_source.cursors["trade"])
-        await asyncio.sleep(0.02)
+        self.assertEqual("5-0", self.data_source.cursors["trade"])
         self.assertTrue(self.output.empty())
 
     async def test_restarting_the_listener_resumes_from_the_last_cursor_without_asking_horizon_again(self):
@@ -178,15 +174,19 @@ class StellarAPIUserStreamDataSourceTests(IsolatedAsyncioWrapperTestCase):
         # The effect arrives, the connection drops, and a misbehaving server sends it again.
         self.server.plan(self.path("effect"), Plan(raw=[effect_bytes], end_after_raw=True),
                          Plan(raw=[effect_bytes]))
+        # Sentinels, served after the repeats: once both arrived, any repeat would have arrived first.
+        self.server.publish(self.path("offer"), "10", offer(10, "1.0000000", 5))
+        self.server.publish(self.path("effect"), "8-1", effect("8-1"))
         self.start_listening()
 
-        events = await self.next_events(3)
-        await asyncio.sleep(0.05)
+        events = []
+        while {"10", "8-1"} - {e["cursor"] for e in events}:
+            events += await self.next_events(1)
 
         offers = [e["data"]["amount"] for e in events if e["channel"] == "offer"]
         effects = [e["cursor"] for e in events if e["channel"] == "effect"]
-        self.assertEqual(["5.0000000", "2.0000000"], offers)      # an offer's change is news, a repeat is not
-        self.assertEqual(["7-1"], effects)
+        self.assertEqual(["5.0000000", "2.0000000", "1.0000000"], offers)   # an offer's change is news, a repeat not
+        self.assertEqual(["7-1", "8-1"], effects)
         self.assertTrue(self.output.empty())
         self.assertEqual(2, len(self.server.route(self.path("effect")).requests))
 
@@ -194,7 +194,7 @@ class StellarAPIUserStreamDataSourceTests(IsolatedAsyncioWrapperTestCase):
         for channel in CHANNEL_SUFFIX:
             self.server.set_rest(self.path(channel), page([]))
         self.start_listening()
-        await self.wait_for(lambda: self.server.open_streams == 4)
+        await wait_until(lambda: self.server.open_streams == 4)
         session = self.data_source._session
 
         await self.stop_listening()

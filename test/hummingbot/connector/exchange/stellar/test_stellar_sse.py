@@ -12,6 +12,7 @@ from hummingbot.connector.exchange.stellar.stellar_sse import (
     paging_token_key,
 )
 from test.hummingbot.connector.exchange.stellar.sse_test_server import Plan, SSETestServer
+from test.waiting import wait_until
 
 FAST = dict(healthy_after=60.0)   # tests decide "healthy" by events delivered, not by time
 
@@ -112,14 +113,6 @@ async def take(stream: HorizonStream, n: int, timeout: float = 5.0) -> list:
     finally:
         await events.aclose()
     return items
-
-
-async def wait_until(condition, timeout: float = 5.0) -> None:
-    async def poll():
-        while not condition():
-            await asyncio.sleep(0.005)
-
-    await asyncio.wait_for(poll(), timeout)
 
 
 async def test_stream_yields_parsed_records_after_hello(server, session):
