@@ -10,7 +10,6 @@ Each queued event: {"channel": "effect" | "trade" | "offer" | "transaction",
                     "data": <Horizon JSON>, "cursor": <paging token>}
 """
 import asyncio
-from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, Dict, Hashable, List, Optional
 
 import aiohttp
@@ -22,7 +21,7 @@ from hummingbot.logger import HummingbotLogger
 import hummingbot.connector.exchange.stellar.stellar_constants as CONSTANTS
 import hummingbot.connector.exchange.stellar.stellar_web_utils as web_utils
 from hummingbot.connector.exchange.stellar.stellar_backoff import Backoff
-from hummingbot.connector.exchange.stellar.stellar_sse import HorizonStream
+from hummingbot.connector.exchange.stellar.stellar_sse import HorizonStream, RecentTokens
 
 if TYPE_CHECKING:
     from hummingbot.connector.exchange.stellar.stellar_auth import StellarAuth
@@ -41,31 +40,6 @@ CHANNEL_PATHS: Dict[str, str] = {
 }
 # Horizon leaves failed transactions out unless asked; they too charge a fee (and resolve a submission).
 CHANNEL_PARAMS: Dict[str, Dict[str, str]] = {TRANSACTION_CHANNEL: {"include_failed": "true"}}
-
-
-class RecentTokens:
-    """The last `capacity` keys seen, for dropping repeats in O(1)."""
-
-    __slots__ = ("_keys", "_capacity")
-
-    def __init__(self, capacity: int):
-        if capacity < 1:
-            raise ValueError(f"capacity must be at least 1, got {capacity}")
-        self._keys: OrderedDict[Hashable, None] = OrderedDict()
-        self._capacity = capacity
-
-    def add(self, key: Hashable) -> bool:
-        """Remember `key`; False if it was already remembered."""
-        keys = self._keys
-        if key in keys:
-            return False
-        keys[key] = None
-        if len(keys) > self._capacity:
-            keys.popitem(last=False)
-        return True
-
-    def __len__(self) -> int:
-        return len(self._keys)
 
 
 def _dedupe_key(channel: str, record: Dict[str, Any], cursor: Optional[str]) -> Hashable:

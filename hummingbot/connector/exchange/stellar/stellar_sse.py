@@ -5,10 +5,13 @@ ends, multi-line `data:`, comments, `id:`, `retry:`, `event:`). `HorizonStream` 
 stream alive: it remembers the last event id and reconnects with `cursor=<last id>` and
 `Last-Event-ID`, so a disconnect neither loses nor repeats records, and it waits with capped,
 jittered exponential backoff between attempts so a rate-limited public node is not stormed.
+`RecentTokens` is the bounded memory of recent keys a reader uses to drop what a server sends twice.
 """
 import asyncio
 import logging
 import time
+from collections import OrderedDict
+from collections.abc import Hashable
 from typing import Any, AsyncContextManager, AsyncIterator, Awaitable, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 import aiohttp
@@ -139,6 +142,33 @@ def paging_token_key(token: str) -> Optional[Tuple[int, ...]]:
         return tuple(int(part) for part in token.split("-"))
     except ValueError:
         return None
+
+
+class RecentTokens:
+    """The last `capacity` keys seen, for dropping repeats in O(1). A reader keeps one per stream across
+    reconnects and restarts, where the stream's own ordering check cannot help: events with no id, a
+    fresh stream replaying its inclusive start cursor, records that change under one id (offers)."""
+
+    __slots__ = ("_keys", "_capacity")
+
+    def __init__(self, capacity: int):
+        if capacity < 1:
+            raise ValueError(f"capacity must be at least 1, got {capacity}")
+        self._keys: OrderedDict[Hashable, None] = OrderedDict()
+        self._capacity = capacity
+
+    def add(self, key: Hashable) -> bool:
+        """Remember `key`; False if it was already remembered."""
+        keys = self._keys
+        if key in keys:
+            return False
+        keys[key] = None
+        if len(keys) > self._capacity:
+            keys.popitem(last=False)
+        return True
+
+    def __len__(self) -> int:
+        return len(self._keys)
 
 
 OnConnect = Callable[[bool], Awaitable[None]]

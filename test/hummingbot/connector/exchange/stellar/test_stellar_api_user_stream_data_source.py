@@ -5,10 +5,7 @@ from stellar_sdk import Keypair
 
 import hummingbot.connector.exchange.stellar.stellar_constants as CONSTANTS
 import hummingbot.connector.exchange.stellar.stellar_web_utils as web_utils
-from hummingbot.connector.exchange.stellar.stellar_api_user_stream_data_source import (
-    RecentTokens,
-    StellarAPIUserStreamDataSource,
-)
+from hummingbot.connector.exchange.stellar.stellar_api_user_stream_data_source import StellarAPIUserStreamDataSource
 from hummingbot.connector.exchange.stellar.stellar_auth import StellarAuth
 from test.hummingbot.connector.exchange.stellar.data_source_test_support import (
     DOMAIN,
@@ -201,12 +198,3 @@ class StellarAPIUserStreamDataSourceTests(IsolatedAsyncioWrapperTestCase):
 
         self.assertTrue(session.closed)
         await self.data_source.stop()
-
-
-def test_recent_tokens_forgets_the_oldest_beyond_capacity():
-    recent = RecentTokens(2)
-    assert recent.add("a") and recent.add("b")
-    assert not recent.add("a")
-    assert recent.add("c")          # evicts "a"
-    assert recent.add("a")
-    assert len(recent) == 2

@@ -7,6 +7,7 @@ import pytest
 from hummingbot.connector.exchange.stellar.stellar_backoff import Backoff
 from hummingbot.connector.exchange.stellar.stellar_sse import (
     HorizonStream,
+    RecentTokens,
     SSEEvent,
     SSEParser,
     paging_token_key,
@@ -79,6 +80,20 @@ def test_parser_discards_a_partial_event_when_the_connection_resets():
 def test_paging_token_key_orders_horizon_tokens_numerically():
     assert paging_token_key("99-3") < paging_token_key("100-1") < paging_token_key("100-2")
     assert paging_token_key("now") is None
+
+
+def test_recent_tokens_forgets_the_oldest_beyond_capacity():
+    recent = RecentTokens(2)
+    assert recent.add("a") and recent.add("b")
+    assert not recent.add("a")
+    assert recent.add("c")          # evicts "a"
+    assert recent.add("a")
+    assert len(recent) == 2
+
+
+def test_recent_tokens_needs_room_for_one_key():
+    with pytest.raises(ValueError, match="at least 1"):
+        RecentTokens(0)
 
 
 # ----- HorizonStream against a real local server -----
