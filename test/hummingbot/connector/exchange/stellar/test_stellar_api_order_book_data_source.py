@@ -227,21 +227,22 @@ class StellarAPIOrderBookDataSourceTests(IsolatedAsyncioWrapperTestCase):
 
         self.assertTrue(await self.data_source.unsubscribe_from_trading_pair(OTHER_PAIR))
         self.assertNotIn(OTHER_PAIR, self.data_source._trading_pairs)
-        self.assertNotIn(OTHER_PAIR, self.data_source._pair_tasks)
+        self.assertFalse(self.data_source._stream_group.is_running(OTHER_PAIR))
         self.assertEqual({f"{CONSTANTS.ORDER_BOOK_PATH} {PAIR}", f"{CONSTANTS.TRADES_PATH} {PAIR}"},
                          set(self.data_source.stream_stats()))
 
     async def test_cancelling_listen_closes_streams_and_the_owned_session(self):
         self.listen_task = asyncio.ensure_future(self.data_source.listen_for_subscriptions())
         await wait_until(lambda: self.server.open_streams == 2)
-        session = self.data_source._session
+        session = self.data_source._stream_group.session
 
         self.listen_task.cancel()
         await asyncio.gather(self.listen_task, return_exceptions=True)
         self.listen_task = None
 
         self.assertTrue(session.closed)
-        self.assertEqual({}, self.data_source._pair_tasks)
+        self.assertFalse(self.data_source._stream_group.is_running(PAIR))
+        self.assertEqual([], self.data_source._stream_group.streams())
 
     async def test_a_pair_that_cannot_resolve_is_logged_and_does_not_stop_the_others(self):
         data_source = self.make_data_source(self.server.base_url, ["XLM-NOPE", PAIR])

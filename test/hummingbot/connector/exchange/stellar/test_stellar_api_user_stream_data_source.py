@@ -192,7 +192,7 @@ class StellarAPIUserStreamDataSourceTests(IsolatedAsyncioWrapperTestCase):
             self.server.set_rest(self.path(channel), page([]))
         self.start_listening()
         await wait_until(lambda: self.server.open_streams == 4)
-        session = self.data_source._session
+        session = self.data_source._stream_group.session
 
         await self.stop_listening()
 
