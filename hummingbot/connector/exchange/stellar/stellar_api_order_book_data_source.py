@@ -97,6 +97,11 @@ class StellarAPIOrderBookDataSource(OrderBookTrackerDataSource):
         await self._stream_group.stop(trading_pair)
         return True
 
+    async def close(self) -> None:
+        """End `listen_for_subscriptions` and every stream, and close the aiohttp session this data source
+        created (one passed in is left open). Safe to repeat; listening again afterwards starts afresh."""
+        await self._stream_group.close()
+
     # Queue message parsers (called by the base class listeners)
 
     async def _parse_order_book_snapshot_message(self, raw_message: Dict[str, Any], message_queue: asyncio.Queue):

@@ -100,8 +100,14 @@ class StellarAPIUserStreamDataSource(UserStreamTrackerDataSource):
             group.run(channel, f"User stream {channel}", functools.partial(self._stream_channel, channel, output))
         await group.hold_listener()   # each channel runs in its own task
 
-    async def stop(self):
+    async def close(self) -> None:
+        """End `listen_for_user_stream` and every stream, and close the aiohttp session this data source
+        created (one passed in is left open). Safe to repeat; listening again resumes from the cursors."""
         await self._stream_group.close()
+
+    async def stop(self):
+        """Hummingbot's UserStreamTracker.stop() calls this."""
+        await self.close()
         await super().stop()
 
     # One channel

@@ -2,6 +2,7 @@ import asyncio
 import re
 from typing import List
 
+import aiohttp
 from aioresponses import aioresponses
 from hummingbot.core.data_type.common import TradeType
 from hummingbot.core.data_type.order_book_message import OrderBookMessage, OrderBookMessageType
@@ -49,10 +50,10 @@ class StellarAPIOrderBookDataSourceTests(IsolatedAsyncioWrapperTestCase):
         await self.api_factory.close()
         await super().asyncTearDown()
 
-    def make_data_source(self, horizon_url: str, pairs: List[str]) -> StellarAPIOrderBookDataSource:
+    def make_data_source(self, horizon_url: str, pairs: List[str], **options) -> StellarAPIOrderBookDataSource:
         data_source = StellarAPIOrderBookDataSource(
             trading_pairs=list(pairs), connector=self.connector, api_factory=self.api_factory,
-            domain=DOMAIN, horizon_url=horizon_url, stream_backoff_base=0.001, stream_backoff_cap=0.01)
+            domain=DOMAIN, horizon_url=horizon_url, stream_backoff_base=0.001, stream_backoff_cap=0.01, **options)
         data_source.SNAPSHOT_RETRY_BASE = 0.001
         data_source.logger().setLevel(1)
         data_source.logger().addHandler(self)
@@ -244,6 +245,46 @@ class StellarAPIOrderBookDataSourceTests(IsolatedAsyncioWrapperTestCase):
         self.assertFalse(self.data_source._stream_group.is_running(PAIR))
         self.assertEqual([], self.data_source._stream_group.streams())
 
+    async def test_close_ends_listening_closes_the_session_and_listening_can_start_again(self):
+        self.listen_task = asyncio.ensure_future(self.data_source.listen_for_subscriptions())
+        await wait_until(lambda: self.server.open_streams == 2)
+        session = self.data_source._stream_group.session
+
+        await self.data_source.close()
+
+        self.assertTrue(session.closed)
+        self.assertTrue(self.listen_task.done())
+        self.assertEqual([], self.data_source._stream_group.streams())
+        await wait_until(lambda: self.server.open_streams == 0, what="the server saw both streams close")
+        await self.data_source.close()   # again: nothing left to do
+
+        # Hummingbot restarts the network after a connectivity blip.
+        self.listen_task = asyncio.ensure_future(self.data_source.listen_for_subscriptions())
+        trades = self.server.route("/trades")
+        await wait_until(lambda: len(trades.requests) == 2)
+        self.server.publish("/trades", "5-0", horizon_trade("5-0"))
+        queue = self.data_source._message_queue[self.data_source._trade_messages_queue_key]
+        self.assertEqual("5-0", (await self.next_message(queue))["trade"]["paging_token"])
+        new_session = self.data_source._stream_group.session
+        self.assertIsNot(session, new_session)
+        self.assertFalse(new_session.closed)
+
+        await self.data_source.close()
+        self.assertTrue(new_session.closed)
+
+    async def test_close_leaves_a_session_passed_in_open(self):
+        async with aiohttp.ClientSession() as session:
+            data_source = self.make_data_source(self.server.base_url, [PAIR], session=session)
+            await data_source.close()   # never listened: nothing to stop
+            self.listen_task = asyncio.ensure_future(data_source.listen_for_subscriptions())
+            await wait_until(lambda: self.server.open_streams == 2)
+
+            await data_source.close()
+
+            self.assertTrue(self.listen_task.done())
+            self.assertFalse(session.closed)
+            self.assertIs(session, data_source._stream_group.session)
+
     async def test_a_pair_that_cannot_resolve_is_logged_and_does_not_stop_the_others(self):
         data_source = self.make_data_source(self.server.base_url, ["XLM-NOPE", PAIR])
         self.server.set_object("/order_book", horizon_book())
@@ -274,6 +315,31 @@ class StellarAPIOrderBookDataSourceTests(IsolatedAsyncioWrapperTestCase):
         await wait_until(lambda: abs(order_book.last_trade_price - 0.15) < 1e-12)
 
         self.assertAlmostEqual(20.0, next(order_book.bid_entries()).amount)   # 3 USDC at 0.15 = 20 XLM
+
+    async def test_tracker_stop_then_close_releases_everything_and_the_tracker_can_start_again(self):
+        """What the exchange's stop_network and start_network do with the tracker and this data source."""
+        self.server.set_rest("/order_book", horizon_book())
+        self.server.set_object("/order_book", horizon_book())
+        tracker = QuickOrderBookTracker(self.data_source, [PAIR])
+        tracker.start()
+        self.addCleanup(tracker.stop)
+        await asyncio.wait_for(tracker.wait_ready(), 5)
+        await wait_until(lambda: self.server.open_streams == 2)
+        session = self.data_source._stream_group.session
+
+        tracker.stop()   # cancels the listener without waiting for it
+        await self.data_source.close()
+
+        self.assertTrue(session.closed)
+        self.assertEqual([], self.data_source._stream_group.streams())
+        await wait_until(lambda: self.server.open_streams == 0, what="the server saw both streams close")
+
+        tracker.start()
+        await asyncio.wait_for(tracker.wait_ready(), 5)
+        await wait_until(lambda: self.server.open_streams == 2, what="both streams open again")
+        self.assertFalse(self.data_source._stream_group.session.closed)
+        tracker.stop()
+        await self.data_source.close()
 
 
 class QuickOrderBookTracker(OrderBookTracker):

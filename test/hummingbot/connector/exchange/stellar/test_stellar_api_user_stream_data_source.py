@@ -1,6 +1,7 @@
 import asyncio
 from typing import List
 
+from hummingbot.core.data_type.user_stream_tracker import UserStreamTracker
 from stellar_sdk import Keypair
 
 import hummingbot.connector.exchange.stellar.stellar_constants as CONSTANTS
@@ -160,6 +161,51 @@ class StellarAPIUserStreamDataSourceTests(IsolatedAsyncioWrapperTestCase):
         self.assertEqual("6-1", events[0]["cursor"])
         self.assertEqual(["0", "5-1"], self.stream_cursors("effect"))
         self.assertEqual(1, len(self.server.route(self.path("effect")).rest_requests))
+
+    async def test_close_ends_listening_closes_the_session_and_listening_again_resumes_from_the_cursor(self):
+        for channel in CHANNEL_SUFFIX:
+            self.server.set_rest(self.path(channel), page([]))
+        self.start_listening()
+        await self.wait_all_streams_open()
+        self.server.publish(self.path("effect"), "5-1", effect("5-1"))
+        self.assertEqual("5-1", (await self.next_events(1))[0]["cursor"])
+        session = self.data_source._stream_group.session
+
+        await self.data_source.close()
+
+        self.assertTrue(session.closed)
+        self.assertTrue(self.listen_task.done())
+        await wait_until(lambda: self.server.open_streams == 0, what="the server saw all four streams close")
+        await self.data_source.close()   # again: nothing left to do
+
+        self.server.publish(self.path("effect"), "6-1", effect("6-1"))   # while we were away
+        self.start_listening()
+        self.assertEqual("6-1", (await self.next_events(1))[0]["cursor"])
+        self.assertEqual(["0", "5-1"], self.stream_cursors("effect"))
+        self.assertFalse(self.data_source._stream_group.session.closed)
+
+    async def test_hummingbot_user_stream_tracker_stop_closes_the_session_and_start_resumes(self):
+        for channel in CHANNEL_SUFFIX:
+            self.server.set_rest(self.path(channel), page([]))
+        tracker = UserStreamTracker(self.data_source)
+        tracker_task = asyncio.ensure_future(tracker.start())
+        await self.wait_all_streams_open()
+        session = self.data_source._stream_group.session
+
+        await tracker.stop()   # what the exchange's stop_network awaits
+        await asyncio.gather(tracker_task, return_exceptions=True)
+
+        self.assertTrue(session.closed)
+        await wait_until(lambda: self.server.open_streams == 0, what="the server saw all four streams close")
+
+        tracker_task = asyncio.ensure_future(tracker.start())
+        await self.wait_all_streams_open(count=2)
+        self.server.publish(self.path("trade"), "7-0", horizon_trade("7-0"))
+        event = await asyncio.wait_for(tracker.user_stream.get(), 5)
+        self.assertEqual("7-0", event["cursor"])
+        await tracker.stop()
+        await asyncio.gather(tracker_task, return_exceptions=True)
+        self.assertTrue(self.data_source._stream_group.session is None)
 
     async def test_events_repeated_by_the_server_are_delivered_once(self):
         for channel in CHANNEL_SUFFIX:

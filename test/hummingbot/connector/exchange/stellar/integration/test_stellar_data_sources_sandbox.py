@@ -125,6 +125,8 @@ async def test_books_trades_and_account_events_from_the_sandbox():
             assert failed["data"]["source_account"] == maker.public_key
             assert int(failed["data"]["fee_charged"]) > 0
         finally:
+            await book_source.close()
+            await user_source.close()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
