@@ -143,11 +143,12 @@ class StellarAPIUserStreamDataSource(UserStreamTrackerDataSource):
         that happens from now on, even if the first connection drops before any live event."""
         path = CHANNEL_PATHS[channel]
         try:
-            data = await asyncio.wait_for(self._stream_group.get_json(
-                path.format(account_id=self._auth.account_id),
-                {"order": "desc", "limit": "1", **CHANNEL_PARAMS.get(channel, {})},
-                limit_id=path,
-            ), self.START_CURSOR_TIMEOUT)
+            async with asyncio.timeout(self.START_CURSOR_TIMEOUT):   # unlike wait_for, never drops a cancel
+                data = await self._stream_group.get_json(
+                    path.format(account_id=self._auth.account_id),
+                    {"order": "desc", "limit": "1", **CHANNEL_PARAMS.get(channel, {})},
+                    limit_id=path,
+                )
             records: List[Dict[str, Any]] = data["_embedded"]["records"]
         except asyncio.CancelledError:
             raise

@@ -317,8 +317,11 @@ class HorizonStream:
     async def _wait(self, delay: float) -> None:
         if delay <= 0:
             return
+        # asyncio.timeout, not wait_for: Python 3.11's wait_for drops a cancellation that arrives as
+        # the wait ends, and stop() followed by cancel() is exactly that.
         try:
-            await asyncio.wait_for(self._stopped.wait(), timeout=delay)
+            async with asyncio.timeout(delay):
+                await self._stopped.wait()
         except TimeoutError:
             pass
 

@@ -117,7 +117,11 @@ class StreamGroup:
         # HorizonStream absorbs network errors; what escapes it (a pair the instrument cache cannot
         # resolve, a bug) is logged and retried slowly instead of silently ending the data.
         backoff = Backoff(base=self._backoff_base, cap=retry_cap)
+        task = asyncio.current_task()
         while True:
+            if task.cancelling():
+                # Being stopped: its stream ended because it was stopped; do not open another.
+                raise asyncio.CancelledError()
             try:
                 await listen()
             except asyncio.CancelledError:

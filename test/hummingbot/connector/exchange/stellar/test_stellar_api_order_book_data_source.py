@@ -272,6 +272,18 @@ class StellarAPIOrderBookDataSourceTests(IsolatedAsyncioWrapperTestCase):
         await self.data_source.close()
         self.assertTrue(new_session.closed)
 
+    async def test_close_while_a_stream_waits_to_reconnect_returns_at_once_and_leaves_nothing_running(self):
+        trades = f"{CONSTANTS.TRADES_PATH} {PAIR}"
+        self.server.plan("/trades", Plan(status=429, headers={"Retry-After": "60"}))
+        self.listen_task = asyncio.ensure_future(self.data_source.listen_for_subscriptions())
+        await wait_until(lambda: self.data_source.stream_stats().get(trades, {}).get("errors") == 1)
+
+        await asyncio.wait_for(self.data_source.close(), 5)
+
+        self.assertEqual([], self.data_source._stream_group.streams())
+        self.assertFalse(self.data_source._stream_group.is_running(PAIR))
+        self.assertEqual(1, len(self.server.route("/trades").requests))   # no stream was opened again
+
     async def test_close_leaves_a_session_passed_in_open(self):
         async with aiohttp.ClientSession() as session:
             data_source = self.make_data_source(self.server.base_url, [PAIR], session=session)

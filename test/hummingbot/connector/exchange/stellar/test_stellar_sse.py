@@ -291,3 +291,21 @@ async def test_stop_interrupts_a_backoff_wait(server, session):
     stream.stop()
     await asyncio.wait_for(task, 2.0)   # did not sit out the 15-30 s backoff
     assert stream.errors == 1
+
+
+async def test_stop_then_cancel_during_a_backoff_wait_ends_the_task_cancelled(server, session):
+    # What a data source's close() does to a stream waiting to reconnect: the cancel must not be lost.
+    server.plan("/down", Plan(status=500))
+    stream = HorizonStream(session, server.base_url + "/down", cursor="now",
+                           backoff=Backoff(base=30.0, cap=60.0), **FAST)
+
+    async def consume():
+        async for _ in stream:
+            pass
+
+    task = asyncio.ensure_future(consume())
+    await wait_until(lambda: stream.errors == 1)
+    stream.stop()
+    task.cancel()
+    await asyncio.wait([task], timeout=2.0)
+    assert task.cancelled()
