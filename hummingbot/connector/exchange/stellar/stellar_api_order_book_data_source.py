@@ -97,6 +97,20 @@ class StellarAPIOrderBookDataSource(OrderBookTrackerDataSource):
         await self._stream_group.stop(trading_pair)
         return True
 
+    # Read-only views for status and profiling
+
+    def streams_connected(self) -> Dict[str, bool]:
+        """Stream name ("/order_book XLM-USDC", "/trades XLM-USDC"...) -> whether it is connected now."""
+        return self._stream_group.streams_connected()
+
+    def stream_stats(self) -> Dict[str, Dict[str, int]]:
+        """Stream name -> its counters: connects, reconnects, errors, events."""
+        return self._stream_group.stream_stats()
+
+    def queued_messages(self) -> int:
+        """Messages waiting in this data source's queues for the tracker's listeners."""
+        return sum(queue.qsize() for queue in self._message_queue.values())
+
     async def close(self) -> None:
         """End `listen_for_subscriptions` and every stream, and close the aiohttp session this data source
         created (one passed in is left open). Safe to repeat; listening again afterwards starts afresh."""
@@ -199,14 +213,6 @@ class StellarAPIOrderBookDataSource(OrderBookTrackerDataSource):
         # Replaces the stream a restart of this listener left behind.
         return self._stream_group.open_stream(trading_pair, f"{path} {trading_pair}", path, params, cursor,
                                               idle_timeout=self.STREAM_IDLE_TIMEOUT, on_connect=on_connect)
-
-    def stream_stats(self) -> Dict[str, Dict[str, int]]:
-        """Per stream counters: connects, reconnects, errors, events (for status and profiling)."""
-        return {
-            stream.name: {"connects": stream.connects, "reconnects": stream.reconnects,
-                          "errors": stream.errors, "events": stream.events}
-            for stream in self._stream_group.streams()
-        }
 
     # Pair helpers
 

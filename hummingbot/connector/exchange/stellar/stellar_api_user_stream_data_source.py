@@ -77,6 +77,7 @@ class StellarAPIUserStreamDataSource(UserStreamTrackerDataSource):
         self._recent: Dict[str, RecentTokens] = {channel: RecentTokens(self.DEDUPE_WINDOW)
                                                  for channel in self.CHANNELS}
         self._last_recv_time = 0.0   # the latest of the streams that ended
+        self._output: Optional[asyncio.Queue] = None   # the queue listen_for_user_stream feeds
         self.duplicates_dropped = 0
 
     @property
@@ -95,10 +96,25 @@ class StellarAPIUserStreamDataSource(UserStreamTrackerDataSource):
         return dict(self._cursors)
 
     async def listen_for_user_stream(self, output: asyncio.Queue):
+        self._output = output
         group = self._stream_group
         for channel in self.CHANNELS:
             group.run(channel, f"User stream {channel}", functools.partial(self._stream_channel, channel, output))
         await group.hold_listener()   # each channel runs in its own task
+
+    # Read-only views for status and profiling
+
+    def streams_connected(self) -> Dict[str, bool]:
+        """Stream name ("account effects", "account trades"...) -> whether it is connected now."""
+        return self._stream_group.streams_connected()
+
+    def stream_stats(self) -> Dict[str, Dict[str, int]]:
+        """Stream name -> its counters: connects, reconnects, errors, events."""
+        return self._stream_group.stream_stats()
+
+    def queued_messages(self) -> int:
+        """Events waiting in the queue this data source feeds (the user stream tracker's), not yet read."""
+        return self._output.qsize() if self._output is not None else 0
 
     async def close(self) -> None:
         """End `listen_for_user_stream` and every stream, and close the aiohttp session this data source

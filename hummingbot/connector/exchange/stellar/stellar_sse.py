@@ -264,6 +264,11 @@ class HorizonStream:
     def stopped(self) -> bool:
         return self._stopped.is_set()
 
+    @property
+    def connected(self) -> bool:
+        """True while a connection is open (from its answer until it ends)."""
+        return self._response is not None
+
     def stop(self) -> None:
         """End the iteration: closes the live connection and interrupts a backoff wait."""
         self._stopped.set()

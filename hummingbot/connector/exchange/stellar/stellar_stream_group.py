@@ -89,6 +89,16 @@ class StreamGroup:
     def streams(self) -> List[HorizonStream]:
         return [stream for streams in self._streams.values() for stream in streams.values()]
 
+    def streams_connected(self) -> Dict[str, bool]:
+        return {stream.name: stream.connected for stream in self.streams()}
+
+    def stream_stats(self) -> Dict[str, Dict[str, int]]:
+        return {
+            stream.name: {"connects": stream.connects, "reconnects": stream.reconnects,
+                          "errors": stream.errors, "events": stream.events}
+            for stream in self.streams()
+        }
+
     @property
     def session(self) -> Optional[aiohttp.ClientSession]:
         """The session the streams use (None before the first stream and after close())."""

@@ -297,6 +297,26 @@ class StellarAPIOrderBookDataSourceTests(IsolatedAsyncioWrapperTestCase):
             self.assertFalse(session.closed)
             self.assertIs(session, data_source._stream_group.session)
 
+    async def test_streams_connected_and_queued_messages(self):
+        book, trades = f"{CONSTANTS.ORDER_BOOK_PATH} {PAIR}", f"{CONSTANTS.TRADES_PATH} {PAIR}"
+        self.assertEqual({}, self.data_source.streams_connected())
+        self.assertEqual(0, self.data_source.queued_messages())
+        self.server.set_object("/order_book", horizon_book())
+        # The trade stream drops after one trade, then is refused with a long Retry-After: it stays down.
+        self.server.plan("/trades", Plan(drop_after=1), Plan(status=429, headers={"Retry-After": "60"}))
+        self.listen_task = asyncio.ensure_future(self.data_source.listen_for_subscriptions())
+        await wait_until(lambda: self.data_source.streams_connected() == {book: True, trades: True})
+
+        self.server.publish("/trades", "5-0", horizon_trade("5-0"))
+        await wait_until(lambda: self.data_source.stream_stats()[trades]["errors"] == 2, what="drop, then refusal")
+
+        self.assertEqual({book: True, trades: False}, self.data_source.streams_connected())
+        self.assertEqual(2, self.data_source.queued_messages())   # the book and the trade; nothing reads them
+        self.data_source._message_queue[self.data_source._trade_messages_queue_key].get_nowait()
+        self.assertEqual(1, self.data_source.queued_messages())
+        await self.data_source.close()   # also ends the trade stream's wait
+        self.assertEqual({}, self.data_source.streams_connected())
+
     async def test_a_pair_that_cannot_resolve_is_logged_and_does_not_stop_the_others(self):
         data_source = self.make_data_source(self.server.base_url, ["XLM-NOPE", PAIR])
         self.server.set_object("/order_book", horizon_book())

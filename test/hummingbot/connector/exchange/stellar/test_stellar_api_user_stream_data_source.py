@@ -207,6 +207,29 @@ class StellarAPIUserStreamDataSourceTests(IsolatedAsyncioWrapperTestCase):
         await asyncio.gather(tracker_task, return_exceptions=True)
         self.assertTrue(self.data_source._stream_group.session is None)
 
+    async def test_streams_connected_and_queued_messages(self):
+        for channel in CHANNEL_SUFFIX:
+            self.server.set_rest(self.path(channel), page([]))
+        # The effects stream is refused with a long Retry-After: it stays down.
+        self.server.plan(self.path("effect"), Plan(status=429, headers={"Retry-After": "60"}))
+        self.assertEqual({}, self.data_source.streams_connected())
+        self.assertEqual(0, self.data_source.queued_messages())
+        self.start_listening()
+        expected = {"account effects": False, "account trades": True, "account offers": True,
+                    "account transactions": True}
+        await wait_until(lambda: self.data_source.streams_connected() == expected
+                         and self.data_source.stream_stats()["account effects"]["errors"] == 1)
+
+        self.server.publish(self.path("trade"), "3-0", horizon_trade("3-0"))
+        self.server.publish(self.path("transaction"), "12884905984", transaction("12884905984"))
+        await wait_until(lambda: self.data_source.queued_messages() == 2)
+        self.output.get_nowait()
+        self.assertEqual(1, self.data_source.queued_messages())
+
+        await self.data_source.close()   # also ends the effects stream's wait
+        self.assertEqual({}, self.data_source.streams_connected())
+        self.assertEqual(1, self.data_source.queued_messages())   # still waiting for the exchange to read it
+
     async def test_events_repeated_by_the_server_are_delivered_once(self):
         for channel in CHANNEL_SUFFIX:
             self.server.set_rest(self.path(channel), page([]))

@@ -241,7 +241,7 @@ async def test_a_quiet_connection_resets_the_backoff_once_it_stayed_up_healthy_a
     stream = HorizonStream(session, server.base_url + "/quiet", cursor="now", backoff=backoff,
                            healthy_after=healthy_after)
     task = asyncio.ensure_future(take(stream, 1, timeout=1.0))
-    await wait_until(lambda: stream._connected_at > 0)   # the third attempt is connected
+    await wait_until(lambda: stream.connected)   # the third attempt
     await asyncio.sleep(0.3)
     assert stream.errors == 2 and backoff.failures == 2
     delay = stream._next_delay(None)
@@ -272,9 +272,10 @@ async def test_stop_ends_the_iteration_while_the_stream_is_idle(server, session)
 
     task = asyncio.ensure_future(consume())
     await wait_until(lambda: stream.connects == 1)
+    assert stream.connected
     stream.stop()
     await asyncio.wait_for(task, 2.0)
-    assert received == [] and stream.stopped
+    assert received == [] and stream.stopped and not stream.connected
 
 
 async def test_stop_interrupts_a_backoff_wait(server, session):
@@ -288,6 +289,7 @@ async def test_stop_interrupts_a_backoff_wait(server, session):
 
     task = asyncio.ensure_future(consume())
     await wait_until(lambda: stream.errors == 1)
+    assert not stream.connected
     stream.stop()
     await asyncio.wait_for(task, 2.0)   # did not sit out the 15-30 s backoff
     assert stream.errors == 1
