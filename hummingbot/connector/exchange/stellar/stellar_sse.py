@@ -18,7 +18,7 @@ import aiohttp
 
 from hummingbot.connector.exchange.stellar.stellar_backoff import Backoff
 
-try:  # Hummingbot ships ujson; it parses a 200-level order book ~25% faster than the json module.
+try:  # Hummingbot ships ujson, which parses large order books faster than the json module.
     from ujson import loads as json_loads
 except ImportError:  # pragma: no cover - fallback for environments without ujson
     from json import loads as json_loads
@@ -187,10 +187,10 @@ class HorizonStream:
       Horizon's "byebye" (the order book data source resyncs a REST snapshot then).
     - Reconnect delays: after "byebye" the server's `retry:`; after a failure, capped exponential
       backoff with jitter. A connection that delivered events or stayed up `healthy_after`
-      seconds resets the backoff, so a drop after a healthy run is retried promptly. Kept short
-      (3 s): a quiet account stream delivers nothing for minutes, and with a long threshold each
-      drop of it grew the wait (a 600 s chaos run saw a 6.25 s outage). Only a stream that dies
-      within seconds of connecting backs off further; every opening is throttled anyway.
+      seconds resets the backoff, so a drop after a healthy run is retried promptly. The default
+      is short because a quiet account stream may deliver nothing for minutes: staying up is its
+      only sign of health. Only a stream that dies within seconds of connecting backs off
+      further; every opening is throttled anyway.
     - `idle_timeout`: reconnect when nothing, not even a keep-alive comment, arrived for that long.
     - `throttle()`: entered before every connect, so opening a stream draws on the rate limit
       (public Horizon counts each stream opening as a request).
