@@ -8,23 +8,23 @@ connection's events are read, so the book never lags behind a gap.
 From the connector it uses only `connector.instrument_cache` (an InstrumentCache: pair -> assets).
 """
 import asyncio
+import functools
 from typing import Any, Dict, List, Optional
 
 import aiohttp
 from hummingbot.core.data_type.order_book import OrderBook
 from hummingbot.core.data_type.order_book_message import OrderBookMessage
 from hummingbot.core.data_type.order_book_tracker_data_source import OrderBookTrackerDataSource
-from hummingbot.core.web_assistant.connections.data_types import RESTMethod
 from hummingbot.core.web_assistant.web_assistants_factory import WebAssistantsFactory
 from hummingbot.logger import HummingbotLogger
 
 import hummingbot.connector.exchange.stellar.stellar_constants as CONSTANTS
 import hummingbot.connector.exchange.stellar.stellar_measurement as measurement
-import hummingbot.connector.exchange.stellar.stellar_web_utils as web_utils
 from hummingbot.connector.exchange.stellar.stellar_assets import asset_key, horizon_asset_params
 from hummingbot.connector.exchange.stellar.stellar_backoff import Backoff
 from hummingbot.connector.exchange.stellar.stellar_order_book import StellarOrderBook
-from hummingbot.connector.exchange.stellar.stellar_sse import HorizonStream
+from hummingbot.connector.exchange.stellar.stellar_sse import HorizonStream, OnConnect
+from hummingbot.connector.exchange.stellar.stellar_stream_group import StreamGroup
 
 
 class StellarAPIOrderBookDataSource(OrderBookTrackerDataSource):
@@ -50,18 +50,11 @@ class StellarAPIOrderBookDataSource(OrderBookTrackerDataSource):
         if not 1 <= depth <= 200:
             raise ValueError(f"Order book depth must be between 1 and 200 (Horizon's limit), got {depth}")
         self._connector = connector
-        self._api_factory = api_factory
-        self._domain = domain
-        self._horizon_url = horizon_url
-        self._session = session
-        self._owns_session = False
         self._depth = depth
-        self._stream_backoff_base = stream_backoff_base
-        self._stream_backoff_cap = stream_backoff_cap
         self._base_keys: Dict[str, str] = {}
-        self._streams: Dict[str, Dict[str, HorizonStream]] = {}   # pair -> path -> its live stream
-        self._pair_tasks: Dict[str, List[asyncio.Task]] = {}
-        self._listening = False
+        # Streams and their tasks are kept per trading pair.
+        self._stream_group = StreamGroup(api_factory, domain, horizon_url, self.logger(), session=session,
+                                         backoff_base=stream_backoff_base, backoff_cap=stream_backoff_cap)
 
     # Public API used by the order book tracker
 
@@ -89,25 +82,39 @@ class StellarAPIOrderBookDataSource(OrderBookTrackerDataSource):
 
     async def listen_for_subscriptions(self):
         """One `/order_book` and one `/trades` SSE stream per pair, until cancelled."""
-        self._listening = True
-        try:
-            for trading_pair in list(self._trading_pairs):
-                self._start_pair_streams(trading_pair)
-            await asyncio.get_running_loop().create_future()   # the streams run in their own tasks
-        finally:
-            self._listening = False
-            await self._stop_all_streams()
+        for trading_pair in list(self._trading_pairs):
+            self._start_pair_streams(trading_pair)
+        await self._stream_group.hold_listener()   # the streams run in their own tasks
 
     async def subscribe_to_trading_pair(self, trading_pair: str) -> bool:
         self.add_trading_pair(trading_pair)
-        if self._listening:
+        if self._stream_group.listening:
             self._start_pair_streams(trading_pair)
         return True
 
     async def unsubscribe_from_trading_pair(self, trading_pair: str) -> bool:
         self.remove_trading_pair(trading_pair)
-        await self._stop_pair_streams(trading_pair)
+        await self._stream_group.stop(trading_pair)
         return True
+
+    # Read-only views for status and profiling
+
+    def streams_connected(self) -> Dict[str, bool]:
+        """Stream name ("/order_book XLM-USDC", "/trades XLM-USDC"...) -> whether it is connected now."""
+        return self._stream_group.streams_connected()
+
+    def stream_stats(self) -> Dict[str, Dict[str, int]]:
+        """Stream name -> its counters: connects, reconnects, errors, events."""
+        return self._stream_group.stream_stats()
+
+    def queued_messages(self) -> int:
+        """Messages waiting in this data source's queues for the tracker's listeners."""
+        return sum(queue.qsize() for queue in self._message_queue.values())
+
+    async def close(self) -> None:
+        """End `listen_for_subscriptions` and every stream, and close the aiohttp session this data source
+        created (one passed in is left open). Safe to repeat; listening again afterwards starts afresh."""
+        await self._stream_group.close()
 
     # Queue message parsers (called by the base class listeners)
 
@@ -141,7 +148,7 @@ class StellarAPIOrderBookDataSource(OrderBookTrackerDataSource):
     async def _request_order_book(self, trading_pair: str) -> Dict[str, Any]:
         params = self._connector.instrument_cache.horizon_pair_params(trading_pair)
         params["limit"] = str(self._depth)
-        return await self._rest_get(CONSTANTS.ORDER_BOOK_PATH, params)
+        return await self._stream_group.get_json(CONSTANTS.ORDER_BOOK_PATH, params)
 
     async def _initial_snapshot(self, trading_pair: str) -> OrderBookMessage:
         backoff = Backoff(base=self.SNAPSHOT_RETRY_BASE, cap=self.SNAPSHOT_RETRY_CAP)
@@ -160,7 +167,7 @@ class StellarAPIOrderBookDataSource(OrderBookTrackerDataSource):
     async def _last_traded_price(self, trading_pair: str) -> Optional[float]:
         params = self._trade_pair_params(trading_pair)
         params.update(order="desc", limit="1")
-        data = await self._rest_get(CONSTANTS.TRADES_PATH, params)
+        data = await self._stream_group.get_json(CONSTANTS.TRADES_PATH, params)
         records = data["_embedded"]["records"]
         if not records:
             return None
@@ -168,39 +175,15 @@ class StellarAPIOrderBookDataSource(OrderBookTrackerDataSource):
             records[0], metadata={"trading_pair": trading_pair, "base_asset_key": self._base_key(trading_pair)})
         return message.content["price"]
 
-    async def _rest_get(self, path: str, params: Dict[str, str]) -> Dict[str, Any]:
-        rest_assistant = await self._api_factory.get_rest_assistant()
-        return await rest_assistant.execute_request(
-            url=web_utils.public_rest_url(path, self._domain, self._horizon_url),
-            params=params,
-            method=RESTMethod.GET,
-            throttler_limit_id=path,
-        )
-
     # Streams
 
     def _start_pair_streams(self, trading_pair: str) -> None:
-        if trading_pair in self._pair_tasks:
+        group = self._stream_group
+        if group.is_running(trading_pair):
             return
-        self._pair_tasks[trading_pair] = [
-            asyncio.ensure_future(self._keep_listening(trading_pair, self._listen_order_book_stream)),
-            asyncio.ensure_future(self._keep_listening(trading_pair, self._listen_trade_stream)),
-        ]
-
-    async def _keep_listening(self, trading_pair: str, listen) -> None:
-        # HorizonStream absorbs network errors; what escapes it (a pair the instrument cache cannot
-        # resolve, a bug) is logged and retried slowly instead of silently ending the market data.
-        backoff = Backoff(base=self._stream_backoff_base, cap=self.SNAPSHOT_RETRY_CAP)
-        while True:
-            try:
-                await listen(trading_pair)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                delay = backoff.next_delay()
-                self.logger().exception(f"Market data stream {listen.__name__} for {trading_pair} failed; "
-                                        f"restarting in {delay:.1f}s.")
-                await self._sleep(delay)
+        for listen in (self._listen_order_book_stream, self._listen_trade_stream):
+            group.run(trading_pair, f"Market data stream {listen.__name__} for {trading_pair}",
+                      functools.partial(listen, trading_pair), retry_cap=self.SNAPSHOT_RETRY_CAP)
 
     async def _listen_order_book_stream(self, trading_pair: str) -> None:
         params = self._connector.instrument_cache.horizon_pair_params(trading_pair)
@@ -213,66 +196,23 @@ class StellarAPIOrderBookDataSource(OrderBookTrackerDataSource):
                 book = await self._request_order_book(trading_pair)
                 queue.put_nowait({"trading_pair": trading_pair, "book": book})
 
-        stream = self._new_stream(trading_pair, CONSTANTS.ORDER_BOOK_PATH, params, cursor=None,
-                                  on_connect=resync_on_reconnect)
+        stream = self._open_stream(trading_pair, CONSTANTS.ORDER_BOOK_PATH, params, cursor=None,
+                                   on_connect=resync_on_reconnect)
         async for _event_id, book in stream:
             queue.put_nowait({"trading_pair": trading_pair, "book": book})
 
     async def _listen_trade_stream(self, trading_pair: str) -> None:
         queue = self._message_queue[self._trade_messages_queue_key]
-        stream = self._new_stream(trading_pair, CONSTANTS.TRADES_PATH, self._trade_pair_params(trading_pair),
-                                  cursor="now")
+        stream = self._open_stream(trading_pair, CONSTANTS.TRADES_PATH, self._trade_pair_params(trading_pair),
+                                   cursor="now")
         async for _event_id, trade in stream:
             queue.put_nowait({"trading_pair": trading_pair, "trade": trade})
 
-    def _new_stream(self, trading_pair: str, path: str, params: Dict[str, str], cursor: Optional[str],
-                    on_connect=None) -> HorizonStream:
-        stream = HorizonStream(
-            self._get_session(),
-            web_utils.public_rest_url(path, self._domain, self._horizon_url),
-            params,
-            cursor=cursor,
-            name=f"{path} {trading_pair}",
-            backoff=Backoff(base=self._stream_backoff_base, cap=self._stream_backoff_cap),
-            idle_timeout=self.STREAM_IDLE_TIMEOUT,
-            on_connect=on_connect,
-            throttle=lambda: self._api_factory.throttler.execute_task(limit_id=path),
-            logger=self.logger(),
-        )
-        self._streams.setdefault(trading_pair, {})[path] = stream   # replaces the one a restart left behind
-        return stream
-
-    def stream_stats(self) -> Dict[str, Dict[str, int]]:
-        """Per stream counters: connects, reconnects, errors, events (for status and profiling)."""
-        return {
-            stream.name: {"connects": stream.connects, "reconnects": stream.reconnects,
-                          "errors": stream.errors, "events": stream.events}
-            for streams in self._streams.values() for stream in streams.values()
-        }
-
-    async def _stop_pair_streams(self, trading_pair: str) -> None:
-        for stream in self._streams.pop(trading_pair, {}).values():
-            stream.stop()
-        tasks = self._pair_tasks.pop(trading_pair, [])
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
-
-    async def _stop_all_streams(self) -> None:
-        for trading_pair in list(self._pair_tasks):
-            await self._stop_pair_streams(trading_pair)
-        if self._owns_session and self._session is not None:
-            await self._session.close()
-            self._session = None
-            self._owns_session = False
-
-    def _get_session(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            # One keep-alive session for all of this data source's streams.
-            self._session = aiohttp.ClientSession()
-            self._owns_session = True
-        return self._session
+    def _open_stream(self, trading_pair: str, path: str, params: Dict[str, str], cursor: Optional[str],
+                     on_connect: Optional[OnConnect] = None) -> HorizonStream:
+        # Replaces the stream a restart of this listener left behind.
+        return self._stream_group.open_stream(trading_pair, f"{path} {trading_pair}", path, params, cursor,
+                                              idle_timeout=self.STREAM_IDLE_TIMEOUT, on_connect=on_connect)
 
     # Pair helpers
 

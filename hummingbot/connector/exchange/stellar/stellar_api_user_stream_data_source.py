@@ -10,19 +10,17 @@ Each queued event: {"channel": "effect" | "trade" | "offer" | "transaction",
                     "data": <Horizon JSON>, "cursor": <paging token>}
 """
 import asyncio
-from collections import OrderedDict
+import functools
 from typing import TYPE_CHECKING, Any, Dict, Hashable, List, Optional
 
 import aiohttp
 from hummingbot.core.data_type.user_stream_tracker_data_source import UserStreamTrackerDataSource
-from hummingbot.core.web_assistant.connections.data_types import RESTMethod
 from hummingbot.core.web_assistant.web_assistants_factory import WebAssistantsFactory
 from hummingbot.logger import HummingbotLogger
 
 import hummingbot.connector.exchange.stellar.stellar_constants as CONSTANTS
-import hummingbot.connector.exchange.stellar.stellar_web_utils as web_utils
-from hummingbot.connector.exchange.stellar.stellar_backoff import Backoff
-from hummingbot.connector.exchange.stellar.stellar_sse import HorizonStream
+from hummingbot.connector.exchange.stellar.stellar_sse import RecentTokens
+from hummingbot.connector.exchange.stellar.stellar_stream_group import StreamGroup
 
 if TYPE_CHECKING:
     from hummingbot.connector.exchange.stellar.stellar_auth import StellarAuth
@@ -41,31 +39,6 @@ CHANNEL_PATHS: Dict[str, str] = {
 }
 # Horizon leaves failed transactions out unless asked; they too charge a fee (and resolve a submission).
 CHANNEL_PARAMS: Dict[str, Dict[str, str]] = {TRANSACTION_CHANNEL: {"include_failed": "true"}}
-
-
-class RecentTokens:
-    """The last `capacity` keys seen, for dropping repeats in O(1)."""
-
-    __slots__ = ("_keys", "_capacity")
-
-    def __init__(self, capacity: int):
-        if capacity < 1:
-            raise ValueError(f"capacity must be at least 1, got {capacity}")
-        self._keys: OrderedDict[Hashable, None] = OrderedDict()
-        self._capacity = capacity
-
-    def add(self, key: Hashable) -> bool:
-        """Remember `key`; False if it was already remembered."""
-        keys = self._keys
-        if key in keys:
-            return False
-        keys[key] = None
-        if len(keys) > self._capacity:
-            keys.popitem(last=False)
-        return True
-
-    def __len__(self) -> int:
-        return len(self._keys)
 
 
 def _dedupe_key(channel: str, record: Dict[str, Any], cursor: Optional[str]) -> Hashable:
@@ -96,19 +69,15 @@ class StellarAPIUserStreamDataSource(UserStreamTrackerDataSource):
         super().__init__()
         self._auth = auth
         self._connector = connector
-        self._api_factory = api_factory
-        self._domain = domain
-        self._horizon_url = horizon_url
-        self._session = session
-        self._owns_session = False
-        self._stream_backoff_base = stream_backoff_base
-        self._stream_backoff_cap = stream_backoff_cap
+        # One stream per channel, kept under the channel.
+        self._stream_group = StreamGroup(api_factory, domain, horizon_url, self.logger(), session=session,
+                                         backoff_base=stream_backoff_base, backoff_cap=stream_backoff_cap)
         # Survive restarts of listen_for_user_stream: that is what makes a resume gap-free.
         self._cursors: Dict[str, Optional[str]] = {channel: None for channel in self.CHANNELS}
         self._recent: Dict[str, RecentTokens] = {channel: RecentTokens(self.DEDUPE_WINDOW)
                                                  for channel in self.CHANNELS}
-        self._streams: Dict[str, HorizonStream] = {}
-        self._last_recv_time = 0.0
+        self._last_recv_time = 0.0   # the latest of the streams that ended
+        self._output: Optional[asyncio.Queue] = None   # the queue listen_for_user_stream feeds
         self.duplicates_dropped = 0
 
     @property
@@ -116,7 +85,7 @@ class StellarAPIUserStreamDataSource(UserStreamTrackerDataSource):
         """Time of the last bytes from any of the account's streams (a connect and keep-alive comments
         count); Hummingbot reads it to tell whether the user stream is up."""
         latest = self._last_recv_time
-        for stream in self._streams.values():
+        for stream in self._stream_group.streams():
             if stream.last_recv_time > latest:
                 latest = stream.last_recv_time
         return latest
@@ -127,33 +96,37 @@ class StellarAPIUserStreamDataSource(UserStreamTrackerDataSource):
         return dict(self._cursors)
 
     async def listen_for_user_stream(self, output: asyncio.Queue):
-        tasks = [asyncio.ensure_future(self._listen_channel(channel, output)) for channel in self.CHANNELS]
-        try:
-            await asyncio.gather(*tasks)
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await self._close_streams()
+        self._output = output
+        group = self._stream_group
+        for channel in self.CHANNELS:
+            group.run(channel, f"User stream {channel}", functools.partial(self._stream_channel, channel, output))
+        await group.hold_listener()   # each channel runs in its own task
+
+    # Read-only views for status and profiling
+
+    def streams_connected(self) -> Dict[str, bool]:
+        """Stream name ("account effects", "account trades"...) -> whether it is connected now."""
+        return self._stream_group.streams_connected()
+
+    def stream_stats(self) -> Dict[str, Dict[str, int]]:
+        """Stream name -> its counters: connects, reconnects, errors, events."""
+        return self._stream_group.stream_stats()
+
+    def queued_messages(self) -> int:
+        """Events waiting in the queue this data source feeds (the user stream tracker's), not yet read."""
+        return self._output.qsize() if self._output is not None else 0
+
+    async def close(self) -> None:
+        """End `listen_for_user_stream` and every stream, and close the aiohttp session this data source
+        created (one passed in is left open). Safe to repeat; listening again resumes from the cursors."""
+        await self._stream_group.close()
 
     async def stop(self):
-        await self._close_streams()
+        """Hummingbot's UserStreamTracker.stop() calls this."""
+        await self.close()
         await super().stop()
 
     # One channel
-
-    async def _listen_channel(self, channel: str, output: asyncio.Queue) -> None:
-        backoff = Backoff(base=self._stream_backoff_base, cap=self._stream_backoff_cap)
-        while True:
-            try:
-                await self._stream_channel(channel, output)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                # HorizonStream absorbs network errors; this is anything else, retried slowly.
-                delay = backoff.next_delay()
-                self.logger().exception(f"User stream {channel} failed; restarting in {delay:.1f}s.")
-                await self._sleep(delay)
 
     async def _stream_channel(self, channel: str, output: asyncio.Queue) -> None:
         cursor = self._cursors[channel]
@@ -161,20 +134,11 @@ class StellarAPIUserStreamDataSource(UserStreamTrackerDataSource):
             cursor = await self._start_cursor(channel)
             self._cursors[channel] = cursor
         path = CHANNEL_PATHS[channel]
-        stream = HorizonStream(
-            self._get_session(),
-            web_utils.public_rest_url(path.format(account_id=self._auth.account_id), self._domain, self._horizon_url),
-            CHANNEL_PARAMS.get(channel),
-            cursor=cursor,
-            name=f"account {channel}s",
-            backoff=Backoff(base=self._stream_backoff_base, cap=self._stream_backoff_cap),
-            idle_timeout=self.STREAM_IDLE_TIMEOUT,
+        stream = self._stream_group.open_stream(
+            channel, f"account {channel}s", path.format(account_id=self._auth.account_id),
+            CHANNEL_PARAMS.get(channel), cursor, limit_id=path, idle_timeout=self.STREAM_IDLE_TIMEOUT,
             # Offers keep their id while they change, so a repeated id is not a replay there.
-            drop_replayed=channel != OFFER_CHANNEL,
-            throttle=lambda: self._api_factory.throttler.execute_task(limit_id=path),
-            logger=self.logger(),
-        )
-        self._streams[channel] = stream
+            drop_replayed=channel != OFFER_CHANNEL)
         recent = self._recent[channel]
         cursors = self._cursors
         try:
@@ -189,22 +153,18 @@ class StellarAPIUserStreamDataSource(UserStreamTrackerDataSource):
         finally:
             stream.stop()
             self._last_recv_time = max(self._last_recv_time, stream.last_recv_time)
-            if self._streams.get(channel) is stream:
-                del self._streams[channel]
 
     async def _start_cursor(self, channel: str) -> str:
         """The newest paging token Horizon has for this channel: streaming after it misses nothing
         that happens from now on, even if the first connection drops before any live event."""
         path = CHANNEL_PATHS[channel]
         try:
-            rest_assistant = await self._api_factory.get_rest_assistant()
-            data = await asyncio.wait_for(rest_assistant.execute_request(
-                url=web_utils.public_rest_url(path.format(account_id=self._auth.account_id),
-                                              self._domain, self._horizon_url),
-                params={"order": "desc", "limit": "1", **CHANNEL_PARAMS.get(channel, {})},
-                method=RESTMethod.GET,
-                throttler_limit_id=path,
-            ), self.START_CURSOR_TIMEOUT)
+            async with asyncio.timeout(self.START_CURSOR_TIMEOUT):   # unlike wait_for, never drops a cancel
+                data = await self._stream_group.get_json(
+                    path.format(account_id=self._auth.account_id),
+                    {"order": "desc", "limit": "1", **CHANNEL_PARAMS.get(channel, {})},
+                    limit_id=path,
+                )
             records: List[Dict[str, Any]] = data["_embedded"]["records"]
         except asyncio.CancelledError:
             raise
@@ -215,20 +175,3 @@ class StellarAPIUserStreamDataSource(UserStreamTrackerDataSource):
         if not records:
             return "0"   # nothing yet: everything that comes is new
         return records[0]["paging_token"]
-
-    # Session and cleanup
-
-    def _get_session(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession()
-            self._owns_session = True
-        return self._session
-
-    async def _close_streams(self) -> None:
-        for stream in list(self._streams.values()):
-            stream.stop()
-        self._streams.clear()
-        if self._owns_session and self._session is not None:
-            await self._session.close()
-            self._session = None
-            self._owns_session = False

@@ -315,6 +315,7 @@ class StellarExchange(ExchangePyBase):
         # The pipeline keeps running: Hummingbot restarts the network after a connectivity blip, and a
         # transaction already submitted must still be resolved to the order that sent it.
         await super().stop_network()
+        await self._orderbook_ds.close()   # Hummingbot's tracker cancels its listener but leaves the session open
 
     async def _status_polling_loop_fetch_updates(self):
         await self._refresh_network_figures()

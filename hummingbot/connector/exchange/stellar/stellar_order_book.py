@@ -73,8 +73,8 @@ class StellarOrderBookMessage(OrderBookMessage):
     """A book message whose rows the parser already made (price, base amount) floats.
 
     Hummingbot's `OrderBookMessage.bids`/`asks` call float() twice and the `update_id` property once
-    for every row, which made up about a third of a streamed book update; the rows here are floats
-    already, so only the OrderBookRows are built (docs/performance_benchmarks.md has the figures)."""
+    for every row, a large share of handling a streamed book; the rows here are floats already, so
+    only the OrderBookRows are built."""
 
     @property
     def bids(self) -> List[OrderBookRow]:

@@ -5,17 +5,20 @@ ends, multi-line `data:`, comments, `id:`, `retry:`, `event:`). `HorizonStream` 
 stream alive: it remembers the last event id and reconnects with `cursor=<last id>` and
 `Last-Event-ID`, so a disconnect neither loses nor repeats records, and it waits with capped,
 jittered exponential backoff between attempts so a rate-limited public node is not stormed.
+`RecentTokens` is the bounded memory of recent keys a reader uses to drop what a server sends twice.
 """
 import asyncio
 import logging
 import time
+from collections import OrderedDict
+from collections.abc import Hashable
 from typing import Any, AsyncContextManager, AsyncIterator, Awaitable, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 import aiohttp
 
 from hummingbot.connector.exchange.stellar.stellar_backoff import Backoff
 
-try:  # Hummingbot ships ujson; it parses a 200-level order book ~25% faster than the json module.
+try:  # Hummingbot ships ujson, which parses large order books faster than the json module.
     from ujson import loads as json_loads
 except ImportError:  # pragma: no cover - fallback for environments without ujson
     from json import loads as json_loads
@@ -141,6 +144,33 @@ def paging_token_key(token: str) -> Optional[Tuple[int, ...]]:
         return None
 
 
+class RecentTokens:
+    """The last `capacity` keys seen, for dropping repeats in O(1). A reader keeps one per stream across
+    reconnects and restarts, where the stream's own ordering check cannot help: events with no id, a
+    fresh stream replaying its inclusive start cursor, records that change under one id (offers)."""
+
+    __slots__ = ("_keys", "_capacity")
+
+    def __init__(self, capacity: int):
+        if capacity < 1:
+            raise ValueError(f"capacity must be at least 1, got {capacity}")
+        self._keys: OrderedDict[Hashable, None] = OrderedDict()
+        self._capacity = capacity
+
+    def add(self, key: Hashable) -> bool:
+        """Remember `key`; False if it was already remembered."""
+        keys = self._keys
+        if key in keys:
+            return False
+        keys[key] = None
+        if len(keys) > self._capacity:
+            keys.popitem(last=False)
+        return True
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
 OnConnect = Callable[[bool], Awaitable[None]]
 
 
@@ -157,10 +187,10 @@ class HorizonStream:
       Horizon's "byebye" (the order book data source resyncs a REST snapshot then).
     - Reconnect delays: after "byebye" the server's `retry:`; after a failure, capped exponential
       backoff with jitter. A connection that delivered events or stayed up `healthy_after`
-      seconds resets the backoff, so a drop after a healthy run is retried promptly. Kept short
-      (3 s): a quiet account stream delivers nothing for minutes, and with a long threshold each
-      drop of it grew the wait (a 600 s chaos run saw a 6.25 s outage). Only a stream that dies
-      within seconds of connecting backs off further; every opening is throttled anyway.
+      seconds resets the backoff, so a drop after a healthy run is retried promptly. The default
+      is short because a quiet account stream may deliver nothing for minutes: staying up is its
+      only sign of health. Only a stream that dies within seconds of connecting backs off
+      further; every opening is throttled anyway.
     - `idle_timeout`: reconnect when nothing, not even a keep-alive comment, arrived for that long.
     - `throttle()`: entered before every connect, so opening a stream draws on the rate limit
       (public Horizon counts each stream opening as a request).
@@ -234,6 +264,11 @@ class HorizonStream:
     def stopped(self) -> bool:
         return self._stopped.is_set()
 
+    @property
+    def connected(self) -> bool:
+        """True while a connection is open (from its answer until it ends)."""
+        return self._response is not None
+
     def stop(self) -> None:
         """End the iteration: closes the live connection and interrupts a backoff wait."""
         self._stopped.set()
@@ -287,8 +322,11 @@ class HorizonStream:
     async def _wait(self, delay: float) -> None:
         if delay <= 0:
             return
+        # asyncio.timeout, not wait_for: Python 3.11's wait_for drops a cancellation that arrives as
+        # the wait ends, and stop() followed by cancel() is exactly that.
         try:
-            await asyncio.wait_for(self._stopped.wait(), timeout=delay)
+            async with asyncio.timeout(delay):
+                await self._stopped.wait()
         except TimeoutError:
             pass
 

@@ -2,6 +2,7 @@ import asyncio
 import re
 from typing import List
 
+import aiohttp
 from aioresponses import aioresponses
 from hummingbot.core.data_type.common import TradeType
 from hummingbot.core.data_type.order_book_message import OrderBookMessage, OrderBookMessageType
@@ -20,6 +21,7 @@ from test.hummingbot.connector.exchange.stellar.data_source_test_support import 
 )
 from test.hummingbot.connector.exchange.stellar.sse_test_server import Plan, SSETestServer
 from test.isolated_asyncio_wrapper_test_case import IsolatedAsyncioWrapperTestCase
+from test.waiting import wait_until
 
 PAIR = "XLM-USDC"
 OTHER_PAIR = "XLM-EURT"
@@ -48,10 +50,10 @@ class StellarAPIOrderBookDataSourceTests(IsolatedAsyncioWrapperTestCase):
         await self.api_factory.close()
         await super().asyncTearDown()
 
-    def make_data_source(self, horizon_url: str, pairs: List[str]) -> StellarAPIOrderBookDataSource:
+    def make_data_source(self, horizon_url: str, pairs: List[str], **options) -> StellarAPIOrderBookDataSource:
         data_source = StellarAPIOrderBookDataSource(
             trading_pairs=list(pairs), connector=self.connector, api_factory=self.api_factory,
-            domain=DOMAIN, horizon_url=horizon_url, stream_backoff_base=0.001, stream_backoff_cap=0.01)
+            domain=DOMAIN, horizon_url=horizon_url, stream_backoff_base=0.001, stream_backoff_cap=0.01, **options)
         data_source.SNAPSHOT_RETRY_BASE = 0.001
         data_source.logger().setLevel(1)
         data_source.logger().addHandler(self)
@@ -63,13 +65,6 @@ class StellarAPIOrderBookDataSourceTests(IsolatedAsyncioWrapperTestCase):
 
     def is_logged(self, level: str, fragment: str) -> bool:
         return any(r.levelname == level and fragment in r.getMessage() for r in self.log_records)
-
-    async def wait_for(self, condition, timeout: float = 5.0) -> None:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while not condition():
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError("condition not met in time")
-            await asyncio.sleep(0.005)
 
     # REST
 
@@ -170,7 +165,7 @@ class StellarAPIOrderBookDataSourceTests(IsolatedAsyncioWrapperTestCase):
         parser_task = asyncio.ensure_future(self.data_source.listen_for_trades(None, output))
         self.addCleanup(parser_task.cancel)
         trades = self.server.route("/trades")
-        await self.wait_for(lambda: len(trades.requests) == 1)
+        await wait_until(lambda: len(trades.requests) == 1)
 
         self.server.publish("/trades", "5-0", horizon_trade("5-0", price=(1, 8), base_is_seller=False))
         message: OrderBookMessage = await self.next_message(output)
@@ -188,14 +183,17 @@ class StellarAPIOrderBookDataSourceTests(IsolatedAsyncioWrapperTestCase):
         self.server.plan("/trades", Plan(drop_after=2))
         self.listen_task = asyncio.ensure_future(self.data_source.listen_for_subscriptions())
         trades = self.server.route("/trades")
-        await self.wait_for(lambda: len(trades.requests) == 1)
+        await wait_until(lambda: len(trades.requests) == 1)
         for i in range(1, 5):
             self.server.publish("/trades", f"{i}-0", horizon_trade(f"{i}-0"))
         queue = self.data_source._message_queue[self.data_source._trade_messages_queue_key]
 
         received = [(await self.next_message(queue))["trade"]["paging_token"] for _ in range(4)]
+        # A repeat of 3-0 or 4-0 would be queued before a trade published after them.
+        self.server.publish("/trades", "5-0", horizon_trade("5-0"))
+        received.append((await self.next_message(queue))["trade"]["paging_token"])
 
-        self.assertEqual(["1-0", "2-0", "3-0", "4-0"], received)
+        self.assertEqual(["1-0", "2-0", "3-0", "4-0", "5-0"], received)
         self.assertEqual(["now", "2-0"], [r["query"]["cursor"] for r in trades.requests])
         self.assertTrue(queue.empty())
 
@@ -221,30 +219,103 @@ class StellarAPIOrderBookDataSourceTests(IsolatedAsyncioWrapperTestCase):
     async def test_subscribe_and_unsubscribe_a_pair_while_listening(self):
         self.listen_task = asyncio.ensure_future(self.data_source.listen_for_subscriptions())
         book_route = self.server.route("/order_book")
-        await self.wait_for(lambda: len(book_route.requests) == 1)
+        await wait_until(lambda: len(book_route.requests) == 1)
 
         self.assertTrue(await self.data_source.subscribe_to_trading_pair(OTHER_PAIR))
-        await self.wait_for(lambda: len(book_route.requests) == 2)
+        await wait_until(lambda: len(book_route.requests) == 2)
         self.assertEqual("EURT", book_route.requests[1]["query"]["buying_asset_code"])
         self.assertIn(OTHER_PAIR, self.data_source._trading_pairs)
 
         self.assertTrue(await self.data_source.unsubscribe_from_trading_pair(OTHER_PAIR))
         self.assertNotIn(OTHER_PAIR, self.data_source._trading_pairs)
-        self.assertNotIn(OTHER_PAIR, self.data_source._pair_tasks)
+        self.assertFalse(self.data_source._stream_group.is_running(OTHER_PAIR))
         self.assertEqual({f"{CONSTANTS.ORDER_BOOK_PATH} {PAIR}", f"{CONSTANTS.TRADES_PATH} {PAIR}"},
                          set(self.data_source.stream_stats()))
 
     async def test_cancelling_listen_closes_streams_and_the_owned_session(self):
         self.listen_task = asyncio.ensure_future(self.data_source.listen_for_subscriptions())
-        await self.wait_for(lambda: self.server.open_streams == 2)
-        session = self.data_source._session
+        await wait_until(lambda: self.server.open_streams == 2)
+        session = self.data_source._stream_group.session
 
         self.listen_task.cancel()
         await asyncio.gather(self.listen_task, return_exceptions=True)
         self.listen_task = None
 
         self.assertTrue(session.closed)
-        self.assertEqual({}, self.data_source._pair_tasks)
+        self.assertFalse(self.data_source._stream_group.is_running(PAIR))
+        self.assertEqual([], self.data_source._stream_group.streams())
+
+    async def test_close_ends_listening_closes_the_session_and_listening_can_start_again(self):
+        self.listen_task = asyncio.ensure_future(self.data_source.listen_for_subscriptions())
+        await wait_until(lambda: self.server.open_streams == 2)
+        session = self.data_source._stream_group.session
+
+        await self.data_source.close()
+
+        self.assertTrue(session.closed)
+        self.assertTrue(self.listen_task.done())
+        self.assertEqual([], self.data_source._stream_group.streams())
+        await wait_until(lambda: self.server.open_streams == 0, what="the server saw both streams close")
+        await self.data_source.close()   # again: nothing left to do
+
+        # Hummingbot restarts the network after a connectivity blip.
+        self.listen_task = asyncio.ensure_future(self.data_source.listen_for_subscriptions())
+        trades = self.server.route("/trades")
+        await wait_until(lambda: len(trades.requests) == 2)
+        self.server.publish("/trades", "5-0", horizon_trade("5-0"))
+        queue = self.data_source._message_queue[self.data_source._trade_messages_queue_key]
+        self.assertEqual("5-0", (await self.next_message(queue))["trade"]["paging_token"])
+        new_session = self.data_source._stream_group.session
+        self.assertIsNot(session, new_session)
+        self.assertFalse(new_session.closed)
+
+        await self.data_source.close()
+        self.assertTrue(new_session.closed)
+
+    async def test_close_while_a_stream_waits_to_reconnect_returns_at_once_and_leaves_nothing_running(self):
+        trades = f"{CONSTANTS.TRADES_PATH} {PAIR}"
+        self.server.plan("/trades", Plan(status=429, headers={"Retry-After": "60"}))
+        self.listen_task = asyncio.ensure_future(self.data_source.listen_for_subscriptions())
+        await wait_until(lambda: self.data_source.stream_stats().get(trades, {}).get("errors") == 1)
+
+        await asyncio.wait_for(self.data_source.close(), 5)
+
+        self.assertEqual([], self.data_source._stream_group.streams())
+        self.assertFalse(self.data_source._stream_group.is_running(PAIR))
+        self.assertEqual(1, len(self.server.route("/trades").requests))   # no stream was opened again
+
+    async def test_close_leaves_a_session_passed_in_open(self):
+        async with aiohttp.ClientSession() as session:
+            data_source = self.make_data_source(self.server.base_url, [PAIR], session=session)
+            await data_source.close()   # never listened: nothing to stop
+            self.listen_task = asyncio.ensure_future(data_source.listen_for_subscriptions())
+            await wait_until(lambda: self.server.open_streams == 2)
+
+            await data_source.close()
+
+            self.assertTrue(self.listen_task.done())
+            self.assertFalse(session.closed)
+            self.assertIs(session, data_source._stream_group.session)
+
+    async def test_streams_connected_and_queued_messages(self):
+        book, trades = f"{CONSTANTS.ORDER_BOOK_PATH} {PAIR}", f"{CONSTANTS.TRADES_PATH} {PAIR}"
+        self.assertEqual({}, self.data_source.streams_connected())
+        self.assertEqual(0, self.data_source.queued_messages())
+        self.server.set_object("/order_book", horizon_book())
+        # The trade stream drops after one trade, then is refused with a long Retry-After: it stays down.
+        self.server.plan("/trades", Plan(drop_after=1), Plan(status=429, headers={"Retry-After": "60"}))
+        self.listen_task = asyncio.ensure_future(self.data_source.listen_for_subscriptions())
+        await wait_until(lambda: self.data_source.streams_connected() == {book: True, trades: True})
+
+        self.server.publish("/trades", "5-0", horizon_trade("5-0"))
+        await wait_until(lambda: self.data_source.stream_stats()[trades]["errors"] == 2, what="drop, then refusal")
+
+        self.assertEqual({book: True, trades: False}, self.data_source.streams_connected())
+        self.assertEqual(2, self.data_source.queued_messages())   # the book and the trade; nothing reads them
+        self.data_source._message_queue[self.data_source._trade_messages_queue_key].get_nowait()
+        self.assertEqual(1, self.data_source.queued_messages())
+        await self.data_source.close()   # also ends the trade stream's wait
+        self.assertEqual({}, self.data_source.streams_connected())
 
     async def test_a_pair_that_cannot_resolve_is_logged_and_does_not_stop_the_others(self):
         data_source = self.make_data_source(self.server.base_url, ["XLM-NOPE", PAIR])
@@ -255,7 +326,7 @@ class StellarAPIOrderBookDataSourceTests(IsolatedAsyncioWrapperTestCase):
         raw = await self.next_message(queue)
 
         self.assertEqual(PAIR, raw["trading_pair"])
-        await self.wait_for(lambda: self.is_logged("ERROR", "for XLM-NOPE failed; restarting in"))
+        await wait_until(lambda: self.is_logged("ERROR", "for XLM-NOPE failed; restarting in"))
 
     async def test_hummingbot_order_book_tracker_follows_the_streams(self):
         self.server.set_rest("/order_book", horizon_book(best_bid=(1, 10, "1.0000000")))
@@ -268,14 +339,39 @@ class StellarAPIOrderBookDataSourceTests(IsolatedAsyncioWrapperTestCase):
         order_book = tracker.order_books[PAIR]
         self.assertAlmostEqual(0.1, order_book.get_price(False))
         trades = self.server.route("/trades")
-        await self.wait_for(lambda: len(trades.requests) == 1)
+        await wait_until(lambda: len(trades.requests) == 1)
 
         self.server.set_object("/order_book", horizon_book(best_bid=(3, 20, "3.0000000")))
         self.server.publish("/trades", "8-0", horizon_trade("8-0", price=(3, 20)))
-        await self.wait_for(lambda: abs(order_book.get_price(False) - 0.15) < 1e-12)
-        await self.wait_for(lambda: abs(order_book.last_trade_price - 0.15) < 1e-12)
+        await wait_until(lambda: abs(order_book.get_price(False) - 0.15) < 1e-12)
+        await wait_until(lambda: abs(order_book.last_trade_price - 0.15) < 1e-12)
 
         self.assertAlmostEqual(20.0, next(order_book.bid_entries()).amount)   # 3 USDC at 0.15 = 20 XLM
+
+    async def test_tracker_stop_then_close_releases_everything_and_the_tracker_can_start_again(self):
+        """What the exchange's stop_network and start_network do with the tracker and this data source."""
+        self.server.set_rest("/order_book", horizon_book())
+        self.server.set_object("/order_book", horizon_book())
+        tracker = QuickOrderBookTracker(self.data_source, [PAIR])
+        tracker.start()
+        self.addCleanup(tracker.stop)
+        await asyncio.wait_for(tracker.wait_ready(), 5)
+        await wait_until(lambda: self.server.open_streams == 2)
+        session = self.data_source._stream_group.session
+
+        tracker.stop()   # cancels the listener without waiting for it
+        await self.data_source.close()
+
+        self.assertTrue(session.closed)
+        self.assertEqual([], self.data_source._stream_group.streams())
+        await wait_until(lambda: self.server.open_streams == 0, what="the server saw both streams close")
+
+        tracker.start()
+        await asyncio.wait_for(tracker.wait_ready(), 5)
+        await wait_until(lambda: self.server.open_streams == 2, what="both streams open again")
+        self.assertFalse(self.data_source._stream_group.session.closed)
+        tracker.stop()
+        await self.data_source.close()
 
 
 class QuickOrderBookTracker(OrderBookTracker):

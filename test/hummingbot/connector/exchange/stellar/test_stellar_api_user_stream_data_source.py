@@ -1,14 +1,12 @@
 import asyncio
 from typing import List
 
+from hummingbot.core.data_type.user_stream_tracker import UserStreamTracker
 from stellar_sdk import Keypair
 
 import hummingbot.connector.exchange.stellar.stellar_constants as CONSTANTS
 import hummingbot.connector.exchange.stellar.stellar_web_utils as web_utils
-from hummingbot.connector.exchange.stellar.stellar_api_user_stream_data_source import (
-    RecentTokens,
-    StellarAPIUserStreamDataSource,
-)
+from hummingbot.connector.exchange.stellar.stellar_api_user_stream_data_source import StellarAPIUserStreamDataSource
 from hummingbot.connector.exchange.stellar.stellar_auth import StellarAuth
 from test.hummingbot.connector.exchange.stellar.data_source_test_support import (
     DOMAIN,
@@ -18,6 +16,7 @@ from test.hummingbot.connector.exchange.stellar.data_source_test_support import 
 )
 from test.hummingbot.connector.exchange.stellar.sse_test_server import Plan, SSETestServer
 from test.isolated_asyncio_wrapper_test_case import IsolatedAsyncioWrapperTestCase
+from test.waiting import wait_until
 
 CHANNEL_SUFFIX = {"effect": "effects", "trade": "trades", "offer": "offers", "transaction": "transactions"}
 
@@ -76,15 +75,8 @@ class StellarAPIUserStreamDataSourceTests(IsolatedAsyncioWrapperTestCase):
             await asyncio.gather(self.listen_task, return_exceptions=True)
             self.listen_task = None
 
-    async def wait_for(self, condition, timeout: float = 5.0) -> None:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while not condition():
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError("condition not met in time")
-            await asyncio.sleep(0.005)
-
     async def wait_all_streams_open(self, count: int = 1) -> None:
-        await self.wait_for(lambda: all(len(self.server.route(self.path(c)).requests) >= count
+        await wait_until(lambda: all(len(self.server.route(self.path(c)).requests) >= count
                                         for c in CHANNEL_SUFFIX))
 
     async def next_events(self, n: int, timeout: float = 5.0) -> list:
@@ -144,11 +136,13 @@ class StellarAPIUserStreamDataSourceTests(IsolatedAsyncioWrapperTestCase):
         self.start_listening()
 
         events = await self.next_events(4)
+        # A repeat of an earlier trade would be queued before one published after them.
+        self.server.publish(self.path("trade"), "5-0", horizon_trade("5-0"))
+        events += await self.next_events(1)
 
-        self.assertEqual(["1-0", "2-0", "3-0", "4-0"], [e["cursor"] for e in events])
+        self.assertEqual(["1-0", "2-0", "3-0", "4-0", "5-0"], [e["cursor"] for e in events])
         self.assertEqual(["0", "1-0", "3-0"], self.stream_cursors("trade"))
-        self.assertEqual("4-0", self.data_source.cursors["trade"])
-        await asyncio.sleep(0.02)
+        self.assertEqual("5-0", self.data_source.cursors["trade"])
         self.assertTrue(self.output.empty())
 
     async def test_restarting_the_listener_resumes_from_the_last_cursor_without_asking_horizon_again(self):
@@ -168,6 +162,74 @@ class StellarAPIUserStreamDataSourceTests(IsolatedAsyncioWrapperTestCase):
         self.assertEqual(["0", "5-1"], self.stream_cursors("effect"))
         self.assertEqual(1, len(self.server.route(self.path("effect")).rest_requests))
 
+    async def test_close_ends_listening_closes_the_session_and_listening_again_resumes_from_the_cursor(self):
+        for channel in CHANNEL_SUFFIX:
+            self.server.set_rest(self.path(channel), page([]))
+        self.start_listening()
+        await self.wait_all_streams_open()
+        self.server.publish(self.path("effect"), "5-1", effect("5-1"))
+        self.assertEqual("5-1", (await self.next_events(1))[0]["cursor"])
+        session = self.data_source._stream_group.session
+
+        await self.data_source.close()
+
+        self.assertTrue(session.closed)
+        self.assertTrue(self.listen_task.done())
+        await wait_until(lambda: self.server.open_streams == 0, what="the server saw all four streams close")
+        await self.data_source.close()   # again: nothing left to do
+
+        self.server.publish(self.path("effect"), "6-1", effect("6-1"))   # while we were away
+        self.start_listening()
+        self.assertEqual("6-1", (await self.next_events(1))[0]["cursor"])
+        self.assertEqual(["0", "5-1"], self.stream_cursors("effect"))
+        self.assertFalse(self.data_source._stream_group.session.closed)
+
+    async def test_hummingbot_user_stream_tracker_stop_closes_the_session_and_start_resumes(self):
+        for channel in CHANNEL_SUFFIX:
+            self.server.set_rest(self.path(channel), page([]))
+        tracker = UserStreamTracker(self.data_source)
+        tracker_task = asyncio.ensure_future(tracker.start())
+        await self.wait_all_streams_open()
+        session = self.data_source._stream_group.session
+
+        await tracker.stop()   # what the exchange's stop_network awaits
+        await asyncio.gather(tracker_task, return_exceptions=True)
+
+        self.assertTrue(session.closed)
+        await wait_until(lambda: self.server.open_streams == 0, what="the server saw all four streams close")
+
+        tracker_task = asyncio.ensure_future(tracker.start())
+        await self.wait_all_streams_open(count=2)
+        self.server.publish(self.path("trade"), "7-0", horizon_trade("7-0"))
+        event = await asyncio.wait_for(tracker.user_stream.get(), 5)
+        self.assertEqual("7-0", event["cursor"])
+        await tracker.stop()
+        await asyncio.gather(tracker_task, return_exceptions=True)
+        self.assertTrue(self.data_source._stream_group.session is None)
+
+    async def test_streams_connected_and_queued_messages(self):
+        for channel in CHANNEL_SUFFIX:
+            self.server.set_rest(self.path(channel), page([]))
+        # The effects stream is refused with a long Retry-After: it stays down.
+        self.server.plan(self.path("effect"), Plan(status=429, headers={"Retry-After": "60"}))
+        self.assertEqual({}, self.data_source.streams_connected())
+        self.assertEqual(0, self.data_source.queued_messages())
+        self.start_listening()
+        expected = {"account effects": False, "account trades": True, "account offers": True,
+                    "account transactions": True}
+        await wait_until(lambda: self.data_source.streams_connected() == expected
+                         and self.data_source.stream_stats()["account effects"]["errors"] == 1)
+
+        self.server.publish(self.path("trade"), "3-0", horizon_trade("3-0"))
+        self.server.publish(self.path("transaction"), "12884905984", transaction("12884905984"))
+        await wait_until(lambda: self.data_source.queued_messages() == 2)
+        self.output.get_nowait()
+        self.assertEqual(1, self.data_source.queued_messages())
+
+        await self.data_source.close()   # also ends the effects stream's wait
+        self.assertEqual({}, self.data_source.streams_connected())
+        self.assertEqual(1, self.data_source.queued_messages())   # still waiting for the exchange to read it
+
     async def test_events_repeated_by_the_server_are_delivered_once(self):
         for channel in CHANNEL_SUFFIX:
             self.server.set_rest(self.path(channel), page([]))
@@ -178,15 +240,19 @@ class StellarAPIUserStreamDataSourceTests(IsolatedAsyncioWrapperTestCase):
         # The effect arrives, the connection drops, and a misbehaving server sends it again.
         self.server.plan(self.path("effect"), Plan(raw=[effect_bytes], end_after_raw=True),
                          Plan(raw=[effect_bytes]))
+        # Sentinels, served after the repeats: once both arrived, any repeat would have arrived first.
+        self.server.publish(self.path("offer"), "10", offer(10, "1.0000000", 5))
+        self.server.publish(self.path("effect"), "8-1", effect("8-1"))
         self.start_listening()
 
-        events = await self.next_events(3)
-        await asyncio.sleep(0.05)
+        events = []
+        while {"10", "8-1"} - {e["cursor"] for e in events}:
+            events += await self.next_events(1)
 
         offers = [e["data"]["amount"] for e in events if e["channel"] == "offer"]
         effects = [e["cursor"] for e in events if e["channel"] == "effect"]
-        self.assertEqual(["5.0000000", "2.0000000"], offers)      # an offer's change is news, a repeat is not
-        self.assertEqual(["7-1"], effects)
+        self.assertEqual(["5.0000000", "2.0000000", "1.0000000"], offers)   # an offer's change is news, a repeat not
+        self.assertEqual(["7-1", "8-1"], effects)
         self.assertTrue(self.output.empty())
         self.assertEqual(2, len(self.server.route(self.path("effect")).requests))
 
@@ -194,19 +260,10 @@ class StellarAPIUserStreamDataSourceTests(IsolatedAsyncioWrapperTestCase):
         for channel in CHANNEL_SUFFIX:
             self.server.set_rest(self.path(channel), page([]))
         self.start_listening()
-        await self.wait_for(lambda: self.server.open_streams == 4)
-        session = self.data_source._session
+        await wait_until(lambda: self.server.open_streams == 4)
+        session = self.data_source._stream_group.session
 
         await self.stop_listening()
 
         self.assertTrue(session.closed)
         await self.data_source.stop()
-
-
-def test_recent_tokens_forgets_the_oldest_beyond_capacity():
-    recent = RecentTokens(2)
-    assert recent.add("a") and recent.add("b")
-    assert not recent.add("a")
-    assert recent.add("c")          # evicts "a"
-    assert recent.add("a")
-    assert len(recent) == 2

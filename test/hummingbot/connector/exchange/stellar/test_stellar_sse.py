@@ -7,11 +7,13 @@ import pytest
 from hummingbot.connector.exchange.stellar.stellar_backoff import Backoff
 from hummingbot.connector.exchange.stellar.stellar_sse import (
     HorizonStream,
+    RecentTokens,
     SSEEvent,
     SSEParser,
     paging_token_key,
 )
 from test.hummingbot.connector.exchange.stellar.sse_test_server import Plan, SSETestServer
+from test.waiting import wait_until
 
 FAST = dict(healthy_after=60.0)   # tests decide "healthy" by events delivered, not by time
 
@@ -80,6 +82,20 @@ def test_paging_token_key_orders_horizon_tokens_numerically():
     assert paging_token_key("now") is None
 
 
+def test_recent_tokens_forgets_the_oldest_beyond_capacity():
+    recent = RecentTokens(2)
+    assert recent.add("a") and recent.add("b")
+    assert not recent.add("a")
+    assert recent.add("c")          # evicts "a"
+    assert recent.add("a")
+    assert len(recent) == 2
+
+
+def test_recent_tokens_needs_room_for_one_key():
+    with pytest.raises(ValueError, match="at least 1"):
+        RecentTokens(0)
+
+
 # ----- HorizonStream against a real local server -----
 
 @pytest.fixture
@@ -112,14 +128,6 @@ async def take(stream: HorizonStream, n: int, timeout: float = 5.0) -> list:
     finally:
         await events.aclose()
     return items
-
-
-async def wait_until(condition, timeout: float = 5.0) -> None:
-    async def poll():
-        while not condition():
-            await asyncio.sleep(0.005)
-
-    await asyncio.wait_for(poll(), timeout)
 
 
 async def test_stream_yields_parsed_records_after_hello(server, session):
@@ -233,7 +241,7 @@ async def test_a_quiet_connection_resets_the_backoff_once_it_stayed_up_healthy_a
     stream = HorizonStream(session, server.base_url + "/quiet", cursor="now", backoff=backoff,
                            healthy_after=healthy_after)
     task = asyncio.ensure_future(take(stream, 1, timeout=1.0))
-    await wait_until(lambda: stream._connected_at > 0)   # the third attempt is connected
+    await wait_until(lambda: stream.connected)   # the third attempt
     await asyncio.sleep(0.3)
     assert stream.errors == 2 and backoff.failures == 2
     delay = stream._next_delay(None)
@@ -264,9 +272,10 @@ async def test_stop_ends_the_iteration_while_the_stream_is_idle(server, session)
 
     task = asyncio.ensure_future(consume())
     await wait_until(lambda: stream.connects == 1)
+    assert stream.connected
     stream.stop()
     await asyncio.wait_for(task, 2.0)
-    assert received == [] and stream.stopped
+    assert received == [] and stream.stopped and not stream.connected
 
 
 async def test_stop_interrupts_a_backoff_wait(server, session):
@@ -280,6 +289,25 @@ async def test_stop_interrupts_a_backoff_wait(server, session):
 
     task = asyncio.ensure_future(consume())
     await wait_until(lambda: stream.errors == 1)
+    assert not stream.connected
     stream.stop()
     await asyncio.wait_for(task, 2.0)   # did not sit out the 15-30 s backoff
     assert stream.errors == 1
+
+
+async def test_stop_then_cancel_during_a_backoff_wait_ends_the_task_cancelled(server, session):
+    # What a data source's close() does to a stream waiting to reconnect: the cancel must not be lost.
+    server.plan("/down", Plan(status=500))
+    stream = HorizonStream(session, server.base_url + "/down", cursor="now",
+                           backoff=Backoff(base=30.0, cap=60.0), **FAST)
+
+    async def consume():
+        async for _ in stream:
+            pass
+
+    task = asyncio.ensure_future(consume())
+    await wait_until(lambda: stream.errors == 1)
+    stream.stop()
+    task.cancel()
+    await asyncio.wait([task], timeout=2.0)
+    assert task.cancelled()

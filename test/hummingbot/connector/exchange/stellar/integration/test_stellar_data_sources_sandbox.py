@@ -14,6 +14,7 @@ from hummingbot.connector.exchange.stellar.stellar_api_user_stream_data_source i
 from hummingbot.connector.exchange.stellar.stellar_auth import StellarAuth
 from hummingbot.connector.exchange.stellar.stellar_instrument_cache import InstrumentCache
 from stellar_sandbox.sandbox import Sandbox, SandboxTransactionError
+from test.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -77,7 +78,7 @@ async def test_books_trades_and_account_events_from_the_sandbox():
         ]
         try:
             # Wait until every stream is open, so "now" cursors are behind what follows.
-            await asyncio.wait_for(_until(lambda: net.horizon.hub.open_streams >= 6), 10)
+            await wait_until(lambda: net.horizon.hub.open_streams >= 6, timeout=10, what="all six streams open")
 
             # The maker bids for 100 XLM at 0.1 USDC (the ledger keeps it as selling 10 USDC) and
             # asks 50 XLM at 0.2 USDC.
@@ -124,12 +125,9 @@ async def test_books_trades_and_account_events_from_the_sandbox():
             assert failed["data"]["source_account"] == maker.public_key
             assert int(failed["data"]["fee_charged"]) > 0
         finally:
+            await book_source.close()
+            await user_source.close()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await api_factory.close()
-
-
-async def _until(condition) -> None:
-    while not condition():
-        await asyncio.sleep(0.01)

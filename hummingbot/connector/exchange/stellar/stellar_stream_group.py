@@ -1,0 +1,194 @@
+"""The part of a Horizon data source that is not its own job: its HTTP session, streams and tasks.
+
+Both data sources (market data and the account's user stream) keep one `StreamGroup`. It
+
+- reads Horizon over REST through Hummingbot's web assistants (rate limited like everything else);
+- opens `HorizonStream`s on one keep-alive aiohttp session, created on first use, and keeps each
+  under its name (a stream reopened under the same name replaces the one before it);
+- runs listeners in tasks, grouped by a key (a trading pair, a channel), restarting one after an
+  unexpected error with a capped backoff;
+- holds the data source's listener (`listen_for_subscriptions` / `listen_for_user_stream`) until it
+  is cancelled, then stops every stream and task and closes the session it created;
+- `close()`: the same from outside, idempotent. A session passed in belongs to the caller and is
+  never closed here. After close() the group starts again on demand, with a new session.
+"""
+import asyncio
+import logging
+from collections.abc import Hashable
+from typing import Any, Awaitable, Callable, Dict, List, Optional
+
+import aiohttp
+from hummingbot.core.web_assistant.connections.data_types import RESTMethod
+from hummingbot.core.web_assistant.web_assistants_factory import WebAssistantsFactory
+
+import hummingbot.connector.exchange.stellar.stellar_web_utils as web_utils
+from hummingbot.connector.exchange.stellar.stellar_backoff import Backoff
+from hummingbot.connector.exchange.stellar.stellar_sse import HorizonStream, OnConnect
+
+
+class StreamGroup:
+
+    def __init__(self,
+                 api_factory: WebAssistantsFactory,
+                 domain: str,
+                 horizon_url: Optional[str],
+                 logger: logging.Logger,
+                 session: Optional[aiohttp.ClientSession] = None,
+                 backoff_base: float = 0.5,
+                 backoff_cap: float = 30.0):
+        self._api_factory = api_factory
+        self._domain = domain
+        self._horizon_url = horizon_url
+        self._logger = logger
+        self._session = session
+        self._owns_session = False
+        self._backoff_base = backoff_base
+        self._backoff_cap = backoff_cap
+        self._streams: Dict[Hashable, Dict[str, HorizonStream]] = {}   # key -> name -> its latest stream
+        self._tasks: Dict[Hashable, List[asyncio.Task]] = {}
+        self._listener: Optional[asyncio.Task] = None
+
+    # REST
+
+    def url(self, path: str) -> str:
+        return web_utils.public_rest_url(path, self._domain, self._horizon_url)
+
+    async def get_json(self, path: str, params: Dict[str, str], limit_id: Optional[str] = None) -> Dict[str, Any]:
+        """GET `path`, throttled under `limit_id` (the path itself unless given)."""
+        rest_assistant = await self._api_factory.get_rest_assistant()
+        return await rest_assistant.execute_request(
+            url=self.url(path),
+            params=params,
+            method=RESTMethod.GET,
+            throttler_limit_id=limit_id or path,
+        )
+
+    # Streams
+
+    def open_stream(self, key: Hashable, name: str, path: str, params: Optional[Dict[str, str]],
+                    cursor: Optional[str], *, limit_id: Optional[str] = None, idle_timeout: Optional[float] = None,
+                    on_connect: Optional[OnConnect] = None, drop_replayed: bool = True) -> HorizonStream:
+        """A new stream of `path` under `key` and `name`; each opening draws on the rate limit `limit_id`."""
+        limit_id = limit_id or path
+        stream = HorizonStream(
+            self._get_session(),
+            self.url(path),
+            params,
+            cursor=cursor,
+            name=name,
+            backoff=Backoff(base=self._backoff_base, cap=self._backoff_cap),
+            idle_timeout=idle_timeout,
+            drop_replayed=drop_replayed,
+            on_connect=on_connect,
+            throttle=lambda: self._api_factory.throttler.execute_task(limit_id=limit_id),
+            logger=self._logger,
+        )
+        self._streams.setdefault(key, {})[name] = stream
+        return stream
+
+    def streams(self) -> List[HorizonStream]:
+        return [stream for streams in self._streams.values() for stream in streams.values()]
+
+    def streams_connected(self) -> Dict[str, bool]:
+        return {stream.name: stream.connected for stream in self.streams()}
+
+    def stream_stats(self) -> Dict[str, Dict[str, int]]:
+        return {
+            stream.name: {"connects": stream.connects, "reconnects": stream.reconnects,
+                          "errors": stream.errors, "events": stream.events}
+            for stream in self.streams()
+        }
+
+    @property
+    def session(self) -> Optional[aiohttp.ClientSession]:
+        """The session the streams use (None before the first stream and after close())."""
+        return self._session
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            # One keep-alive session for all of the group's streams.
+            self._session = aiohttp.ClientSession()
+            self._owns_session = True
+        return self._session
+
+    # Tasks
+
+    def run(self, key: Hashable, what: str, listen: Callable[[], Awaitable[None]],
+            retry_cap: Optional[float] = None) -> asyncio.Task:
+        """Run `listen()` under `key` until stopped; `what` names it in the logs."""
+        task = asyncio.ensure_future(self._keep_running(what, listen, retry_cap or self._backoff_cap))
+        self._tasks.setdefault(key, []).append(task)
+        return task
+
+    def is_running(self, key: Hashable) -> bool:
+        return key in self._tasks
+
+    async def _keep_running(self, what: str, listen: Callable[[], Awaitable[None]], retry_cap: float) -> None:
+        # HorizonStream absorbs network errors; what escapes it (a pair the instrument cache cannot
+        # resolve, a bug) is logged and retried slowly instead of silently ending the data.
+        backoff = Backoff(base=self._backoff_base, cap=retry_cap)
+        task = asyncio.current_task()
+        while True:
+            if task.cancelling():
+                # Being stopped: its stream ended because it was stopped; do not open another.
+                raise asyncio.CancelledError()
+            try:
+                await listen()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                delay = backoff.next_delay()
+                self._logger.exception(f"{what} failed; restarting in {delay:.1f}s.")
+                await asyncio.sleep(delay)
+
+    async def stop(self, key: Hashable) -> None:
+        """Stop the streams and tasks of `key`; returns once its tasks ended."""
+        await self._stop(self._streams.pop(key, {}).values(), self._tasks.pop(key, []))
+
+    async def stop_all(self) -> None:
+        streams, self._streams = self._streams, {}
+        tasks, self._tasks = self._tasks, {}
+        await self._stop([s for named in streams.values() for s in named.values()],
+                         [t for key_tasks in tasks.values() for t in key_tasks])
+
+    @staticmethod
+    async def _stop(streams, tasks: List[asyncio.Task]) -> None:
+        for stream in streams:
+            stream.stop()
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    # The data source's listener, and closing
+
+    @property
+    def listening(self) -> bool:
+        return self._listener is not None
+
+    async def hold_listener(self) -> None:
+        """Park the calling listener until it is cancelled (by its tracker or by close()); then stop
+        everything the group runs and close the session it created."""
+        self._listener = asyncio.current_task()
+        try:
+            await asyncio.get_running_loop().create_future()
+        finally:
+            if self._listener is asyncio.current_task():
+                self._listener = None
+            await self.stop_all()
+            await self._close_session()
+
+    async def close(self) -> None:
+        """End the listener, tasks and streams and close the session created here; safe to repeat."""
+        listener = self._listener
+        if listener is not None and listener is not asyncio.current_task() and not listener.done():
+            if not listener.cancelling():   # already on its way out (its tracker cancelled it): just wait
+                listener.cancel()
+            await asyncio.wait([listener])
+        await self.stop_all()
+        await self._close_session()
+
+    async def _close_session(self) -> None:
+        if self._owns_session and self._session is not None:
+            session, self._session, self._owns_session = self._session, None, False
+            await session.close()
