@@ -39,6 +39,7 @@ from hummingbot.connector.exchange.stellar.stellar_config_cache import ConfigCac
 from hummingbot.connector.exchange.stellar.stellar_errors import StellarOrderNotFound, StellarOrderRejected
 from hummingbot.connector.exchange.stellar.stellar_horizon_api import HorizonApi
 from hummingbot.connector.exchange.stellar.stellar_instrument_cache import InstrumentCache, split_trading_pair
+from hummingbot.connector.exchange.stellar.stellar_offer_status import OfferStatus, mark_filled_if_covered
 from hummingbot.connector.exchange.stellar.stellar_order_ops import CancelOrderIntent, CreateOrderIntent
 from hummingbot.connector.exchange.stellar.stellar_order_pricing import check_maker_price, market_price_bound
 from hummingbot.connector.exchange.stellar.stellar_order_tracker import StellarOrderTracker
@@ -73,7 +74,10 @@ class StellarExchange(ExchangePyBase):
                  trading_pairs: Optional[List[str]] = None,
                  trading_required: bool = True,
                  domain: str = CONSTANTS.DEFAULT_DOMAIN,
+                 horizon_api: Optional[HorizonApi] = None,
                  ):
+        """`horizon_api`: another Horizon client with HorizonApi's methods (an in-process stand-in for
+        benchmarks); by default one over Hummingbot's throttled web assistants."""
         self._domain = domain
         self._trading_pairs = list(trading_pairs or [])
         self._trading_required = trading_required
@@ -101,9 +105,11 @@ class StellarExchange(ExchangePyBase):
         self._network_started = False
         self._stellar_fee_schema: Optional[TradeFeeSchema] = None
         super().__init__(balance_asset_limit, rate_limits_share_pct)
-        self._horizon = HorizonApi(self._web_assistants_factory, self._horizon_url, domain=domain)
+        self._horizon = horizon_api or HorizonApi(self._web_assistants_factory, self._horizon_url, domain=domain)
         rpc_url = self._config_cache.rpc_url
         self._rpc: Optional[StellarRpc] = StellarRpc(self._web_assistants_factory, rpc_url) if rpc_url else None
+        self._offer_status = OfferStatus(self._horizon, self.account_id, self._fills, self._order_tracker,
+                                         lambda pair: self.instrument_cache.assets_for_pair(pair)[0], self._now)
         self._pipeline = TransactionPipeline(self._horizon, self._stellar_auth, self._config_cache,
                                              network_passphrase=self.network_passphrase,
                                              max_fee_per_op=self._max_fee_stroops)
@@ -226,6 +232,19 @@ class StellarExchange(ExchangePyBase):
 
     async def _api_request_url(self, path_url: str, is_auth_required: bool = False) -> str:
         return web_utils.public_rest_url(path_url, self._domain, self._horizon_url)
+
+    async def _make_network_check_request(self):
+        await self._horizon.get_json(CONSTANTS.ROOT_PATH)
+
+    async def _make_trading_rules_request(self) -> Any:
+        return await self._horizon.get_json(CONSTANTS.ROOT_PATH)
+
+    async def _make_trading_pairs_request(self) -> Any:
+        return await self._horizon.get_json(CONSTANTS.ROOT_PATH)
+
+    async def refresh_trading_rules(self) -> None:
+        """Read the trading pairs and their rules from Horizon now (the status loop does it every 30 min)."""
+        await self._update_trading_rules()
 
     def _known_trading_pairs(self) -> List[str]:
         pairs, errors = self.instrument_cache.tradable_pairs(self._trading_pairs)
@@ -432,8 +451,8 @@ class StellarExchange(ExchangePyBase):
             self._process_trade_event(record)   # trades of this offer streamed before we learnt its id
         if not resting:
             # Nothing rests: the order took all it could at once (a MARKET order's bound may leave less).
-            state = OrderState.FILLED if self._mark_filled_if_covered(order) else OrderState.CANCELED
-            self._finish(order, state, timestamp)
+            state = OrderState.FILLED if mark_filled_if_covered(order) else OrderState.CANCELED
+            self._offer_status.finish(order, state, timestamp)
         elif order.order_type is OrderType.MARKET:
             await self._cancel_market_remainder(order)
         return exchange_order_id
@@ -492,7 +511,7 @@ class StellarExchange(ExchangePyBase):
             return True
         if outcome.error_code == "op_offer_not_found":
             # The offer left the ledger before our cancel: filled (report the fill) or already cancelled.
-            if await self._resolve_gone_offer(order, finish_cancelled=False) is OrderState.FILLED:
+            if await self._offer_status.resolve_gone(order, finish_cancelled=False) is OrderState.FILLED:
                 return False
             raise StellarOrderNotFound(
                 f"Offer {order.exchange_order_id} of order {order.client_order_id} is not on the ledger "
@@ -502,93 +521,13 @@ class StellarExchange(ExchangePyBase):
     # === Order status and fills ===
 
     async def _request_order_status(self, tracked_order: InFlightOrder) -> OrderUpdate:
-        start = measurement.now()
-        try:
-            exchange_order_id = tracked_order.exchange_order_id
-            if exchange_order_id is None:
-                # Still in the pipeline: its transaction's outcome will tell.
-                return self._order_update(tracked_order, tracked_order.current_state)
-            if not fills.rests_on_book(exchange_order_id):
-                filled = self._mark_filled_if_covered(tracked_order)
-                return self._order_update(tracked_order, OrderState.FILLED if filled else tracked_order.current_state)
-            offer = await self._horizon.get_offer(exchange_order_id)
-            if offer is None:
-                state = await self._resolve_gone_offer(tracked_order, finish_filled=False, finish_cancelled=False)
-                return self._order_update(tracked_order, state)
-            if offer.get("seller") != self.account_id:
-                raise StellarOrderNotFound(f"Offer {exchange_order_id} belongs to {offer.get('seller')}, not to us")
-            return self._order_update(tracked_order, self._resting_state(tracked_order, offer))
-        finally:
-            measurement.record(measurement.ORDER_STATUS_UPDATE, start)
-
-    def _resting_state(self, order: InFlightOrder, offer: Dict[str, Any]) -> OrderState:
-        base, _quote = self.instrument_cache.assets_for_pair(order.trading_pair)
-        return fills.resting_offer_state(order, offer, base)
-
-    async def _resolve_gone_offer(self, order: InFlightOrder, finish_filled: bool = True,
-                                  finish_cancelled: bool = True) -> OrderState:
-        """An offer that left the ledger was filled or cancelled: its trades tell which (never guess:
-        if the trades cannot be read, this raises and the order stays as it is)."""
-        for trade_update in await self._all_trade_updates_for_order(order):
-            self._order_tracker.process_trade_update(trade_update)
-        state = OrderState.FILLED if self._mark_filled_if_covered(order, offer_gone=True) else OrderState.CANCELED
-        if (finish_filled and state is OrderState.FILLED) or (finish_cancelled and state is OrderState.CANCELED):
-            self._finish(order, state, self._now())
-        return state
-
-    async def _settle_if_offer_gone(self, order: InFlightOrder) -> None:
-        if await self._horizon.get_offer(order.exchange_order_id) is None and not order.is_done:
-            await self._resolve_gone_offer(order, finish_cancelled=False)
-
-    @staticmethod
-    def _mark_filled_if_covered(order: InFlightOrder, offer_gone: bool = False) -> bool:
-        """True if the order's fills cover it (see `fills.fills_cover`); then its tracker may treat it as
-        completely filled at once instead of waiting for fills that rounding will never bring."""
-        if not fills.fills_cover(order, offer_gone):
-            return False
-        order.completely_filled_event.set()
-        return True
+        return await self._offer_status.order_update(tracked_order)
 
     async def _all_trade_updates_for_order(self, order: InFlightOrder) -> List[TradeUpdate]:
-        if order.exchange_order_id is None:
-            return []
-        records = await self._horizon.get_account_trades(self.account_id, since=order.creation_timestamp)
-        return self._trade_updates(records, {order.exchange_order_id: order})
+        return await self._offer_status.trade_updates(order)
 
     async def _update_orders_fills(self, orders: List[InFlightOrder]):
-        """One read of the account's recent trades serves every order (not one request per order)."""
-        by_offer = {o.exchange_order_id: o for o in orders if o.exchange_order_id is not None}
-        if not by_offer:
-            return
-        oldest = min(o.creation_timestamp for o in by_offer.values())
-        try:
-            records = await self._horizon.get_account_trades(self.account_id, since=oldest)
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:
-            self.logger().warning(f"Failed to fetch the account's trades: {error}", exc_info=error)
-            return
-        for update in self._trade_updates(records, by_offer):
-            self._order_tracker.process_trade_update(update)
-
-    def _trade_updates(self, records: List[Dict[str, Any]], by_offer: Dict[str, InFlightOrder]) -> List[TradeUpdate]:
-        updates = []
-        for record in records:
-            for offer_key in ("base_offer_id", "counter_offer_id"):
-                order = by_offer.get(str(record.get(offer_key)))
-                update = None if order is None else self._fills.record_update(order, record, self._now())
-                if update is not None:
-                    updates.append(update)
-        return updates
-
-    def _order_update(self, order: InFlightOrder, state: OrderState) -> OrderUpdate:
-        return OrderUpdate(client_order_id=order.client_order_id, exchange_order_id=order.exchange_order_id,
-                           trading_pair=order.trading_pair, update_timestamp=self._now(), new_state=state)
-
-    def _finish(self, order: InFlightOrder, state: OrderState, timestamp: float) -> None:
-        self._order_tracker.process_order_update(OrderUpdate(
-            client_order_id=order.client_order_id, exchange_order_id=order.exchange_order_id,
-            trading_pair=order.trading_pair, update_timestamp=timestamp, new_state=state))
+        await self._offer_status.report_fills(orders)
 
     # === Balances ===
 
@@ -606,27 +545,33 @@ class StellarExchange(ExchangePyBase):
 
     async def _user_stream_event_listener(self):
         async for event_message in self._iter_user_event_queue():
-            start = measurement.now()
             try:
-                channel = event_message["channel"]
-                data = event_message["data"]
-                if channel == "trade":
-                    self._process_trade_event(data)
-                elif channel == "offer":
-                    await self._process_offer_event(data)
-                elif channel == "transaction":
-                    self._pipeline.notify_transaction(data)
-                    # Its fee lowered the XLM balance; a transaction without trades (a cancel) brings no effect.
-                    self._balance_refresher.schedule()
-                elif channel == "effect":
-                    self._balance_refresher.schedule()
+                await self.process_user_stream_event(event_message)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 self.logger().error("Unexpected error in user stream listener loop.", exc_info=True)
                 await self._sleep(5.0)
-            finally:
-                measurement.record(measurement.USER_STREAM_EVENT, start)
+
+    async def process_user_stream_event(self, event_message: Dict[str, Any]) -> None:
+        """One account event as the user stream data source queues it: {"channel": "trade" | "offer" |
+        "transaction" | "effect", "data": the Horizon record}."""
+        start = measurement.now()
+        try:
+            channel = event_message["channel"]
+            data = event_message["data"]
+            if channel == "trade":
+                self._process_trade_event(data)
+            elif channel == "offer":
+                await self._process_offer_event(data)
+            elif channel == "transaction":
+                self._pipeline.notify_transaction(data)
+                # Its fee lowered the XLM balance; a transaction without trades (a cancel) brings no effect.
+                self._balance_refresher.schedule()
+            elif channel == "effect":
+                self._balance_refresher.schedule()
+        finally:
+            measurement.record(measurement.USER_STREAM_EVENT, start)
 
     def _order_for_offer(self, record: Dict[str, Any], *keys: str) -> Optional[InFlightOrder]:
         orders = self._order_tracker.all_fillable_orders_by_exchange_order_id
@@ -647,17 +592,17 @@ class StellarExchange(ExchangePyBase):
             return
         self._order_tracker.process_trade_update(update)
         if order.current_state not in _SETTLED:   # a late fill of a cancelled order is reported, its state stays
-            if self._mark_filled_if_covered(order):
+            if mark_filled_if_covered(order):
                 state = OrderState.FILLED
             elif order.current_state is OrderState.PENDING_CANCEL:
                 state = OrderState.PENDING_CANCEL   # a fill racing our cancel must not undo the cancel request
             else:
                 state = OrderState.PARTIALLY_FILLED
-            self._order_tracker.process_order_update(self._order_update(order, state))
+            self._order_tracker.process_order_update(self._offer_status.update(order, state))
             if state is not OrderState.FILLED and fills.rests_on_book(order.exchange_order_id) \
                     and fills.only_dust_left(order):
                 # Only dust is left: the ledger has likely deleted the offer, and no stream tells of that.
-                safe_ensure_future(self._settle_if_offer_gone(order))
+                safe_ensure_future(self._offer_status.settle_if_gone(order))
         measurement.record(measurement.FILL_PROCESSING, start)
 
     async def _process_offer_event(self, offer: Dict[str, Any]) -> None:
@@ -666,9 +611,10 @@ class StellarExchange(ExchangePyBase):
             return
         if Decimal(offer.get("amount") or "0") <= 0:
             # The offer left the ledger: its trades decide between filled and cancelled.
-            await self._resolve_gone_offer(order)
+            await self._offer_status.resolve_gone(order)
             return
-        self._order_tracker.process_order_update(self._order_update(order, self._resting_state(order, offer)))
+        state = self._offer_status.resting_state(order, offer)
+        self._order_tracker.process_order_update(self._offer_status.update(order, state))
 
     # === Helpers ===
 

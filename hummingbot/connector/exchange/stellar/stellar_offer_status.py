@@ -1,0 +1,115 @@
+"""What became of an order's offer: the ledger and the account's trades decide between open, partly
+filled, filled and cancelled. An offer that left the ledger was filled or cancelled, and only its
+trades tell which, so a fill is never reported as a cancel."""
+import asyncio
+import logging
+from typing import Any, Callable, Dict, List
+
+from hummingbot.connector.client_order_tracker import ClientOrderTracker
+from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState, OrderUpdate, TradeUpdate
+from stellar_sdk import Asset
+
+from hummingbot.connector.exchange.stellar import stellar_fills as fills
+from hummingbot.connector.exchange.stellar import stellar_measurement as measurement
+from hummingbot.connector.exchange.stellar.stellar_errors import StellarOrderNotFound
+from hummingbot.connector.exchange.stellar.stellar_horizon_api import HorizonApi
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def mark_filled_if_covered(order: InFlightOrder, offer_gone: bool = False) -> bool:
+    """True if the order's fills cover it (see `fills.fills_cover`); then its tracker may treat it as
+    completely filled at once instead of waiting for fills that rounding will never bring."""
+    if not fills.fills_cover(order, offer_gone):
+        return False
+    order.completely_filled_event.set()
+    return True
+
+
+class OfferStatus:
+    def __init__(self, horizon: HorizonApi, account_id: str, order_fills: fills.OrderFills,
+                 tracker: ClientOrderTracker, base_asset_of_pair: Callable[[str], Asset], now: Callable[[], float]):
+        self._horizon = horizon
+        self._account_id = account_id
+        self._fills = order_fills
+        self._tracker = tracker
+        self._base_asset_of_pair = base_asset_of_pair
+        self._now = now
+
+    async def order_update(self, order: InFlightOrder) -> OrderUpdate:
+        """The order's state as the ledger has it now (ExchangePyBase's status poll)."""
+        start = measurement.now()
+        try:
+            exchange_order_id = order.exchange_order_id
+            if exchange_order_id is None:
+                return self.update(order, order.current_state)   # still in the pipeline: its outcome will tell
+            if not fills.rests_on_book(exchange_order_id):
+                filled = mark_filled_if_covered(order)
+                return self.update(order, OrderState.FILLED if filled else order.current_state)
+            offer = await self._horizon.get_offer(exchange_order_id)
+            if offer is None:
+                return self.update(order, await self.resolve_gone(order, finish_filled=False, finish_cancelled=False))
+            if offer.get("seller") != self._account_id:
+                raise StellarOrderNotFound(f"Offer {exchange_order_id} belongs to {offer.get('seller')}, not to us")
+            return self.update(order, self.resting_state(order, offer))
+        finally:
+            measurement.record(measurement.ORDER_STATUS_UPDATE, start)
+
+    def resting_state(self, order: InFlightOrder, offer: Dict[str, Any]) -> OrderState:
+        return fills.resting_offer_state(order, offer, self._base_asset_of_pair(order.trading_pair))
+
+    async def resolve_gone(self, order: InFlightOrder, finish_filled: bool = True,
+                           finish_cancelled: bool = True) -> OrderState:
+        """An offer that left the ledger was filled or cancelled: its trades tell which (never guess:
+        if the trades cannot be read, this raises and the order stays as it is)."""
+        for trade_update in await self.trade_updates(order):
+            self._tracker.process_trade_update(trade_update)
+        state = OrderState.FILLED if mark_filled_if_covered(order, offer_gone=True) else OrderState.CANCELED
+        if (finish_filled and state is OrderState.FILLED) or (finish_cancelled and state is OrderState.CANCELED):
+            self.finish(order, state, self._now())
+        return state
+
+    async def settle_if_gone(self, order: InFlightOrder) -> None:
+        if await self._horizon.get_offer(order.exchange_order_id) is None and not order.is_done:
+            await self.resolve_gone(order, finish_cancelled=False)
+
+    async def trade_updates(self, order: InFlightOrder) -> List[TradeUpdate]:
+        if order.exchange_order_id is None:
+            return []
+        records = await self._horizon.get_account_trades(self._account_id, since=order.creation_timestamp)
+        return self._updates(records, {order.exchange_order_id: order})
+
+    async def report_fills(self, orders: List[InFlightOrder]) -> None:
+        """One read of the account's recent trades serves every order (not one request per order)."""
+        by_offer = {o.exchange_order_id: o for o in orders if o.exchange_order_id is not None}
+        if not by_offer:
+            return
+        oldest = min(o.creation_timestamp for o in by_offer.values())
+        try:
+            records = await self._horizon.get_account_trades(self._account_id, since=oldest)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            _LOGGER.warning(f"Failed to fetch the account's trades: {error}", exc_info=error)
+            return
+        for update in self._updates(records, by_offer):
+            self._tracker.process_trade_update(update)
+
+    def update(self, order: InFlightOrder, state: OrderState) -> OrderUpdate:
+        return OrderUpdate(client_order_id=order.client_order_id, exchange_order_id=order.exchange_order_id,
+                           trading_pair=order.trading_pair, update_timestamp=self._now(), new_state=state)
+
+    def finish(self, order: InFlightOrder, state: OrderState, timestamp: float) -> None:
+        self._tracker.process_order_update(OrderUpdate(
+            client_order_id=order.client_order_id, exchange_order_id=order.exchange_order_id,
+            trading_pair=order.trading_pair, update_timestamp=timestamp, new_state=state))
+
+    def _updates(self, records: List[Dict[str, Any]], by_offer: Dict[str, InFlightOrder]) -> List[TradeUpdate]:
+        updates = []
+        for record in records:
+            for offer_key in ("base_offer_id", "counter_offer_id"):
+                order = by_offer.get(str(record.get(offer_key)))
+                update = None if order is None else self._fills.record_update(order, record, self._now())
+                if update is not None:
+                    updates.append(update)
+        return updates
