@@ -145,7 +145,7 @@ class LoadProbe:
         self.errors: List[str] = []
         self._random = random.Random(seed)
         self._forwarder = EventForwarder(self.fills.append)  # held here: Hummingbot's pub/sub keeps it weakly
-        self._down_since: Dict[int, float] = {}
+        self._down_since: Dict[str, float] = {}
         self._connected_once: set = set()
         self._loop_lag_ms = 0.0
         self._began = time.monotonic()
@@ -239,21 +239,22 @@ class LoadProbe:
 
     async def _watch_streams(self, context: RunContext) -> None:
         """Time each stream's outage: from the sample that first sees it disconnected to the one that sees
-        it connected again (a 50 ms poll of the connector's SSE readers)."""
+        it connected again (a 50 ms poll of the connector's streams; a stream no longer held is no outage)."""
         while True:
             now = time.monotonic()
-            for stream in connector_streams(context.connector):
-                key = id(stream)
-                connected = getattr(stream, "_response", None) is not None
+            streams = context.connector.streams_connected()
+            for name, connected in streams.items():
                 if connected:
-                    self._connected_once.add(key)
-                    down = self._down_since.pop(key, None)
+                    self._connected_once.add(name)
+                    down = self._down_since.pop(name, None)
                     if down is not None:
                         self.outages.append(now - down)
-                elif key in self._connected_once and key not in self._down_since and not stream.stopped:
-                    self._down_since[key] = now
+                elif name in self._connected_once and name not in self._down_since:
+                    self._down_since[name] = now
+            for name in [name for name in self._down_since if name not in streams]:
+                del self._down_since[name]
             self.open_outages = len(self._down_since)
-            self.reconnects = sum(stream.reconnects for stream in connector_streams(context.connector))
+            self.reconnects = context.connector.stream_reconnects()
             await asyncio.sleep(0.05)
 
     @staticmethod
@@ -266,29 +267,13 @@ class LoadProbe:
 
 
 def queue_depth(connector) -> int:
-    """Messages waiting inside the connector's order book tracker and data source, and its user stream."""
+    """Messages waiting in the connector's streams and in Hummingbot's order book tracker."""
     queues: List[asyncio.Queue] = []
-    tracker = getattr(connector, "order_book_tracker", None)
-    if tracker is not None:
-        queues += [getattr(tracker, name, None) for name in
-                   ("_order_book_diff_stream", "_order_book_snapshot_stream", "_order_book_trade_stream")]
-        queues += list(getattr(tracker, "_tracking_message_queues", {}).values())
-        queues += list(getattr(tracker.data_source, "_message_queue", {}).values())
-    user_stream = getattr(connector, "_user_stream_tracker", None)
-    if user_stream is not None:
-        queues.append(getattr(user_stream, "user_stream", None))
-    return sum(q.qsize() for q in queues if isinstance(q, asyncio.Queue))
-
-
-def connector_streams(connector) -> List[Any]:
-    """The connector's live SSE readers: the order book's (per pair and path) and the user stream's."""
-    streams: List[Any] = []
-    tracker = getattr(connector, "order_book_tracker", None)
-    for per_pair in getattr(getattr(tracker, "data_source", None), "_streams", {}).values():
-        streams += list(per_pair.values())
-    user_stream = getattr(connector, "_user_stream_tracker", None)
-    streams += list(getattr(getattr(user_stream, "data_source", None), "_streams", {}).values())
-    return streams
+    tracker = connector.order_book_tracker
+    queues += [getattr(tracker, name, None) for name in
+               ("_order_book_diff_stream", "_order_book_snapshot_stream", "_order_book_trade_stream")]
+    queues += list(getattr(tracker, "_tracking_message_queues", {}).values())
+    return connector.queued_stream_messages() + sum(q.qsize() for q in queues if isinstance(q, asyncio.Queue))
 
 
 async def ledger_activity(horizon, account_id: str) -> Dict[str, Any]:

@@ -616,6 +616,23 @@ class StellarExchange(ExchangePyBase):
         state = self._offer_status.resting_state(order, offer)
         self._order_tracker.process_order_update(self._offer_status.update(order, state))
 
+    # === Streams (status views and load probes) ===
+
+    def streams_connected(self) -> Dict[str, bool]:
+        """Each Horizon stream the connector holds (order book and account) -> connected right now."""
+        return {name: up for source in self._stream_sources() for name, up in source.streams_connected().items()}
+
+    def stream_reconnects(self) -> int:
+        return sum(stats["reconnects"] for source in self._stream_sources() for stats in source.stream_stats().values())
+
+    def queued_stream_messages(self) -> int:
+        """Stream messages received and not yet read by Hummingbot's trackers."""
+        return sum(source.queued_messages() for source in self._stream_sources())
+
+    def _stream_sources(self) -> list:
+        user_stream = self._user_stream_tracker
+        return [self._orderbook_ds] + ([user_stream.data_source] if user_stream is not None else [])
+
     # === Helpers ===
 
     def _base_key(self, trading_pair: str) -> str:
