@@ -58,12 +58,13 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from hashlib import sha256
-from typing import Any, Callable, Deque, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Deque, Dict, Iterable, List, Optional, Sequence
 
-from stellar_sdk import Keypair, MuxedAccount, Preconditions, TimeBounds, Transaction
+from stellar_sdk import MuxedAccount, Preconditions, TimeBounds, Transaction
 
 from hummingbot.connector.exchange.stellar import stellar_constants as CONSTANTS
 from hummingbot.connector.exchange.stellar import stellar_measurement as measurement
+from hummingbot.connector.exchange.stellar.stellar_auth import TransactionSigner
 from hummingbot.connector.exchange.stellar.stellar_horizon_api import TRANSIENT_ERRORS, HorizonApi, HorizonError
 from hummingbot.connector.exchange.stellar.stellar_horizon_records import close_timestamp
 from hummingbot.connector.exchange.stellar.stellar_order_ops import OrderIntent, operation_for, operation_xdr
@@ -134,7 +135,7 @@ class _Job:
 class _Lane:
     account_id: str
     source: MuxedAccount
-    signers: Tuple[Keypair, ...]
+    signer: TransactionSigner     # from StellarAuth's signing rule
     task: Optional[asyncio.Task] = None
     in_flight: Sequence[_Job] = ()
 
@@ -166,7 +167,7 @@ class _Expired:
 class TransactionPipeline:
     def __init__(self,
                  horizon: HorizonApi,
-                 auth: Any,                      # StellarAuth: account_id, keypair, channel ids and keypairs
+                 auth: Any,                      # StellarAuth: account_id, channel_account_ids, transaction_signer
                  config: Any,                    # ConfigCache: fee_per_op(cap), network_passphrase
                  sequences: Optional[SequenceManager] = None,
                  *,
@@ -201,15 +202,16 @@ class TransactionPipeline:
         self._max_attempts = max_attempts_per_intent
         self._clock = clock
 
-        trading = auth.keypair
+        trading_id = auth.account_id
         channel_ids = list(auth.channel_account_ids)
         if channel_ids:
-            # Channel is the tx source; the trading account is each operation's source and signs too.
-            self._op_source: Optional[MuxedAccount] = MuxedAccount(trading.public_key)
-            self._lanes = [_Lane(cid, MuxedAccount(cid), (auth.channel_keypair(cid), trading)) for cid in channel_ids]
+            # Channel is the tx source; the trading account is each operation's source (so it signs too).
+            self._op_source: Optional[MuxedAccount] = MuxedAccount(trading_id)
+            self._lanes = [_Lane(cid, MuxedAccount(cid), auth.transaction_signer(cid, trader_sources_operations=True))
+                           for cid in channel_ids]
         else:
             self._op_source = None
-            self._lanes = [_Lane(trading.public_key, MuxedAccount(trading.public_key), (trading,))]
+            self._lanes = [_Lane(trading_id, MuxedAccount(trading_id), auth.transaction_signer(trading_id))]
         self._queue: Deque[_Job] = deque()
         self._work = asyncio.Event()
         self._waiters: Dict[str, asyncio.Future] = {}
@@ -411,7 +413,7 @@ class TransactionPipeline:
         tx_bytes = b"".join((_encode_header(lane.source, sequence, fee, max_time), _UINT32.pack(len(jobs)),
                              *(job.operation_xdr for job in jobs), _TX_EXT_V0))
         tx_hash = sha256(self._network_id + _ENVELOPE_TYPE_TX + tx_bytes).digest()
-        signatures = [signer.sign_decorated(tx_hash).to_xdr_object().to_xdr_bytes() for signer in lane.signers]
+        signatures = lane.signer.signatures(tx_hash)
         envelope = b"".join((_ENVELOPE_TYPE_TX, tx_bytes, _UINT32.pack(len(signatures)), *signatures))
         signed = _SignedTx(base64.b64encode(envelope).decode(), tx_hash.hex(), sequence, max_time, start)
         measurement.record(measurement.TX_BUILD_SIGN, start)
