@@ -4,8 +4,7 @@ The pipeline is the only owner of sequence numbers. Its rules, in the order an i
 
 1. Validation: `submit(intent)` turns the intent into its operation at once (`operation_for`), so
    bad input raises `StellarOrderError` before anything is queued (in `submit_many`, that intent
-   alone gets a failed outcome with code `invalid_order`). Each operation is packed to XDR here,
-   once; every transaction that carries it reuses those bytes.
+   alone gets a failed outcome with code `invalid_order`).
 2. Queue and coalescing: stellar-core keeps at most one pending transaction per source account.
    Each source account (the trading account, or each channel account when channel keys are
    configured) is a *lane* that has at most one transaction in flight; intents that arrive
@@ -15,6 +14,7 @@ The pipeline is the only owner of sequence numbers. Its rules, in the order an i
    and both sign.
 3. Build and sign: sequence from the local `SequenceManager`, fee per operation from
    `ConfigCache.fee_per_op(cap)`, time bounds `[0, now + TX_TIME_BOUND_SECONDS]`. No Horizon read.
+   The envelope is `stellar_tx_builder.EnvelopeBuilder`'s; the signers are `StellarAuth`'s.
 4. Submit to `/transactions_async`:
    - PENDING / DUPLICATE: stellar-core has it; wait for the result (below).
    - TRY_AGAIN_LATER, or HTTP 429 (rate limited): not accepted; wait and resubmit the same envelope
@@ -51,24 +51,22 @@ transaction was already submitted may still apply, so the exchange reconciles it
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
-import struct
 import time
 from collections import deque
 from dataclasses import dataclass
-from hashlib import sha256
 from typing import Any, Callable, Deque, Dict, Iterable, List, Optional, Sequence
 
-from stellar_sdk import MuxedAccount, Preconditions, TimeBounds, Transaction
+from stellar_sdk import MuxedAccount
 
 from hummingbot.connector.exchange.stellar import stellar_constants as CONSTANTS
 from hummingbot.connector.exchange.stellar import stellar_measurement as measurement
 from hummingbot.connector.exchange.stellar.stellar_auth import TransactionSigner
 from hummingbot.connector.exchange.stellar.stellar_horizon_api import TRANSIENT_ERRORS, HorizonApi, HorizonError
 from hummingbot.connector.exchange.stellar.stellar_horizon_records import close_timestamp
-from hummingbot.connector.exchange.stellar.stellar_order_ops import OrderIntent, operation_for, operation_xdr
+from hummingbot.connector.exchange.stellar.stellar_order_ops import OrderIntent, operation_for
 from hummingbot.connector.exchange.stellar.stellar_sequence import SequenceManager
+from hummingbot.connector.exchange.stellar.stellar_tx_builder import EnvelopeBuilder
 from hummingbot.connector.exchange.stellar.stellar_tx_results import (
     OpOutcome,
     TxResult,
@@ -86,38 +84,6 @@ SUBMIT_FAILED = "submit_failed"           # the pipeline could not get a sequenc
 _RETRYABLE_IN_LEDGER = frozenset({"tx_too_late", "tx_bad_seq"})  # in a ledger, but no operation ran
 
 
-_UINT32 = struct.Struct(">I")
-_ENVELOPE_TYPE_TX = _UINT32.pack(2)   # EnvelopeType.ENVELOPE_TYPE_TX: tags the signature payload and the envelope
-_TX_EXT_V0 = _UINT32.pack(0)          # Transaction.ext, version 0
-_EMPTY_OPS_AND_EXT = 8                # an operation-less transaction ends with ops count (0) and ext (0)
-
-
-def _encode_header_sdk(source: MuxedAccount, sequence: int, fee: int, max_time: int) -> bytes:
-    """XDR of a `Transaction` up to, not including, its operations array: source, fee, sequence,
-    preconditions (time bounds), memo. Packed by stellar-sdk from an operation-less transaction, whose
-    encoding ends with the empty operations array and the ext; those 8 bytes are cut off."""
-    header = Transaction(source=source, sequence=sequence, fee=fee, operations=[],
-                         preconditions=Preconditions(time_bounds=TimeBounds(0, max_time)))
-    return header.to_xdr_object().to_xdr_bytes()[:-_EMPTY_OPS_AND_EXT]
-
-
-# After the source account: fee (uint32), seqNum (int64), cond PRECOND_TIME (1) with TimeBounds
-# {minTime 0, maxTime} (uint64 each), memo MEMO_NONE (0). The same bytes as `_encode_header_sdk`.
-_HEADER_TAIL = struct.Struct(">IqIQQI")
-_PRECOND_TIME = 1
-_MEMO_NONE = 0
-_source_xdr: Dict[MuxedAccount, bytes] = {}
-
-
-def _encode_header(source: MuxedAccount, sequence: int, fee: int, max_time: int) -> bytes:
-    """`_encode_header_sdk` with the source account's XDR packed once per account (stellar-sdk
-    re-encodes the whole header, a strkey decode included, for every transaction)."""
-    packed_source = _source_xdr.get(source)
-    if packed_source is None:
-        packed_source = _source_xdr[source] = source.to_xdr_object().to_xdr_bytes()
-    return packed_source + _HEADER_TAIL.pack(fee, sequence, _PRECOND_TIME, 0, max_time, _MEMO_NONE)
-
-
 class PipelineStoppedError(RuntimeError):
     """The pipeline stopped before this intent's outcome was known."""
 
@@ -125,7 +91,7 @@ class PipelineStoppedError(RuntimeError):
 @dataclass(slots=True)
 class _Job:
     intent: OrderIntent
-    operation_xdr: bytes          # the operation packed once; every transaction that carries it reuses it
+    operation_xdr: bytes          # packed once, at submission
     future: asyncio.Future
     start_ns: int
     attempts: int = 0
@@ -190,7 +156,7 @@ class TransactionPipeline:
         self._auth = auth
         self._config = config
         self._sequences = sequences or SequenceManager(horizon.get_account)
-        self._network_id = sha256((network_passphrase or config.network_passphrase).encode()).digest()
+        self._builder = EnvelopeBuilder(network_passphrase or config.network_passphrase)
         self._max_fee_per_op = max_fee_per_op
         self._time_bound = int(time_bound_seconds)
         self._max_ops = max_ops_per_tx
@@ -303,7 +269,7 @@ class TransactionPipeline:
     def _job(self, intent: OrderIntent, start_ns: Optional[int]) -> _Job:
         if self._stopped:
             raise PipelineStoppedError("The transaction pipeline was stopped")
-        packed = operation_xdr(operation_for(intent, self._op_source))
+        packed = self._builder.pack(operation_for(intent, self._op_source))
         return _Job(intent, packed, asyncio.get_running_loop().create_future(),
                     measurement.now() if start_ns is None else start_ns)
 
@@ -404,18 +370,12 @@ class TransactionPipeline:
     # Build and sign
 
     def _build(self, lane: _Lane, jobs: List[_Job], sequence: int) -> _SignedTx:
-        """Encode, hash and sign one transaction. Each operation was packed to XDR once, when it was
-        submitted; here only the transaction's header is packed and the bytes are joined, hashed
-        once and signed by every signer (the layout is TransactionV1Envelope, see `_encode_header`)."""
         start = measurement.now()
         max_time = int(self._clock()) + self._time_bound
         fee = self._config.fee_per_op(self._max_fee_per_op) * len(jobs)
-        tx_bytes = b"".join((_encode_header(lane.source, sequence, fee, max_time), _UINT32.pack(len(jobs)),
-                             *(job.operation_xdr for job in jobs), _TX_EXT_V0))
-        tx_hash = sha256(self._network_id + _ENVELOPE_TYPE_TX + tx_bytes).digest()
-        signatures = lane.signer.signatures(tx_hash)
-        envelope = b"".join((_ENVELOPE_TYPE_TX, tx_bytes, _UINT32.pack(len(signatures)), *signatures))
-        signed = _SignedTx(base64.b64encode(envelope).decode(), tx_hash.hex(), sequence, max_time, start)
+        built = self._builder.build(lane.source, sequence, fee, max_time, [job.operation_xdr for job in jobs],
+                                    lane.signer)
+        signed = _SignedTx(built.envelope_xdr, built.tx_hash, sequence, max_time, start)
         measurement.record(measurement.TX_BUILD_SIGN, start)
         return signed
 
