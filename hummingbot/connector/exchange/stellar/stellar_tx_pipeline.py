@@ -55,7 +55,7 @@ import logging
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Callable, Deque, Dict, Iterable, List, Optional, Sequence
+from typing import Any, Callable, Deque, Dict, Iterable, KeysView, List, Optional, Sequence
 
 from stellar_sdk import MuxedAccount
 
@@ -197,6 +197,12 @@ class TransactionPipeline:
     @property
     def queued_count(self) -> int:
         return len(self._queue)
+
+    @property
+    def awaited_hashes(self) -> KeysView[str]:
+        """Hashes of the submitted transactions whose fate the pipeline awaits (a live read-only view):
+        the hashes `notify_transaction` resolves."""
+        return self._waiters.keys()
 
     async def submit(self, intent: OrderIntent, start_ns: Optional[int] = None) -> OpOutcome:
         """Queue one intent and wait for its outcome. Raises StellarOrderError for invalid input,

@@ -261,11 +261,13 @@ async def test_cancel_outcome_and_stream_notification(harness):
     pipeline._poll_initial = pipeline._poll_max = 30.0   # only the stream can resolve it in time
     task = asyncio.ensure_future(pipeline.submit(CancelOrderIntent("HBOT-1", BASE, QUOTE, TradeType.BUY, 77)))
     await fake.wait_posts(1)
+    assert list(pipeline.awaited_hashes) == [fake.envelope(0).hash_hex()]
     (record,) = fake.close_ledger()
     lookups = fake.tx_lookups
     pipeline.notify_transaction({"hash": "00" * 32})     # someone else's transaction: ignored
     pipeline.notify_transaction(record)
     outcome = await in_time(task, 2.0)
+    assert not pipeline.awaited_hashes
     assert outcome.success and outcome.offer_state == OFFER_DELETED and outcome.offer_id is None
     assert fake.tx_lookups == lookups
     op = fake.envelope(0).transaction.operations[0]
