@@ -41,9 +41,10 @@ The pipeline is the only owner of sequence numbers. Its rules, in the order an i
    `submit_failed`.
 
 Each intent's `OpOutcome` carries success, offer id and state, fills in the order's terms, error
-code and message, tx hash, ledger and its share of the fee. Measuring points: `TX_BUILD_SIGN` per
-transaction, `TX_SUBMIT` per transaction (build start → accepted), `ORDER_*_ACK` (submit call →
-accepted by Horizon) and `ORDER_*_CONFIRM` (submit call → outcome known) per intent.
+code and message, tx hash, ledger, operation id (Horizon's, once in a ledger) and its share of the
+fee. Measuring points: `TX_BUILD_SIGN` per transaction, `TX_SUBMIT` per transaction (build start →
+accepted), `ORDER_*_ACK` (submit call → accepted by Horizon) and `ORDER_*_CONFIRM` (submit call →
+outcome known) per intent.
 
 Stopping (`stop()`) fails the intents still waiting with `PipelineStoppedError`; an intent whose
 transaction was already submitted may still apply, so the exchange reconciles its open orders.
@@ -82,6 +83,15 @@ TX_EXPIRED = "tx_too_late"
 SUBMIT_FAILED = "submit_failed"           # the pipeline could not get a sequence number or an answer
 
 _RETRYABLE_IN_LEDGER = frozenset({"tx_too_late", "tx_bad_seq"})  # in a ledger, but no operation ran
+
+
+def _first_operation_id(tx_record: Dict[str, Any]) -> Optional[int]:
+    """Horizon's id of a transaction's first operation: its TOID is the transaction's (the paging
+    token) + 1, and the next operations follow it. None when the record has no usable token."""
+    try:
+        return int(tx_record["paging_token"]) + 1
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 class PipelineStoppedError(RuntimeError):
@@ -497,12 +507,10 @@ class TransactionPipeline:
                            + (" (Horizon says it succeeded)" if successful else ""),
                            tx_hash=signed.tx_hash, ledger=ledger)
             return
-        # Lets the exchange name an operation as Horizon does (TOID = tx paging token + index + 1).
-        paging_token = record.get("paging_token")
-        for index, outcome in enumerate(result.operations):
-            outcome.extra["op_index"] = index
-            if paging_token is not None:
-                outcome.extra["tx_paging_token"] = paging_token
+        first_operation_id = _first_operation_id(record)
+        if first_operation_id is not None:
+            for index, outcome in enumerate(result.operations):
+                outcome.operation_id = first_operation_id + index
         if result.successful and len(result.operations) == len(jobs):
             for job, outcome in zip(jobs, result.operations, strict=True):
                 self._resolve(job, outcome)

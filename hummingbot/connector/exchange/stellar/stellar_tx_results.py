@@ -9,7 +9,7 @@ Horizon spells them (`tx_bad_seq`, `op_underfunded`, `op_cross_self`, ...).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -121,7 +121,7 @@ class OpOutcome:
     fee_charged_share_stroops: int = 0
     resting_selling_stroops: Optional[int] = None   # amount of the resting offer, in its selling asset
     resting_price: Optional[Tuple[int, int]] = None  # (n, d): buying per selling of the resting offer
-    extra: Dict[str, Any] = field(default_factory=dict)
+    operation_id: Optional[int] = None        # Horizon's operation id (TOID), once its transaction is in a ledger
 
     @property
     def fee_charged_share(self) -> Decimal:

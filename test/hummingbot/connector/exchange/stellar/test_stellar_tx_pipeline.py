@@ -80,7 +80,7 @@ async def test_one_order_round_trip(harness):
     envelope = harness.horizon.envelope(0)
     assert outcome.tx_hash == envelope.hash_hex() and outcome.ledger == 2
     assert outcome.fee_charged_share_stroops == 100
-    assert outcome.extra == {"op_index": 0, "tx_paging_token": str((2 << 32) | (1 << 12))}
+    assert outcome.operation_id == ((2 << 32) | (1 << 12)) + 1   # Horizon's TOID: tx paging token + index + 1
     tx = envelope.transaction
     assert tx.sequence == 101 and tx.source.account_id == TRADER.public_key
     assert tx.fee == CONSTANTS.BASE_FEE_STROOPS
@@ -229,6 +229,9 @@ async def test_failed_op_in_a_batch_does_not_fail_the_others(harness):
     assert ok1.success and ok3.success and ok1.tx_hash == ok3.tx_hash == fake.envelope(1).hash_hex()
     assert [Decimal(op.amount) for op in fake.envelope(1).transaction.operations] == [1, 3]
     assert fake.envelope(1).transaction.sequence == 102   # the failed tx consumed 101
+    first_tx_id, second_tx_id = (int(fake.records[fake.envelope(i).hash_hex()]["paging_token"]) for i in (0, 1))
+    assert failed.operation_id == first_tx_id + 2         # the second operation of the failed transaction
+    assert (ok1.operation_id, ok3.operation_id) == (second_tx_id + 1, second_tx_id + 2)
 
 
 async def test_invalid_intent_in_a_batch_does_not_stop_the_others(harness):
@@ -244,6 +247,12 @@ async def test_invalid_intent_raises_before_anything_is_queued(harness):
     with pytest.raises(StellarOrderError, match="positive"):
         await harness.pipeline.submit(sell(1, "0"))
     assert harness.horizon.posts == [] and harness.pipeline.queued_count == 0
+
+
+async def test_an_outcome_without_a_ledger_has_no_operation_id(harness):
+    harness.horizon.script.append("insufficient_fee")     # rejected at submission: in no ledger
+    outcome = await in_time(harness.pipeline.submit(sell(1)))
+    assert not outcome.success and outcome.operation_id is None
 
 
 async def test_rejection_fails_every_op_and_frees_the_sequence(harness):
