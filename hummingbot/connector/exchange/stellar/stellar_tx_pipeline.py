@@ -72,7 +72,6 @@ from hummingbot.connector.exchange.stellar.stellar_tx_results import (
     OpOutcome,
     TxResult,
     decode_transaction_result,
-    error_message,
 )
 
 REQUEUE = "requeue"
@@ -368,7 +367,7 @@ class TransactionPipeline:
                 if self._expired_policy == REQUEUE:
                     self._requeue_front(jobs)
                 else:
-                    self._fail_all(jobs, TX_EXPIRED, error_message(TX_EXPIRED), tx_hash=signed.tx_hash)
+                    self._fail_all(jobs, TX_EXPIRED, CONSTANTS.result_code_message(TX_EXPIRED), tx_hash=signed.tx_hash)
                 return
             # Rejected at submission: never applies, the sequence number is free again.
             self._sequences.not_applied(lane.account_id, signed.sequence)
@@ -521,7 +520,7 @@ class TransactionPipeline:
             if self._expired_policy == REQUEUE:
                 self._requeue_front(jobs)
             else:
-                self._fail_all(jobs, result.tx_code, error_message(result.tx_code),
+                self._fail_all(jobs, result.tx_code, CONSTANTS.result_code_message(result.tx_code),
                                tx_hash=signed.tx_hash, ledger=ledger)
             return
         self._settle_failed(jobs, result, requeue=True)
@@ -535,7 +534,7 @@ class TransactionPipeline:
             fee_share = ops[0].fee_charged_share_stroops if ops else 0
             tx_hash = ops[0].tx_hash if ops else None
             ledger = ops[0].ledger if ops else None
-            self._fail_all(jobs, result.tx_code, error_message(result.tx_code), tx_hash=tx_hash,
+            self._fail_all(jobs, result.tx_code, CONSTANTS.result_code_message(result.tx_code), tx_hash=tx_hash,
                            ledger=ledger, fee_share=fee_share)
             return []
         innocent = []

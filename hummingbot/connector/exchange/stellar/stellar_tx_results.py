@@ -5,7 +5,8 @@ transaction record, `error_result_xdr` in a `/transactions_async` ERROR answer).
 decodes it into one `OpOutcome` per operation: for offer operations the resulting offer (id and
 whether it was created, updated or deleted) and the offers claimed on placement, converted into
 fills in the order's own terms (base amount, quote amount, price in quote per base); failures as
-Horizon spells them (`tx_bad_seq`, `op_underfunded`, `op_cross_self`, ...).
+Horizon spells them (`tx_bad_seq`, `op_underfunded`, `op_cross_self`, ...), with the message
+`stellar_constants.result_code_message` gives.
 """
 from __future__ import annotations
 
@@ -16,9 +17,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from stellar_sdk import Asset, StrKey
 from stellar_sdk import xdr as stellar_xdr
 
-from hummingbot.connector.exchange.stellar.stellar_constants import RESULT_CODE_MESSAGES, result_code_message
-
-_STROOPS_PER_UNIT = Decimal(10_000_000)
+from hummingbot.connector.exchange.stellar.stellar_amounts import from_stroops
+from hummingbot.connector.exchange.stellar.stellar_constants import result_code_message
 
 OFFER_CREATED = "created"
 OFFER_UPDATED = "updated"
@@ -72,15 +72,6 @@ _OFFER_CODE_EXCEPTIONS = {
     "NOT_FOUND": "op_offer_not_found",
 }
 
-def error_message(code: Optional[str]) -> Optional[str]:
-    """A message for people; Horizon's unprefixed spellings (sell_not_authorized) share the op_ message."""
-    if code is None:
-        return None
-    if code in RESULT_CODE_MESSAGES:
-        return RESULT_CODE_MESSAGES[code]
-    return result_code_message(code if code.startswith(("op_", "tx_")) else "op_" + code)
-
-
 @dataclass(frozen=True, slots=True)
 class Fill:
     """One offer crossed by an operation, in the order's terms."""
@@ -93,11 +84,11 @@ class Fill:
 
     @property
     def base_amount(self) -> Decimal:
-        return Decimal(self.base_stroops) / _STROOPS_PER_UNIT
+        return from_stroops(self.base_stroops)
 
     @property
     def quote_amount(self) -> Decimal:
-        return Decimal(self.quote_stroops) / _STROOPS_PER_UNIT
+        return from_stroops(self.quote_stroops)
 
     @property
     def price(self) -> Decimal:
@@ -126,7 +117,7 @@ class OpOutcome:
     @property
     def fee_charged_share(self) -> Decimal:
         """This operation's share of the transaction fee, in XLM."""
-        return Decimal(self.fee_charged_share_stroops) / _STROOPS_PER_UNIT
+        return from_stroops(self.fee_charged_share_stroops)
 
 
 @dataclass(slots=True)
@@ -197,7 +188,7 @@ def operation_outcome(op_result: stellar_xdr.OperationResult, order_assets: Orde
     """One `OperationResult` → `OpOutcome` (success flag, offer, fills, error code)."""
     if op_result.code != stellar_xdr.OperationResultCode.opINNER:
         code = _OUTER_OP_CODES.get(op_result.code, f"op_unknown_{int(op_result.code)}")
-        return OpOutcome(success=False, error_code=code, error_message=error_message(code))
+        return OpOutcome(success=False, error_code=code, error_message=result_code_message(code))
     tr = op_result.tr
     op_type = tr.type
     if op_type == stellar_xdr.OperationType.MANAGE_SELL_OFFER:
@@ -214,7 +205,7 @@ def _offer_outcome(offer_result: Any, prefix: str, order_assets: OrderAssets) ->
     if offer_result.success is None:
         suffix = code_name[len(prefix):] if code_name.startswith(prefix) else code_name
         code = _OFFER_CODE_EXCEPTIONS.get(suffix, "op_" + suffix.lower())
-        return OpOutcome(success=False, error_code=code, error_message=error_message(code))
+        return OpOutcome(success=False, error_code=code, error_message=result_code_message(code))
     success = offer_result.success
     fills = tuple(fill_from_claim(claim, order_assets, is_taker=True) for claim in success.offers_claimed)
     offer = success.offer
@@ -239,7 +230,7 @@ def _generic_outcome(tr: stellar_xdr.OperationResultTr) -> OpOutcome:
         op_prefix = tr.type.name + "_"
         suffix = code.name[len(op_prefix):] if code.name.startswith(op_prefix) else code.name
         slug = "op_" + suffix.lower()
-        return OpOutcome(success=False, error_code=slug, error_message=error_message(slug))
+        return OpOutcome(success=False, error_code=slug, error_message=result_code_message(slug))
     return OpOutcome(success=True)
 
 

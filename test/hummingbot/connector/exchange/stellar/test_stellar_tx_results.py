@@ -4,10 +4,12 @@ import pytest
 from stellar_sdk import Asset, Keypair
 from stellar_sdk import xdr as x
 
+from hummingbot.connector.exchange.stellar.stellar_constants import RESULT_CODE_MESSAGES, result_code_message
 from hummingbot.connector.exchange.stellar.stellar_tx_results import (
     OFFER_CREATED,
     OFFER_DELETED,
     OFFER_UPDATED,
+    TX_CODES,
     decode_transaction_result,
     parse_result_codes,
 )
@@ -155,3 +157,55 @@ def test_parse_result_codes_from_a_horizon_400_body():
     assert codes.transaction == "tx_failed" and codes.operations == ("op_success", "op_underfunded")
     assert parse_result_codes({"status": 404}) is None
     assert parse_result_codes("text") is None
+
+
+# Messages: one table (stellar_constants), one function
+
+
+def _known(message: str) -> bool:
+    return bool(message) and not message.startswith("Unknown")
+
+
+def test_every_transaction_code_has_a_message():
+    for code in TX_CODES.values():
+        assert _known(result_code_message(code)), code
+
+
+def test_min_seq_age_or_gap_is_found_under_horizons_spelling():
+    assert result_code_message("tx_bad_minseq_age_or_gap") == RESULT_CODE_MESSAGES["tx_bad_minseq_age_or_gap"]
+    assert "min sequence age" in result_code_message("tx_bad_minseq_age_or_gap")
+
+
+@pytest.mark.parametrize("unprefixed", ["sell_not_authorized", "buy_not_authorized", "buy_no_issuer"])
+def test_horizons_unprefixed_offer_codes_read_as_their_op_twins(unprefixed):
+    assert result_code_message(unprefixed) == RESULT_CODE_MESSAGES["op_" + unprefixed]
+
+
+def test_unknown_codes_are_named():
+    assert result_code_message("op_made_up") == "Unknown Stellar result code 'op_made_up'."
+    assert "made_up" in result_code_message("made_up") and not _known(result_code_message("made_up"))
+
+
+@pytest.mark.parametrize("enum, failed", [(x.ManageSellOfferResultCode, f.sell_offer_failed),
+                                          (x.ManageBuyOfferResultCode, f.buy_offer_failed)])
+def test_every_failed_offer_code_decodes_with_a_message(enum, failed):
+    for code in enum:
+        if code.value == 0:   # success
+            continue
+        (op,) = decode_transaction_result(f.tx_result(f.TX.txFAILED, [failed(code)]), [PAIR]).operations
+        assert op.error_code and op.error_message == result_code_message(op.error_code)
+        assert _known(op.error_message), op.error_code
+
+
+def test_every_outer_operation_code_decodes_with_a_message():
+    for code in x.OperationResultCode:
+        if code == x.OperationResultCode.opINNER:
+            continue
+        (op,) = decode_transaction_result(f.tx_result(f.TX.txFAILED, [x.OperationResult(code=code)])).operations
+        assert _known(op.error_message), op.error_code
+
+
+def test_amounts_are_exact_units_of_stroops():
+    fill = decode_transaction_result(f.tx_result(f.TX.txSUCCESS, [f.sell_offer_ok(
+        [f.claim(MAKER_A, 11, QUOTE, 1, BASE, 123_456_789)])]), [PAIR]).operations[0].fills[0]
+    assert (fill.base_amount, fill.quote_amount) == (Decimal("12.3456789"), Decimal("0.0000001"))
