@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -63,6 +64,7 @@ from stellar_sdk import MuxedAccount
 from hummingbot.connector.exchange.stellar import stellar_constants as CONSTANTS
 from hummingbot.connector.exchange.stellar import stellar_measurement as measurement
 from hummingbot.connector.exchange.stellar.stellar_auth import TransactionSigner
+from hummingbot.connector.exchange.stellar.stellar_backoff import Backoff
 from hummingbot.connector.exchange.stellar.stellar_horizon_api import TRANSIENT_ERRORS, HorizonApi, HorizonError
 from hummingbot.connector.exchange.stellar.stellar_horizon_records import close_timestamp
 from hummingbot.connector.exchange.stellar.stellar_order_ops import OrderIntent, operation_for
@@ -82,6 +84,7 @@ TX_EXPIRED = "tx_too_late"
 SUBMIT_FAILED = "submit_failed"           # the pipeline could not get a sequence number or an answer
 
 _RETRYABLE_IN_LEDGER = frozenset({"tx_too_late", "tx_bad_seq"})  # in a ledger, but no operation ran
+_NO_JITTER = random.Random(0)   # for Backoff(jitter=False), which never draws from it (saves seeding one per tx)
 
 
 def _first_operation_id(tx_record: Dict[str, Any]) -> Optional[int]:
@@ -161,6 +164,9 @@ class TransactionPipeline:
             raise ValueError(f"expired_policy must be {REQUEUE!r} or {FAIL!r}, got {expired_policy!r}")
         if not 1 <= max_ops_per_tx <= CONSTANTS.MAX_OPS_PER_TX:
             raise ValueError(f"max_ops_per_tx must be 1..{CONSTANTS.MAX_OPS_PER_TX}, got {max_ops_per_tx}")
+        if not (0 < poll_initial_delay <= poll_max_delay and 0 < resubmit_delay <= poll_max_delay):
+            raise ValueError(f"poll_initial_delay ({poll_initial_delay}) and resubmit_delay ({resubmit_delay}) must be "
+                             f"positive and at most poll_max_delay ({poll_max_delay})")
         self._horizon = horizon
         self._auth = auth
         self._config = config
@@ -408,8 +414,8 @@ class TransactionPipeline:
         maybe_in_core = False     # some copy may have reached stellar-core (so it may apply)
         must_submit = True
         acked = False
-        delay = self._poll_initial
-        retry_delay = self._resubmit_delay
+        poll = Backoff(self._poll_initial, 2.0, self._poll_max, rng=_NO_JITTER, jitter=False)
+        resubmit = Backoff(self._resubmit_delay, 2.0, self._poll_max, rng=_NO_JITTER, jitter=False)
         while True:
             if must_submit:
                 try:
@@ -441,16 +447,14 @@ class TransactionPipeline:
                         must_submit = False   # an earlier copy may have applied: only the hash can tell
                     # TRY_AGAIN_LATER: not accepted; the same envelope goes again after a pause
             if maybe_in_core and not must_submit:
-                record = await self._wait_for_record(signed, waiter, delay)
+                record = await self._wait_for_record(signed, waiter, poll.next_delay())
                 if record is not None:
                     return _InLedger(record)
-                delay = min(delay * 2, self._poll_max)
             else:
                 if not waiter.done():   # pause before resubmitting; the stream may still tell us first
-                    await asyncio.wait((waiter,), timeout=retry_delay)
+                    await asyncio.wait((waiter,), timeout=resubmit.next_delay())
                 if waiter.done():
                     return _InLedger(waiter.result())
-                retry_delay = min(retry_delay * 2, self._poll_max)
                 if maybe_in_core:
                     record = await self._lookup(signed.tx_hash)
                     if record is not None:

@@ -1,4 +1,5 @@
 import asyncio
+import sys
 from decimal import Decimal
 
 import pytest
@@ -6,6 +7,7 @@ from hummingbot.core.data_type.common import OrderType, TradeType
 from stellar_sdk import Asset, Keypair, ManageBuyOffer, ManageSellOffer
 
 from hummingbot.connector.exchange.stellar import stellar_constants as CONSTANTS
+from hummingbot.connector.exchange.stellar import stellar_tx_pipeline
 from hummingbot.connector.exchange.stellar import stellar_web_utils as web_utils
 from hummingbot.connector.exchange.stellar.stellar_auth import StellarAuth
 from hummingbot.connector.exchange.stellar.stellar_config_cache import ConfigCache
@@ -170,6 +172,52 @@ async def test_resubmission_of_an_applied_tx_is_resolved_by_hash_not_rebuilt(har
     fake.close_ledger()                         # applied before the resubmission: that copy gets tx_bad_seq
     outcome = await in_time(task)
     assert outcome.success and len(set(fake.posts)) == 1 and len(fake.records) == 1
+
+
+@pytest.fixture
+def pipeline_waits(monkeypatch):
+    """The timeouts of the pipeline's own asyncio.wait calls (its pauses), in order."""
+    waits = []
+    real_wait = asyncio.wait
+
+    def recording_wait(fs, *, timeout=None, **kwargs):
+        if timeout is not None and sys._getframe(1).f_globals["__name__"] == stellar_tx_pipeline.__name__:
+            waits.append(timeout)
+        return real_wait(fs, timeout=timeout, **kwargs)
+    monkeypatch.setattr(asyncio, "wait", recording_wait)
+    return waits
+
+
+async def test_poll_delay_doubles_from_poll_initial_up_to_poll_max(mock, pipeline_waits):
+    h = Harness(mock, poll_initial_delay=0.001, poll_max_delay=0.004, resubmit_delay=0.001)
+    try:
+        h.horizon.auto_close = False
+        task = asyncio.ensure_future(h.pipeline.submit(sell(1)))
+        await h.horizon.wait_posts(1)
+        while h.horizon.tx_lookups < 5:
+            await asyncio.sleep(0.001)
+        h.horizon.close_ledger()
+        assert (await in_time(task)).success
+        assert pipeline_waits[:5] == [0.001, 0.002, 0.004, 0.004, 0.004]
+    finally:
+        await h.pipeline.stop()
+
+
+async def test_resubmit_delay_doubles_from_resubmit_delay_up_to_poll_max(mock, pipeline_waits):
+    h = Harness(mock, poll_initial_delay=0.003, poll_max_delay=0.004, resubmit_delay=0.001)
+    try:
+        h.horizon.script.extend(["try_again_later"] * 4)
+        assert (await in_time(h.pipeline.submit(sell(1)))).success
+        assert pipeline_waits == [0.001, 0.002, 0.004, 0.004, 0.003]   # 4 pauses, then the first poll
+    finally:
+        await h.pipeline.stop()
+
+
+@pytest.mark.parametrize("delays", [dict(poll_initial_delay=0.1, poll_max_delay=0.05),
+                                    dict(resubmit_delay=0.1, poll_max_delay=0.05), dict(poll_initial_delay=0)])
+async def test_delays_must_be_positive_and_at_most_poll_max(mock, delays):
+    with pytest.raises(ValueError, match="poll_max_delay"):
+        Harness(mock, **delays)
 
 
 async def test_expired_transaction_leads_to_resync_and_a_new_transaction(harness):
