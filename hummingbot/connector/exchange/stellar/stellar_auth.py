@@ -85,6 +85,15 @@ class StellarAuth(AuthBase):
     def channel_account_ids(self) -> List[str]:
         return list(self._channels)
 
+    def transaction_sources(self) -> List[Tuple[str, TransactionSigner]]:
+        """The accounts the connector's transactions come from, each with its signer: each channel
+        account, whose transactions' operations the trading account sources (so it signs them too);
+        without channels, the trading account alone."""
+        if not self._channels:
+            return [(self.account_id, self.transaction_signer(self.account_id))]
+        return [(channel_id, self.transaction_signer(channel_id, trader_sources_operations=True))
+                for channel_id in self._channels]
+
     def transaction_signer(self, source_account_id: str, trader_sources_operations: bool = False
                            ) -> TransactionSigner:
         """The signing rule: the transaction's source signs (the trading account or one of our channel

@@ -119,6 +119,8 @@ class Signer(Protocol):
 class SignedEnvelope:
     envelope_xdr: str     # base64 TransactionEnvelope (ENVELOPE_TYPE_TX), as Horizon takes it
     tx_hash: str          # hex, as Horizon names the transaction
+    sequence: int
+    max_time: int         # after it, the transaction can no longer apply
 
 
 class EnvelopeBuilder:
@@ -142,7 +144,7 @@ class EnvelopeBuilder:
         tx_hash = sha256(self._network_id + _ENVELOPE_TYPE_TX + tx_bytes).digest()
         signatures = signer.signatures(tx_hash)
         envelope = b"".join((_ENVELOPE_TYPE_TX, tx_bytes, _UINT32.pack(len(signatures)), *signatures))
-        return SignedEnvelope(base64.b64encode(envelope).decode(), tx_hash.hex())
+        return SignedEnvelope(base64.b64encode(envelope).decode(), tx_hash.hex(), sequence, max_time)
 
     def __repr__(self) -> str:
         return f"EnvelopeBuilder(network_passphrase={self.network_passphrase!r})"

@@ -132,28 +132,73 @@ class TxResult:
     def successful(self) -> bool:
         return self.tx_code in ("tx_success", "tx_fee_bump_inner_success")
 
+    @property
+    def no_operation_ran(self) -> bool:
+        """Of a transaction in a ledger: no operation ran (it closed too late, or its sequence number
+        was taken), so its operations may still go in another transaction."""
+        return self.tx_code in _NO_OPERATION_RAN and not any(o.error_code for o in self.operations)
+
+    def blame(self, count: int) -> List[Optional[OpOutcome]]:
+        """For each of the `count` operations of this failed transaction: its own failure, or None for
+        an operation that did not fail but was rolled back with the others (it may go in another
+        transaction). With no failing operation to blame, or results that do not match the
+        operations, each operation gets the transaction's failure."""
+        ops = self.operations
+        if len(ops) != count or not any(o.error_code for o in ops):
+            first = ops[0] if ops else None
+            return [failed_outcome(self.tx_code, tx_hash=first.tx_hash if first else None,
+                                   ledger=first.ledger if first else None,
+                                   fee_share=first.fee_charged_share_stroops if first else 0) for _ in range(count)]
+        return [outcome if outcome.error_code is not None else None for outcome in ops]
+
+
+_NO_OPERATION_RAN = frozenset({"tx_too_late", "tx_bad_seq"})
+
+
+def failed_outcome(code: str, message: Optional[str] = None, *, tx_hash: Optional[str] = None,
+                   ledger: Optional[int] = None, fee_share: int = 0) -> OpOutcome:
+    """The failure of an operation that no operation result describes: `code` (a transaction's code, or
+    the pipeline's own) is its error and tx code; the message is the code's unless given."""
+    return OpOutcome(success=False, error_code=code, error_message=result_code_message(code) if message is None
+                     else message, tx_code=code, tx_hash=tx_hash, ledger=ledger, fee_charged_share_stroops=fee_share)
+
 
 OrderAssets = Optional[Tuple[Asset, Asset]]  # (base, quote) of the order behind an operation
 
 
 def decode_transaction_result(result_xdr: str, order_assets: Sequence[OrderAssets] = (),
-                              *, tx_hash: Optional[str] = None, ledger: Optional[int] = None) -> TxResult:
+                              *, tx_hash: Optional[str] = None, ledger: Optional[int] = None,
+                              tx_paging_token: Optional[str] = None) -> TxResult:
     """Decode a base64 `TransactionResult`.
 
     `order_assets[i]` is (base, quote) of the order behind operation i; fills are expressed in
     those terms. Without it, fills use the claimed offer's own orientation (sold asset as base).
+    `tx_hash`, `ledger` and, from the paging token of a transaction in a ledger, Horizon's
+    operation id (`operation_id`) are set on each operation's outcome.
     """
     try:
         result = stellar_xdr.TransactionResult.from_xdr(result_xdr)
     except Exception as e:  # malformed base64 or XDR
         raise ValueError(f"Cannot decode transaction result XDR: {e}") from e
-    return transaction_result_from_xdr_object(result, order_assets, tx_hash=tx_hash, ledger=ledger)
+    return transaction_result_from_xdr_object(result, order_assets, tx_hash=tx_hash, ledger=ledger,
+                                              tx_paging_token=tx_paging_token)
+
+
+def first_operation_id(tx_paging_token: Optional[str]) -> Optional[int]:
+    """Horizon's id (TOID) of a transaction's first operation: the transaction's paging token (its
+    TOID) + 1; operation i's is that + i. None without a usable token."""
+    if tx_paging_token is None:
+        return None
+    try:
+        return int(tx_paging_token) + 1
+    except (TypeError, ValueError):
+        return None
 
 
 def transaction_result_from_xdr_object(result: stellar_xdr.TransactionResult,
                                        order_assets: Sequence[OrderAssets] = (),
-                                       *, tx_hash: Optional[str] = None,
-                                       ledger: Optional[int] = None) -> TxResult:
+                                       *, tx_hash: Optional[str] = None, ledger: Optional[int] = None,
+                                       tx_paging_token: Optional[str] = None) -> TxResult:
     fee_charged = result.fee_charged.int64
     code = result.result.code
     op_results = result.result.results
@@ -166,6 +211,7 @@ def transaction_result_from_xdr_object(result: stellar_xdr.TransactionResult,
     tx_succeeded = code == stellar_xdr.TransactionResultCode.txSUCCESS
     ops = op_results or []
     fee_share = fee_charged // len(ops) if ops else fee_charged
+    first_op_id = first_operation_id(tx_paging_token)
     outcomes = []
     for index, op_result in enumerate(ops):
         assets = order_assets[index] if index < len(order_assets) else None
@@ -180,6 +226,8 @@ def transaction_result_from_xdr_object(result: stellar_xdr.TransactionResult,
         outcome.tx_hash = tx_hash
         outcome.ledger = ledger
         outcome.fee_charged_share_stroops = fee_share
+        if first_op_id is not None:
+            outcome.operation_id = first_op_id + index
         outcomes.append(outcome)
     return TxResult(tx_code=tx_code, fee_charged=fee_charged, operations=outcomes)
 

@@ -88,6 +88,16 @@ def test_transaction_signer_applies_the_signing_rule():
         auth.transaction_signer(stranger)
 
 
+def test_transaction_sources_are_the_channels_when_there_are_any():
+    trader, channel, spare = Keypair.random(), Keypair.random(), Keypair.random()
+    [(source, signer)] = StellarAuth(trader.secret).transaction_sources()
+    assert source == trader.public_key and signer.public_keys == (trader.public_key,)
+    sources = StellarAuth(trader.secret, [channel.secret, spare.secret]).transaction_sources()
+    assert [(s, signer.public_keys) for s, signer in sources] == [
+        (channel.public_key, (channel.public_key, trader.public_key)),   # the trader sources the operations
+        (spare.public_key, (spare.public_key, trader.public_key))]
+
+
 def test_transaction_signer_signatures_are_stellar_sdks_decorated_signatures():
     trader, channel = Keypair.random(), Keypair.random()
     signer = StellarAuth(trader.secret, [channel.secret]).transaction_signer(channel.public_key, True)

@@ -134,6 +134,7 @@ def test_signed_envelope_is_stellar_sdks(batch, channel):
     expected = _sdk_envelope(source_id, sequence, fee_per_op, max_time, operations, keypairs)
     assert built.envelope_xdr == expected.to_xdr()
     assert built.tx_hash == expected.hash_hex()
+    assert (built.sequence, built.max_time) == (sequence, max_time)
     signed_by_auth = auth.sign(_sdk_envelope(source_id, sequence, fee_per_op, max_time, operations, []))
     assert built.envelope_xdr == signed_by_auth.to_xdr()         # one signing rule, whichever path signs
 
