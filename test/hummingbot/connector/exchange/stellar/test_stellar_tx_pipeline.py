@@ -257,6 +257,27 @@ async def test_expired_transaction_fails_when_policy_says_so(mock):
         await h.pipeline.stop()
 
 
+async def test_in_a_ledger_as_too_late_resyncs_and_requeues(harness):
+    fake = harness.horizon
+    fake.script.append("in_ledger_too_late")    # included, fee and sequence taken, no operation ran
+    outcome = await in_time(harness.pipeline.submit(sell(1)))
+    assert outcome.success and outcome.tx_hash == fake.envelope(1).hash_hex()
+    assert [fake.envelope(i).transaction.sequence for i in range(2)] == [101, 102]
+    assert fake.account_reads == 2             # resynced
+
+
+async def test_in_a_ledger_as_too_late_fails_when_policy_says_so(mock):
+    h = Harness(mock, expired_policy="fail")
+    try:
+        h.horizon.script.append("in_ledger_too_late")
+        outcome = await in_time(h.pipeline.submit(sell(1)))
+        assert not outcome.success and outcome.error_code == outcome.tx_code == "tx_too_late"
+        assert outcome.tx_hash == h.horizon.envelope(0).hash_hex() and outcome.ledger == 2
+        assert len(h.horizon.posts) == 1
+    finally:
+        await h.pipeline.stop()
+
+
 async def test_bad_seq_resyncs_and_rebuilds(harness):
     fake = harness.horizon
     assert (await in_time(harness.pipeline.submit(sell(1)))).success
