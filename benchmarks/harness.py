@@ -90,7 +90,7 @@ class InstantHorizon:
         # The lane waits for exactly one hash (one lane, one transaction in flight): reading it here
         # instead of hashing the envelope again keeps the stand-in's own cost out of the figures.
         pipeline = self.pipeline
-        tx_hash = next(iter(pipeline._waiters))
+        tx_hash = next(iter(pipeline.awaited_hashes))
         self._ledger += 1
         self.submissions += 1
         record = {"id": tx_hash, "hash": tx_hash, "ledger": self._ledger, "successful": True,

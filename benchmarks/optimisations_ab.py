@@ -14,29 +14,26 @@ import argparse
 import json
 import statistics
 from contextlib import ExitStack, contextmanager
-from typing import Any, Dict, Iterator, List
+from typing import Dict, Iterator, List
 from unittest.mock import patch
 
 from hummingbot.connector.client_order_tracker import ClientOrderTracker
 from hummingbot.core.data_type.order_book_message import OrderBookMessage
 
 from benchmarks import market_data, order_path, scale, user_stream
-from hummingbot.connector.exchange.stellar import stellar_order_book, stellar_tx_pipeline
+from hummingbot.connector.exchange.stellar import stellar_order_book, stellar_tx_builder
 from hummingbot.connector.exchange.stellar.stellar_exchange import StellarExchange
 
 MODULES = {"order_path": order_path, "market_data": market_data, "user_stream": user_stream, "scale": scale}
-
-
-def _sdk_operation_xdr(operation: Any) -> bytes:
-    return operation.to_xdr_object().to_xdr_bytes()
 
 
 STOCK = {
     "order_tracker": lambda: patch.object(StellarExchange, "_create_order_tracker",
                                           lambda self: ClientOrderTracker(connector=self)),
     "book_message": lambda: patch.object(stellar_order_book, "StellarOrderBookMessage", OrderBookMessage),
-    "operation_xdr": lambda: patch.object(stellar_tx_pipeline, "operation_xdr", _sdk_operation_xdr),
-    "tx_header": lambda: patch.object(stellar_tx_pipeline, "_encode_header", stellar_tx_pipeline._encode_header_sdk),
+    # The builder's packing and stellar-sdk's own, both public in stellar_tx_builder.
+    "operation_xdr": lambda: patch.object(stellar_tx_builder, "operation_xdr", stellar_tx_builder.operation_xdr_sdk),
+    "tx_header": lambda: patch.object(stellar_tx_builder, "header_xdr", stellar_tx_builder.header_xdr_sdk),
 }
 
 

@@ -27,14 +27,15 @@ from hummingbot.connector.utils import get_new_client_order_id
 from hummingbot.core.data_type.common import OrderType, TradeType
 from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState
 from hummingbot.core.data_type.limit_order import LimitOrder
-from stellar_sdk import Account, ManageSellOffer, Price, TransactionBuilder
+from stellar_sdk import Account, ManageSellOffer, MuxedAccount, Price, TransactionBuilder
 
 from benchmarks import harness
 from benchmarks.harness import PAIR, PASSPHRASE, TRADER, USDC, XLM
 from benchmarks.timing import figure, gc_paused, settle, time_calls
-from hummingbot.connector.exchange.stellar import stellar_tx_pipeline
+from hummingbot.connector.exchange.stellar import stellar_constants as CONSTANTS
 from hummingbot.connector.exchange.stellar.stellar_amounts import price_to_rational
 from hummingbot.connector.exchange.stellar.stellar_order_ops import CreateOrderIntent, operation_for
+from hummingbot.connector.exchange.stellar.stellar_tx_builder import EnvelopeBuilder
 from hummingbot.connector.exchange.stellar.stellar_tx_results import decode_transaction_result
 
 AMOUNT = Decimal("10")
@@ -270,19 +271,24 @@ def _finished_order() -> InFlightOrder:
 
 
 def _parts(exchange: Any, iterations: int) -> Dict[str, List[int]]:
-    """Where a create's time goes: the connector's pure steps alone (no event loop)."""
-    pipeline = exchange.pipeline
-    lane = pipeline._lanes[0]
+    """Where a create's time goes: the connector's pure steps alone (no event loop), through the
+    builder and signer the pipeline uses."""
+    builder = EnvelopeBuilder(PASSPHRASE)
+    signer = exchange.authenticator.transaction_signer(TRADER.public_key)
+    source = MuxedAccount(TRADER.public_key)
     intent = CreateOrderIntent(client_order_id="HBOT-part", base=XLM, quote=USDC, trade_type=TradeType.SELL,
                                order_type=OrderType.LIMIT, amount=AMOUNT, price=PRICES[3])
-    operation_xdr = stellar_tx_pipeline.operation_xdr   # what the pipeline's _job packs with
-    job = type("Job", (), {"operation_xdr": operation_xdr(operation_for(intent))})()
+    operations = [builder.pack(operation_for(intent))]
     result_xdr = harness.tx_success([harness.created_sell_offer(12345, 100_000_000, _rational(PRICES[3]))])
     assets = [(XLM, USDC)]
+
+    def build_hash_sign():
+        max_time = int(time.time()) + CONSTANTS.TX_TIME_BOUND_SECONDS
+        return builder.build(source, harness.START_SEQUENCE + 1, 100, max_time, operations, signer)
+
     return {
-        "validate_and_encode_operation": time_calls(
-            lambda: operation_xdr(operation_for(intent)), iterations),
-        "build_hash_sign": time_calls(lambda: pipeline._build(lane, [job], harness.START_SEQUENCE + 1), iterations),
+        "validate_and_encode_operation": time_calls(lambda: builder.pack(operation_for(intent)), iterations),
+        "build_hash_sign": time_calls(build_hash_sign, iterations),
         "decode_result": time_calls(lambda: decode_transaction_result(result_xdr, assets, tx_hash="00", ledger=1),
                                     iterations),
     }

@@ -1,13 +1,17 @@
 """The trading keypair and optional channel keypairs. Horizon requests are public, so REST and WS
-authentication pass requests through; what needs the keys is signing transactions.
+authentication pass requests through; what needs the keys is signing transactions, and every
+signature the connector makes goes through one rule here (`StellarAuth.transaction_signer`).
 
 Secrets are kept inside stellar-sdk `Keypair`s and never appear in a repr, a log or an error.
 """
-from typing import Dict, Iterable, List, Optional, Union
+import struct
+from typing import Dict, Iterable, List, Sequence, Tuple, Union
 
 from hummingbot.core.web_assistant.auth import AuthBase
 from hummingbot.core.web_assistant.connections.data_types import RESTRequest, WSRequest
 from stellar_sdk import Keypair, TransactionEnvelope
+
+_ED25519_SIGNATURE_LENGTH = struct.pack(">I", 64)   # DecoratedSignature.signature is opaque<64>
 
 
 def _keypair_from_secret(secret: str, what: str) -> Keypair:
@@ -30,6 +34,36 @@ def split_secret_keys(secrets: Union[None, str, Iterable[str]]) -> List[str]:
     return [s.strip() for s in secrets if s and s.strip()]
 
 
+class TransactionSigner:
+    """Signs the transactions of one source account with the keypairs the signing rule chose for it
+    (`StellarAuth.transaction_signer`), in that order. Shows public keys only."""
+
+    __slots__ = ("_keys",)
+
+    def __init__(self, keypairs: Sequence[Keypair]):
+        # Each signature's XDR prefix (hint, length) once: stellar-sdk derives the hint per signature.
+        self._keys = tuple((keypair, keypair.signature_hint() + _ED25519_SIGNATURE_LENGTH) for keypair in keypairs)
+
+    @property
+    def public_keys(self) -> Tuple[str, ...]:
+        return tuple(keypair.public_key for keypair, _ in self._keys)
+
+    def signatures(self, tx_hash: bytes) -> List[bytes]:
+        """One `DecoratedSignature` XDR per signer over `tx_hash` (the bytes `Keypair.sign_decorated` packs)."""
+        return [prefix + keypair.sign(tx_hash) for keypair, prefix in self._keys]
+
+    def sign(self, transaction_envelope: TransactionEnvelope) -> TransactionEnvelope:
+        """Add each signer's signature to a stellar-sdk envelope; returns it."""
+        for keypair, _ in self._keys:
+            transaction_envelope.sign(keypair)
+        return transaction_envelope
+
+    def __repr__(self) -> str:
+        return f"TransactionSigner(public_keys=[{', '.join(self.public_keys)}])"
+
+    __str__ = __repr__
+
+
 class StellarAuth(AuthBase):
     def __init__(self, secret_key: str, channel_secret_keys: Union[None, str, Iterable[str]] = None):
         self._keypair = _keypair_from_secret(secret_key, "trading secret key")
@@ -48,34 +82,41 @@ class StellarAuth(AuthBase):
         return self._keypair.public_key
 
     @property
-    def keypair(self) -> Keypair:
-        return self._keypair
-
-    @property
     def channel_account_ids(self) -> List[str]:
         return list(self._channels)
 
-    def channel_keypair(self, account_id: str) -> Optional[Keypair]:
-        return self._channels.get(account_id)
+    def transaction_sources(self) -> List[Tuple[str, TransactionSigner]]:
+        """The accounts the connector's transactions come from, each with its signer: each channel
+        account, whose transactions' operations the trading account sources (so it signs them too);
+        without channels, the trading account alone."""
+        if not self._channels:
+            return [(self.account_id, self.transaction_signer(self.account_id))]
+        return [(channel_id, self.transaction_signer(channel_id, trader_sources_operations=True))
+                for channel_id in self._channels]
+
+    def transaction_signer(self, source_account_id: str, trader_sources_operations: bool = False
+                           ) -> TransactionSigner:
+        """The signing rule: the transaction's source signs (the trading account or one of our channel
+        accounts); the trading account also signs when it is the source of an operation
+        (`trader_sources_operations`), after the source. No other signature is added, since Stellar
+        rejects unneeded ones (tx_bad_auth_extra). ValueError for a source that is not ours."""
+        trading_id = self._keypair.public_key
+        if source_account_id == trading_id:
+            return TransactionSigner((self._keypair,))
+        channel = self._channels.get(source_account_id)
+        if channel is None:
+            raise ValueError(f"Transaction source {source_account_id} is neither the trading account {trading_id} "
+                             f"nor one of the configured channel accounts")
+        return TransactionSigner((channel, self._keypair) if trader_sources_operations else (channel,))
 
     def sign(self, transaction_envelope: TransactionEnvelope) -> TransactionEnvelope:
-        """Sign in place and return the envelope. The transaction's source signs (the trading account or
-        one of our channel accounts); the trading account also signs when it is the source of any
-        operation. No other signature is added, since Stellar rejects unneeded ones (tx_bad_auth_extra)."""
+        """Sign a stellar-sdk envelope in place by the signing rule (`transaction_signer`) and return it."""
         transaction = transaction_envelope.transaction
         trading_id = self._keypair.public_key
-        source_id = transaction.source.account_id
-        if source_id == trading_id:
-            transaction_envelope.sign(self._keypair)
-            return transaction_envelope
-        channel = self._channels.get(source_id)
-        if channel is None:
-            raise ValueError(f"Transaction source {source_id} is neither the trading account {trading_id} "
-                             f"nor one of the configured channel accounts")
-        transaction_envelope.sign(channel)
-        if any(op.source is not None and op.source.account_id == trading_id for op in transaction.operations):
-            transaction_envelope.sign(self._keypair)
-        return transaction_envelope
+        trader_sources_operations = any(op.source is not None and op.source.account_id == trading_id
+                                        for op in transaction.operations)
+        signer = self.transaction_signer(transaction.source.account_id, trader_sources_operations)
+        return signer.sign(transaction_envelope)
 
     async def rest_authenticate(self, request: RESTRequest) -> RESTRequest:
         return request  # Horizon's API is public

@@ -127,7 +127,7 @@ TX_RESULT_MESSAGES: Dict[str, str] = {
     "tx_fee_bump_inner_success": "The fee-bump's inner transaction succeeded.",
     "tx_fee_bump_inner_failed": "The fee-bump's inner transaction failed.",
     "tx_bad_sponsorship": "A sponsorship is not closed within the transaction.",
-    "tx_bad_min_seq_age_or_gap": "The min sequence age or ledger gap precondition is not met.",
+    "tx_bad_minseq_age_or_gap": "The min sequence age or ledger gap precondition is not met.",
     "tx_malformed": "The transaction is malformed.",
     "tx_soroban_invalid": "The Soroban parts of the transaction are invalid.",
 }
@@ -176,6 +176,10 @@ RESULT_CODE_MESSAGES: Dict[str, str] = {**TX_RESULT_MESSAGES, **OP_RESULT_MESSAG
 
 
 def result_code_message(code: str) -> str:
-    """A message for people for a tx_* or op_* result code; unknown codes are named as such."""
+    """A message for people for a result code as Horizon spells it: tx_*, op_*, or one of the offer
+    codes Horizon leaves unprefixed (sell_not_authorized, buy_not_authorized, buy_no_issuer), which
+    read as their op_* twins. Unknown codes are named as such."""
     message = RESULT_CODE_MESSAGES.get(code)
+    if message is None and not code.startswith(("op_", "tx_")):
+        message = OP_RESULT_MESSAGES.get("op_" + code)
     return message if message is not None else f"Unknown Stellar result code {code!r}."

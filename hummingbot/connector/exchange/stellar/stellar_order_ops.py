@@ -12,14 +12,13 @@ asset, prices in QUOTE per BASE unless said otherwise):
 - cancel → the same kind of offer operation with the offer id and amount 0.
 
 Everything is validated here, before the pipeline queues anything, so bad input fails the caller
-at once with a message that names the order.
+at once with a message that names the order. Packing operations to XDR is `stellar_tx_builder`'s.
 """
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Dict, Optional, Union
+from typing import Optional, Union
 
 from hummingbot.core.data_type.common import OrderType, TradeType
 from stellar_sdk import Asset, CreatePassiveSellOffer, ManageBuyOffer, ManageSellOffer, MuxedAccount, Price
@@ -32,13 +31,6 @@ from hummingbot.connector.exchange.stellar.stellar_amounts import (
     to_stroops,
 )
 from hummingbot.connector.exchange.stellar.stellar_constants import INT64_MAX
-
-_OP_TYPES = {ManageSellOffer: 3, CreatePassiveSellOffer: 4, ManageBuyOffer: 12}   # xdr.OperationType
-_NO_SOURCE = struct.pack(">I", 0)
-_HAS_SOURCE = struct.pack(">I", 1)
-_AMOUNT_PRICE = struct.Struct(">qii")      # int64 amount, Price {int32 n, int32 d}
-_OFFER_ID = struct.Struct(">q")
-_XDR_CACHE_MAX = 4096
 
 # Any positive price: stellar-core ignores it when deleting, but its validity check still wants n, d > 0.
 _DELETE_PRICE = Price(1, 1)
@@ -86,35 +78,6 @@ def operation_for(intent: OrderIntent, source_account_id: SourceAccount = None) 
     if isinstance(intent, CancelOrderIntent):
         return _cancel_operation(intent, source_account_id)
     raise TypeError(f"Expected a CreateOrderIntent or CancelOrderIntent, got {type(intent).__name__}")
-
-
-def operation_xdr(operation: Operation) -> bytes:
-    """The XDR of an offer operation, the bytes `operation.to_xdr_object().to_xdr_bytes()` gives,
-    packed here with each asset's and source account's XDR cached: stellar-sdk re-encodes both
-    (a strkey decode each) for every operation, about 4/5 of the cost of packing an order
-    (docs/performance_benchmarks.md). Any other operation is packed by stellar-sdk."""
-    op_type = _OP_TYPES.get(type(operation))
-    if op_type is None:
-        return operation.to_xdr_object().to_xdr_bytes()
-    source = operation.source
-    parts = [_NO_SOURCE if source is None else _HAS_SOURCE + _cached_xdr(source),
-             struct.pack(">I", op_type), _cached_xdr(operation.selling), _cached_xdr(operation.buying),
-             _AMOUNT_PRICE.pack(Operation.to_xdr_amount(operation.amount), operation.price.n, operation.price.d)]
-    if op_type != 4:   # a passive sell offer has no offer id
-        parts.append(_OFFER_ID.pack(operation.offer_id))
-    return b"".join(parts)
-
-
-_xdr_cache: Dict[Union[Asset, MuxedAccount], bytes] = {}
-
-
-def _cached_xdr(value: Union[Asset, MuxedAccount]) -> bytes:
-    packed = _xdr_cache.get(value)
-    if packed is None:
-        if len(_xdr_cache) >= _XDR_CACHE_MAX:
-            _xdr_cache.clear()
-        packed = _xdr_cache[value] = value.to_xdr_object().to_xdr_bytes()
-    return packed
 
 
 def _create_operation(intent: CreateOrderIntent, source: SourceAccount) -> Operation:

@@ -4,25 +4,23 @@ The pipeline is the only owner of sequence numbers. Its rules, in the order an i
 
 1. Validation: `submit(intent)` turns the intent into its operation at once (`operation_for`), so
    bad input raises `StellarOrderError` before anything is queued (in `submit_many`, that intent
-   alone gets a failed outcome with code `invalid_order`). Each operation is packed to XDR here,
-   once; every transaction that carries it reuses those bytes.
+   alone gets a failed outcome with code `invalid_order`).
 2. Queue and coalescing: stellar-core keeps at most one pending transaction per source account.
    Each source account (the trading account, or each channel account when channel keys are
    configured) is a *lane* that has at most one transaction in flight; intents that arrive
    meanwhile wait in one shared queue and go together into the lane's next transaction, up to
-   `MAX_OPS_PER_TX` operations. With channels, the channel is the transaction's source (consumes
-   its own sequence numbers and pays the fee), the trading account is every operation's source,
-   and both sign.
+   `MAX_OPS_PER_TX` operations. With channels, the channel is the transaction's source (its own
+   sequence numbers, pays the fee) and the trading account every operation's source.
 3. Build and sign: sequence from the local `SequenceManager`, fee per operation from
-   `ConfigCache.fee_per_op(cap)`, time bounds `[0, now + TX_TIME_BOUND_SECONDS]`. No Horizon read.
+   `ConfigCache.fee_per_op(cap)`, time bounds `[0, now + TX_TIME_BOUND_SECONDS]`; no Horizon read.
+   Built by `stellar_tx_builder.EnvelopeBuilder`, signed as `StellarAuth.transaction_sources()` says.
 4. Submit to `/transactions_async`:
    - PENDING / DUPLICATE: stellar-core has it; wait for the result (below).
    - TRY_AGAIN_LATER, or HTTP 429 (rate limited): not accepted; wait and resubmit the same envelope
-     (never reaches the caller; if it lasts past max_time, the transaction is expired by rule 6
-     without asking Horizon).
+     (never reaches the caller; past max_time it is expired by rule 6 without asking Horizon).
    - ERROR: rejected, the transaction never applies and its sequence number is not used.
      `tx_bad_seq` → resync the sequence and rebuild (same operations, new transaction);
-     `tx_failed` → the failing operations get their error, the others go back to the queue;
+     `tx_failed` → the failing operations get their error, the others go in a new transaction;
      any other code → every operation gets that error.
    - timeout, connection error, 504 or another 5xx without an answer: unknown. Resubmit the SAME
      envelope (same hash: it applies at most once) and look the hash up, until it is found or
@@ -31,7 +29,7 @@ The pipeline is the only owner of sequence numbers. Its rules, in the order an i
 5. Result: from the account's transaction stream (`notify_transaction`, called by the exchange) or
    by polling `/transactions/{hash}` with a growing delay, whichever comes first. A transaction in
    a ledger consumed its sequence number whether it succeeded or failed. On `tx_failed` the
-   failing operations get their error and the others are queued again for the next transaction.
+   failing operations get their error and the others are queued again.
 6. Expiry rule: a transaction whose fate is unknown is declared *never applied* only once the
    local clock is past its max_time AND Horizon has ingested a ledger that closed after max_time
    AND the hash is still unknown to Horizon. Then (and only then) its sequence is resynced and its
@@ -40,10 +38,9 @@ The pipeline is the only owner of sequence numbers. Its rules, in the order an i
    that could both apply. An operation queued again `max_attempts_per_intent` times fails with
    `submit_failed`.
 
-Each intent's `OpOutcome` carries success, offer id and state, fills in the order's terms, error
-code and message, tx hash, ledger and its share of the fee. Measuring points: `TX_BUILD_SIGN` per
-transaction, `TX_SUBMIT` per transaction (build start → accepted), `ORDER_*_ACK` (submit call →
-accepted by Horizon) and `ORDER_*_CONFIRM` (submit call → outcome known) per intent.
+Each intent gets one `OpOutcome` (stellar_tx_results). Measuring points: `TX_BUILD_SIGN` and
+`TX_SUBMIT` (build start → accepted) per transaction, `ORDER_*_ACK` (submit call → accepted by
+Horizon) and `ORDER_*_CONFIRM` (submit call → outcome known) per intent.
 
 Stopping (`stop()`) fails the intents still waiting with `PipelineStoppedError`; an intent whose
 transaction was already submitted may still apply, so the exchange reconciles its open orders.
@@ -51,28 +48,29 @@ transaction was already submitted may still apply, so the exchange reconciles it
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
-import struct
+import random
 import time
 from collections import deque
 from dataclasses import dataclass
-from hashlib import sha256
-from typing import Any, Callable, Deque, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Deque, Dict, Iterable, KeysView, List, Optional, Sequence
 
-from stellar_sdk import Keypair, MuxedAccount, Preconditions, TimeBounds, Transaction
+from stellar_sdk import MuxedAccount
 
 from hummingbot.connector.exchange.stellar import stellar_constants as CONSTANTS
 from hummingbot.connector.exchange.stellar import stellar_measurement as measurement
+from hummingbot.connector.exchange.stellar.stellar_auth import TransactionSigner
+from hummingbot.connector.exchange.stellar.stellar_backoff import Backoff
 from hummingbot.connector.exchange.stellar.stellar_horizon_api import TRANSIENT_ERRORS, HorizonApi, HorizonError
 from hummingbot.connector.exchange.stellar.stellar_horizon_records import close_timestamp
-from hummingbot.connector.exchange.stellar.stellar_order_ops import OrderIntent, operation_for, operation_xdr
+from hummingbot.connector.exchange.stellar.stellar_order_ops import OrderIntent, operation_for
 from hummingbot.connector.exchange.stellar.stellar_sequence import SequenceManager
+from hummingbot.connector.exchange.stellar.stellar_tx_builder import EnvelopeBuilder, SignedEnvelope
 from hummingbot.connector.exchange.stellar.stellar_tx_results import (
     OpOutcome,
     TxResult,
     decode_transaction_result,
-    error_message,
+    failed_outcome,
 )
 
 REQUEUE = "requeue"
@@ -82,39 +80,7 @@ INVALID_ORDER = "invalid_order"           # error code of a batch intent that fa
 TX_EXPIRED = "tx_too_late"
 SUBMIT_FAILED = "submit_failed"           # the pipeline could not get a sequence number or an answer
 
-_RETRYABLE_IN_LEDGER = frozenset({"tx_too_late", "tx_bad_seq"})  # in a ledger, but no operation ran
-
-
-_UINT32 = struct.Struct(">I")
-_ENVELOPE_TYPE_TX = _UINT32.pack(2)   # EnvelopeType.ENVELOPE_TYPE_TX: tags the signature payload and the envelope
-_TX_EXT_V0 = _UINT32.pack(0)          # Transaction.ext, version 0
-_EMPTY_OPS_AND_EXT = 8                # an operation-less transaction ends with ops count (0) and ext (0)
-
-
-def _encode_header_sdk(source: MuxedAccount, sequence: int, fee: int, max_time: int) -> bytes:
-    """XDR of a `Transaction` up to, not including, its operations array: source, fee, sequence,
-    preconditions (time bounds), memo. Packed by stellar-sdk from an operation-less transaction, whose
-    encoding ends with the empty operations array and the ext; those 8 bytes are cut off."""
-    header = Transaction(source=source, sequence=sequence, fee=fee, operations=[],
-                         preconditions=Preconditions(time_bounds=TimeBounds(0, max_time)))
-    return header.to_xdr_object().to_xdr_bytes()[:-_EMPTY_OPS_AND_EXT]
-
-
-# After the source account: fee (uint32), seqNum (int64), cond PRECOND_TIME (1) with TimeBounds
-# {minTime 0, maxTime} (uint64 each), memo MEMO_NONE (0). The same bytes as `_encode_header_sdk`.
-_HEADER_TAIL = struct.Struct(">IqIQQI")
-_PRECOND_TIME = 1
-_MEMO_NONE = 0
-_source_xdr: Dict[MuxedAccount, bytes] = {}
-
-
-def _encode_header(source: MuxedAccount, sequence: int, fee: int, max_time: int) -> bytes:
-    """`_encode_header_sdk` with the source account's XDR packed once per account (stellar-sdk
-    re-encodes the whole header, a strkey decode included, for every transaction)."""
-    packed_source = _source_xdr.get(source)
-    if packed_source is None:
-        packed_source = _source_xdr[source] = source.to_xdr_object().to_xdr_bytes()
-    return packed_source + _HEADER_TAIL.pack(fee, sequence, _PRECOND_TIME, 0, max_time, _MEMO_NONE)
+_NO_JITTER = random.Random(0)   # for Backoff(jitter=False), which never draws from it (saves seeding one per tx)
 
 
 class PipelineStoppedError(RuntimeError):
@@ -124,7 +90,7 @@ class PipelineStoppedError(RuntimeError):
 @dataclass(slots=True)
 class _Job:
     intent: OrderIntent
-    operation_xdr: bytes          # the operation packed once; every transaction that carries it reuses it
+    operation_xdr: bytes          # packed once, at submission
     future: asyncio.Future
     start_ns: int
     attempts: int = 0
@@ -134,39 +100,22 @@ class _Job:
 class _Lane:
     account_id: str
     source: MuxedAccount
-    signers: Tuple[Keypair, ...]
+    signer: TransactionSigner     # from StellarAuth's signing rule
     task: Optional[asyncio.Task] = None
     in_flight: Sequence[_Job] = ()
 
 
 @dataclass(slots=True)
-class _SignedTx:
-    envelope_xdr: str
-    tx_hash: str
-    sequence: int
-    max_time: int
-    build_start_ns: int
-
-
-# Fates of a transaction
-@dataclass(slots=True)
-class _InLedger:
-    record: Dict[str, Any]
-
-
-@dataclass(slots=True)
-class _Rejected:
-    body: Dict[str, Any]
-
-
-class _Expired:
-    pass
+class _Fate:
+    """Of a submitted transaction: in a ledger (`record`), rejected (`rejection`), or neither: expired."""
+    record: Optional[Dict[str, Any]] = None
+    rejection: Optional[Dict[str, Any]] = None
 
 
 class TransactionPipeline:
     def __init__(self,
                  horizon: HorizonApi,
-                 auth: Any,                      # StellarAuth: account_id, keypair, channel ids and keypairs
+                 auth: Any,                      # StellarAuth: account_id, channel_account_ids, transaction_sources
                  config: Any,                    # ConfigCache: fee_per_op(cap), network_passphrase
                  sequences: Optional[SequenceManager] = None,
                  *,
@@ -185,11 +134,13 @@ class TransactionPipeline:
             raise ValueError(f"expired_policy must be {REQUEUE!r} or {FAIL!r}, got {expired_policy!r}")
         if not 1 <= max_ops_per_tx <= CONSTANTS.MAX_OPS_PER_TX:
             raise ValueError(f"max_ops_per_tx must be 1..{CONSTANTS.MAX_OPS_PER_TX}, got {max_ops_per_tx}")
+        if not (0 < poll_initial_delay <= poll_max_delay and 0 < resubmit_delay <= poll_max_delay):
+            raise ValueError(f"poll_initial_delay ({poll_initial_delay}) and resubmit_delay ({resubmit_delay}) must be "
+                             f"positive and at most poll_max_delay ({poll_max_delay})")
         self._horizon = horizon
-        self._auth = auth
         self._config = config
         self._sequences = sequences or SequenceManager(horizon.get_account)
-        self._network_id = sha256((network_passphrase or config.network_passphrase).encode()).digest()
+        self._builder = EnvelopeBuilder(network_passphrase or config.network_passphrase)
         self._max_fee_per_op = max_fee_per_op
         self._time_bound = int(time_bound_seconds)
         self._max_ops = max_ops_per_tx
@@ -201,15 +152,10 @@ class TransactionPipeline:
         self._max_attempts = max_attempts_per_intent
         self._clock = clock
 
-        trading = auth.keypair
-        channel_ids = list(auth.channel_account_ids)
-        if channel_ids:
-            # Channel is the tx source; the trading account is each operation's source and signs too.
-            self._op_source: Optional[MuxedAccount] = MuxedAccount(trading.public_key)
-            self._lanes = [_Lane(cid, MuxedAccount(cid), (auth.channel_keypair(cid), trading)) for cid in channel_ids]
-        else:
-            self._op_source = None
-            self._lanes = [_Lane(trading.public_key, MuxedAccount(trading.public_key), (trading,))]
+        # With channels, each channel is a lane's transaction source and the trading account every operation's.
+        self._op_source = MuxedAccount(auth.account_id) if auth.channel_account_ids else None
+        self._lanes = [_Lane(source_id, MuxedAccount(source_id), signer)
+                       for source_id, signer in auth.transaction_sources()]
         self._queue: Deque[_Job] = deque()
         self._work = asyncio.Event()
         self._waiters: Dict[str, asyncio.Future] = {}
@@ -230,6 +176,11 @@ class TransactionPipeline:
     def queued_count(self) -> int:
         return len(self._queue)
 
+    @property
+    def awaited_hashes(self) -> KeysView[str]:
+        """Hashes of submitted transactions whose fate is awaited (live, read-only): `notify_transaction`'s."""
+        return self._waiters.keys()
+
     async def submit(self, intent: OrderIntent, start_ns: Optional[int] = None) -> OpOutcome:
         """Queue one intent and wait for its outcome. Raises StellarOrderError for invalid input,
         before anything is queued. `start_ns` (a `stellar_measurement.now()` value) is when the
@@ -245,15 +196,12 @@ class TransactionPipeline:
         error code `invalid_order` and the validation message."""
         start_ns = measurement.now() if start_ns is None else start_ns
         results: List[Any] = []
-        jobs = []
         for intent in intents:
             try:
-                job = self._job(intent, start_ns)
+                results.append(self._job(intent, start_ns))
             except ValueError as e:
                 results.append(OpOutcome(success=False, error_code=INVALID_ORDER, error_message=str(e)))
-            else:
-                jobs.append(job)
-                results.append(job)
+        jobs = [r for r in results if isinstance(r, _Job)]
         self._enqueue(jobs)
         if jobs:
             await asyncio.wait([job.future for job in jobs])
@@ -284,12 +232,12 @@ class TransactionPipeline:
                 await task
             except (asyncio.CancelledError, Exception):
                 pass
+        for job in [job for lane in self._lanes for job in lane.in_flight]:
+            if not job.future.done():
+                job.future.set_exception(PipelineStoppedError(
+                    "The transaction pipeline stopped while this operation's transaction was in flight; "
+                    "it may still apply"))
         for lane in self._lanes:
-            for job in lane.in_flight:
-                if not job.future.done():
-                    job.future.set_exception(PipelineStoppedError(
-                        "The transaction pipeline stopped while this operation's transaction was in flight; "
-                        "it may still apply"))
             lane.in_flight = ()
         while self._queue:
             job = self._queue.popleft()
@@ -301,7 +249,7 @@ class TransactionPipeline:
     def _job(self, intent: OrderIntent, start_ns: Optional[int]) -> _Job:
         if self._stopped:
             raise PipelineStoppedError("The transaction pipeline was stopped")
-        packed = operation_xdr(operation_for(intent, self._op_source))
+        packed = self._builder.pack(operation_for(intent, self._op_source))
         return _Job(intent, packed, asyncio.get_running_loop().create_future(),
                     measurement.now() if start_ns is None else start_ns)
 
@@ -309,7 +257,7 @@ class TransactionPipeline:
         if not jobs:
             return
         self._queue.extend(jobs)
-        self._ensure_started()
+        self.start()        # the lanes not running yet (or any more)
         self._work.set()
 
     def _requeue_front(self, jobs: Sequence[_Job]) -> None:
@@ -326,17 +274,10 @@ class TransactionPipeline:
         if retry:
             self._work.set()
 
-    def _ensure_started(self) -> None:
-        for lane in self._lanes:
-            if lane.task is None or lane.task.done():
-                self.start()
-                return
-
     def _take_batch(self) -> List[_Job]:
-        queue = self._queue
         batch = []
-        while queue and len(batch) < self._max_ops:
-            job = queue.popleft()
+        while self._queue and len(batch) < self._max_ops:
+            job = self._queue.popleft()
             if not job.future.done():   # the caller may have cancelled while it waited
                 batch.append(job)
         return batch
@@ -373,66 +314,54 @@ class TransactionPipeline:
             except TRANSIENT_ERRORS + (HorizonError, ValueError) as e:
                 self._fail_all(jobs, SUBMIT_FAILED, f"cannot read the sequence of {lane.account_id}: {e}")
                 return
-            signed = self._build(lane, jobs, sequence)
-            fate = await self._submit_until_known(signed, jobs)
-            if isinstance(fate, _InLedger):
+            start = measurement.now()
+            signed = self._build(lane, jobs, sequence, start)
+            fate = await self._submit_until_known(signed, jobs, start)
+            if fate.record is not None:
                 self._sequences.applied(lane.account_id, signed.sequence)
                 self._settle_in_ledger(lane, jobs, signed, fate.record)
                 return
-            if isinstance(fate, _Expired):
-                self._sequences.resync(lane.account_id)
-                if self._expired_policy == REQUEUE:
-                    self._requeue_front(jobs)
-                else:
-                    self._fail_all(jobs, TX_EXPIRED, error_message(TX_EXPIRED), tx_hash=signed.tx_hash)
+            if fate.rejection is None:    # expired
+                self._never_applied(lane, jobs, TX_EXPIRED, signed.tx_hash)
                 return
             # Rejected at submission: never applies, the sequence number is free again.
             self._sequences.not_applied(lane.account_id, signed.sequence)
-            result = self._decode(fate.body.get("error_result_xdr"), jobs, signed.tx_hash, None)
+            result = self._decode(fate.rejection.get("error_result_xdr"), jobs, signed.tx_hash)
             if result is None:
-                self._fail_all(jobs, SUBMIT_FAILED, f"Horizon rejected the transaction: {fate.body}",
+                self._fail_all(jobs, SUBMIT_FAILED, f"Horizon rejected the transaction: {fate.rejection}",
                                tx_hash=signed.tx_hash)
                 return
             if result.tx_code == "tx_bad_seq" and rebuilds < self._max_rebuilds:
                 rebuilds += 1
                 self._sequences.resync(lane.account_id)
                 continue
-            jobs = self._settle_failed(jobs, result, requeue=False)
+            jobs = self._settle_failed(jobs, result)   # the innocent ones go again at once
 
-    # Build and sign
-
-    def _build(self, lane: _Lane, jobs: List[_Job], sequence: int) -> _SignedTx:
-        """Encode, hash and sign one transaction. Each operation was packed to XDR once, when it was
-        submitted; here only the transaction's header is packed and the bytes are joined, hashed
-        once and signed by every signer (the layout is TransactionV1Envelope, see `_encode_header`)."""
-        start = measurement.now()
+    def _build(self, lane: _Lane, jobs: List[_Job], sequence: int, start: int) -> SignedEnvelope:
         max_time = int(self._clock()) + self._time_bound
         fee = self._config.fee_per_op(self._max_fee_per_op) * len(jobs)
-        tx_bytes = b"".join((_encode_header(lane.source, sequence, fee, max_time), _UINT32.pack(len(jobs)),
-                             *(job.operation_xdr for job in jobs), _TX_EXT_V0))
-        tx_hash = sha256(self._network_id + _ENVELOPE_TYPE_TX + tx_bytes).digest()
-        signatures = [signer.sign_decorated(tx_hash).to_xdr_object().to_xdr_bytes() for signer in lane.signers]
-        envelope = b"".join((_ENVELOPE_TYPE_TX, tx_bytes, _UINT32.pack(len(signatures)), *signatures))
-        signed = _SignedTx(base64.b64encode(envelope).decode(), tx_hash.hex(), sequence, max_time, start)
+        signed = self._builder.build(lane.source, sequence, fee, max_time, [job.operation_xdr for job in jobs],
+                                     lane.signer)
         measurement.record(measurement.TX_BUILD_SIGN, start)
         return signed
 
     # Submit and resolve
 
-    async def _submit_until_known(self, signed: _SignedTx, jobs: List[_Job]) -> Any:
+    async def _submit_until_known(self, signed: SignedEnvelope, jobs: List[_Job], build_start: int) -> _Fate:
         waiter = asyncio.get_running_loop().create_future()
         self._waiters[signed.tx_hash] = waiter
         try:
-            return await self._drive(signed, jobs, waiter)
+            return await self._drive(signed, jobs, waiter, build_start)
         finally:
             self._waiters.pop(signed.tx_hash, None)
 
-    async def _drive(self, signed: _SignedTx, jobs: List[_Job], waiter: asyncio.Future) -> Any:
+    async def _drive(self, signed: SignedEnvelope, jobs: List[_Job], waiter: asyncio.Future,
+                     build_start: int) -> _Fate:
         maybe_in_core = False     # some copy may have reached stellar-core (so it may apply)
         must_submit = True
         acked = False
-        delay = self._poll_initial
-        retry_delay = self._resubmit_delay
+        poll = Backoff(self._poll_initial, 2.0, self._poll_max, rng=_NO_JITTER, jitter=False)
+        resubmit = Backoff(self._resubmit_delay, 2.0, self._poll_max, rng=_NO_JITTER, jitter=False)
         while True:
             if must_submit:
                 try:
@@ -442,13 +371,11 @@ class TransactionPipeline:
                     maybe_in_core = True
                     body = None
                 except HorizonError as e:
-                    if e.status == 429:
-                        # Rate limited: Horizon refused it unread, like TRY_AGAIN_LATER; it goes again after a pause.
-                        body = None
-                    elif not maybe_in_core:
-                        return _Rejected({"tx_status": CONSTANTS.TX_STATUS_ERROR, "detail": str(e)})
-                    else:
-                        body = None
+                    body = None
+                    # 429, rate limited: Horizon refused it unread, like TRY_AGAIN_LATER; it goes again after a pause.
+                    if e.status != 429:
+                        if not maybe_in_core:
+                            return _Fate(rejection={"tx_status": CONSTANTS.TX_STATUS_ERROR, "detail": str(e)})
                         must_submit = False
                 if body is not None:
                     status = body.get("tx_status")
@@ -457,52 +384,36 @@ class TransactionPipeline:
                         must_submit = False
                         if not acked:
                             acked = True
-                            self._record_ack(signed, jobs)
+                            self._record_ack(build_start, jobs)
                     elif status == CONSTANTS.TX_STATUS_ERROR:
                         if not maybe_in_core:
-                            return _Rejected(body)
+                            return _Fate(rejection=body)
                         must_submit = False   # an earlier copy may have applied: only the hash can tell
                     # TRY_AGAIN_LATER: not accepted; the same envelope goes again after a pause
-            if maybe_in_core and not must_submit:
-                record = await self._wait_for_record(signed, waiter, delay)
+            # Pause (to poll for the result, or before resubmitting); the stream may tell us first.
+            if not waiter.done():
+                backoff = poll if maybe_in_core and not must_submit else resubmit
+                await asyncio.wait((waiter,), timeout=backoff.next_delay())
+            if waiter.done():
+                return _Fate(waiter.result())
+            if maybe_in_core:       # only then can Horizon have it
+                try:
+                    record = await self._horizon.get_transaction(signed.tx_hash)
+                except TRANSIENT_ERRORS + (HorizonError,) as e:
+                    self.logger.debug("Looking up %s failed: %r", signed.tx_hash, e)
+                    record = None
                 if record is not None:
-                    return _InLedger(record)
-                delay = min(delay * 2, self._poll_max)
-            else:
-                if not waiter.done():   # pause before resubmitting; the stream may still tell us first
-                    await asyncio.wait((waiter,), timeout=retry_delay)
-                if waiter.done():
-                    return _InLedger(waiter.result())
-                retry_delay = min(retry_delay * 2, self._poll_max)
-                if maybe_in_core:
-                    record = await self._lookup(signed.tx_hash)
-                    if record is not None:
-                        return _InLedger(record)
+                    return _Fate(record)
             if self._clock() > signed.max_time:
                 if not maybe_in_core:
-                    return _Expired()     # never accepted anywhere: nothing can apply
+                    return _Fate()        # expired, and never accepted anywhere: nothing can apply
                 fate = await self._expiry_check(signed)
                 if fate is not None:
                     return fate
 
-    async def _wait_for_record(self, signed: _SignedTx, waiter: asyncio.Future, delay: float) -> Optional[dict]:
-        """The transaction record from the stream if it comes within `delay`, else from Horizon."""
-        if not waiter.done():
-            await asyncio.wait((waiter,), timeout=delay)
-        if waiter.done():
-            return waiter.result()
-        return await self._lookup(signed.tx_hash)
-
-    async def _lookup(self, tx_hash: str) -> Optional[dict]:
-        try:
-            return await self._horizon.get_transaction(tx_hash)
-        except TRANSIENT_ERRORS + (HorizonError,) as e:
-            self.logger.debug("Looking up %s failed: %r", tx_hash, e)
-            return None
-
-    async def _expiry_check(self, signed: _SignedTx) -> Any:
-        """_Expired when Horizon has ingested a ledger closed after max_time and still lacks the hash;
-        the record if it has it; None when that cannot be told yet."""
+    async def _expiry_check(self, signed: SignedEnvelope) -> Optional[_Fate]:
+        """Expired when Horizon has ingested a ledger closed after max_time and still lacks the hash;
+        in a ledger if it has it; None when that cannot be told yet."""
         try:
             ledger = await self._horizon.get_latest_ledger()
             closed_at = close_timestamp(ledger["closed_at"])
@@ -516,79 +427,61 @@ class TransactionPipeline:
             record = await self._horizon.get_transaction(signed.tx_hash)
         except TRANSIENT_ERRORS + (HorizonError,):
             return None
-        return _Expired() if record is None else _InLedger(record)
+        return _Fate(record)       # expired when record is None
 
     # Settle
 
-    def _settle_in_ledger(self, lane: _Lane, jobs: List[_Job], signed: _SignedTx, record: Dict[str, Any]) -> None:
+    def _settle_in_ledger(self, lane: _Lane, jobs: List[_Job], signed: SignedEnvelope, record: Dict[str, Any]) -> None:
         ledger = record.get("ledger")
-        result = self._decode(record.get("result_xdr"), jobs, signed.tx_hash, ledger)
+        result = self._decode(record.get("result_xdr"), jobs, signed.tx_hash, ledger, record.get("paging_token"))
         if result is None:
-            successful = bool(record.get("successful"))
-            self._fail_all(jobs, SUBMIT_FAILED, "the transaction record has no readable result_xdr"
-                           + (" (Horizon says it succeeded)" if successful else ""),
+            said = " (Horizon says it succeeded)" if record.get("successful") else ""
+            self._fail_all(jobs, SUBMIT_FAILED, f"the transaction record has no readable result_xdr{said}",
                            tx_hash=signed.tx_hash, ledger=ledger)
             return
-        # Lets the exchange name an operation as Horizon does (TOID = tx paging token + index + 1).
-        paging_token = record.get("paging_token")
-        for index, outcome in enumerate(result.operations):
-            outcome.extra["op_index"] = index
-            if paging_token is not None:
-                outcome.extra["tx_paging_token"] = paging_token
         if result.successful and len(result.operations) == len(jobs):
             for job, outcome in zip(jobs, result.operations, strict=True):
                 self._resolve(job, outcome)
-            return
-        if result.tx_code in _RETRYABLE_IN_LEDGER and not any(o.error_code for o in result.operations):
-            # Included but no operation ran (closed too late, or its sequence was taken): like expiry.
-            self._sequences.resync(lane.account_id)
-            if self._expired_policy == REQUEUE:
-                self._requeue_front(jobs)
-            else:
-                self._fail_all(jobs, result.tx_code, error_message(result.tx_code),
-                               tx_hash=signed.tx_hash, ledger=ledger)
-            return
-        self._settle_failed(jobs, result, requeue=True)
+        elif result.no_operation_ran:   # like expiry: the operations never ran
+            self._never_applied(lane, jobs, result.tx_code, signed.tx_hash, ledger)
+        else:
+            self._requeue_front(self._settle_failed(jobs, result))
 
-    def _settle_failed(self, jobs: List[_Job], result: TxResult, *, requeue: bool) -> List[_Job]:
-        """Failing operations get their error; operations rolled back with them are queued again
-        (`requeue`) or returned for the caller to rebuild at once. With no failing operation to
-        blame, every operation gets the transaction's error."""
-        ops = result.operations
-        if len(ops) != len(jobs) or not any(o.error_code for o in ops):
-            fee_share = ops[0].fee_charged_share_stroops if ops else 0
-            tx_hash = ops[0].tx_hash if ops else None
-            ledger = ops[0].ledger if ops else None
-            self._fail_all(jobs, result.tx_code, error_message(result.tx_code), tx_hash=tx_hash,
-                           ledger=ledger, fee_share=fee_share)
-            return []
+    def _never_applied(self, lane: _Lane, jobs: List[_Job], code: str, tx_hash: str,
+                       ledger: Optional[int] = None) -> None:
+        """The jobs' transaction never applied: resync; queue them again or fail them (`expired_policy`)."""
+        self._sequences.resync(lane.account_id)
+        if self._expired_policy == REQUEUE:
+            self._requeue_front(jobs)
+        else:
+            self._fail_all(jobs, code, None, tx_hash=tx_hash, ledger=ledger)
+
+    def _settle_failed(self, jobs: List[_Job], result: TxResult) -> List[_Job]:
+        """Resolve the jobs whose operation failed (`TxResult.blame`); return those rolled back with them."""
         innocent = []
-        for job, outcome in zip(jobs, ops, strict=True):
-            if outcome.error_code is None:
+        for job, outcome in zip(jobs, result.blame(len(jobs)), strict=True):
+            if outcome is None:
                 innocent.append(job)
             else:
                 self._resolve(job, outcome)
-        if requeue:
-            self._requeue_front(innocent)
-            return []
         return innocent
 
-    def _decode(self, result_xdr: Optional[str], jobs: List[_Job], tx_hash: str,
-                ledger: Optional[int]) -> Optional[TxResult]:
+    def _decode(self, result_xdr: Optional[str], jobs: List[_Job], tx_hash: str, ledger: Optional[int] = None,
+                tx_paging_token: Optional[str] = None) -> Optional[TxResult]:
         if not result_xdr:
             return None
         try:
             return decode_transaction_result(result_xdr, [(job.intent.base, job.intent.quote) for job in jobs],
-                                             tx_hash=tx_hash, ledger=ledger)
+                                             tx_hash=tx_hash, ledger=ledger, tx_paging_token=tx_paging_token)
         except ValueError as e:
             self.logger.warning("Undecodable result for %s: %s", tx_hash, e)
             return None
 
     def _fail_all(self, jobs: Iterable[_Job], code: str, message: Optional[str], *, tx_hash: Optional[str] = None,
-                  ledger: Optional[int] = None, fee_share: int = 0) -> None:
+                  ledger: Optional[int] = None) -> None:
+        """Each job fails with `code` and `message` (None: the code's message)."""
         for job in jobs:
-            self._resolve(job, OpOutcome(success=False, error_code=code, error_message=message, tx_code=code,
-                                         tx_hash=tx_hash, ledger=ledger, fee_charged_share_stroops=fee_share))
+            self._resolve(job, failed_outcome(code, message, tx_hash=tx_hash, ledger=ledger))
 
     def _resolve(self, job: _Job, outcome: OpOutcome) -> None:
         if job.future.done():
@@ -597,10 +490,10 @@ class TransactionPipeline:
         measurement.record(measurement.ORDER_CANCEL_CONFIRM if job.intent.is_cancel
                            else measurement.ORDER_CREATE_CONFIRM, job.start_ns)
 
-    def _record_ack(self, signed: _SignedTx, jobs: List[_Job]) -> None:
+    def _record_ack(self, build_start: int, jobs: List[_Job]) -> None:
         if not measurement.is_enabled():
             return
-        measurement.record(measurement.TX_SUBMIT, signed.build_start_ns)
+        measurement.record(measurement.TX_SUBMIT, build_start)
         for job in jobs:
             measurement.record(measurement.ORDER_CANCEL_ACK if job.intent.is_cancel
                                else measurement.ORDER_CREATE_ACK, job.start_ns)

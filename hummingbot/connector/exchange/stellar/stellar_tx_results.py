@@ -5,20 +5,20 @@ transaction record, `error_result_xdr` in a `/transactions_async` ERROR answer).
 decodes it into one `OpOutcome` per operation: for offer operations the resulting offer (id and
 whether it was created, updated or deleted) and the offers claimed on placement, converted into
 fills in the order's own terms (base amount, quote amount, price in quote per base); failures as
-Horizon spells them (`tx_bad_seq`, `op_underfunded`, `op_cross_self`, ...).
+Horizon spells them (`tx_bad_seq`, `op_underfunded`, `op_cross_self`, ...), with the message
+`stellar_constants.result_code_message` gives.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from stellar_sdk import Asset, StrKey
 from stellar_sdk import xdr as stellar_xdr
 
-from hummingbot.connector.exchange.stellar.stellar_constants import RESULT_CODE_MESSAGES, result_code_message
-
-_STROOPS_PER_UNIT = Decimal(10_000_000)
+from hummingbot.connector.exchange.stellar.stellar_amounts import from_stroops
+from hummingbot.connector.exchange.stellar.stellar_constants import result_code_message
 
 OFFER_CREATED = "created"
 OFFER_UPDATED = "updated"
@@ -72,15 +72,6 @@ _OFFER_CODE_EXCEPTIONS = {
     "NOT_FOUND": "op_offer_not_found",
 }
 
-def error_message(code: Optional[str]) -> Optional[str]:
-    """A message for people; Horizon's unprefixed spellings (sell_not_authorized) share the op_ message."""
-    if code is None:
-        return None
-    if code in RESULT_CODE_MESSAGES:
-        return RESULT_CODE_MESSAGES[code]
-    return result_code_message(code if code.startswith(("op_", "tx_")) else "op_" + code)
-
-
 @dataclass(frozen=True, slots=True)
 class Fill:
     """One offer crossed by an operation, in the order's terms."""
@@ -93,11 +84,11 @@ class Fill:
 
     @property
     def base_amount(self) -> Decimal:
-        return Decimal(self.base_stroops) / _STROOPS_PER_UNIT
+        return from_stroops(self.base_stroops)
 
     @property
     def quote_amount(self) -> Decimal:
-        return Decimal(self.quote_stroops) / _STROOPS_PER_UNIT
+        return from_stroops(self.quote_stroops)
 
     @property
     def price(self) -> Decimal:
@@ -121,12 +112,12 @@ class OpOutcome:
     fee_charged_share_stroops: int = 0
     resting_selling_stroops: Optional[int] = None   # amount of the resting offer, in its selling asset
     resting_price: Optional[Tuple[int, int]] = None  # (n, d): buying per selling of the resting offer
-    extra: Dict[str, Any] = field(default_factory=dict)
+    operation_id: Optional[int] = None        # Horizon's operation id (TOID), once its transaction is in a ledger
 
     @property
     def fee_charged_share(self) -> Decimal:
         """This operation's share of the transaction fee, in XLM."""
-        return Decimal(self.fee_charged_share_stroops) / _STROOPS_PER_UNIT
+        return from_stroops(self.fee_charged_share_stroops)
 
 
 @dataclass(slots=True)
@@ -141,28 +132,73 @@ class TxResult:
     def successful(self) -> bool:
         return self.tx_code in ("tx_success", "tx_fee_bump_inner_success")
 
+    @property
+    def no_operation_ran(self) -> bool:
+        """Of a transaction in a ledger: no operation ran (it closed too late, or its sequence number
+        was taken), so its operations may still go in another transaction."""
+        return self.tx_code in _NO_OPERATION_RAN and not any(o.error_code for o in self.operations)
+
+    def blame(self, count: int) -> List[Optional[OpOutcome]]:
+        """For each of the `count` operations of this failed transaction: its own failure, or None for
+        an operation that did not fail but was rolled back with the others (it may go in another
+        transaction). With no failing operation to blame, or results that do not match the
+        operations, each operation gets the transaction's failure."""
+        ops = self.operations
+        if len(ops) != count or not any(o.error_code for o in ops):
+            first = ops[0] if ops else None
+            return [failed_outcome(self.tx_code, tx_hash=first.tx_hash if first else None,
+                                   ledger=first.ledger if first else None,
+                                   fee_share=first.fee_charged_share_stroops if first else 0) for _ in range(count)]
+        return [outcome if outcome.error_code is not None else None for outcome in ops]
+
+
+_NO_OPERATION_RAN = frozenset({"tx_too_late", "tx_bad_seq"})
+
+
+def failed_outcome(code: str, message: Optional[str] = None, *, tx_hash: Optional[str] = None,
+                   ledger: Optional[int] = None, fee_share: int = 0) -> OpOutcome:
+    """The failure of an operation that no operation result describes: `code` (a transaction's code, or
+    the pipeline's own) is its error and tx code; the message is the code's unless given."""
+    return OpOutcome(success=False, error_code=code, error_message=result_code_message(code) if message is None
+                     else message, tx_code=code, tx_hash=tx_hash, ledger=ledger, fee_charged_share_stroops=fee_share)
+
 
 OrderAssets = Optional[Tuple[Asset, Asset]]  # (base, quote) of the order behind an operation
 
 
 def decode_transaction_result(result_xdr: str, order_assets: Sequence[OrderAssets] = (),
-                              *, tx_hash: Optional[str] = None, ledger: Optional[int] = None) -> TxResult:
+                              *, tx_hash: Optional[str] = None, ledger: Optional[int] = None,
+                              tx_paging_token: Optional[str] = None) -> TxResult:
     """Decode a base64 `TransactionResult`.
 
     `order_assets[i]` is (base, quote) of the order behind operation i; fills are expressed in
     those terms. Without it, fills use the claimed offer's own orientation (sold asset as base).
+    `tx_hash`, `ledger` and, from the paging token of a transaction in a ledger, Horizon's
+    operation id (`operation_id`) are set on each operation's outcome.
     """
     try:
         result = stellar_xdr.TransactionResult.from_xdr(result_xdr)
     except Exception as e:  # malformed base64 or XDR
         raise ValueError(f"Cannot decode transaction result XDR: {e}") from e
-    return transaction_result_from_xdr_object(result, order_assets, tx_hash=tx_hash, ledger=ledger)
+    return transaction_result_from_xdr_object(result, order_assets, tx_hash=tx_hash, ledger=ledger,
+                                              tx_paging_token=tx_paging_token)
+
+
+def first_operation_id(tx_paging_token: Optional[str]) -> Optional[int]:
+    """Horizon's id (TOID) of a transaction's first operation: the transaction's paging token (its
+    TOID) + 1; operation i's is that + i. None without a usable token."""
+    if tx_paging_token is None:
+        return None
+    try:
+        return int(tx_paging_token) + 1
+    except (TypeError, ValueError):
+        return None
 
 
 def transaction_result_from_xdr_object(result: stellar_xdr.TransactionResult,
                                        order_assets: Sequence[OrderAssets] = (),
-                                       *, tx_hash: Optional[str] = None,
-                                       ledger: Optional[int] = None) -> TxResult:
+                                       *, tx_hash: Optional[str] = None, ledger: Optional[int] = None,
+                                       tx_paging_token: Optional[str] = None) -> TxResult:
     fee_charged = result.fee_charged.int64
     code = result.result.code
     op_results = result.result.results
@@ -175,6 +211,7 @@ def transaction_result_from_xdr_object(result: stellar_xdr.TransactionResult,
     tx_succeeded = code == stellar_xdr.TransactionResultCode.txSUCCESS
     ops = op_results or []
     fee_share = fee_charged // len(ops) if ops else fee_charged
+    first_op_id = first_operation_id(tx_paging_token)
     outcomes = []
     for index, op_result in enumerate(ops):
         assets = order_assets[index] if index < len(order_assets) else None
@@ -189,6 +226,8 @@ def transaction_result_from_xdr_object(result: stellar_xdr.TransactionResult,
         outcome.tx_hash = tx_hash
         outcome.ledger = ledger
         outcome.fee_charged_share_stroops = fee_share
+        if first_op_id is not None:
+            outcome.operation_id = first_op_id + index
         outcomes.append(outcome)
     return TxResult(tx_code=tx_code, fee_charged=fee_charged, operations=outcomes)
 
@@ -197,7 +236,7 @@ def operation_outcome(op_result: stellar_xdr.OperationResult, order_assets: Orde
     """One `OperationResult` → `OpOutcome` (success flag, offer, fills, error code)."""
     if op_result.code != stellar_xdr.OperationResultCode.opINNER:
         code = _OUTER_OP_CODES.get(op_result.code, f"op_unknown_{int(op_result.code)}")
-        return OpOutcome(success=False, error_code=code, error_message=error_message(code))
+        return OpOutcome(success=False, error_code=code, error_message=result_code_message(code))
     tr = op_result.tr
     op_type = tr.type
     if op_type == stellar_xdr.OperationType.MANAGE_SELL_OFFER:
@@ -214,7 +253,7 @@ def _offer_outcome(offer_result: Any, prefix: str, order_assets: OrderAssets) ->
     if offer_result.success is None:
         suffix = code_name[len(prefix):] if code_name.startswith(prefix) else code_name
         code = _OFFER_CODE_EXCEPTIONS.get(suffix, "op_" + suffix.lower())
-        return OpOutcome(success=False, error_code=code, error_message=error_message(code))
+        return OpOutcome(success=False, error_code=code, error_message=result_code_message(code))
     success = offer_result.success
     fills = tuple(fill_from_claim(claim, order_assets, is_taker=True) for claim in success.offers_claimed)
     offer = success.offer
@@ -239,7 +278,7 @@ def _generic_outcome(tr: stellar_xdr.OperationResultTr) -> OpOutcome:
         op_prefix = tr.type.name + "_"
         suffix = code.name[len(op_prefix):] if code.name.startswith(op_prefix) else code.name
         slug = "op_" + suffix.lower()
-        return OpOutcome(success=False, error_code=slug, error_message=error_message(slug))
+        return OpOutcome(success=False, error_code=slug, error_message=result_code_message(slug))
     return OpOutcome(success=True)
 
 

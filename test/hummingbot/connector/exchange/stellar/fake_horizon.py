@@ -6,7 +6,8 @@ source account (TRY_AGAIN_LATER), DUPLICATE for a known hash, ERROR tx_bad_seq f
 (including a copy of an applied transaction), time bounds checked at ledger close. Ledgers close
 when the test says so (`close_ledger`), or on the first lookup of a pending hash (`auto_close`).
 Faults are scripted per POST: "try_again_later", "504_accepted", "504_lost", "timeout",
-"pending_lost" (PENDING, then stellar-core drops it), "insufficient_fee".
+"pending_lost" (PENDING, then stellar-core drops it), "insufficient_fee", "in_ledger_too_late"
+(PENDING, then in a ledger as tx_too_late: sequence and fee consumed, no operation run).
 """
 import asyncio
 import re
@@ -42,6 +43,7 @@ class FakeHorizon:
         self.failing_amounts: Set[Decimal] = set()     # ops with these amounts fail op_underfunded
         self.posts: List[str] = []                     # every envelope posted, in order
         self.pending: Dict[str, TransactionEnvelope] = {}
+        self.too_late: Set[str] = set()               # hashes to include as tx_too_late
         self.records: Dict[str, dict] = {}
         self.account_reads = 0
         self.tx_lookups = 0
@@ -85,6 +87,9 @@ class FakeHorizon:
 
     def _apply(self, tx_hash: str, envelope: TransactionEnvelope) -> dict:
         tx = envelope.transaction
+        if tx_hash in self.too_late:
+            fee = 100 * len(tx.operations)
+            return self._record(tx_hash, envelope, False, fee, f.tx_result(f.TX.txTOO_LATE, fee_charged=fee))
         results = [self._op_result(op, tx.source.account_id) for op in tx.operations]
         failed = any(r is None for r in results)
         op_results = []
@@ -97,10 +102,12 @@ class FakeHorizon:
                 op_results.append(res)
         fee = 100 * len(tx.operations)
         code = f.TX.txFAILED if failed else f.TX.txSUCCESS
+        return self._record(tx_hash, envelope, not failed, fee, f.tx_result(code, op_results, fee_charged=fee))
+
+    def _record(self, tx_hash: str, envelope: TransactionEnvelope, successful: bool, fee: int, result_xdr: str) -> dict:
         record = {"hash": tx_hash, "ledger": self.ledger, "paging_token": str((self.ledger << 32) | (1 << 12)),
-                  "successful": not failed, "fee_charged": str(fee),
-                  "result_xdr": f.tx_result(code, op_results, fee_charged=fee),
-                  "envelope_xdr": envelope.to_xdr(), "source_account": tx.source.account_id}
+                  "successful": successful, "fee_charged": str(fee), "result_xdr": result_xdr,
+                  "envelope_xdr": envelope.to_xdr(), "source_account": envelope.transaction.source.account_id}
         self.records[tx_hash] = record
         return record
 
@@ -144,6 +151,8 @@ class FakeHorizon:
             return reply(504, body="<html>Gateway Timeout</html>", content_type="text/html")
         if action == "pending_lost" and answer.status == 201:
             del self.pending[tx_hash]
+        if action == "in_ledger_too_late" and answer.status == 201:
+            self.too_late.add(tx_hash)
         return answer
 
     def _accept(self, tx_hash: str, envelope: TransactionEnvelope):

@@ -74,6 +74,49 @@ def test_foreign_source_is_refused():
         auth.sign(build_envelope(stranger))
 
 
+def test_transaction_signer_applies_the_signing_rule():
+    trader, channel = Keypair.random(), Keypair.random()
+    auth = StellarAuth(trader.secret, [channel.secret])
+    assert auth.transaction_signer(trader.public_key).public_keys == (trader.public_key,)
+    assert auth.transaction_signer(trader.public_key, trader_sources_operations=True).public_keys == (
+        trader.public_key,)
+    assert auth.transaction_signer(channel.public_key).public_keys == (channel.public_key,)
+    assert auth.transaction_signer(channel.public_key, trader_sources_operations=True).public_keys == (
+        channel.public_key, trader.public_key)          # the source first, as `sign` adds them
+    stranger = Keypair.random().public_key
+    with pytest.raises(ValueError, match=stranger):
+        auth.transaction_signer(stranger)
+
+
+def test_transaction_sources_are_the_channels_when_there_are_any():
+    trader, channel, spare = Keypair.random(), Keypair.random(), Keypair.random()
+    [(source, signer)] = StellarAuth(trader.secret).transaction_sources()
+    assert source == trader.public_key and signer.public_keys == (trader.public_key,)
+    sources = StellarAuth(trader.secret, [channel.secret, spare.secret]).transaction_sources()
+    assert [(s, signer.public_keys) for s, signer in sources] == [
+        (channel.public_key, (channel.public_key, trader.public_key)),   # the trader sources the operations
+        (spare.public_key, (spare.public_key, trader.public_key))]
+
+
+def test_transaction_signer_signatures_are_stellar_sdks_decorated_signatures():
+    trader, channel = Keypair.random(), Keypair.random()
+    signer = StellarAuth(trader.secret, [channel.secret]).transaction_signer(channel.public_key, True)
+    envelope = build_envelope(channel.public_key, op_source=trader.public_key)
+    tx_hash = envelope.hash()
+    assert signer.signatures(tx_hash) == [keypair.sign_decorated(tx_hash).to_xdr_object().to_xdr_bytes()
+                                          for keypair in (channel, trader)]
+    assert signer.sign(envelope) is envelope
+    assert [s.to_xdr_object().to_xdr_bytes() for s in envelope.signatures] == signer.signatures(tx_hash)
+
+
+def test_transaction_signer_repr_shows_only_public_keys():
+    trader, channel = Keypair.random(), Keypair.random()
+    signer = StellarAuth(trader.secret, [channel.secret]).transaction_signer(channel.public_key, True)
+    for text in (repr(signer), str(signer), f"{signer}"):
+        assert trader.public_key in text and channel.public_key in text
+        assert trader.secret not in text and channel.secret not in text
+
+
 def with_bad_checksum(secret: str) -> str:
     """The secret with its last character changed (so its checksum no longer matches)."""
     return secret[:-1] + ("B" if secret[-1] == "A" else "A")

@@ -1,4 +1,5 @@
 import asyncio
+import sys
 from decimal import Decimal
 
 import pytest
@@ -6,6 +7,7 @@ from hummingbot.core.data_type.common import OrderType, TradeType
 from stellar_sdk import Asset, Keypair, ManageBuyOffer, ManageSellOffer
 
 from hummingbot.connector.exchange.stellar import stellar_constants as CONSTANTS
+from hummingbot.connector.exchange.stellar import stellar_tx_pipeline
 from hummingbot.connector.exchange.stellar import stellar_web_utils as web_utils
 from hummingbot.connector.exchange.stellar.stellar_auth import StellarAuth
 from hummingbot.connector.exchange.stellar.stellar_config_cache import ConfigCache
@@ -80,7 +82,7 @@ async def test_one_order_round_trip(harness):
     envelope = harness.horizon.envelope(0)
     assert outcome.tx_hash == envelope.hash_hex() and outcome.ledger == 2
     assert outcome.fee_charged_share_stroops == 100
-    assert outcome.extra == {"op_index": 0, "tx_paging_token": str((2 << 32) | (1 << 12))}
+    assert outcome.operation_id == ((2 << 32) | (1 << 12)) + 1   # Horizon's TOID: tx paging token + index + 1
     tx = envelope.transaction
     assert tx.sequence == 101 and tx.source.account_id == TRADER.public_key
     assert tx.fee == CONSTANTS.BASE_FEE_STROOPS
@@ -172,6 +174,52 @@ async def test_resubmission_of_an_applied_tx_is_resolved_by_hash_not_rebuilt(har
     assert outcome.success and len(set(fake.posts)) == 1 and len(fake.records) == 1
 
 
+@pytest.fixture
+def pipeline_waits(monkeypatch):
+    """The timeouts of the pipeline's own asyncio.wait calls (its pauses), in order."""
+    waits = []
+    real_wait = asyncio.wait
+
+    def recording_wait(fs, *, timeout=None, **kwargs):
+        if timeout is not None and sys._getframe(1).f_globals["__name__"] == stellar_tx_pipeline.__name__:
+            waits.append(timeout)
+        return real_wait(fs, timeout=timeout, **kwargs)
+    monkeypatch.setattr(asyncio, "wait", recording_wait)
+    return waits
+
+
+async def test_poll_delay_doubles_from_poll_initial_up_to_poll_max(mock, pipeline_waits):
+    h = Harness(mock, poll_initial_delay=0.001, poll_max_delay=0.004, resubmit_delay=0.001)
+    try:
+        h.horizon.auto_close = False
+        task = asyncio.ensure_future(h.pipeline.submit(sell(1)))
+        await h.horizon.wait_posts(1)
+        while h.horizon.tx_lookups < 5:
+            await asyncio.sleep(0.001)
+        h.horizon.close_ledger()
+        assert (await in_time(task)).success
+        assert pipeline_waits[:5] == [0.001, 0.002, 0.004, 0.004, 0.004]
+    finally:
+        await h.pipeline.stop()
+
+
+async def test_resubmit_delay_doubles_from_resubmit_delay_up_to_poll_max(mock, pipeline_waits):
+    h = Harness(mock, poll_initial_delay=0.003, poll_max_delay=0.004, resubmit_delay=0.001)
+    try:
+        h.horizon.script.extend(["try_again_later"] * 4)
+        assert (await in_time(h.pipeline.submit(sell(1)))).success
+        assert pipeline_waits == [0.001, 0.002, 0.004, 0.004, 0.003]   # 4 pauses, then the first poll
+    finally:
+        await h.pipeline.stop()
+
+
+@pytest.mark.parametrize("delays", [dict(poll_initial_delay=0.1, poll_max_delay=0.05),
+                                    dict(resubmit_delay=0.1, poll_max_delay=0.05), dict(poll_initial_delay=0)])
+async def test_delays_must_be_positive_and_at_most_poll_max(mock, delays):
+    with pytest.raises(ValueError, match="poll_max_delay"):
+        Harness(mock, **delays)
+
+
 async def test_expired_transaction_leads_to_resync_and_a_new_transaction(harness):
     fake = harness.horizon
     fake.auto_close = False
@@ -209,6 +257,27 @@ async def test_expired_transaction_fails_when_policy_says_so(mock):
         await h.pipeline.stop()
 
 
+async def test_in_a_ledger_as_too_late_resyncs_and_requeues(harness):
+    fake = harness.horizon
+    fake.script.append("in_ledger_too_late")    # included, fee and sequence taken, no operation ran
+    outcome = await in_time(harness.pipeline.submit(sell(1)))
+    assert outcome.success and outcome.tx_hash == fake.envelope(1).hash_hex()
+    assert [fake.envelope(i).transaction.sequence for i in range(2)] == [101, 102]
+    assert fake.account_reads == 2             # resynced
+
+
+async def test_in_a_ledger_as_too_late_fails_when_policy_says_so(mock):
+    h = Harness(mock, expired_policy="fail")
+    try:
+        h.horizon.script.append("in_ledger_too_late")
+        outcome = await in_time(h.pipeline.submit(sell(1)))
+        assert not outcome.success and outcome.error_code == outcome.tx_code == "tx_too_late"
+        assert outcome.tx_hash == h.horizon.envelope(0).hash_hex() and outcome.ledger == 2
+        assert len(h.horizon.posts) == 1
+    finally:
+        await h.pipeline.stop()
+
+
 async def test_bad_seq_resyncs_and_rebuilds(harness):
     fake = harness.horizon
     assert (await in_time(harness.pipeline.submit(sell(1)))).success
@@ -229,6 +298,9 @@ async def test_failed_op_in_a_batch_does_not_fail_the_others(harness):
     assert ok1.success and ok3.success and ok1.tx_hash == ok3.tx_hash == fake.envelope(1).hash_hex()
     assert [Decimal(op.amount) for op in fake.envelope(1).transaction.operations] == [1, 3]
     assert fake.envelope(1).transaction.sequence == 102   # the failed tx consumed 101
+    first_tx_id, second_tx_id = (int(fake.records[fake.envelope(i).hash_hex()]["paging_token"]) for i in (0, 1))
+    assert failed.operation_id == first_tx_id + 2         # the second operation of the failed transaction
+    assert (ok1.operation_id, ok3.operation_id) == (second_tx_id + 1, second_tx_id + 2)
 
 
 async def test_invalid_intent_in_a_batch_does_not_stop_the_others(harness):
@@ -246,6 +318,12 @@ async def test_invalid_intent_raises_before_anything_is_queued(harness):
     assert harness.horizon.posts == [] and harness.pipeline.queued_count == 0
 
 
+async def test_an_outcome_without_a_ledger_has_no_operation_id(harness):
+    harness.horizon.script.append("insufficient_fee")     # rejected at submission: in no ledger
+    outcome = await in_time(harness.pipeline.submit(sell(1)))
+    assert not outcome.success and outcome.operation_id is None
+
+
 async def test_rejection_fails_every_op_and_frees_the_sequence(harness):
     harness.horizon.script.append("insufficient_fee")
     outcome = await in_time(harness.pipeline.submit(sell(1)))
@@ -261,11 +339,13 @@ async def test_cancel_outcome_and_stream_notification(harness):
     pipeline._poll_initial = pipeline._poll_max = 30.0   # only the stream can resolve it in time
     task = asyncio.ensure_future(pipeline.submit(CancelOrderIntent("HBOT-1", BASE, QUOTE, TradeType.BUY, 77)))
     await fake.wait_posts(1)
+    assert list(pipeline.awaited_hashes) == [fake.envelope(0).hash_hex()]
     (record,) = fake.close_ledger()
     lookups = fake.tx_lookups
     pipeline.notify_transaction({"hash": "00" * 32})     # someone else's transaction: ignored
     pipeline.notify_transaction(record)
     outcome = await in_time(task, 2.0)
+    assert not pipeline.awaited_hashes
     assert outcome.success and outcome.offer_state == OFFER_DELETED and outcome.offer_id is None
     assert fake.tx_lookups == lookups
     op = fake.envelope(0).transaction.operations[0]

@@ -4,11 +4,15 @@ import pytest
 from stellar_sdk import Asset, Keypair
 from stellar_sdk import xdr as x
 
+from hummingbot.connector.exchange.stellar.stellar_constants import RESULT_CODE_MESSAGES, result_code_message
 from hummingbot.connector.exchange.stellar.stellar_tx_results import (
     OFFER_CREATED,
     OFFER_DELETED,
     OFFER_UPDATED,
+    TX_CODES,
     decode_transaction_result,
+    failed_outcome,
+    first_operation_id,
     parse_result_codes,
 )
 from test.hummingbot.connector.exchange.stellar import result_xdr_factory as f
@@ -123,6 +127,56 @@ def test_outer_operation_codes():
     assert result.operations[0].error_code == "op_bad_auth"
 
 
+def test_operation_ids_follow_the_transactions_paging_token():
+    token = str((7 << 32) | (1 << 12))
+    ops = [f.sell_offer_ok(), f.sell_offer_ok(), f.sell_offer_ok()]
+    result = decode_transaction_result(f.tx_result(f.TX.txSUCCESS, ops), tx_paging_token=token)
+    assert [op.operation_id for op in result.operations] == [int(token) + 1, int(token) + 2, int(token) + 3]
+    assert decode_transaction_result(f.tx_result(f.TX.txSUCCESS, ops)).operations[0].operation_id is None
+    assert first_operation_id(token) == int(token) + 1
+    assert first_operation_id(None) is None and first_operation_id("now") is None
+
+
+def test_blame_resolves_the_failing_operations_and_spares_the_rolled_back_ones():
+    result = decode_transaction_result(f.tx_result(f.TX.txFAILED, [
+        f.sell_offer_ok(offer=f.offer_entry(ME, 1, BASE, QUOTE, 1, (1, 1))),
+        f.sell_offer_failed(x.ManageSellOfferResultCode.MANAGE_SELL_OFFER_UNDERFUNDED),
+    ], fee_charged=200), [PAIR, PAIR], tx_hash="ab" * 32, ledger=9)
+    rolled_back, failed = result.blame(2)
+    assert rolled_back is None and failed is result.operations[1] and failed.error_code == "op_underfunded"
+    assert not result.no_operation_ran
+
+
+def test_blame_without_a_failing_operation_fails_every_operation_with_the_transactions_code():
+    result = decode_transaction_result(f.tx_result(f.TX.txINSUFFICIENT_BALANCE, fee_charged=0))
+    first, second = result.blame(2)
+    assert first is not second
+    for outcome in (first, second):
+        assert not outcome.success and outcome.error_code == outcome.tx_code == "tx_insufficient_balance"
+        assert outcome.error_message == result_code_message("tx_insufficient_balance")
+    mismatched = decode_transaction_result(f.tx_result(f.TX.txFAILED, [f.sell_offer_failed(
+        x.ManageSellOfferResultCode.MANAGE_SELL_OFFER_UNDERFUNDED)]), tx_hash="cd" * 32, ledger=3)
+    (only,) = mismatched.blame(1)
+    assert only.error_code == "op_underfunded"
+    assert [o.error_code for o in mismatched.blame(2)] == ["tx_failed", "tx_failed"]   # results do not match
+    assert all((o.tx_hash, o.ledger, o.fee_charged_share_stroops) == ("cd" * 32, 3, 100)
+               for o in mismatched.blame(2))
+
+
+@pytest.mark.parametrize("code, ran", [(f.TX.txTOO_LATE, False), (f.TX.txBAD_SEQ, False),
+                                       (f.TX.txFAILED, True), (f.TX.txINSUFFICIENT_FEE, True)])
+def test_no_operation_ran_only_for_too_late_or_bad_seq(code, ran):
+    assert decode_transaction_result(f.tx_result(code, fee_charged=0)).no_operation_ran is not ran
+
+
+def test_failed_outcome_carries_the_code_and_its_message_unless_given():
+    outcome = failed_outcome("tx_too_late", tx_hash="ef", ledger=4, fee_share=50)
+    assert (outcome.success, outcome.error_code, outcome.tx_code) == (False, "tx_too_late", "tx_too_late")
+    assert outcome.error_message == result_code_message("tx_too_late")
+    assert (outcome.tx_hash, outcome.ledger, outcome.fee_charged_share_stroops) == ("ef", 4, 50)
+    assert failed_outcome("submit_failed", "no answer").error_message == "no answer"
+
+
 def test_fee_bump_inner_result_is_unwrapped():
     inner = x.InnerTransactionResult(
         fee_charged=x.Int64(100),
@@ -155,3 +209,55 @@ def test_parse_result_codes_from_a_horizon_400_body():
     assert codes.transaction == "tx_failed" and codes.operations == ("op_success", "op_underfunded")
     assert parse_result_codes({"status": 404}) is None
     assert parse_result_codes("text") is None
+
+
+# Messages: one table (stellar_constants), one function
+
+
+def _known(message: str) -> bool:
+    return bool(message) and not message.startswith("Unknown")
+
+
+def test_every_transaction_code_has_a_message():
+    for code in TX_CODES.values():
+        assert _known(result_code_message(code)), code
+
+
+def test_min_seq_age_or_gap_is_found_under_horizons_spelling():
+    assert result_code_message("tx_bad_minseq_age_or_gap") == RESULT_CODE_MESSAGES["tx_bad_minseq_age_or_gap"]
+    assert "min sequence age" in result_code_message("tx_bad_minseq_age_or_gap")
+
+
+@pytest.mark.parametrize("unprefixed", ["sell_not_authorized", "buy_not_authorized", "buy_no_issuer"])
+def test_horizons_unprefixed_offer_codes_read_as_their_op_twins(unprefixed):
+    assert result_code_message(unprefixed) == RESULT_CODE_MESSAGES["op_" + unprefixed]
+
+
+def test_unknown_codes_are_named():
+    assert result_code_message("op_made_up") == "Unknown Stellar result code 'op_made_up'."
+    assert "made_up" in result_code_message("made_up") and not _known(result_code_message("made_up"))
+
+
+@pytest.mark.parametrize("enum, failed", [(x.ManageSellOfferResultCode, f.sell_offer_failed),
+                                          (x.ManageBuyOfferResultCode, f.buy_offer_failed)])
+def test_every_failed_offer_code_decodes_with_a_message(enum, failed):
+    for code in enum:
+        if code.value == 0:   # success
+            continue
+        (op,) = decode_transaction_result(f.tx_result(f.TX.txFAILED, [failed(code)]), [PAIR]).operations
+        assert op.error_code and op.error_message == result_code_message(op.error_code)
+        assert _known(op.error_message), op.error_code
+
+
+def test_every_outer_operation_code_decodes_with_a_message():
+    for code in x.OperationResultCode:
+        if code == x.OperationResultCode.opINNER:
+            continue
+        (op,) = decode_transaction_result(f.tx_result(f.TX.txFAILED, [x.OperationResult(code=code)])).operations
+        assert _known(op.error_message), op.error_code
+
+
+def test_amounts_are_exact_units_of_stroops():
+    fill = decode_transaction_result(f.tx_result(f.TX.txSUCCESS, [f.sell_offer_ok(
+        [f.claim(MAKER_A, 11, QUOTE, 1, BASE, 123_456_789)])]), [PAIR]).operations[0].fills[0]
+    assert (fill.base_amount, fill.quote_amount) == (Decimal("12.3456789"), Decimal("0.0000001"))
