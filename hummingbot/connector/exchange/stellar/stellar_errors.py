@@ -11,10 +11,10 @@ class StellarOrderRejected(IOError):
         self.code = code
         self.client_order_id = client_order_id
         # People read the connector's own message for a known Stellar code; others keep the pipeline's words.
-        if code in CONSTANTS.RESULT_CODE_MESSAGES:
-            detail = CONSTANTS.RESULT_CODE_MESSAGES[code]
+        if code in CONSTANTS.RESULT_CODE_MESSAGES or (code and not message):
+            detail = CONSTANTS.result_code_message(code)
         else:
-            detail = message or (CONSTANTS.result_code_message(code) if code else "no result code")
+            detail = message or "no result code"
         text = f"Stellar rejected the {action} {client_order_id}: {code} ({detail})"
         super().__init__(text)
 

@@ -61,7 +61,7 @@ def exchange_order_id_for(outcome: OpOutcome, client_order_id: str) -> str:
     "<tx hash>-<client order id>" (unique, never an offer id)."""
     if outcome.offer_id is not None:
         return str(outcome.offer_id)
-    operation_id = _operation_id(outcome)
+    operation_id = outcome.operation_id
     if operation_id is not None:
         return str(operation_id | TOID_OFFER_BIT)
     return f"{outcome.tx_hash}-{client_order_id}"
@@ -149,8 +149,8 @@ class OrderFills:
         ids = self._placement_ids.setdefault(order.client_order_id, {})
         updates = []
         for index, fill in enumerate(outcome.fills):
-            if _operation_id(outcome) is not None:
-                fill_id = f"{_operation_id(outcome)}-{index}"   # Horizon's id for the index-th claimed offer
+            if outcome.operation_id is not None:
+                fill_id = f"{outcome.operation_id}-{index}"   # Horizon's id for the index-th claimed offer
             else:
                 fill_id = f"{outcome.tx_hash}-{order.client_order_id}-{index}"
             source = FillSource(trade_id=fill_id, base_amount=fill.base_amount, quote_amount=fill.quote_amount,
@@ -221,8 +221,3 @@ def _int_or_zero(value: Any) -> int:
     except (TypeError, ValueError):
         return 0
 
-
-def _operation_id(outcome: OpOutcome) -> Optional[int]:   # TEMPORARY until OpOutcome.operation_id lands
-    extra = outcome.extra
-    token, index = extra.get("tx_paging_token"), extra.get("op_index")
-    return None if token is None or index is None else int(token) + int(index) + 1

@@ -48,8 +48,7 @@ def placement(offer_id=101, operation_id=None, fee=100, claimed=((555, 40_000_00
     outcome = OpOutcome(success=True, offer_id=offer_id, tx_hash="ab" * 32, fee_charged_share_stroops=fee,
                         fills=tuple(Fill(counter_offer_id=o, counterparty=MAKER, base_stroops=b, quote_stroops=q,
                                          is_taker=True) for o, b, q in claimed))
-    if operation_id is not None:
-        outcome.extra.update(tx_paging_token=str(operation_id - 1), op_index=0)
+    outcome.operation_id = operation_id
     return outcome
 
 
