@@ -81,10 +81,8 @@ class StellarExchange(ExchangePyBase):
         self._domain = domain
         self._trading_pairs = list(trading_pairs or [])
         self._trading_required = trading_required
-        self._config_cache = ConfigCache(domain=domain,
-                                         horizon_url=stellar_horizon_url,
-                                         network_passphrase=stellar_network_passphrase,
-                                         rpc_url=stellar_rpc_url)
+        self._config_cache = ConfigCache(domain=domain, horizon_url=stellar_horizon_url,
+                                         network_passphrase=stellar_network_passphrase, rpc_url=stellar_rpc_url)
         self._horizon_url = self._config_cache.horizon_url
         secret = _reveal(stellar_secret_key)
         if not trading_required and not (secret or "").strip():
@@ -197,20 +195,12 @@ class StellarExchange(ExchangePyBase):
         return web_utils.build_api_factory(throttler=self._throttler, auth=self._auth)
 
     def _create_order_book_data_source(self) -> OrderBookTrackerDataSource:
-        return StellarAPIOrderBookDataSource(
-            trading_pairs=self._trading_pairs,
-            connector=self,
-            api_factory=self._web_assistants_factory,
-            domain=self._domain,
-            horizon_url=self._horizon_url)
+        return StellarAPIOrderBookDataSource(trading_pairs=self._trading_pairs, connector=self, domain=self._domain,
+                                             api_factory=self._web_assistants_factory, horizon_url=self._horizon_url)
 
     def _create_user_stream_data_source(self) -> UserStreamTrackerDataSource:
-        return StellarAPIUserStreamDataSource(
-            auth=self._stellar_auth,
-            connector=self,
-            api_factory=self._web_assistants_factory,
-            domain=self._domain,
-            horizon_url=self._horizon_url)
+        return StellarAPIUserStreamDataSource(auth=self._stellar_auth, connector=self, domain=self._domain,
+                                              api_factory=self._web_assistants_factory, horizon_url=self._horizon_url)
 
     # === Error classification ===
 
