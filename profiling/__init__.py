@@ -11,8 +11,10 @@ One artefact per module, arranged by the runner:
 - `plots`: the report's PNG plots.
 - `config`: the profiling configuration (`conf/conf_stellar_profiling.yml`).
 - `profiler`: starts and stops everything above together and writes the report.
-- `hooks`: switches profiling on from the environment (`STELLAR_PROFILING`), and measures what a
-  disabled measuring point costs; `autostart`: importing it does that (for a `.pth` line).
+- `hooks`: installs the recorder into the connector's measuring points, and measures what a disabled
+  measuring point costs.
+- `autostart`: switches profiling on from the environment (`STELLAR_PROFILING`); importing it does
+  that (for a `.pth` line), and writes the report at exit.
 
 The connector never imports this package; this package imports only the connector's hook module.
 """
