@@ -5,6 +5,8 @@ from typing import Dict, Tuple
 from stellar_sdk import Asset
 from stellar_sdk.strkey import StrKey
 
+from hummingbot.connector.exchange.stellar.stellar_constants import NATIVE_ASSET_CODE
+
 _NATIVE = Asset.native()
 _NATIVE_WORDS = frozenset({"xlm", "native"})
 _CODE_RE = re.compile(r"[A-Za-z0-9]{1,12}")
@@ -50,7 +52,7 @@ def asset_key(asset: Asset) -> str:
 
 def token_name(asset: Asset) -> str:
     """The name Hummingbot shows: `"XLM"` for lumens, otherwise the asset code."""
-    return "XLM" if asset.issuer is None else asset.code
+    return NATIVE_ASSET_CODE if asset.issuer is None else asset.code
 
 
 def horizon_asset_params(asset: Asset, prefix: str = "") -> Dict[str, str]:

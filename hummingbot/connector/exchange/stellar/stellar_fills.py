@@ -23,12 +23,12 @@ from stellar_sdk import Asset
 
 from hummingbot.connector.exchange.stellar.stellar_amounts import STROOP, to_stroops
 from hummingbot.connector.exchange.stellar.stellar_assets import asset_from_horizon
+from hummingbot.connector.exchange.stellar.stellar_constants import NATIVE_ASSET_CODE
 from hummingbot.connector.exchange.stellar.stellar_horizon_records import close_timestamp, record_asset_key, trade_id
 from hummingbot.connector.exchange.stellar.stellar_tx_results import OpOutcome
 
 TOID_OFFER_BIT = 1 << 62          # Horizon's synthetic offer ids: operation id with bit 62 set
 DUST_STROOPS = 100                # see `dust`
-NATIVE_TOKEN = "XLM"
 _ORDERS_REMEMBERED = 4096
 
 FillKey = Tuple[int, int, int]    # (counter offer id, base stroops, quote stroops)
@@ -210,7 +210,7 @@ class OrderFills:
 
     def _fee(self, order: InFlightOrder) -> TradeFeeBase:
         network_fee = self._network_fees.pop(order.client_order_id, None)
-        flat_fees = [TokenAmount(NATIVE_TOKEN, network_fee)] if network_fee else []
+        flat_fees = [TokenAmount(NATIVE_ASSET_CODE, network_fee)] if network_fee else []
         return TradeFeeBase.new_spot_fee(fee_schema=self._fee_schema(), trade_type=order.trade_type,
                                          flat_fees=flat_fees)
 

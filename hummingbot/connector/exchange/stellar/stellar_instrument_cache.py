@@ -18,6 +18,7 @@ from hummingbot.connector.exchange.stellar.stellar_assets import (
     horizon_asset_params,
     native_asset,
     parse_asset,
+    token_name,
 )
 
 KNOWN_ISSUERS_PATH = Path(__file__).resolve().parent / "stellar_known_issuers.yml"
@@ -111,7 +112,7 @@ class InstrumentCache:
                 continue
             pairs[pair] = None
         for asset in self.known_assets():
-            pairs.setdefault(f"XLM-{self.token_for_asset(asset)}", None)
+            pairs.setdefault(f"{token_name(_NATIVE)}-{self.token_for_asset(asset)}", None)
         return list(pairs), errors
 
     # Hot path
@@ -156,7 +157,7 @@ class InstrumentCache:
         self.misses += 1
         measurement.count(_MISS_POINT)
         if asset.issuer is None:
-            name = "XLM"
+            name = token_name(asset)
         else:
             try:
                 name = asset.code if self._cached_token(asset.code) == asset else key

@@ -30,6 +30,7 @@ from hummingbot.connector.exchange.stellar.stellar_amounts import (
     stroops_str,
     to_stroops,
 )
+from hummingbot.connector.exchange.stellar.stellar_assets import token_name
 from hummingbot.connector.exchange.stellar.stellar_constants import INT64_MAX
 
 # Any positive price: stellar-core ignores it when deleting, but its validity check still wants n, d > 0.
@@ -110,7 +111,7 @@ def _passive_buy(intent: CreateOrderIntent, amount_stroops: int, price_n: int, p
     if quote_stroops <= 0:
         raise StellarOrderError(
             f"Order {intent.client_order_id}: amount {intent.amount} × price {intent.price} is below one stroop "
-            f"of {_asset_name(intent.quote)}; a maker-only buy must commit at least 0.0000001 of it")
+            f"of {token_name(intent.quote)}; a maker-only buy must commit at least 0.0000001 of it")
     return CreatePassiveSellOffer(selling=intent.quote, buying=intent.base, amount=stroops_str(quote_stroops),
                                   price=Price(price_d, price_n), source=source)
 
@@ -153,7 +154,7 @@ def _validate_create(intent: CreateOrderIntent) -> tuple[int, int, int]:
     if intent.order_type not in (OrderType.LIMIT, OrderType.LIMIT_MAKER):
         raise StellarOrderError(f"Order {order}: order type {intent.order_type} is not supported on Stellar")
     if intent.base == intent.quote:
-        raise StellarOrderError(f"Order {order}: base and quote are the same asset ({_asset_name(intent.base)})")
+        raise StellarOrderError(f"Order {order}: base and quote are the same asset ({token_name(intent.base)})")
     try:
         amount_stroops = to_stroops(intent.amount)
     except StellarAmountError as e:
@@ -173,12 +174,9 @@ def _validate_create(intent: CreateOrderIntent) -> tuple[int, int, int]:
     if quote_stroops <= 0:
         raise StellarOrderError(
             f"Order {order}: amount {intent.amount} × price {price} is below one stroop (0.0000001) "
-            f"of {_asset_name(intent.quote)}")
+            f"of {token_name(intent.quote)}")
     if quote_stroops > INT64_MAX:
         raise StellarOrderError(
             f"Order {order}: amount {intent.amount} × price {price} exceeds Stellar's maximum amount")
     return amount_stroops, price_n, price_d
 
-
-def _asset_name(asset: Asset) -> str:
-    return "XLM" if asset.is_native() else asset.code
