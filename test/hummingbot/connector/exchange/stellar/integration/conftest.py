@@ -50,6 +50,7 @@ class StellarMarket:
     channels: List[Keypair] = field(default_factory=list)
     events: Dict[MarketEvent, EventLogger] = field(default_factory=dict)
     ticker: Optional[asyncio.Future] = None   # the fixture's stand-in for Hummingbot's Clock (cancel it to use a Clock)
+    sentinels: set = field(default_factory=set)   # client ids of the orders `settled`/`trades_delivered` placed
 
     # Events
 
@@ -57,15 +58,41 @@ class StellarMarket:
         return list(self.events[event].event_log)
 
     def fills(self, client_order_id: Optional[str] = None) -> List[Any]:
-        return [e for e in self.log(MarketEvent.OrderFilled)
-                if client_order_id is None or e.order_id == client_order_id]
+        return [e for e in self.log(MarketEvent.OrderFilled) if e.order_id == client_order_id
+                or (client_order_id is None and e.order_id not in self.sentinels)]
 
     def failures(self) -> List[Any]:
         return self.log(MarketEvent.OrderFailure)
 
     def cancels(self, client_order_id: Optional[str] = None) -> List[Any]:
-        return [e for e in self.log(MarketEvent.OrderCancelled)
-                if client_order_id is None or e.order_id == client_order_id]
+        return [e for e in self.log(MarketEvent.OrderCancelled) if e.order_id == client_order_id
+                or (client_order_id is None and e.order_id not in self.sentinels)]
+
+    # Proof that earlier work is done (instead of a sleep that a slow machine turns into a pass)
+
+    async def settled(self) -> None:
+        """A sentinel order placed and cancelled now goes through the same pipeline queue and order tracker
+        after everything asked before it: once its cancel is reported, whatever came earlier is too."""
+        sentinel = await self.place_open(TradeType.BUY, "1", "0.00001")   # far below any ask
+        self.sentinels.add(sentinel.client_order_id)
+        self.exchange.cancel(PAIR, sentinel.client_order_id)
+        await wait_until(lambda: self.cancels(sentinel.client_order_id), what="the sentinel order cancelled")
+
+    async def trades_delivered(self, counterparty: Keypair) -> None:
+        """The account's trade stream delivers in ledger order: once a sentinel trade made now reaches the
+        connector, every trade before it has. The sentinel sells 1 XLM inside the spread, where
+        `counterparty` takes all of it and nothing else."""
+        book = await self.get("/order_book", selling_asset_type="native", buying_asset_type="credit_alphanum4",
+                              buying_asset_code=self.usdc.code, buying_asset_issuer=self.usdc.issuer)
+        best_bid = max((Decimal(b["price"]) for b in book["bids"]), default=Decimal(0))
+        best_ask = min((Decimal(a["price"]) for a in book["asks"]), default=best_bid * 2 + 1)
+        price = ((best_bid + best_ask) / 2).quantize(Decimal("0.0000001"))
+        assert best_bid < price < best_ask, f"no room in the spread {best_bid}..{best_ask} for a sentinel"
+        sentinel = await self.place_open(TradeType.SELL, "1", str(price))
+        self.sentinels.add(sentinel.client_order_id)
+        await self.submit(counterparty, ManageBuyOffer(selling=self.usdc, buying=XLM, amount="1", price=str(price)))
+        await wait_until(lambda: sentinel.is_filled and self.fills(sentinel.client_order_id),
+                         what="the sentinel trade on the account's trade stream")
 
     # Orders
 

@@ -148,7 +148,7 @@ async def test_sell_filled_partly_then_fully_by_another_account(stellar_market):
     assert held["USDC"][0] == Decimal(1005)
 
     await m.exchange._update_order_status()      # the REST backstop adds nothing
-    await asyncio.sleep(0.3)
+    await m.settled()
     assert len(m.fills(sell.client_order_id)) == 2 and m.failures() == [] and m.cancels() == []
 
 
@@ -198,7 +198,7 @@ async def test_crossing_orders_fill_at_placement_at_the_makers_price(stellar_mar
     assert Decimal(offers[order.exchange_order_id]["amount"]) == Decimal("2.5")    # 5 XLM x 0.5 USDC
 
     await m.exchange._update_order_status()      # the REST backstop adds nothing
-    await asyncio.sleep(0.3)
+    await m.settled()
     assert len(m.fills(buy)) == 1 and len(m.fills(sell)) == 1 and m.failures() == []
     held = await balances_agree(m)
     assert held["USDC"][0] == Decimal("997.5")   # +1.5 for the sell, -4 for the buy
@@ -436,6 +436,6 @@ async def test_repeated_cancels_in_one_ledger_cancel_each_order_once(stellar_mar
     m.net.faults.release_ledgers()
 
     await wait_until(lambda: first.is_cancelled and second.is_cancelled, what="both cancelled")
-    await asyncio.sleep(0.3)
+    await m.settled()
     assert sorted(e.order_id for e in m.cancels()) == sorted([first.client_order_id, second.client_order_id])
     assert await m.offers() == [] and m.failures() == []

@@ -93,7 +93,8 @@ async def test_order_book_resyncs_by_snapshot_after_its_streams_drop(make_stella
     await m.submit(m.taker, ManageBuyOffer(selling=m.usdc, buying=XLM, amount="30", price="0.15"),
                    ManageSellOffer(selling=XLM, buying=m.usdc, amount="25", price="0.18"))
     assert len(await m.offers(m.taker.public_key)) == 4   # on the ledger (read past the failing /order_book)
-    await asyncio.sleep(0.5)
+    refused = m.net.faults.injected["errors"]
+    await wait_until(lambda: m.net.faults.injected["errors"] >= refused + 2, what="two refused book requests")
     assert connector_book(m) == before, "the book cannot have changed while Horizon refused every book request"
 
     m.net.faults.clear()
@@ -206,13 +207,17 @@ async def test_stream_fills_move_an_order_to_partially_filled_then_filled_once_e
 
     # A REST poll of the account's trades afterwards (the backup path) reports nothing again.
     await m.exchange._update_orders_fills([order])
-    await asyncio.sleep(0.3)
+    await m.trades_delivered(other)
     fills = m.fills(order.client_order_id)
-    assert [f.exchange_trade_id for f in fills] == [t["id"] for t in await account_trades(m)]
-    assert len(m.log(MarketEvent.SellOrderCompleted)) == 1
+    assert [f.exchange_trade_id for f in fills] == [t["id"] for t in trades_of(order, await account_trades(m))]
+    assert [e.order_id for e in m.log(MarketEvent.SellOrderCompleted)] == [order.client_order_id]
     assert m.cancels() == []
     assert await m.offers() == []
     await balances_match_ledger(m)
+
+
+def trades_of(order, trades: list) -> list:
+    return [t for t in trades if order.exchange_order_id in (str(t["base_offer_id"]), str(t["counter_offer_id"]))]
 
 
 async def test_a_placement_fill_seen_again_on_the_trade_stream_counts_once(make_stellar_market):
@@ -224,12 +229,11 @@ async def test_a_placement_fill_seen_again_on_the_trade_stream_counts_once(make_
     assert order.current_state is OrderState.PARTIALLY_FILLED
     await wait_until(lambda: len(m.fills(order.client_order_id)) == 1, what="placement fill")
     # The same trade arrives on the account's trade stream; a REST poll sees it too.
-    await asyncio.sleep(0.5)
     await m.exchange._update_orders_fills([order])
-    await asyncio.sleep(0.2)
+    await m.trades_delivered(m.taker)
     fills = m.fills(order.client_order_id)
     assert [(f.amount, f.price) for f in fills] == [(Decimal("30"), Decimal("0.1"))]
-    assert [f.exchange_trade_id for f in fills] == [t["id"] for t in await account_trades(m)]
+    assert [f.exchange_trade_id for f in fills] == [t["id"] for t in trades_of(order, await account_trades(m))]
     assert order.executed_amount_base == Decimal("30")
     offers = await m.offers()
     assert [o["id"] for o in offers] == [order.exchange_order_id]
@@ -253,10 +257,10 @@ async def test_an_offer_the_ledger_deletes_as_dust_after_its_fills_is_filled_not
     assert order.executed_amount_base == Decimal("6.9999996")
     # Hummingbot's REST status poll afterwards changes nothing.
     await m.exchange._update_order_status()
-    await asyncio.sleep(0.3)
+    await m.trades_delivered(other)
     assert order.current_state is OrderState.FILLED
     assert [f.exchange_trade_id for f in m.fills(order.client_order_id)] == [t["id"] for t in trades]
-    assert len(m.log(MarketEvent.SellOrderCompleted)) == 1
+    assert [e.order_id for e in m.log(MarketEvent.SellOrderCompleted)] == [order.client_order_id]
     assert m.cancels() == []
     await balances_match_ledger(m)
 
@@ -280,9 +284,10 @@ async def test_no_fill_is_lost_or_doubled_across_user_stream_drops(make_stellar_
                      what="all eight fills")
     assert m.net.faults.injected["stream_drop"] >= 3
     m.net.faults.clear()
-    await asyncio.sleep(0.5)   # anything delivered twice would have arrived by now
+    await m.trades_delivered(other)   # anything delivered twice has arrived by now
 
-    ledger_ids = [t["id"] for t in await account_trades(m)]
+    trades = await account_trades(m)
+    ledger_ids = [t["id"] for t in trades_of(sell, trades) + trades_of(buy, trades)]
     reported = [f.exchange_trade_id for f in m.fills()]
     assert len(ledger_ids) == 8
     assert sorted(reported) == sorted(ledger_ids), "every trade reported exactly once"
@@ -302,13 +307,15 @@ async def test_fills_during_a_user_stream_outage_arrive_once_when_it_ends(make_s
     assert m.net.faults.drop_streams([account_streams]) == 4   # effects, trades, offers, transactions
     for _ in range(3):
         await m.submit(other, ManageBuyOffer(selling=m.usdc, buying=XLM, amount="10", price="0.2"))
-    await asyncio.sleep(0.5)
+    refused = m.net.faults.injected["errors"]
+    await wait_until(lambda: m.net.faults.injected["errors"] >= refused + 2, what="two refused stream openings")
     assert sell.executed_amount_base == 0 and m.fills() == [], "nothing could have told the connector yet"
 
     m.net.faults.clear()
     await wait_until(lambda: sell.executed_amount_base == Decimal(30), what="the three fills after the outage")
-    await asyncio.sleep(0.3)
-    assert sorted(f.exchange_trade_id for f in m.fills()) == sorted(t["id"] for t in await account_trades(m))
+    await m.trades_delivered(other)
+    assert sorted(f.exchange_trade_id for f in m.fills()) == sorted(t["id"] for t in trades_of(sell,
+                                                                                               await account_trades(m)))
     assert len(m.fills()) == 3
     assert sell.current_state is OrderState.PARTIALLY_FILLED
     await balances_match_ledger(m)

@@ -246,7 +246,7 @@ async def test_cancel_all_while_the_strategys_cancels_are_in_flight_reports_them
     results = await m.exchange.cancel_all(10.0)
     assert sorted((r.order_id, r.success) for r in results) == sorted((o.client_order_id, True) for o in orders)
     assert all(o.is_cancelled for o in orders)
-    await asyncio.sleep(0.3)
+    await m.settled()
     assert sorted(e.order_id for e in m.cancels()) == sorted(o.client_order_id for o in orders)
     assert m.failures() == []
     assert await m.offers() == []
