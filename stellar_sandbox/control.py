@@ -47,7 +47,7 @@ def _asset(value: Any, field: str) -> Asset | None:
         raise errors.invalid_field(field, "expected 'native' or 'CODE:ISSUER'") from None
 
 
-def install_control(app: web.Application, faults: Faults, market: Any) -> None:
+def install_control(app: web.Application, faults: Faults, market: Any, requests: Any = None) -> None:
     async def get_faults(_request: web.Request) -> web.Response:
         return _json(faults.settings())
 
@@ -92,6 +92,15 @@ def install_control(app: web.Application, faults: Faults, market: Any) -> None:
         except (ValueError, RuntimeError) as exc:  # already running, not running, an unknown issuer
             raise errors.bad_request(f"market {action}: {exc}") from None
 
+    async def get_requests(_request: web.Request) -> web.Response:
+        return _json(requests.snapshot())
+
+    async def delete_requests(_request: web.Request) -> web.Response:
+        return _json(requests.clear())
+
+    if requests is not None:
+        app.router.add_get("/_sandbox/requests", get_requests)
+        app.router.add_delete("/_sandbox/requests", delete_requests)
     app.router.add_get("/_sandbox/faults", get_faults)
     app.router.add_post("/_sandbox/faults", post_faults)
     app.router.add_delete("/_sandbox/faults", delete_faults)

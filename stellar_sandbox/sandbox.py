@@ -27,6 +27,7 @@ from stellar_sandbox.faults import Faults
 from stellar_sandbox.horizon.app import HORIZON_KEY, Horizon, create_app
 from stellar_sandbox.horizon.errors import Problem
 from stellar_sandbox.market import MarketActivity
+from stellar_sandbox.request_log import RequestLog
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ class Sandbox:
         self.horizon: Horizon | None = None
         self._fault_seed = fault_seed
         self.faults: Faults | None = None
+        self.requests = RequestLog()   # what clients asked of this Horizon, by route
         self.market = MarketActivity(self)
 
     @property
@@ -92,8 +94,9 @@ class Sandbox:
         app = create_app(self.network, **self._app_options)
         self.horizon = app[HORIZON_KEY]
         self.faults = Faults(self.network, seed=self._fault_seed)
+        app.middlewares.append(self.requests.middleware)   # a refused request was still asked for
         app.middlewares.append(self.faults.middleware)  # inside the problem middleware: faults are problems too
-        install_control(app, self.faults, self.market)
+        install_control(app, self.faults, self.market, self.requests)
         self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
         await self._runner.setup()
         try:

@@ -125,3 +125,24 @@ async def test_bad_market_requests_are_400_naming_the_field(net, body, field):
     status, problem = await call("POST", f"{net.horizon_url}/_sandbox/market", body)
     assert field_error(status, problem) == field
     assert not net.market.running and net.market.participants == []  # nothing was created
+
+
+async def test_requests_are_counted_by_route_and_kind_refused_ones_too_and_delete_clears(net):
+    url = f"{net.horizon_url}/_sandbox/requests"
+    await call("DELETE", url)
+    account = net.network.root_keypair.public_key
+    async with aiohttp.ClientSession() as session:
+        for _ in range(2):
+            async with session.get(f"{net.horizon_url}/accounts/{account}") as response:
+                assert response.status == 200
+        await call("POST", f"{net.horizon_url}/_sandbox/faults", {"errors": {"rate": 1.0, "statuses": [503]}})
+        async with session.get(f"{net.horizon_url}/fee_stats") as response:
+            assert response.status == 503
+        await call("DELETE", f"{net.horizon_url}/_sandbox/faults")
+    status, body = await call("GET", url)
+    assert status == 200
+    assert body["requests"] == [{"method": "GET", "route": "/accounts/{account_id}", "kind": "rest", "count": 2},
+                                {"method": "GET", "route": "/fee_stats", "kind": "rest", "count": 1}]
+    assert net.requests.count("/accounts/{account_id}") == 2 and net.requests.total() == 3
+    status, body = await call("DELETE", url)
+    assert status == 200 and body["requests"] == []
