@@ -5,10 +5,11 @@ book, so it goes to the snapshot queue) and one `/trades` stream (from `cursor=n
 the last paging token). When a book stream reconnects, a REST snapshot is queued before the new
 connection's events are read, so the book never lags behind a gap.
 
-From the connector it uses only `connector.instrument_cache` (an InstrumentCache: pair -> assets).
+From the connector it uses `connector.instrument_cache` (pair -> assets) and `connector.order_books`.
 """
 import asyncio
 import functools
+import math
 from typing import Any, Dict, List, Optional
 
 import aiohttp
@@ -33,12 +34,13 @@ class StellarAPIOrderBookDataSource(OrderBookTrackerDataSource):
     SNAPSHOT_RETRY_BASE = 1.0           # first wait after a failed initial snapshot, doubling up to the cap
     SNAPSHOT_RETRY_CAP = 30.0
     STREAM_IDLE_TIMEOUT = 300.0         # a stream silent this long is reopened (catches half-open sockets)
+    LAST_PRICE_READ_INTERVAL = 600.0    # a pair with no known trade is asked for its last one this often at most
 
     _logger: Optional[HummingbotLogger] = None
 
     def __init__(self,
                  trading_pairs: List[str],
-                 connector: Any,   # the StellarExchange; only its `instrument_cache` is used here
+                 connector: Any,   # the StellarExchange: its `instrument_cache` and `order_books`
                  api_factory: WebAssistantsFactory,
                  domain: str = CONSTANTS.DEFAULT_DOMAIN,
                  horizon_url: Optional[str] = None,
@@ -52,6 +54,8 @@ class StellarAPIOrderBookDataSource(OrderBookTrackerDataSource):
         self._connector = connector
         self._depth = depth
         self._base_keys: Dict[str, str] = {}
+        self._last_prices: Dict[str, float] = {}        # pair -> price of its latest trade seen
+        self._last_price_reads: Dict[str, float] = {}   # pair -> when its last trade was last asked over REST
         # Streams and their tasks are kept per trading pair.
         self._stream_group = StreamGroup(api_factory, domain, horizon_url, self.logger(), session=session,
                                          backoff_base=stream_backoff_base, backoff_cap=stream_backoff_cap)
@@ -59,18 +63,23 @@ class StellarAPIOrderBookDataSource(OrderBookTrackerDataSource):
     # Public API used by the order book tracker
 
     async def get_last_traded_prices(self, trading_pairs: List[str], domain: Optional[str] = None) -> Dict[str, float]:
-        """The price of each pair's latest trade (pairs without any trade, or whose request failed, are left out)."""
-        results = await asyncio.gather(*(self._last_traded_price(pair) for pair in trading_pairs),
-                                       return_exceptions=True)
-        prices: Dict[str, float] = {}
-        for pair, result in zip(trading_pairs, results, strict=True):
+        """A price for every pair asked for (Hummingbot's tracker asks again at once for a pair left out):
+        its last trade, from its trade stream or read over REST at most once per LAST_PRICE_READ_INTERVAL
+        while none is known; else the middle of its book; else NaN."""
+        now = self._time()
+        due = [pair for pair in trading_pairs if pair not in self._last_prices
+               and now - self._last_price_reads.get(pair, -math.inf) >= self.LAST_PRICE_READ_INTERVAL]
+        for pair in due:
+            self._last_price_reads[pair] = now
+        results = await asyncio.gather(*(self._last_traded_price(pair) for pair in due), return_exceptions=True)
+        for pair, result in zip(due, results, strict=True):
             if isinstance(result, asyncio.CancelledError):
                 raise result
             if isinstance(result, Exception):
                 self.logger().network(f"Could not fetch the last traded price of {pair}: {result}")
             elif result is not None:
-                prices[pair] = result
-        return prices
+                self._last_prices.setdefault(pair, result)   # a streamed trade meanwhile is newer
+        return {pair: self._last_prices.get(pair, self._book_mid(pair)) for pair in trading_pairs}
 
     async def get_new_order_book(self, trading_pair: str) -> OrderBook:
         """The tracker's first book for a pair. Retries until a snapshot arrives: the tracker never
@@ -130,6 +139,7 @@ class StellarAPIOrderBookDataSource(OrderBookTrackerDataSource):
         message = StellarOrderBook.trade_message_from_exchange(
             raw_message["trade"],
             metadata={"trading_pair": trading_pair, "base_asset_key": self._base_key(trading_pair)})
+        self._last_prices[trading_pair] = message.content["price"]
         message_queue.put_nowait(message)
 
     async def _parse_order_book_diff_message(self, raw_message: Dict[str, Any], message_queue: asyncio.Queue):
@@ -154,7 +164,8 @@ class StellarAPIOrderBookDataSource(OrderBookTrackerDataSource):
         backoff = Backoff(base=self.SNAPSHOT_RETRY_BASE, cap=self.SNAPSHOT_RETRY_CAP)
         while True:
             try:
-                return await asyncio.wait_for(self._order_book_snapshot(trading_pair), self.SNAPSHOT_TIMEOUT)
+                async with asyncio.timeout(self.SNAPSHOT_TIMEOUT):   # wait_for could drop a cancel (3.11)
+                    return await self._order_book_snapshot(trading_pair)
             except asyncio.CancelledError:
                 raise
             except Exception as error:
@@ -215,6 +226,21 @@ class StellarAPIOrderBookDataSource(OrderBookTrackerDataSource):
                                               idle_timeout=self.STREAM_IDLE_TIMEOUT, on_connect=on_connect)
 
     # Pair helpers
+
+    def _book_mid(self, trading_pair: str) -> float:
+        """The middle of the pair's book as the connector tracks it (one side if the other is empty), or NaN."""
+        book = self._connector.order_books.get(trading_pair) if hasattr(self._connector, "order_books") else None
+        if book is None:
+            return math.nan
+        sides = []
+        for is_buy in (True, False):
+            try:
+                price = book.get_price(is_buy)
+            except OSError:   # that side is empty
+                continue
+            if price == price:
+                sides.append(price)
+        return sum(sides) / len(sides) if sides else math.nan
 
     def _trade_pair_params(self, trading_pair: str) -> Dict[str, str]:
         base, quote = self._connector.instrument_cache.assets_for_pair(trading_pair)

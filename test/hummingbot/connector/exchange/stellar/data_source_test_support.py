@@ -8,11 +8,12 @@ MARKETS = (f"USDC:{ISSUER}", f"EURT:{EURT_ISSUER}")
 
 
 class MinimalConnector:
-    """The part of StellarExchange the data sources use: the instrument cache and symbol mapping
-    (the Stellar connector's exchange symbol is the Hummingbot pair itself)."""
+    """The part of StellarExchange the data sources use: the instrument cache, the order books and the
+    symbol mapping (the Stellar connector's exchange symbol is the Hummingbot pair itself)."""
 
     def __init__(self) -> None:
         self.instrument_cache = InstrumentCache(DOMAIN, extra_markets=MARKETS)
+        self.order_books = {}   # pair -> OrderBook, as Hummingbot's tracker holds them
 
     async def trading_pair_associated_to_exchange_symbol(self, symbol: str) -> str:
         return symbol

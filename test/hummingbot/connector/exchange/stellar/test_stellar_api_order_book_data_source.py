@@ -1,11 +1,14 @@
 import asyncio
+import math
 import re
 from typing import List
 
 import aiohttp
 from aioresponses import aioresponses
 from hummingbot.core.data_type.common import TradeType
+from hummingbot.core.data_type.order_book import OrderBook
 from hummingbot.core.data_type.order_book_message import OrderBookMessage, OrderBookMessageType
+from hummingbot.core.data_type.order_book_row import OrderBookRow
 from hummingbot.core.data_type.order_book_tracker import OrderBookTracker
 
 import hummingbot.connector.exchange.stellar.stellar_constants as CONSTANTS
@@ -104,33 +107,56 @@ class StellarAPIOrderBookDataSourceTests(IsolatedAsyncioWrapperTestCase):
         self.assertTrue(self.is_logged("WARNING", f"The order book snapshot for {PAIR} timed out"))
 
     @aioresponses()
-    async def test_get_last_traded_prices(self, mock_api):
+    async def test_get_last_traded_prices_answers_every_pair_and_reads_each_once(self, mock_api):
         data_source = self.make_data_source(MOCK_HORIZON, [PAIR, OTHER_PAIR, "XLM-USDC:" + ISSUER])
         trades_url = f"{MOCK_HORIZON}/trades"
         # XLM-USDC: the newest trade, at 1/8 USDC per XLM
         mock_api.get(re.compile(rf"^{re.escape(trades_url)}\?.*counter_asset_code=USDC.*"),
                      payload=page([horizon_trade("9-0", price=(1, 8))]), repeat=True)
-        # XLM-EURT: never traded
-        mock_api.get(re.compile(rf"^{re.escape(trades_url)}\?.*counter_asset_code=EURT.*"), payload=page([]))
+        # XLM-EURT: never traded, and no book tracked yet
+        mock_api.get(re.compile(rf"^{re.escape(trades_url)}\?.*counter_asset_code=EURT.*"), payload=page([]),
+                     repeat=True)
 
         prices = await data_source.get_last_traded_prices([PAIR, OTHER_PAIR])
 
-        self.assertEqual({PAIR: 0.125}, prices)
+        self.assertEqual(0.125, prices[PAIR])
+        self.assertTrue(math.isnan(prices[OTHER_PAIR]))   # answered, so Hummingbot's tracker does not ask again
         request = [calls for key, calls in mock_api.requests.items() if "USDC" in str(key[1])][0][0]
         self.assertEqual("desc", request.kwargs["params"]["order"])
         self.assertEqual("1", request.kwargs["params"]["limit"])
 
+        # Asked again (the tracker asks every 5 s for a pair without a trade in 3 minutes): no request at all,
+        # and a pair without trades is priced by the middle of its book once there is one.
+        book = OrderBook()
+        book.apply_snapshot([OrderBookRow(0.2, 1.0, 1)], [OrderBookRow(0.3, 1.0, 1)], 1)
+        self.connector.order_books[OTHER_PAIR] = book
+        requests_before = sum(len(calls) for calls in mock_api.requests.values())
+        prices = await data_source.get_last_traded_prices([PAIR, OTHER_PAIR])
+        self.assertEqual({PAIR: 0.125, OTHER_PAIR: 0.25}, prices)
+        self.assertEqual(requests_before, sum(len(calls) for calls in mock_api.requests.values()))
+
     @aioresponses()
-    async def test_get_last_traded_prices_leaves_out_a_pair_whose_request_failed(self, mock_api):
+    async def test_a_pair_whose_price_request_failed_is_asked_again_only_after_the_read_interval(self, mock_api):
         data_source = self.make_data_source(MOCK_HORIZON, [PAIR, OTHER_PAIR])
         trades_url = f"{MOCK_HORIZON}/trades"
         mock_api.get(re.compile(rf"^{re.escape(trades_url)}\?.*counter_asset_code=USDC.*"),
                      payload=page([horizon_trade("9-0", price=(1, 4))]))
-        mock_api.get(re.compile(rf"^{re.escape(trades_url)}\?.*counter_asset_code=EURT.*"), status=500, body="")
+        mock_api.get(re.compile(rf"^{re.escape(trades_url)}\?.*counter_asset_code=EURT.*"), status=500, body="",
+                     repeat=True)
+        now = [1000.0]
+        data_source._time = lambda: now[0]
 
         prices = await data_source.get_last_traded_prices([PAIR, OTHER_PAIR])
+        self.assertEqual(0.25, prices[PAIR])
+        self.assertTrue(math.isnan(prices[OTHER_PAIR]))
+        eurt_requests = lambda: sum(len(c) for k, c in mock_api.requests.items() if "EURT" in str(k[1]))  # noqa: E731
+        self.assertEqual(1, eurt_requests())
 
-        self.assertEqual({PAIR: 0.25}, prices)
+        await data_source.get_last_traded_prices([OTHER_PAIR])
+        self.assertEqual(1, eurt_requests())
+        now[0] += data_source.LAST_PRICE_READ_INTERVAL
+        await data_source.get_last_traded_prices([OTHER_PAIR])
+        self.assertEqual(2, eurt_requests())
 
     # Streams (a real SSE server on 127.0.0.1)
 
