@@ -377,7 +377,8 @@ async def _wait(duration: float, stop_event: asyncio.Event, counter: OrderEventC
                 ticking.result()  # the clock itself failed: raise its error
                 return True
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(stop_event.wait(), timeout=min(PROGRESS_STEP_S, duration - elapsed))
+                async with asyncio.timeout(min(PROGRESS_STEP_S, duration - elapsed)):   # wait_for could drop a cancel
+                    await stop_event.wait()
 
 
 async def _cancel_all(connector: StellarExchange, ledger_s: float) -> None:

@@ -179,7 +179,8 @@ class SseWriter:
             if transport is None or transport.is_closing():
                 raise _Disconnect
             try:
-                await asyncio.wait_for(subscription.wake.wait(), self.hub.keep_alive)
+                async with asyncio.timeout(self.hub.keep_alive):   # wait_for could drop a cancel (3.11)
+                    await subscription.wake.wait()
             except TimeoutError:
                 await self.write(KEEP_ALIVE)
         subscription.wake.clear()

@@ -289,7 +289,10 @@ class MarketActivity:
                 logger.exception("market activity tick failed")
             self._wake.clear()
             try:
-                await asyncio.wait_for(self._wake.wait(), tick)
+                # asyncio.timeout, not wait_for: 3.11's wait_for drops a cancel that arrives as the wake
+                # comes, and stop() would then wait for this loop forever.
+                async with asyncio.timeout(tick):
+                    await self._wake.wait()
             except TimeoutError:
                 pass
 
