@@ -5,12 +5,11 @@ The pipeline is the only owner of sequence numbers. Its rules, in the order an i
 1. Validation: `submit(intent)` turns the intent into its operation at once (`operation_for`), so
    bad input raises `StellarOrderError` before anything is queued (in `submit_many`, that intent
    alone gets a failed outcome with code `invalid_order`).
-2. Queue and coalescing: stellar-core keeps at most one pending transaction per source account.
-   Each source account (the trading account, or each channel account when channel keys are
-   configured) is a *lane* that has at most one transaction in flight; intents that arrive
-   meanwhile wait in one shared queue and go together into the lane's next transaction, up to
-   `MAX_OPS_PER_TX` operations. With channels, the channel is the transaction's source (its own
-   sequence numbers, pays the fee) and the trading account every operation's source.
+2. Queue and coalescing: stellar-core keeps one pending transaction per source account. Each
+   source account (the trading account, or each channel account) is a *lane* with at most one
+   transaction in flight; intents wait in one shared queue, which idle lanes share evenly, up to
+   `MAX_OPS_PER_TX` operations a transaction. A channel is its transaction's source (sequence,
+   fee) and the trading account every operation's source.
 3. Build and sign: sequence from the local `SequenceManager`, fee per operation from
    `ConfigCache.fee_per_op(cap)`, time bounds `[0, now + TX_TIME_BOUND_SECONDS]`; no Horizon read.
    Built by `stellar_tx_builder.EnvelopeBuilder`, signed as `StellarAuth.transaction_sources()` says.
@@ -18,10 +17,8 @@ The pipeline is the only owner of sequence numbers. Its rules, in the order an i
    - PENDING / DUPLICATE: stellar-core has it; wait for the result (below).
    - TRY_AGAIN_LATER, or HTTP 429 (rate limited): not accepted; wait and resubmit the same envelope
      (never reaches the caller; past max_time it is expired by rule 6 without asking Horizon).
-   - ERROR: rejected, the transaction never applies and its sequence number is not used.
-     `tx_bad_seq` → resync the sequence and rebuild (same operations, new transaction);
-     `tx_failed` → the failing operations get their error, the others go in a new transaction;
-     any other code → every operation gets that error.
+   - ERROR: rejected, never applies, its sequence unused. `tx_bad_seq` → resync and rebuild; `tx_failed`
+     → the failing operations get their error, the others a new transaction; else all get the error.
    - timeout, connection error, 504 or another 5xx without an answer: unknown. Resubmit the SAME
      envelope (same hash: it applies at most once) and look the hash up, until it is found or
      proven expired. An ERROR answer to a *resubmission* proves nothing (the first copy may have
@@ -38,9 +35,9 @@ The pipeline is the only owner of sequence numbers. Its rules, in the order an i
    that could both apply. An operation queued again `max_attempts_per_intent` times fails with
    `submit_failed`.
 
-Each intent gets one `OpOutcome` (stellar_tx_results). Measuring points: `TX_BUILD_SIGN` and
-`TX_SUBMIT` (build start → accepted) per transaction, `ORDER_*_ACK` (submit call → accepted by
-Horizon) and `ORDER_*_CONFIRM` (submit call → outcome known) per intent.
+Each intent gets one `OpOutcome` (stellar_tx_results). Measuring points: `TX_BUILD_SIGN`, `TX_SUBMIT`
+(build start → accepted) per transaction; once per intent `ORDER_*_ACK` (submit call → first
+accepted by Horizon) and `ORDER_*_CONFIRM` (submit call → outcome known).
 
 Stopping (`stop()`) fails the intents still waiting with `PipelineStoppedError`; an intent whose
 transaction was already submitted may still apply, so the exchange reconciles its open orders.
@@ -94,6 +91,7 @@ class _Job:
     future: asyncio.Future
     start_ns: int
     attempts: int = 0
+    acked: bool = False           # one ack sample per order, however many transactions carry it
 
 
 @dataclass(slots=True)
@@ -167,10 +165,6 @@ class TransactionPipeline:
     @property
     def sequences(self) -> SequenceManager:
         return self._sequences
-
-    @property
-    def source_account_ids(self) -> List[str]:
-        return [lane.account_id for lane in self._lanes]
 
     @property
     def queued_count(self) -> int:
@@ -275,8 +269,12 @@ class TransactionPipeline:
             self._work.set()
 
     def _take_batch(self) -> List[_Job]:
+        # Idle lanes split the queue evenly: an operation failing its transaction (a cancel whose offer just
+        # filled) then sends fewer innocent ones back to wait for the next ledger.
+        idle = sum(1 for lane in self._lanes if not lane.in_flight)
+        share = min(self._max_ops, -(-len(self._queue) // max(idle, 1)))
         batch = []
-        while self._queue and len(batch) < self._max_ops:
+        while self._queue and len(batch) < share:
             job = self._queue.popleft()
             if not job.future.done():   # the caller may have cancelled while it waited
                 batch.append(job)
@@ -491,9 +489,11 @@ class TransactionPipeline:
                            else measurement.ORDER_CREATE_CONFIRM, job.start_ns)
 
     def _record_ack(self, build_start: int, jobs: List[_Job]) -> None:
-        if not measurement.is_enabled():
-            return
-        measurement.record(measurement.TX_SUBMIT, build_start)
-        for job in jobs:
-            measurement.record(measurement.ORDER_CANCEL_ACK if job.intent.is_cancel
-                               else measurement.ORDER_CREATE_ACK, job.start_ns)
+        first = [job for job in jobs if not job.acked]
+        for job in first:
+            job.acked = True
+        if measurement.is_enabled():
+            measurement.record(measurement.TX_SUBMIT, build_start)
+            for job in first:
+                measurement.record(measurement.ORDER_CANCEL_ACK if job.intent.is_cancel
+                                   else measurement.ORDER_CREATE_ACK, job.start_ns)
