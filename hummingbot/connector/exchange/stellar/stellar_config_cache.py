@@ -1,17 +1,23 @@
 """ConfigCache: network settings and the network's current fee and reserve figures.
 
 Settings (Horizon URL, passphrase, RPC URL) are fixed for the connector's life and resolved once
-from the domain and the user's overrides. Base fee, fee percentiles and base reserve change with
-the network: `refresh()` reads them from Horizon through a `fetch_json` the exchange injects (this
-module does no HTTP), and they stay fresh for `ttl_seconds`. After that they still answer with
-the last value read (stale beats a guess) until the next refresh; before any refresh, with
-the protocol defaults.
+from the domain and the user's overrides. The figures change with the network and are read from
+Horizon through a `fetch_json` the exchange attaches (this module does no HTTP): fee figures stay
+fresh for `ttl_seconds` (surge pricing moves them), the base reserve and account thresholds for
+`slow_ttl_seconds` (they change by network vote or by the account's owner).
+
+What the cache is for: the fee bid of every transaction without a Horizon read on the order path.
+A read of a fresh figure is a hit. A read of an expired one is a miss: it answers with the last
+value read (stale beats a guess; before any read, the protocol default) and starts one refresh in
+the background, so figures are read only while someone uses them, at most once per TTL.
 """
+import asyncio
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, Optional
 
-from cachetools import TTLCache
+from cachetools import TLRUCache
 
 from hummingbot.connector.exchange.stellar import stellar_constants as CONSTANTS
 from hummingbot.connector.exchange.stellar import stellar_measurement as measurement
@@ -25,6 +31,8 @@ _BASE_RESERVE = "base_reserve"
 _FEE_CHARGED = "fee_charged"          # Horizon's fee_stats.fee_charged percentiles, as ints
 _LAST_LEDGER = "last_ledger"
 _THRESHOLDS = "thresholds:"
+_SLOW_KEYS = frozenset({_BASE_RESERVE})
+_LOGGER = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -66,12 +74,20 @@ class ConfigCache:
                  network_passphrase: Optional[str] = None,
                  rpc_url: Optional[str] = None,
                  ttl_seconds: float = 30.0,
+                 slow_ttl_seconds: float = 3600.0,
                  maxsize: int = 256,
                  fee_percentile: int = CONSTANTS.FEE_PERCENTILE,
                  timer: Callable[[], float] = time.monotonic):
         self.network = resolve_network_settings(domain, horizon_url, network_passphrase, rpc_url)
-        self._fresh: TTLCache = TTLCache(maxsize=maxsize, ttl=ttl_seconds, timer=timer)
+
+        def expires(key: str, _value: Any, now: float) -> float:
+            slow = key in _SLOW_KEYS or key.startswith(_THRESHOLDS)
+            return now + (slow_ttl_seconds if slow else ttl_seconds)
+
+        self._fresh: TLRUCache = TLRUCache(maxsize=maxsize, ttu=expires, timer=timer)
         self._last_known: Dict[str, Any] = {}
+        self._fetch_json: Optional[FetchJson] = None
+        self._refreshing: Optional[asyncio.Task] = None
         self._fee_percentile_key = f"p{fee_percentile}"
         self.hits = 0
         self.misses = 0
@@ -100,6 +116,7 @@ class ConfigCache:
             return value
         self.misses += 1
         measurement.count(_MISS_POINT)
+        self.refresh_soon()
         return self._last_known.get(key, default)
 
     def _put(self, key: str, value: Any) -> None:
@@ -110,12 +127,35 @@ class ConfigCache:
         """True when the fee figures are older than the TTL (or were never read)."""
         return _BASE_FEE not in self._fresh or _BASE_RESERVE not in self._fresh
 
+    def attach(self, fetch_json: FetchJson) -> None:
+        """How to read Horizon (`fetch_json(path, params=None) -> dict`); from then on an expired read
+        starts a refresh."""
+        self._fetch_json = fetch_json
+
+    def refresh_soon(self) -> None:
+        """Start one refresh in the background, unless one is running or nothing is attached."""
+        if self._fetch_json is None or (self._refreshing is not None and not self._refreshing.done()):
+            return
+        try:
+            self._refreshing = asyncio.get_running_loop().create_task(self._refresh_logged())
+        except RuntimeError:   # no event loop running: the next read in one will
+            pass
+
+    async def _refresh_logged(self) -> None:
+        try:
+            await self.refresh(self._fetch_json)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            _LOGGER.warning(f"Could not refresh the network's fee and reserve figures: {error}")
+
     async def refresh(self, fetch_json: FetchJson) -> None:
-        """Read /fee_stats and the latest ledger. `fetch_json(path, params=None) -> dict`."""
+        """Read /fee_stats, and the latest ledger when the base reserve has expired."""
         fee_stats = await fetch_json(CONSTANTS.FEE_STATS_PATH)
         self.update_fee_stats(fee_stats)
-        ledgers = await fetch_json(CONSTANTS.LEDGERS_PATH, {"order": "desc", "limit": 1})
-        self.update_latest_ledger(ledgers)
+        if _BASE_RESERVE not in self._fresh:
+            ledgers = await fetch_json(CONSTANTS.LEDGERS_PATH, {"order": "desc", "limit": 1})
+            self.update_latest_ledger(ledgers)
 
     def update_fee_stats(self, fee_stats: Dict[str, Any]) -> None:
         """Take Horizon's /fee_stats answer (numbers come as strings)."""

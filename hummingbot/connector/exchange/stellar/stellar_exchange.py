@@ -104,6 +104,7 @@ class StellarExchange(ExchangePyBase):
         self._stellar_fee_schema: Optional[TradeFeeSchema] = None
         super().__init__(balance_asset_limit, rate_limits_share_pct)
         self._horizon = horizon_api or HorizonApi(self._web_assistants_factory, self._horizon_url, domain=domain)
+        self._config_cache.attach(self._horizon.get_json)   # fee figures refresh when a read finds them expired
         rpc_url = self._config_cache.rpc_url
         self._rpc: Optional[StellarRpc] = StellarRpc(self._web_assistants_factory, rpc_url) if rpc_url else None
         self._offer_status = OfferStatus(self._horizon, self.account_id, self._fills, self._order_tracker,
@@ -304,7 +305,7 @@ class StellarExchange(ExchangePyBase):
         await super().start_network()
         self._network_started = True
         if self.is_trading_required:
-            safe_ensure_future(self._refresh_network_figures())   # fees bid before the first status poll
+            self._config_cache.refresh_soon()   # the first fee bid from the network's figures, not the defaults
         if self._rpc is not None:
             safe_ensure_future(self._check_rpc_health())
 
@@ -327,7 +328,6 @@ class StellarExchange(ExchangePyBase):
         await self._orderbook_ds.close()   # Hummingbot's tracker cancels its listener but leaves the session open
 
     async def _status_polling_loop_fetch_updates(self):
-        await self._refresh_network_figures()
         await self._check_rpc_health()
         await super()._status_polling_loop_fetch_updates()
 
@@ -339,16 +339,6 @@ class StellarExchange(ExchangePyBase):
     def rpc_health(self) -> Optional[Dict[str, Any]]:
         """The optional Stellar RPC's last getHealth answer."""
         return None if self._rpc is None else self._rpc.last_health
-
-    async def _refresh_network_figures(self):
-        if not self._config_cache.needs_refresh():
-            return
-        try:
-            await self._config_cache.refresh(self._horizon.get_json)
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:
-            self.logger().warning(f"Could not refresh the network's fee and reserve figures: {error}")
 
     # === Order placement ===
 

@@ -6,6 +6,7 @@ from hummingbot.connector.exchange.stellar.stellar_config_cache import (
     blank_to_none,
     resolve_network_settings,
 )
+from test.waiting import wait_until
 
 FEE_STATS = {
     "last_ledger": "1234",
@@ -111,22 +112,43 @@ async def test_percentile_is_configurable():
     assert cache.fee_per_op(10_000) == 900
 
 
-async def test_values_expire_after_the_ttl_but_stale_values_still_answer():
+async def test_fee_figures_expire_after_the_ttl_the_reserve_after_the_slow_ttl_and_stale_values_answer():
     clock = FakeClock()
-    cache = ConfigCache("stellar", ttl_seconds=30, timer=clock)
+    cache = ConfigCache("stellar", ttl_seconds=30, slow_ttl_seconds=600, timer=clock)
     reserve_page = {"_embedded": {"records": [{"sequence": 9, "base_fee_in_stroops": 100,
                                                "base_reserve_in_stroops": 1_000_000}]}}
     await cache.refresh(FakeHorizon(ledgers=reserve_page))
     clock.now += 10
     assert not cache.needs_refresh()
     hits_before = cache.hits
-    assert cache.base_reserve_stroops == 1_000_000
-    assert cache.hits == hits_before + 1
+    assert cache.base_fee_stroops == 100 and cache.base_reserve_stroops == 1_000_000
+    assert cache.hits == hits_before + 2
     clock.now += 30
     assert cache.needs_refresh()
-    misses_before = cache.misses
-    assert cache.base_reserve_stroops == 1_000_000   # last known, not the protocol default
-    assert cache.misses == misses_before + 1
+    misses_before, hits_before = cache.misses, cache.hits
+    assert cache.base_fee_stroops == 100               # last known, not the protocol default
+    assert cache.base_reserve_stroops == 1_000_000      # still fresh: reserves change by network vote
+    assert (cache.misses, cache.hits) == (misses_before + 1, hits_before + 1)
+    clock.now += 600
+    assert cache.base_reserve_stroops == 1_000_000     # expired: the last known value still answers
+    assert cache.misses == misses_before + 2
+
+
+async def test_an_expired_read_starts_one_background_refresh_and_the_ledger_is_read_only_when_due():
+    clock = FakeClock()
+    horizon = FakeHorizon()
+    cache = ConfigCache("stellar", ttl_seconds=30, slow_ttl_seconds=600, timer=clock)
+    assert cache.fee_per_op(10_000) == CONSTANTS.BASE_FEE_STROOPS   # nothing attached: defaults, no read
+    cache.attach(horizon)
+    for _ in range(5):
+        cache.fee_per_op(10_000)                       # expired reads while one refresh runs start no other
+    await wait_until(lambda: cache.fee_per_op(10_000) == 300, what="the background refresh")
+    assert horizon.calls == [(CONSTANTS.FEE_STATS_PATH, None),
+                             (CONSTANTS.LEDGERS_PATH, {"order": "desc", "limit": 1})]
+    clock.now += 31                                    # fee figures expired, the reserve still fresh
+    cache.fee_per_op(10_000)
+    await wait_until(lambda: len(horizon.calls) == 3, what="the second refresh")
+    assert horizon.calls[2] == (CONSTANTS.FEE_STATS_PATH, None)
 
 
 async def test_single_ledger_record_is_accepted():
