@@ -1,7 +1,8 @@
 """End to end on the sandbox: order acknowledgement and confirmation latency, injected latency out.
 
 A StellarExchange trades XLM-USDC against the embedded sandbox over real HTTP/SSE on loopback, as
-Hummingbot runs it (start_network, a ticking clock, `sell()` and `cancel()`). The sandbox runs in a
+Hummingbot runs it: a real-time Hummingbot Clock ticking it (its network check starts the
+network), `sell()` and `cancel()`, the orders read from `in_flight_orders`. The sandbox runs in a
 child process (`python -m stellar_sandbox serve`), as a Horizon would, so its ledger closes and
 stream fan-out do not share the exchange's event loop; it delays every request by
 `INJECTED_LATENCY_S` (its fault layer, set through `POST /_sandbox/faults`), like a network would. The connector's
@@ -34,6 +35,8 @@ from decimal import Decimal
 from typing import Any, Callable, Dict, List
 
 import aiohttp
+from hummingbot.core.clock import Clock
+from hummingbot.core.clock_mode import ClockMode
 from hummingbot.core.data_type.common import OrderType
 from hummingbot.core.web_assistant.connections.connections_factory import ConnectionsFactory
 from stellar_sdk import Account, Asset, ChangeTrust, Keypair, Payment, TransactionBuilder
@@ -43,6 +46,7 @@ from hummingbot.connector.exchange.stellar import stellar_measurement as measure
 from hummingbot.connector.exchange.stellar.stellar_exchange import StellarExchange
 
 LEDGER_INTERVAL_S = 0.2
+TICK_S = 0.1                 # the exchange's clock
 INJECTED_LATENCY_S = 0.02
 PAIR = "XLM-USDC"
 _SUBMIT_POST = measurement.HORIZON_CALL_PREFIX + "/transactions_async"   # the POST alone, in HorizonApi
@@ -71,14 +75,6 @@ async def _wait_until(condition: Callable[[], Any], timeout: float = 15.0, what:
         if time.monotonic() > deadline:
             raise RuntimeError(f"timed out: the end-to-end benchmark could not drive the exchange {what()}")
         await asyncio.sleep(0.002)
-
-
-async def _tick(exchange: StellarExchange) -> None:
-    while True:
-        now = time.time()
-        exchange._set_current_timestamp(now)
-        exchange.tick(now)
-        await asyncio.sleep(0.1)
 
 
 class _ChildSandbox:
@@ -190,12 +186,35 @@ def _after_close(spans: List[tuple], closes: List[int]) -> List[int]:
     return [end - min(closes, key=lambda close, end=end: abs(end - close)) for _start, end in spans if closes]
 
 
+class _Ticking:
+    """The exchange on a real-time Hummingbot Clock, as a bot runs it: the clock starts it (its network
+    check starts the network) and ticks it every TICK_S; on leaving, the clock stops it and what the
+    stop schedules (stop_network) is awaited."""
+
+    def __init__(self, exchange: StellarExchange) -> None:
+        self._exchange = exchange
+        self._clock = Clock(ClockMode.REALTIME, tick_size=TICK_S)
+        self._clock.add_iterator(exchange)
+
+    async def __aenter__(self) -> _Ticking:
+        self._clock.__enter__()
+        self._run = asyncio.ensure_future(self._clock.run())
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        self._run.cancel()
+        await asyncio.gather(self._run, return_exceptions=True)
+        before = asyncio.all_tasks()
+        self._clock.__exit__(None, None, None)
+        await asyncio.gather(*(asyncio.all_tasks() - before), return_exceptions=True)
+        await self._exchange.pipeline.stop()
+
+
 async def _run(orders: int) -> Dict[str, Any]:
     ConnectionsFactory()._shared_client = None   # Hummingbot's process-wide session may belong to another loop
     net = _ChildSandbox(LEDGER_INTERVAL_S)
     await net.start()
     recorder = _EventRecorder()
-    exchange = ticker = None
     bare: List[int] = []
     try:
         issuer = await net.account()
@@ -207,28 +226,23 @@ async def _run(orders: int) -> Dict[str, Any]:
         exchange = StellarExchange(stellar_secret_key=trader.secret, stellar_markets=f"USDC:{usdc.issuer}",
                                    stellar_horizon_url=net.horizon_url, stellar_network_passphrase=net.passphrase,
                                    trading_pairs=[PAIR])
-        await exchange.start_network()
-        ticker = asyncio.ensure_future(_tick(exchange))
-        await _wait_until(lambda: exchange.ready, timeout=30.0, what=lambda: exchange.status_dict)
-        await net.set_latency(INJECTED_LATENCY_S)
-        measurement.install(recorder)
-        for i in range(orders):
-            order_id = exchange.sell(PAIR, Decimal("10"), OrderType.LIMIT, Decimal("5") + Decimal(i) / 100)
-            await _wait_until(lambda order_id=order_id: (o := exchange._order_tracker.fetch_order(order_id)) is not None
-                              and o.exchange_order_id is not None and o.is_open)
-            order = exchange._order_tracker.fetch_order(order_id)
-            exchange.cancel(PAIR, order_id)
-            await _wait_until(lambda order=order: order.is_cancelled)
-            await bare_submitter.submit_one()   # turn about with the orders: the same load on both
-        measurement.uninstall()
-        bare = bare_submitter.samples
+        async with _Ticking(exchange):
+            await _wait_until(lambda: exchange.ready, timeout=30.0, what=lambda: exchange.status_dict)
+            await net.set_latency(INJECTED_LATENCY_S)
+            measurement.install(recorder)
+            active = exchange.in_flight_orders
+            for i in range(orders):
+                order_id = exchange.sell(PAIR, Decimal("10"), OrderType.LIMIT, Decimal("5") + Decimal(i) / 100)
+                await _wait_until(lambda order_id=order_id: (o := active.get(order_id)) is not None
+                                  and o.exchange_order_id is not None and o.is_open)
+                order = active[order_id]   # kept: a cancelled order leaves in_flight_orders
+                exchange.cancel(PAIR, order_id)
+                await _wait_until(lambda order=order: order.is_cancelled)
+                await bare_submitter.submit_one()   # turn about with the orders: the same load on both
+            measurement.uninstall()
+            bare = bare_submitter.samples
     finally:
         measurement.uninstall()
-        if exchange is not None:
-            await exchange.stop_network()
-            await exchange.pipeline.stop()
-        if ticker is not None:
-            ticker.cancel()
         await ConnectionsFactory().close()
         await net.stop()
     closes = net.closes

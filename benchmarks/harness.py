@@ -2,10 +2,22 @@
 
 The benchmarks time the connector's own CPU work (validation, quantisation, intent → operation,
 transaction build and sign, result decoding, InFlightOrder bookkeeping and events), so the one
-thing taken away is the network: `InstantHorizon` stands where `HorizonApi` stands for the
-`TransactionPipeline` and answers like Horizon does (PENDING at submission, then the transaction
-record on the account's transaction stream, i.e. `pipeline.notify_transaction`), with result XDR
-prepared before timing starts. Everything else is the connector's own code, unchanged.
+thing taken away is the network: `InstantHorizon` is the exchange's Horizon client (its public
+`horizon_api` argument; the exchange builds its own TransactionPipeline on it) and answers like
+Horizon does (PENDING at submission, then the transaction record on the account's transaction
+stream, i.e. `pipeline.notify_transaction`), with result XDR prepared before timing starts.
+Everything else is the connector's own code, unchanged, driven through its public API only.
+
+Set-up, all public: `refresh_trading_rules()` reads the pairs and rules through InstantHorizon
+(the root document names the network); then Hummingbot's `start(clock, timestamp)` with a
+back-testing Clock sets `current_timestamp`, as a running bot's clock does. Starting also starts
+Hummingbot's network check, which would start the streams and polling loops on success; they need
+a real Horizon, so once the rules are read InstantHorizon answers the root as an unreachable
+Horizon would and the network stays stopped.
+
+Hummingbot keeps finished orders in a 30 s cache that only the exchange's own tracker can empty;
+benchmarks that finish many orders use a fresh exchange (untimed) once one has finished
+`FINISHED_PER_EXCHANGE` orders (see `order_path`, which measures what that cache costs).
 """
 from __future__ import annotations
 
@@ -18,8 +30,10 @@ from collections import deque
 from decimal import Decimal
 from typing import Any, Deque, Dict, Iterable, List, Optional, Sequence
 
-from bidict import bidict
-from hummingbot.connector.trading_rule import TradingRule
+from hummingbot.core.clock import Clock
+from hummingbot.core.clock_mode import ClockMode
+from hummingbot.core.data_type.common import OrderType, TradeType
+from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState
 from stellar_sdk import Asset, Keypair
 from stellar_sdk import xdr as x
 
@@ -34,7 +48,9 @@ XLM = Asset.native()
 USDC = Asset("USDC", ISSUER.public_key)
 PAIR = "XLM-USDC"
 START_SEQUENCE = 4_294_967_296
-_STEP = Decimal("0.0000001")
+# A fresh exchange once one has finished this many orders: up to 100 in Hummingbot's cache of finished
+# orders add about 1 % to an order's cost (order_create_cancel_finished500_vs_empty: about 6 % at 500).
+FINISHED_PER_EXCHANGE = 100
 
 
 # Result XDR as stellar-core writes it (built before timing)
@@ -71,17 +87,29 @@ def tx_success(op_results: Sequence[x.OperationResult]) -> str:
 
 
 class InstantHorizon:
-    """The part of HorizonApi the pipeline uses, answering at once from prepared results."""
+    """The part of HorizonApi the exchange and its pipeline use, answering at once from prepared results."""
 
     def __init__(self) -> None:
         self.pipeline: Optional[TransactionPipeline] = None
         self._results: Deque[str] = deque()
         self._ledger = 1000
         self.submissions = 0
+        self.reachable = True     # False: the root is not served (see the module's docstring)
 
     def prepare(self, result_xdrs: Iterable[str]) -> None:
         """Result XDR for the next transactions, in the order they will be submitted."""
         self._results.extend(result_xdrs)
+
+    @property
+    def prepared(self) -> int:
+        """Prepared results not used yet."""
+        return len(self._results)
+
+    async def get_json(self, path: str, params: Optional[Dict[str, Any]] = None, limit_id: Optional[str] = None,
+                       path_template: Optional[str] = None) -> Dict[str, Any]:
+        if not self.reachable or path != CONSTANTS.ROOT_PATH:
+            raise ConnectionError(f"InstantHorizon does not serve {path} here")
+        return {"network_passphrase": PASSPHRASE}
 
     async def get_account(self, account_id: str) -> Dict[str, Any]:
         return {"id": account_id, "sequence": str(START_SEQUENCE)}
@@ -105,10 +133,11 @@ class InstantHorizon:
     async def get_latest_ledger(self) -> Dict[str, Any]:
         return {"sequence": self._ledger, "closed_at": "2030-01-01T00:00:00Z"}
 
+    async def get_offer(self, offer_id: str) -> Optional[Dict[str, Any]]:
+        return None     # no offer rests on this ledger
 
-def trading_rule(pair: str) -> TradingRule:
-    return TradingRule(trading_pair=pair, min_order_size=_STEP, min_price_increment=_STEP,
-                       min_base_amount_increment=_STEP, min_quote_amount_increment=_STEP, min_notional_size=_STEP)
+    async def get_account_trades(self, account_id: str, since: float = 0) -> List[Dict[str, Any]]:
+        return []
 
 
 def pair_names(count: int) -> List[str]:
@@ -120,24 +149,46 @@ def asset_of(pair: str) -> Asset:
     return Asset(pair.split("-")[1], ISSUER.public_key)
 
 
-def make_exchange(pairs: Sequence[str] = (PAIR,)) -> tuple:
-    """(exchange, horizon): a StellarExchange for `pairs` whose pipeline talks to an InstantHorizon.
-    Must be called with an event loop running (the pipeline creates futures on it)."""
+async def make_exchange(pairs: Sequence[str] = (PAIR,)) -> tuple:
+    """(exchange, horizon): a StellarExchange for `pairs` whose Horizon client is an InstantHorizon,
+    its trading rules read and its clock started (see the module's docstring)."""
     markets = ",".join(f"{asset_of(p).code}:{ISSUER.public_key}" for p in pairs)
+    horizon = InstantHorizon()
     exchange = StellarExchange(stellar_secret_key=TRADER.secret, stellar_markets=markets,
                                stellar_horizon_url="http://127.0.0.1:9", stellar_network_passphrase=PASSPHRASE,
-                               trading_pairs=list(pairs))
-    horizon = InstantHorizon()
-    pipeline = TransactionPipeline(horizon, exchange.authenticator, exchange.config_cache,
-                                   network_passphrase=PASSPHRASE, max_fee_per_op=exchange._max_fee_stroops)
-    horizon.pipeline = pipeline
-    exchange._pipeline = pipeline
-    exchange._set_trading_pair_symbol_map(bidict({p: p for p in pairs}))
-    for pair in pairs:
-        exchange._trading_rules[pair] = trading_rule(pair)
-    exchange._set_current_timestamp(time.time())
+                               trading_pairs=list(pairs), horizon_api=horizon)
+    horizon.pipeline = exchange.pipeline
+    await exchange.refresh_trading_rules()
+    missing = [pair for pair in pairs if pair not in exchange.trading_rules]
+    if missing:
+        raise RuntimeError(f"the exchange has no trading rule for {missing}: the benchmark cannot run")
+    horizon.reachable = False
+    now = time.time()
+    exchange.start(Clock(ClockMode.BACKTEST, tick_size=1.0, start_time=now, end_time=now + 10**6), now)
+    await asyncio.sleep(0)      # Hummingbot's network check task starts (and is refused)
     return exchange, horizon
 
 
 async def stop_exchange(exchange: StellarExchange) -> None:
+    """Stop the exchange and wait for what stopping starts, so none of it runs in a later timing."""
+    before = asyncio.all_tasks()
+    if exchange.clock is not None:
+        exchange.stop(exchange.clock)    # ends the network check; Hummingbot schedules stop_network()
+    stopping = asyncio.all_tasks() - before
     await exchange.pipeline.stop()
+    await asyncio.gather(*stopping, return_exceptions=True)
+
+
+def add_finished_orders(exchange: Any, count: int, pair: str = PAIR) -> None:
+    """`count` cancelled orders in Hummingbot's cache of finished orders (a busy ladder's last 30 s),
+    through the exchange's public start_tracking_order / stop_tracking_order. Their exchange order
+    ids are far from any the benchmarks' offers get."""
+    active = exchange.in_flight_orders
+    for i in range(count):
+        client_order_id = f"HBOT-finished-{i}"
+        exchange.start_tracking_order(order_id=client_order_id, exchange_order_id=str(10**15 + i), trading_pair=pair,
+                                      order_type=OrderType.LIMIT, trade_type=TradeType.SELL,
+                                      price=Decimal("0.1"), amount=Decimal("10"))
+        order: InFlightOrder = active[client_order_id]
+        order.current_state = OrderState.CANCELED
+        exchange.stop_tracking_order(client_order_id)

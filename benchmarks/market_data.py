@@ -2,8 +2,9 @@
 
 Subject (Stellar): the SSE event's data (Horizon's `/order_book` JSON, the whole book at depth N:
 N bids and N asks) decoded with the connector's JSON decoder, `StellarAPIOrderBookDataSource.
-_parse_order_book_snapshot_message` (the connector's real parser: rational prices, bid amounts
-converted to base), then what Hummingbot's order book tracker does with a snapshot:
+_parse_order_book_snapshot_message` of the exchange's own data source (`order_book_tracker.
+data_source`; the connector's real parser, the hook Hummingbot's tracker calls: rational prices,
+bid amounts converted to base), then what Hummingbot's order book tracker does with a snapshot:
 `OrderBook.restore_from_snapshot_and_diffs`.
 
 Peer (Binance, in the same run): a depth-update websocket payload with the same number of levels
@@ -72,9 +73,7 @@ class _StellarSide:
 
     def __init__(self, depth: int, exchange: Any) -> None:
         self.depth = depth
-        source = StellarAPIOrderBookDataSource(trading_pairs=[harness.PAIR], connector=exchange,
-                                               api_factory=exchange._web_assistants_factory,
-                                               domain=exchange.domain, horizon_url=exchange.horizon_url)
+        source: StellarAPIOrderBookDataSource = exchange.order_book_tracker.data_source   # the exchange's own
         self._parse = source._parse_order_book_snapshot_message
         self._queue: asyncio.Queue = asyncio.Queue()
         self.book = OrderBook()
@@ -137,15 +136,15 @@ def _rows(snapshot: Dict[str, Any]):
 
 
 def binance_source() -> BinanceAPIOrderBookDataSource:
-    exchange = BinanceExchange(binance_api_key="", binance_api_secret="", trading_pairs=[BINANCE_PAIR],
-                               trading_required=False)
-    exchange._set_trading_pair_symbol_map(bidict({BINANCE_SYMBOL: BINANCE_PAIR}))
-    return BinanceAPIOrderBookDataSource(trading_pairs=[BINANCE_PAIR], connector=exchange,
-                                         api_factory=exchange._web_assistants_factory)
+    binance = BinanceExchange(binance_api_key="", binance_api_secret="", trading_pairs=[BINANCE_PAIR],
+                              trading_required=False)
+    binance._set_trading_pair_symbol_map(bidict({BINANCE_SYMBOL: BINANCE_PAIR}))   # Hummingbot's peer, set up
+    return BinanceAPIOrderBookDataSource(trading_pairs=[BINANCE_PAIR], connector=binance,
+                                         api_factory=binance._web_assistants_factory)
 
 
 async def _run(iterations: Dict[int, int]) -> Dict[str, Any]:
-    exchange, _horizon = harness.make_exchange()
+    exchange, _horizon = await harness.make_exchange()
     binance = binance_source()
     rows = []
     try:

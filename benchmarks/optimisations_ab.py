@@ -21,15 +21,14 @@ from hummingbot.connector.client_order_tracker import ClientOrderTracker
 from hummingbot.core.data_type.order_book_message import OrderBookMessage
 
 from benchmarks import market_data, order_path, scale, user_stream
-from hummingbot.connector.exchange.stellar import stellar_order_book, stellar_tx_builder
-from hummingbot.connector.exchange.stellar.stellar_exchange import StellarExchange
+from hummingbot.connector.exchange.stellar import stellar_exchange, stellar_order_book, stellar_tx_builder
 
 MODULES = {"order_path": order_path, "market_data": market_data, "user_stream": user_stream, "scale": scale}
 
 
 STOCK = {
-    "order_tracker": lambda: patch.object(StellarExchange, "_create_order_tracker",
-                                          lambda self: ClientOrderTracker(connector=self)),
+    # The exchange builds its tracker from this module-level name: Hummingbot's own in its place.
+    "order_tracker": lambda: patch.object(stellar_exchange, "StellarOrderTracker", ClientOrderTracker),
     "book_message": lambda: patch.object(stellar_order_book, "StellarOrderBookMessage", OrderBookMessage),
     # The builder's packing and stellar-sdk's own, both public in stellar_tx_builder.
     "operation_xdr": lambda: patch.object(stellar_tx_builder, "operation_xdr", stellar_tx_builder.operation_xdr_sdk),

@@ -1,17 +1,25 @@
 """Order path: the connector's own cost to create and to cancel an order, beside stellar-sdk alone.
 
-Subject: `StellarExchange._create_order` (what `sell()` schedules: quantisation, trading-rule checks,
-InFlightOrder tracking, intent, validation, operation XDR, the pipeline's queue, transaction build,
-hash and sign, result XDR decoding, order updates and events) and `_execute_cancel` (what `cancel()`
-schedules), each awaited until the tracked order shows the new state. Horizon answers at once
-(`harness.InstantHorizon`), so no network time is in the figures.
+Subject: `StellarExchange.sell()` timed until the order it returns is tracked and OPEN
+(quantisation, trading-rule checks, InFlightOrder tracking, intent, validation, operation XDR, the
+pipeline's queue, transaction build, hash and sign, result XDR decoding, order updates and events),
+and `cancel()` until that order is CANCELED. Horizon answers at once (`harness.InstantHorizon`), so
+no network time is in the figures. Only the exchange's public API is used.
 
 Floor: stellar-sdk alone building and signing the same transaction (TransactionBuilder with the
 same ManageSellOffer, time bounds, sign, envelope XDR), in the same run.
 
-Batch: 100 orders through `_execute_batch_order_create` (one transaction) against 100 single
-creates, per order; likewise for cancels; the floor is stellar-sdk building one 100-operation
-transaction, per operation.
+Batch: 100 orders through `batch_order_create` (Hummingbot's: one `sell()` each, all queued in one
+turn of the loop, which the pipeline sends as one transaction; checked) until all are OPEN, against
+100 single creates, per order; likewise `batch_order_cancel` against 100 single cancels; the floor
+is stellar-sdk building one 100-operation transaction, per operation.
+
+Hummingbot's 30 s cache of finished orders: it can only be emptied from inside the exchange, so a
+fresh exchange (untimed) takes over once one has finished `harness.FINISHED_PER_EXCHANGE` orders.
+The single cancels of the batch comparison thus meet 0 to 99 finished orders (the batch's cancels
+meet the same as they finish); `order_create_cancel_finished500_vs_empty` measures what 500 cost,
+one exchange with 500 finished orders added (through `start_tracking_order`/`stop_tracking_order`)
+turn about with one without.
 """
 from __future__ import annotations
 
@@ -21,9 +29,8 @@ from benchmarks import working_tree  # noqa: F401  (first: the connector of this
 import asyncio
 import time
 from decimal import Decimal
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional, Tuple
 
-from hummingbot.connector.utils import get_new_client_order_id
 from hummingbot.core.data_type.common import OrderType, TradeType
 from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState
 from hummingbot.core.data_type.limit_order import LimitOrder
@@ -92,17 +99,46 @@ class SdkFloor:
 # The subject: the connector
 
 class ConnectorOrders:
-    def __init__(self, exchange: Any, horizon: harness.InstantHorizon) -> None:
-        self.exchange = exchange
-        self.horizon = horizon
+    """Orders through the public API of a harness exchange; a fresh exchange once this one has
+    finished FINISHED_PER_EXCHANGE orders (`room_for`), with `finished_orders` finished orders in
+    Hummingbot's cache from the start."""
+
+    def __init__(self, finished_orders: int = 0) -> None:
+        self.finished_orders = finished_orders
+        self.exchange: Any = None
+        self.horizon: Optional[harness.InstantHorizon] = None
+        self.submissions = 0
+        self._finished = 0
         self._offer_id = 10_000
         self._i = 0
+
+    async def renew(self) -> None:
+        await self.stop()
+        self.exchange, self.horizon = await harness.make_exchange()
+        harness.add_finished_orders(self.exchange, self.finished_orders)
+        self._finished = 0
+
+    async def room_for(self, finishing: int) -> None:
+        """Untimed, before preparing Horizon's answers: a fresh exchange if `finishing` more finished
+        orders would take this one's past FINISHED_PER_EXCHANGE."""
+        if self.exchange is None or self._finished + finishing > harness.FINISHED_PER_EXCHANGE:
+            await self.renew()
+
+    async def stop(self) -> None:
+        if self.exchange is None:
+            return
+        horizon = self.horizon
+        if horizon.prepared:
+            raise RuntimeError("prepared results and submissions disagree: the benchmark is not measuring what it says")
+        self.submissions += horizon.submissions
+        await harness.stop_exchange(self.exchange)
+        self.exchange = self.horizon = None
 
     def _next_offer_id(self) -> int:
         self._offer_id += 1
         return self._offer_id
 
-    def _price(self) -> Decimal:
+    def next_price(self) -> Decimal:
         self._i += 1
         return PRICES[self._i % len(PRICES)]
 
@@ -121,59 +157,60 @@ class ConnectorOrders:
 
     async def create(self, price: Decimal) -> InFlightOrder:
         exchange = self.exchange
-        order_id = get_new_client_order_id(is_buy=False, trading_pair=PAIR, hbot_order_id_prefix="HBOT",
-                                           max_id_len=32)
-        await exchange._create_order(TradeType.SELL, order_id, PAIR, AMOUNT, OrderType.LIMIT, price)
-        order = exchange._order_tracker.active_orders[order_id]
-        await settle(lambda: order.current_state is OrderState.OPEN)
-        return order
+        order_id = exchange.sell(PAIR, AMOUNT, OrderType.LIMIT, price)
+        active = exchange.in_flight_orders
+        await settle(lambda: (o := active.get(order_id)) is not None and o.current_state is OrderState.OPEN)
+        return active[order_id]
 
     async def cancel(self, order: InFlightOrder) -> None:
-        await self.exchange._execute_cancel(PAIR, order.client_order_id)
+        self.exchange.cancel(PAIR, order.client_order_id)
         await settle(lambda: order.is_cancelled)
+        self._finished += 1
 
-    async def create_batch(self, count: int) -> List[InFlightOrder]:
+    async def create_batch(self, count: int) -> Tuple[List[LimitOrder], List[InFlightOrder]]:
+        """The LimitOrders batch_order_create returned (what a strategy keeps and cancels by) and the
+        tracked orders, once all are OPEN."""
         exchange = self.exchange
-        orders = []
-        for i in range(count):
-            order_id = get_new_client_order_id(is_buy=False, trading_pair=PAIR, hbot_order_id_prefix="HBOT",
-                                               max_id_len=32)
-            orders.append(LimitOrder(client_order_id=order_id, trading_pair=PAIR, is_buy=False, base_currency="XLM",
-                                     quote_currency="USDC", price=PRICES[i % len(PRICES)], quantity=AMOUNT))
-        await exchange._execute_batch_order_create(orders)
-        active = exchange._order_tracker.active_orders
-        tracked = [active[o.client_order_id] for o in orders]
-        await settle(lambda: all(o.current_state is OrderState.OPEN for o in tracked))
-        return tracked
+        submissions = self.horizon.submissions
+        orders = [LimitOrder(client_order_id="", trading_pair=PAIR, is_buy=False, base_currency="XLM",
+                             quote_currency="USDC", price=PRICES[i % len(PRICES)], quantity=AMOUNT)
+                  for i in range(count)]
+        placed = exchange.batch_order_create(orders)
+        ids = [order.client_order_id for order in placed]
+        active = exchange.in_flight_orders
+        await settle(lambda: all((o := active.get(i)) is not None and o.current_state is OrderState.OPEN
+                                 for i in ids))
+        if self.horizon.submissions != submissions + 1:
+            raise RuntimeError("the batch did not go in one transaction: the benchmark is not measuring what it says")
+        return placed, [active[i] for i in ids]
 
-    async def cancel_batch(self, orders: List[InFlightOrder]) -> None:
-        await self.exchange._execute_batch_cancel(orders)
+    async def cancel_batch(self, placed: List[LimitOrder], orders: List[InFlightOrder]) -> None:
+        submissions = self.horizon.submissions
+        self.exchange.batch_order_cancel(placed)
         await settle(lambda: all(o.is_cancelled for o in orders))
-
-    def forget_cancelled(self) -> None:
-        """Empty the tracker's cache of finished orders (untimed). Hummingbot keeps finished orders for
-        30 s and `ClientOrderTracker.fetch_order` copies that cache on every call, so thousands of
-        benchmark orders a second would time the cache's size, not the connector."""
-        self.exchange._order_tracker._cached_orders.clear()
+        if self.horizon.submissions != submissions + 1:
+            raise RuntimeError("the batch did not go in one transaction: the benchmark is not measuring what it says")
+        self._finished += len(orders)
 
 
 async def _singles(orders: ConnectorOrders, floor: SdkFloor, iterations: int, warmup: int) -> Dict[str, List[int]]:
     """Create one order, cancel it, repeat; the floor's create and cancel are timed turn about with
     them, so a change in the machine's speed hits subject and floor alike."""
-    # InstantHorizon answers in submission order: create i, cancel i, create i+1, ...
-    for _ in range(iterations + warmup):
-        orders.prepare_creates(1)
-        orders.prepare_cancels(1)
     clock = time.perf_counter_ns
     out: Dict[str, List[int]] = {"create": [], "cancel": [], "floor_create": [], "floor_cancel": []}
     for _ in range(warmup):
+        await orders.room_for(1)
+        orders.prepare_creates(1)
+        orders.prepare_cancels(1)
         floor.create()
         floor.cancel()
-        await orders.cancel(await orders.create(orders._price()))
-        orders.forget_cancelled()
+        await orders.cancel(await orders.create(orders.next_price()))
     with gc_paused():
         for _ in range(iterations):
-            price = orders._price()
+            await orders.room_for(1)     # untimed: a fresh exchange, and Horizon's answers
+            orders.prepare_creates(1)
+            orders.prepare_cancels(1)
+            price = orders.next_price()
             start = clock()
             floor.create()
             floor_created = clock()
@@ -187,7 +224,6 @@ async def _singles(orders: ConnectorOrders, floor: SdkFloor, iterations: int, wa
             out["create"].append(created - floor_created)
             out["floor_cancel"].append(floor_cancelled - created)
             out["cancel"].append(cancelled - floor_cancelled)
-            orders.forget_cancelled()
     return out
 
 
@@ -198,76 +234,57 @@ async def _batches(orders: ConnectorOrders, floor: SdkFloor, rounds: int) -> Dic
     out: Dict[str, List[int]] = {"batch_create": [], "batch_cancel": [], "single_create": [], "single_cancel": [],
                                  "floor_create": [], "floor_cancel": []}
     for round_index in range(rounds + 1):     # the first round warms up
+        await orders.room_for(BATCH)
         orders.prepare_creates(1, BATCH)
         orders.prepare_cancels(1, BATCH)
-        for _ in range(BATCH):
-            orders.prepare_creates(1)
-        orders.prepare_cancels(BATCH)
         with gc_paused():
             start = clock()
             floor.create_batch()
             floor_created = clock()
-            placed = await orders.create_batch(BATCH)
+            placed, tracked = await orders.create_batch(BATCH)
             created = clock()
             floor.cancel_batch()
             floor_cancelled = clock()
-            await orders.cancel_batch(placed)
+            await orders.cancel_batch(placed, tracked)
             cancelled = clock()
-            orders.forget_cancelled()
+        await orders.room_for(BATCH)
+        orders.prepare_creates(BATCH)
+        orders.prepare_cancels(BATCH)
+        with gc_paused():
             singles_start = clock()
             singles = [await orders.create(PRICES[i % len(PRICES)]) for i in range(BATCH)]
             singles_created = clock()
-            single_cancel_ns = 0
             for order in singles:
-                # Each single cancel starts from an empty cache of finished orders, as each single create
-                # did (the batch cancels all 100 before any is in that cache).
-                orders.forget_cancelled()
-                before = clock()
                 await orders.cancel(order)
-                single_cancel_ns += clock() - before
-            orders.forget_cancelled()
+            singles_cancelled = clock()
         if round_index:
             out["floor_create"].append(floor_created - start)
             out["batch_create"].append(created - floor_created)
             out["floor_cancel"].append(floor_cancelled - created)
             out["batch_cancel"].append(cancelled - floor_cancelled)
             out["single_create"].append(singles_created - singles_start)
-            out["single_cancel"].append(single_cancel_ns)
+            out["single_cancel"].append(singles_cancelled - singles_created)
     return out
 
 
-async def _with_finished_orders(orders: ConnectorOrders, iterations: int) -> Dict[str, List[int]]:
-    """Create + cancel with Hummingbot's cache of finished orders holding FINISHED_ORDERS orders (a busy
-    ladder's last 30 s), turn about with the same from an empty cache."""
-    for _ in range(2 * iterations + 20):
-        orders.prepare_creates(1)
-        orders.prepare_cancels(1)
-    tracker = orders.exchange._order_tracker
-    stand_in = _finished_order()
+async def _with_finished_orders(full: ConnectorOrders, empty: ConnectorOrders, iterations: int) -> Dict[str, List[int]]:
+    """Create + cancel on an exchange with FINISHED_ORDERS finished orders in Hummingbot's cache (a
+    busy ladder's last 30 s), turn about with the same on one without."""
     clock = time.perf_counter_ns
     out: Dict[str, List[int]] = {"full": [], "empty": []}
     with gc_paused():
         for index in range(2 * iterations + 20):
-            full = index % 2 == 0
-            orders.forget_cancelled()
-            if full:
-                for i in range(FINISHED_ORDERS):
-                    tracker._cached_orders[f"HBOT-finished-{i}"] = stand_in
-            price = orders._price()
+            orders = full if index % 2 == 0 else empty
+            await orders.room_for(1)
+            orders.prepare_creates(1)
+            orders.prepare_cancels(1)
+            price = orders.next_price()
             start = clock()
             await orders.cancel(await orders.create(price))
             elapsed = clock() - start
             if index >= 20:
-                out["full" if full else "empty"].append(elapsed)
-    orders.forget_cancelled()
+                out["full" if orders is full else "empty"].append(elapsed)
     return out
-
-
-def _finished_order() -> InFlightOrder:
-    order = InFlightOrder(client_order_id="HBOT-finished", trading_pair=PAIR, order_type=OrderType.LIMIT,
-                          trade_type=TradeType.SELL, amount=AMOUNT, creation_timestamp=1.0, price=PRICES[0],
-                          exchange_order_id="1", initial_state=OrderState.CANCELED)
-    return order
 
 
 def _parts(exchange: Any, iterations: int) -> Dict[str, List[int]]:
@@ -295,29 +312,31 @@ def _parts(exchange: Any, iterations: int) -> Dict[str, List[int]]:
 
 
 async def _run(iterations: int, batch_rounds: int) -> Dict[str, Any]:
-    exchange, horizon = harness.make_exchange()
+    orders = ConnectorOrders()
+    full = ConnectorOrders(finished_orders=FINISHED_ORDERS)
     try:
-        orders = ConnectorOrders(exchange, horizon)
         floor = SdkFloor()
         singles = await _singles(orders, floor, iterations, warmup=min(200, iterations))
         batches = await _batches(orders, floor, batch_rounds)
-        finished = await _with_finished_orders(orders, max(50, iterations // 10))
-        parts = _parts(exchange, iterations)
+        finished = await _with_finished_orders(full, orders, max(50, iterations // 10))
+        parts = _parts(orders.exchange, iterations)
         floor_parts = time_calls(floor.create, iterations)
-        assert horizon.submissions > 0 and not horizon._results, "prepared results and submissions disagree"
     finally:
-        await harness.stop_exchange(exchange)
+        await orders.stop()
+        await full.stop()
+    if not orders.submissions or not full.submissions:
+        raise RuntimeError("no transaction was submitted: the benchmark is not measuring what it says")
     rows = [
         figure("order_create", singles["create"], singles["floor_create"], floor_name="stellar-sdk build+sign",
-               description="one LIMIT sell: _create_order until OPEN, vs stellar-sdk building and signing it"),
+               description="one LIMIT sell: sell() until OPEN, vs stellar-sdk building and signing it"),
         figure("order_cancel", singles["cancel"], singles["floor_cancel"], floor_name="stellar-sdk build+sign",
-               description="one cancel: _execute_cancel until CANCELED, vs stellar-sdk building and signing it"),
+               description="one cancel: cancel() until CANCELED, vs stellar-sdk building and signing it"),
         figure("order_create_batch100_per_order", batches["batch_create"], batches["floor_create"], per=BATCH,
                floor_name="stellar-sdk 100-op tx, per op",
-               description="100 creates in one batch (one transaction), per order"),
+               description="100 creates through batch_order_create (one transaction), per order"),
         figure("order_cancel_batch100_per_order", batches["batch_cancel"], batches["floor_cancel"], per=BATCH,
                floor_name="stellar-sdk 100-op tx, per op",
-               description="100 cancels in one batch (one transaction), per order"),
+               description="100 cancels through batch_order_cancel (one transaction), per order"),
         figure("order_create_batch100_vs_singles", batches["batch_create"], batches["single_create"],
                floor_name="100 single creates", per=BATCH,
                description="per-order cost of a 100-order batch against 100 single creates"),

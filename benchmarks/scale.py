@@ -1,11 +1,17 @@
 """Scale: CPU and RSS as the work grows, with 1, 5, 20 and 50 trading pairs and 1 to 20 order levels.
 
 One cycle is what a market maker's tick asks of the connector for each pair: one streamed book
-update (depth 20, the connector's parser and Hummingbot's OrderBook, as in market_data) and a
-refresh of its ladder: `levels` orders created in one batch and the previous ladder cancelled in
-one batch (the connector's batch paths, Horizon answering at once as in order_path). CPU is the
-process's CPU time (`time.process_time`) per cycle, the configurations taking their cycles turn
-about; RSS is read with psutil (growth: while a configuration's market is built and warmed up).
+update (depth 20, the exchange's own data source parser and Hummingbot's OrderBook, as in
+market_data) and a refresh of its ladder: `levels` orders created through `batch_order_create` and
+the previous ladder cancelled through `batch_order_cancel` (one transaction each, as in order_path,
+Horizon answering at once). CPU is the process's CPU time (`time.process_time`) per cycle, the
+configurations taking their cycles turn about; RSS is read with psutil (growth: while a
+configuration's market is built and warmed up).
+
+Hummingbot's 30 s cache of finished orders can only be emptied from inside the exchange, so a
+market whose exchange has finished `harness.FINISHED_PER_EXCHANGE` orders gets a fresh one between
+cycles (untimed), with one untimed cycle to place its ladder: a timed cycle starts with at most
+that many finished orders in the cache, and meets its own cancelled ladder there as it finishes.
 
 Growth figures are ratios within the run: CPU per pair-cycle at 50 pairs over the same at 1 pair,
 and CPU per order at 20 levels over the same at 1 level (1.0: cost grows linearly with the work).
@@ -19,17 +25,16 @@ import asyncio
 import statistics
 import time
 from decimal import Decimal
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Sequence, Tuple
 
 import psutil
-from hummingbot.core.data_type.in_flight_order import OrderState
+from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState
 from hummingbot.core.data_type.limit_order import LimitOrder
 from hummingbot.core.data_type.order_book import OrderBook
 
 from benchmarks import harness
 from benchmarks.market_data import _stellar_book
 from benchmarks.timing import gc_paused, settle
-from hummingbot.connector.exchange.stellar.stellar_api_order_book_data_source import StellarAPIOrderBookDataSource
 from hummingbot.connector.exchange.stellar.stellar_sse import json_loads
 
 PAIR_COUNTS = (1, 5, 20, 50)
@@ -45,60 +50,78 @@ class _Market:
     def __init__(self, pairs: Sequence[str], levels: int) -> None:
         self.pairs = list(pairs)
         self.levels = levels
-        self.exchange, self.horizon = harness.make_exchange(self.pairs)
-        source = StellarAPIOrderBookDataSource(trading_pairs=self.pairs, connector=self.exchange,
-                                               api_factory=self.exchange._web_assistants_factory,
-                                               domain=self.exchange.domain, horizon_url=self.exchange.horizon_url)
-        self._parse = source._parse_order_book_snapshot_message
+        self.exchange: Any = None
+        self.horizon: Any = None
         self._queue: asyncio.Queue = asyncio.Queue()
         self.books = {pair: OrderBook() for pair in self.pairs}
         self._payloads = [_stellar_book(BOOK_DEPTH, 0), _stellar_book(BOOK_DEPTH, 1)]
-        self._ladders: Dict[str, List[Any]] = {pair: [] for pair in self.pairs}
+        self._ladders: Dict[str, Tuple[List[LimitOrder], List[InFlightOrder]]] = {}
+        self._finished = 0
         self._offer_id = 100_000
         self._cycle = 0
 
-    def prepare(self, cycles: int) -> None:
-        """Horizon's answers for `cycles` cycles (before timing): per pair a create batch, then a cancel batch."""
+    async def renew(self) -> None:
+        """A fresh exchange, and one cycle (untimed) to place its ladder."""
+        await self.stop()
+        self.exchange, self.horizon = await harness.make_exchange(self.pairs)
+        self._parse = self.exchange.order_book_tracker.data_source._parse_order_book_snapshot_message
+        self._ladders = {pair: ([], []) for pair in self.pairs}
+        self._finished = 0
+        self._prepare()
+        await self.cycle()
+
+    async def ready_for_cycle(self) -> None:
+        """Untimed: a fresh exchange when the next cycle would take this one past FINISHED_PER_EXCHANGE
+        finished orders, then Horizon's answers for the cycle."""
+        if self.exchange is None or (
+                self._finished and self._finished + len(self.pairs) * self.levels > harness.FINISHED_PER_EXCHANGE):
+            await self.renew()
+        self._prepare()
+
+    def _prepare(self) -> None:
+        """Horizon's answers for one cycle: per pair a create batch, then a cancel batch if a ladder rests."""
         results = []
-        for cycle in range(cycles):
-            for pair in self.pairs:
-                quote = harness.asset_of(pair)
-                ops = []
-                for _ in range(self.levels):
-                    self._offer_id += 1
-                    ops.append(harness.created_sell_offer(self._offer_id, 100_000_000, (1, 10), quote=quote))
-                results.append(harness.tx_success(ops))
-                if cycle or self._cycle:
-                    results.append(harness.tx_success([harness.deleted_sell_offer()] * self.levels))
+        for pair in self.pairs:
+            quote = harness.asset_of(pair)
+            ops = []
+            for _ in range(self.levels):
+                self._offer_id += 1
+                ops.append(harness.created_sell_offer(self._offer_id, 100_000_000, (1, 10), quote=quote))
+            results.append(harness.tx_success(ops))
+            if self._ladders[pair][0]:
+                results.append(harness.tx_success([harness.deleted_sell_offer()] * self.levels))
         self.horizon.prepare(results)
 
     async def cycle(self) -> None:
         self._cycle += 1
         exchange = self.exchange
         payload = self._payloads[self._cycle % 2]
-        active = exchange._order_tracker.active_orders
+        active = exchange.in_flight_orders
         for pair in self.pairs:
             await self._parse({"trading_pair": pair, "book": json_loads(payload)}, self._queue)
             self.books[pair].restore_from_snapshot_and_diffs(self._queue.get_nowait(), [])
-            orders = [LimitOrder(client_order_id=f"HBOT-{pair}-{self._cycle}-{i}", trading_pair=pair, is_buy=False,
+            orders = [LimitOrder(client_order_id="", trading_pair=pair, is_buy=False,
                                  base_currency="XLM", quote_currency=pair.split("-")[1],
                                  price=Decimal("0.1") + Decimal(i) / 10_000, quantity=AMOUNT)
                       for i in range(self.levels)]
-            await exchange._execute_batch_order_create(orders)
-            placed = [active[o.client_order_id] for o in orders]
-            previous = self._ladders[pair]
-            if previous:
-                await exchange._execute_batch_cancel(previous)
-            await settle(lambda placed=placed, previous=previous:
-                         all(o.current_state is OrderState.OPEN for o in placed)
-                         and all(o.is_cancelled for o in previous))
-            self._ladders[pair] = placed
-
-    def forget_finished(self) -> None:
-        self.exchange._order_tracker._cached_orders.clear()   # see order_path.ConnectorOrders.forget_cancelled
+            placed = exchange.batch_order_create(orders)
+            ids = [order.client_order_id for order in placed]
+            await settle(lambda ids=ids: all((o := active.get(i)) is not None and o.current_state is OrderState.OPEN
+                                             for i in ids))
+            previous_placed, previous = self._ladders[pair]
+            if previous_placed:     # after the creates, as their own transaction (as the ladder's refresh was)
+                exchange.batch_order_cancel(previous_placed)
+                await settle(lambda previous=previous: all(o.is_cancelled for o in previous))
+            self._ladders[pair] = (placed, [active[i] for i in ids])
+            self._finished += len(previous)
 
     async def stop(self) -> None:
+        if self.exchange is None:
+            return
+        if self.horizon.prepared:
+            raise RuntimeError("prepared results and submissions disagree: the benchmark is not measuring what it says")
         await harness.stop_exchange(self.exchange)
+        self.exchange = self.horizon = None
 
 
 async def _measure(configs: Sequence[tuple], cycles: int) -> List[Dict[str, Any]]:
@@ -112,19 +135,18 @@ async def _measure(configs: Sequence[tuple], cycles: int) -> List[Dict[str, Any]
             rss_before = process.memory_info().rss
             market = _Market(harness.pair_names(pairs), levels)
             markets.append(market)
-            market.prepare(cycles + 2)
-            for _ in range(2):        # warm-up: caches filled, first ladder placed
-                await market.cycle()
-                market.forget_finished()
+            await market.renew()       # warm-up: caches filled, first ladder placed
+            await market.ready_for_cycle()
+            await market.cycle()
             rss_growth.append(process.memory_info().rss - rss_before)
         cpu: List[List[float]] = [[] for _ in markets]
         with gc_paused():
             for _ in range(cycles):
                 for market, samples in zip(markets, cpu, strict=True):
+                    await market.ready_for_cycle()
                     start = time.process_time()
                     await market.cycle()
                     samples.append(time.process_time() - start)
-                    market.forget_finished()
         rss = process.memory_info().rss
     finally:
         for market in markets:

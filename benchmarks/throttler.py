@@ -55,8 +55,8 @@ async def _one(throttler: Any) -> int:
 
 
 async def _run(iterations: int) -> Dict[str, Any]:
-    exchange, _horizon = harness.make_exchange()
-    throttler = exchange._throttler
+    exchange, _horizon = await harness.make_exchange()
+    throttler = exchange.throttler
     busy: List[int] = []
     logged = 0
     quiet: List[int] = []

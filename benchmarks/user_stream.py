@@ -1,17 +1,22 @@
 """User stream: a fill event to a processed TradeUpdate and a changed order state, per event.
 
 Subject (Stellar): a Horizon trade record from the account's trade stream, as the user stream data
-source queues it ({"channel": "trade", "data": ...}), through the connector's real
-`_user_stream_event_listener`: the order found by its offer id, the record turned into a
-TradeUpdate in the order's terms, `ClientOrderTracker.process_trade_update`, and the order's new
-state (FILLED) processed until the tracker stops tracking it.
+source queues it ({"channel": "trade", "data": ...}), through the exchange's public
+`process_user_stream_event` (what its user stream listener does with each event): the order found
+by its offer id, the record turned into a TradeUpdate in the order's terms,
+`ClientOrderTracker.process_trade_update`, and the order's new state (FILLED) processed until the
+tracker stops tracking it.
 
 Peer (Binance, same run, same harness): an `executionReport` TRADE event through Hummingbot's
 Binance `_user_stream_event_listener` to the same end.
 
-Both listeners read from an async generator standing in for `_iter_user_event_queue`; one sample
-is the time from handing an event over until the order is done and the next event is asked for.
-`OPEN_ORDERS` orders are open while the events arrive (a ladder), refreshed untimed between rounds.
+Both read their events from the same kind of async generator (Binance's listener reads it in place
+of `_iter_user_event_queue`; the Stellar side in a loop like its listener's); one sample is the time
+from handing an event over until the order is done and the next event is asked for. `OPEN_ORDERS`
+orders are open while the events arrive (a ladder). Each round has fresh exchanges (untimed) and
+one untimed event first, so every round starts with nothing but that order in Hummingbot's 30 s
+cache of finished orders, which only the exchange can empty; `fill_event_finished500_vs_empty` adds
+500 finished orders to it (through `start_tracking_order` / `stop_tracking_order`).
 """
 from __future__ import annotations
 
@@ -21,7 +26,7 @@ from benchmarks import working_tree  # noqa: F401  (first: the connector of this
 import asyncio
 import time
 from decimal import Decimal
-from typing import Any, Callable, Dict, List, Sequence
+from typing import Any, AsyncIterator, Dict, List, Sequence
 
 from bidict import bidict
 from hummingbot.connector.exchange.binance.binance_exchange import BinanceExchange
@@ -38,14 +43,15 @@ PRICE = Decimal("0.1")
 LEDGER_CLOSE_TIME = "2030-01-01T00:00:00Z"
 
 
-def _track_open_orders(exchange: Any, pair: str, count: int, first_id: int) -> List[InFlightOrder]:
+def _track_open_orders(connector: Any, pair: str, count: int, first_id: int) -> List[InFlightOrder]:
     orders = []
+    active = connector.in_flight_orders
     for i in range(count):
         client_order_id = f"HBOT-bench-{first_id + i}"
-        exchange.start_tracking_order(order_id=client_order_id, exchange_order_id=str(first_id + i),
-                                      trading_pair=pair, order_type=OrderType.LIMIT, trade_type=TradeType.SELL,
-                                      price=PRICE, amount=AMOUNT)
-        order = exchange._order_tracker.active_orders[client_order_id]
+        connector.start_tracking_order(order_id=client_order_id, exchange_order_id=str(first_id + i),
+                                       trading_pair=pair, order_type=OrderType.LIMIT, trade_type=TradeType.SELL,
+                                       price=PRICE, amount=AMOUNT)
+        order = active[client_order_id]
         order.current_state = OrderState.OPEN
         orders.append(order)
     return orders
@@ -70,67 +76,93 @@ def binance_fill_event(order: InFlightOrder, index: int) -> Dict[str, Any]:
             "n": "0", "N": "USDT", "T": 1_700_000_000_000, "t": 900_000 + index, "C": ""}
 
 
-async def _samples(exchange: Any, pair: str, make_event: Callable[[InFlightOrder, int], Dict[str, Any]],
-                   rounds: int, open_orders: int = OPEN_ORDERS, finished: int = 0) -> List[int]:
+class _StellarSide:
+    pair = harness.PAIR
+    make_event = staticmethod(stellar_fill_event)
+
+    def __init__(self, finished: int = 0) -> None:
+        self.finished = finished
+
+    async def new_exchange(self) -> Any:
+        exchange, _horizon = await harness.make_exchange()
+        harness.add_finished_orders(exchange, self.finished)
+        return exchange
+
+    async def stop(self, exchange: Any) -> None:
+        await harness.stop_exchange(exchange)
+
+    async def listen(self, exchange: Any, events: AsyncIterator[Dict[str, Any]]) -> None:
+        async for event_message in events:      # as StellarExchange's user stream listener does
+            await exchange.process_user_stream_event(event_message)
+
+
+class _BinanceSide:
+    pair = "BTC-USDT"
+    make_event = staticmethod(binance_fill_event)
+
+    async def new_exchange(self) -> BinanceExchange:
+        binance = BinanceExchange(binance_api_key="", binance_api_secret="", trading_pairs=[self.pair],
+                                  trading_required=False)
+        binance._set_trading_pair_symbol_map(bidict({"BTCUSDT": self.pair}))
+        binance._set_current_timestamp(time.time())
+        return binance
+
+    async def stop(self, binance: BinanceExchange) -> None:
+        pass
+
+    async def listen(self, binance: BinanceExchange, events: AsyncIterator[Dict[str, Any]]) -> None:
+        binance._iter_user_event_queue = lambda: events     # Hummingbot's peer, read through its own listener
+        await binance._user_stream_event_listener()
+
+
+async def _samples(side: Any, rounds: int, open_orders: int = OPEN_ORDERS) -> List[int]:
     clock = time.perf_counter_ns
     samples: List[int] = []
-    tracker = exchange._order_tracker
     next_id = 1_000_000
     for _ in range(rounds):
-        tracker._cached_orders.clear()      # finished orders of the last round (see order_path.forget_cancelled)
-        if finished:                        # ... or as many as a busy ladder leaves in Hummingbot's 30 s cache
-            stand_in = _track_open_orders(exchange, pair, 1, 1)[0]
-            tracker.stop_tracking_order(stand_in.client_order_id)
-            for i in range(finished):
-                tracker._cached_orders[f"HBOT-finished-{i}"] = stand_in
-        orders = _track_open_orders(exchange, pair, open_orders, next_id)
-        next_id += open_orders
-        events = [make_event(order, next_id + i) for i, order in enumerate(orders)]
-        marks: List[int] = []
+        connector = await side.new_exchange()
+        try:
+            active = connector.in_flight_orders
+            orders = _track_open_orders(connector, side.pair, open_orders + 1, next_id)   # the first: untimed
+            next_id += open_orders + 1
+            events = [side.make_event(order, next_id + i) for i, order in enumerate(orders)]
+            marks: List[int] = []
 
-        async def feed(events: Sequence[Dict[str, Any]] = events, orders: Sequence[InFlightOrder] = orders,
-                       marks: List[int] = marks):
-            for event, order in zip(events, orders, strict=True):
+            async def feed(events: Sequence[Dict[str, Any]] = events, orders: Sequence[InFlightOrder] = orders,
+                           marks: List[int] = marks, active: Dict[str, InFlightOrder] = active
+                           ) -> AsyncIterator[Dict[str, Any]]:
+                for index, (event, order) in enumerate(zip(events, orders, strict=True)):
+                    if index:
+                        marks.append(clock())
+                    yield event
+                    await settle(lambda order=order, active=active: order.client_order_id not in active)
                 marks.append(clock())
-                yield event
-                await settle(lambda order=order: order.client_order_id not in tracker.active_orders)
-            marks.append(clock())
 
-        exchange._iter_user_event_queue = feed
-        with gc_paused():
-            await exchange._user_stream_event_listener()
-        if not all(o.current_state is OrderState.FILLED for o in orders):
-            raise RuntimeError("an order was not filled: the benchmark is not measuring what it says")
+            with gc_paused():
+                await side.listen(connector, feed())
+            if not all(o.current_state is OrderState.FILLED for o in orders):
+                raise RuntimeError("an order was not filled: the benchmark is not measuring what it says")
+        finally:
+            await side.stop(connector)
         samples.extend(b - a for a, b in zip(marks, marks[1:], strict=False))
     return samples
 
 
-def _binance_exchange() -> BinanceExchange:
-    exchange = BinanceExchange(binance_api_key="", binance_api_secret="", trading_pairs=["BTC-USDT"],
-                               trading_required=False)
-    exchange._set_trading_pair_symbol_map(bidict({"BTCUSDT": "BTC-USDT"}))
-    exchange._set_current_timestamp(time.time())
-    return exchange
-
-
 async def _run(rounds: int) -> Dict[str, Any]:
-    exchange, _horizon = harness.make_exchange()
-    binance = _binance_exchange()
-    try:
-        stellar: List[int] = []
-        peer: List[int] = []
-        await _samples(exchange, harness.PAIR, stellar_fill_event, 1)     # warm-up rounds
-        await _samples(binance, "BTC-USDT", binance_fill_event, 1)
-        for _ in range(rounds):   # turn about, so a change in the machine's speed hits both alike
-            stellar += await _samples(exchange, harness.PAIR, stellar_fill_event, 1)
-            peer += await _samples(binance, "BTC-USDT", binance_fill_event, 1)
-        busy: List[int] = []
-        quiet: List[int] = []
-        for _ in range(max(2, rounds // 4)):
-            busy += await _samples(exchange, harness.PAIR, stellar_fill_event, 1, finished=FINISHED_ORDERS)
-            quiet += await _samples(exchange, harness.PAIR, stellar_fill_event, 1)
-    finally:
-        await harness.stop_exchange(exchange)
+    stellar_side, binance_side = _StellarSide(), _BinanceSide()
+    busy_side = _StellarSide(finished=FINISHED_ORDERS)
+    stellar: List[int] = []
+    peer: List[int] = []
+    await _samples(stellar_side, 1)     # warm-up rounds
+    await _samples(binance_side, 1)
+    for _ in range(rounds):   # turn about, so a change in the machine's speed hits both alike
+        stellar += await _samples(stellar_side, 1)
+        peer += await _samples(binance_side, 1)
+    busy: List[int] = []
+    quiet: List[int] = []
+    for _ in range(max(2, rounds // 4)):
+        busy += await _samples(busy_side, 1)
+        quiet += await _samples(stellar_side, 1)
     row = figure("fill_event_to_order_filled", stellar, peer, floor_name="Binance executionReport",
                  description=f"trade event to TradeUpdate processed and order FILLED ({OPEN_ORDERS} open orders), "
                              f"vs Binance's executionReport")
