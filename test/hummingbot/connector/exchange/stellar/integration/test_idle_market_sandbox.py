@@ -33,3 +33,24 @@ async def test_an_idle_pair_costs_no_requests_once_its_book_is_ready():
         finally:
             await exchange.stop_network()
             await ConnectionsFactory().close()
+
+
+@pytest.mark.integration
+async def test_stop_network_closes_the_sessions_the_streams_opened():
+    ConnectionsFactory()._shared_client = None
+    async with Sandbox(ledger_interval=0.1) as net:
+        usd = await net.issue_asset("USD")
+        exchange = StellarExchange(stellar_secret_key=Keypair.random().secret, stellar_markets=f"USD:{usd.issuer}",
+                                   stellar_horizon_url=net.horizon_url, stellar_network_passphrase=net.passphrase,
+                                   trading_pairs=[PAIR], trading_required=False)
+        try:
+            await exchange.start_network()
+            await wait_until(lambda: any(exchange.streams_connected().values()), what="a market data stream")
+            session = exchange.order_book_tracker.data_source._stream_group.session
+            assert session is not None and not session.closed
+            await exchange.stop_network()
+            assert session.closed
+            assert exchange.streams_connected() == {}
+        finally:
+            await exchange.stop_network()
+            await ConnectionsFactory().close()
