@@ -59,3 +59,17 @@ def test_connector_class_imports():
 
     assert issubclass(StellarExchange, ExchangePyBase)
     assert StellarExchange.__module__ == "hummingbot.connector.exchange.stellar.stellar_exchange"
+
+
+def test_the_data_only_connector_hummingbot_builds_with_blank_values_works():
+    """Hummingbot builds a market-data connector with "" for every key the user left unset (its trading
+    pair fetcher lists pairs through it): every value must read blank as its default."""
+    from hummingbot.client.settings import AllConnectorSettings
+
+    AllConnectorSettings.create_connector_settings()
+    for name in ("stellar", "stellar_testnet"):
+        connector = AllConnectorSettings.get_connector_settings()[name]\
+            .non_trading_connector_instance_with_default_configuration()
+        assert connector.name == name and not connector.is_trading_required
+        assert connector.horizon_url.startswith("https://horizon")
+        assert connector.network_passphrase
