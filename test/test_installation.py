@@ -61,7 +61,7 @@ def test_connector_class_imports():
     assert StellarExchange.__module__ == "hummingbot.connector.exchange.stellar.stellar_exchange"
 
 
-def test_the_data_only_connector_hummingbot_builds_with_blank_values_works():
+async def test_the_data_only_connector_hummingbot_builds_with_blank_values_works():
     """Hummingbot builds a market-data connector with "" for every key the user left unset (its trading
     pair fetcher lists pairs through it): every value must read blank as its default."""
     from hummingbot.client.settings import AllConnectorSettings

@@ -43,6 +43,7 @@ from hummingbot.connector.exchange.stellar.stellar_offer_status import OfferStat
 from hummingbot.connector.exchange.stellar.stellar_order_ops import CancelOrderIntent, CreateOrderIntent
 from hummingbot.connector.exchange.stellar.stellar_order_pricing import check_maker_price, market_price_bound
 from hummingbot.connector.exchange.stellar.stellar_order_tracker import StellarOrderTracker
+from hummingbot.connector.exchange.stellar.stellar_recovery import recover_offers_when_possible
 from hummingbot.connector.exchange.stellar.stellar_rpc import StellarRpc
 from hummingbot.connector.exchange.stellar.stellar_tx_pipeline import TransactionPipeline
 from hummingbot.connector.exchange.stellar.stellar_tx_results import OpOutcome
@@ -69,6 +70,7 @@ class StellarExchange(ExchangePyBase):
                  stellar_max_fee_stroops: Optional[int] = None,
                  stellar_market_order_slippage: Optional[Decimal] = None,
                  stellar_cancel_all_on_stop: bool = True,
+                 stellar_unknown_offers: Optional[str] = None,
                  balance_asset_limit: Optional[Dict[str, Dict[str, Decimal]]] = None,
                  rate_limits_share_pct: Decimal = Decimal("100"),
                  trading_pairs: Optional[List[str]] = None,
@@ -96,6 +98,8 @@ class StellarExchange(ExchangePyBase):
         slippage = stellar_utils.validate_slippage(stellar_market_order_slippage)   # blank: the default
         self._market_slippage = self.DEFAULT_MARKET_ORDER_SLIPPAGE if slippage is None else slippage
         self._cancel_all_on_stop = stellar_utils.validate_cancel_all_on_stop(stellar_cancel_all_on_stop)
+        self._unknown_offers = stellar_utils.validate_unknown_offers(stellar_unknown_offers)
+        self._recovery: Optional[asyncio.Task] = None   # once per process: the offers a previous run left
         self._fills = fills.OrderFills(self._stellar_auth.account_id, self._base_key, self.trade_fee_schema)
         self._balance_refresher = BalanceRefresher(self._update_balances, self.BALANCE_REFRESH_DELAY,
                                                    self.BALANCE_REFRESH_RETRY_CAP, self.logger())
@@ -301,9 +305,19 @@ class StellarExchange(ExchangePyBase):
 
     # === Network ===
 
+    @property
+    def status_dict(self) -> Dict[str, bool]:
+        # Not ready (the strategy does not trade) until the offers a previous run left are settled.
+        recovery = self._recovery
+        recovered = not self.is_trading_required or (recovery is not None and recovery.done()
+                                                     and not recovery.cancelled())
+        return {**super().status_dict, "offers_recovered": recovered}
+
     async def start_network(self):
         await super().start_network()
         self._network_started = True
+        if self.is_trading_required and (self._recovery is None or self._recovery.cancelled()):
+            self._recovery = safe_ensure_future(recover_offers_when_possible(self, self._unknown_offers))
         if self.is_trading_required:
             self._config_cache.refresh_soon()   # the first fee bid from the network's figures, not the defaults
         if self._rpc is not None:

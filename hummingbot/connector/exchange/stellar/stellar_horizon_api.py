@@ -24,7 +24,7 @@ _CALL_PREFIX = measurement.HORIZON_CALL_PREFIX
 _FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
 # /transactions_async answers that carry a tx_status body the caller must see
 _ASYNC_SUBMIT_STATUSES = (200, 201, 400, 409, 503)
-TRADES_PAGE_LIMIT = 200          # Horizon's largest page
+TRADES_PAGE_LIMIT = 200          # Horizon's largest page (trades, offers)
 TRADES_MAX_PAGES = 5             # a backstop poll looks this far back, no further
 
 
@@ -122,6 +122,19 @@ class HorizonApi:
                 break
             params["cursor"] = last.get("paging_token")
         return records
+
+    async def get_account_offers(self, account_id: str) -> List[Dict[str, Any]]:
+        """Every offer of the account on the ledger (all pages)."""
+        path = CONSTANTS.ACCOUNT_OFFERS_PATH.format(account_id=quote(account_id, safe=""))
+        params: Dict[str, Any] = {"limit": TRADES_PAGE_LIMIT}
+        offers: List[Dict[str, Any]] = []
+        while True:
+            page = await self.get_json(path, params=dict(params), limit_id=CONSTANTS.ACCOUNT_OFFERS_PATH)
+            batch = (page.get("_embedded") or {}).get("records") or []
+            offers.extend(batch)
+            if len(batch) < TRADES_PAGE_LIMIT:
+                return offers
+            params["cursor"] = batch[-1].get("paging_token")
 
     async def get_transaction(self, tx_hash: str) -> Optional[Dict[str, Any]]:
         """The transaction record, or None while Horizon does not know the hash (404)."""

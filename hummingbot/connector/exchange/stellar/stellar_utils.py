@@ -20,6 +20,10 @@ from hummingbot.connector.exchange.stellar.stellar_config_cache import blank_to_
 CENTRALIZED = False
 EXAMPLE_PAIR = "XLM-USDC"
 DEFAULT_CANCEL_ALL_ON_STOP = True
+# What the connector does at start with offers of the account that no saved order knows (see stellar_recovery)
+CANCEL = "cancel"
+ADOPT = "adopt"
+UNKNOWN_OFFER_POLICIES = (CANCEL, ADOPT)
 _TRUE_WORDS = frozenset({"true", "t", "yes", "y", "on", "1"})
 _FALSE_WORDS = frozenset({"false", "f", "no", "n", "off", "0"})
 
@@ -51,6 +55,14 @@ def parse_markets(value: Any) -> List[str]:
         if key not in markets:
             markets.append(key)
     return markets
+
+
+def validate_unknown_offers(value: Any) -> str:
+    """`stellar_unknown_offers`: "cancel" (also when blank) or "adopt"."""
+    policy = (blank_to_none(value) or CANCEL).lower() if isinstance(value, str) or value is None else value
+    if policy not in UNKNOWN_OFFER_POLICIES:
+        raise ValueError(f"stellar_unknown_offers must be one of {', '.join(UNKNOWN_OFFER_POLICIES)}, got {value!r}")
+    return policy
 
 
 def validate_markets(value: Any) -> Optional[str]:
@@ -168,6 +180,8 @@ class StellarConfigMap(BaseConnectorConfigMap):
         "Worst price move a market order accepts, as a fraction (empty for the connector's default)")
     stellar_cancel_all_on_stop: bool = _field(
         "Cancel all open offers when the bot stops?", default=DEFAULT_CANCEL_ALL_ON_STOP)
+    stellar_unknown_offers: str = _field(
+        "At start, offers of the account no saved order knows: cancel or adopt", default=CANCEL)
     model_config = ConfigDict(title="stellar")
 
     _markets = field_validator("stellar_markets", mode="before")(classmethod(lambda cls, v: validate_markets(v)))
@@ -185,6 +199,8 @@ class StellarConfigMap(BaseConnectorConfigMap):
         classmethod(lambda cls, v: validate_slippage(v)))
     _cancel_all = field_validator("stellar_cancel_all_on_stop", mode="before")(
         classmethod(lambda cls, v: validate_cancel_all_on_stop(v)))
+    _unknown_offers = field_validator("stellar_unknown_offers", mode="before")(
+        classmethod(lambda cls, v: validate_unknown_offers(v)))
 
 
 KEYS = StellarConfigMap.model_construct()
@@ -215,6 +231,8 @@ class StellarTestnetConfigMap(BaseConnectorConfigMap):
         "Worst price move a market order accepts, as a fraction (empty for the connector's default)")
     stellar_testnet_cancel_all_on_stop: bool = _field(
         "Cancel all open offers when the bot stops?", default=DEFAULT_CANCEL_ALL_ON_STOP)
+    stellar_testnet_unknown_offers: str = _field(
+        "At start, offers of the account no saved order knows: cancel or adopt", default=CANCEL)
     model_config = ConfigDict(title="stellar_testnet")
 
     _markets = field_validator("stellar_testnet_markets", mode="before")(
@@ -233,6 +251,8 @@ class StellarTestnetConfigMap(BaseConnectorConfigMap):
         classmethod(lambda cls, v: validate_slippage(v)))
     _cancel_all = field_validator("stellar_testnet_cancel_all_on_stop", mode="before")(
         classmethod(lambda cls, v: validate_cancel_all_on_stop(v)))
+    _unknown_offers = field_validator("stellar_testnet_unknown_offers", mode="before")(
+        classmethod(lambda cls, v: validate_unknown_offers(v)))
 
 
 OTHER_DOMAINS_KEYS = {CONSTANTS.TESTNET_DOMAIN: StellarTestnetConfigMap.model_construct()}
