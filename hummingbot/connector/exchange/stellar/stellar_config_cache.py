@@ -21,6 +21,7 @@ from cachetools import TLRUCache
 
 from hummingbot.connector.exchange.stellar import stellar_constants as CONSTANTS
 from hummingbot.connector.exchange.stellar import stellar_measurement as measurement
+from hummingbot.connector.exchange.stellar.stellar_backoff import Backoff
 
 FetchJson = Callable[..., Awaitable[Dict[str, Any]]]
 
@@ -88,6 +89,9 @@ class ConfigCache:
         self._last_known: Dict[str, Any] = {}
         self._fetch_json: Optional[FetchJson] = None
         self._refreshing: Optional[asyncio.Task] = None
+        self._timer = timer
+        self._retry_backoff = Backoff(base=1.0, cap=60.0)
+        self._retry_at = 0.0                    # after a failed refresh, none starts before this time
         self._fee_percentile_key = f"p{fee_percentile}"
         self.hits = 0
         self.misses = 0
@@ -133,8 +137,10 @@ class ConfigCache:
         self._fetch_json = fetch_json
 
     def refresh_soon(self) -> None:
-        """Start one refresh in the background, unless one is running or nothing is attached."""
-        if self._fetch_json is None or (self._refreshing is not None and not self._refreshing.done()):
+        """Start one refresh in the background, unless one is running, the last failed too recently, or
+        nothing is attached."""
+        if self._fetch_json is None or (self._refreshing is not None and not self._refreshing.done()) \
+                or self._timer() < self._retry_at:
             return
         try:
             self._refreshing = asyncio.get_running_loop().create_task(self._refresh_logged())
@@ -144,10 +150,14 @@ class ConfigCache:
     async def _refresh_logged(self) -> None:
         try:
             await self.refresh(self._fetch_json)
+            self._retry_backoff.reset()
         except asyncio.CancelledError:
             raise
         except Exception as error:
-            _LOGGER.warning(f"Could not refresh the network's fee and reserve figures: {error}")
+            delay = self._retry_backoff.next_delay()
+            self._retry_at = self._timer() + delay   # a failing Horizon is not asked at every read
+            _LOGGER.warning(f"Could not refresh the network's fee and reserve figures ({error}); "
+                            f"next try in {delay:.0f}s or later.")
 
     async def refresh(self, fetch_json: FetchJson) -> None:
         """Read /fee_stats, and the latest ledger when the base reserve has expired."""

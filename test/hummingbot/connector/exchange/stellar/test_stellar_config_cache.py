@@ -1,3 +1,5 @@
+import asyncio
+
 import pytest
 
 from hummingbot.connector.exchange.stellar import stellar_constants as CONSTANTS
@@ -192,3 +194,24 @@ def test_cache_is_bounded():
     for i in range(10):
         cache.set_account_thresholds(f"G{i}", {"med_threshold": i})
     assert len(cache._fresh) <= 3
+
+
+async def test_a_failing_refresh_is_not_retried_at_every_read_but_after_a_growing_wait():
+    clock = FakeClock()
+    calls = []
+
+    async def failing(path, params=None):
+        calls.append(path)
+        raise OSError("Horizon is down")
+
+    cache = ConfigCache("stellar", ttl_seconds=30, timer=clock)
+    cache.attach(failing)
+    cache.fee_per_op(10_000)
+    await wait_until(lambda: cache._refreshing.done(), what="the failed refresh")
+    for _ in range(100):
+        cache.fee_per_op(10_000)                # expired reads during the wait start nothing
+    await asyncio.sleep(0)
+    assert calls == [CONSTANTS.FEE_STATS_PATH]
+    clock.now += 61                             # past the longest first wait
+    cache.fee_per_op(10_000)
+    await wait_until(lambda: len(calls) == 2, what="the retry after the wait")
