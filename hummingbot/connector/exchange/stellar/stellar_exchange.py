@@ -8,7 +8,7 @@ reported as a cancel.
 """
 import asyncio
 from decimal import Decimal
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from bidict import bidict
 from hummingbot.connector.constants import s_decimal_NaN
@@ -516,6 +516,9 @@ class StellarExchange(ExchangePyBase):
 
     async def _request_order_status(self, tracked_order: InFlightOrder) -> OrderUpdate:
         return await self._offer_status.order_update(tracked_order)
+
+    async def _update_orders_with_error_handler(self, orders: List[InFlightOrder], error_handler: Callable):
+        await self._offer_status.update_orders(orders, error_handler)
 
     async def _all_trade_updates_for_order(self, order: InFlightOrder) -> List[TradeUpdate]:
         return await self._offer_status.trade_updates(order)

@@ -3,7 +3,7 @@ filled, filled and cancelled. An offer that left the ledger was filled or cancel
 trades tell which, so a fill is never reported as a cancel."""
 import asyncio
 import logging
-from typing import Any, Callable, Dict, List
+from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from hummingbot.connector.client_order_tracker import ClientOrderTracker
 from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState, OrderUpdate, TradeUpdate
@@ -36,8 +36,31 @@ class OfferStatus:
         self._base_asset_of_pair = base_asset_of_pair
         self._now = now
 
-    async def order_update(self, order: InFlightOrder) -> OrderUpdate:
-        """The order's state as the ledger has it now (ExchangePyBase's status poll)."""
+    async def update_orders(self, orders: List[InFlightOrder],
+                            on_error: Callable[[InFlightOrder, Exception], Awaitable[None]]) -> None:
+        """ExchangePyBase's status poll for `orders`: one read of the account's offers serves them all (not
+        one GET /offers/{id} per order); an order that cannot be told goes to `on_error`, as in the base."""
+        offers: Any = None
+        if any(fills.rests_on_book(order.exchange_order_id) for order in orders):
+            try:
+                offers = {str(offer["id"]): offer for offer in await self._horizon.get_account_offers(self._account_id)}
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                offers = error
+        for order in orders:
+            try:
+                if isinstance(offers, Exception):
+                    raise offers
+                self._tracker.process_order_update(await self.order_update(order, offers))
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                await on_error(order, error)
+
+    async def order_update(self, order: InFlightOrder,
+                           offers: Optional[Dict[str, Dict[str, Any]]] = None) -> OrderUpdate:
+        """The order's state as the ledger has it now; `offers`, the account's offers by id if read already."""
         start = measurement.now()
         try:
             exchange_order_id = order.exchange_order_id
@@ -46,7 +69,8 @@ class OfferStatus:
             if not fills.rests_on_book(exchange_order_id):
                 filled = mark_filled_if_covered(order)
                 return self.update(order, OrderState.FILLED if filled else order.current_state)
-            offer = await self._horizon.get_offer(exchange_order_id)
+            offer = offers.get(exchange_order_id) if offers is not None else \
+                await self._horizon.get_offer(exchange_order_id)
             if offer is None:
                 return self.update(order, await self.resolve_gone(order, finish_filled=False, finish_cancelled=False))
             if offer.get("seller") != self._account_id:

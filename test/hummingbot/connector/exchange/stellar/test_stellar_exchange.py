@@ -257,6 +257,18 @@ class StellarExchangeTests(AbstractExchangeConnectorTests.ExchangeConnectorTests
     def offer_url(self, order: InFlightOrder) -> str:
         return HORIZON_URL + CONSTANTS.OFFER_PATH.format(offer_id=order.exchange_order_id)
 
+    @property
+    def account_offers_url(self) -> re.Pattern:
+        # The status poll reads every offer of the account at once, not one /offers/{id} per order.
+        return _url_pattern(CONSTANTS.ACCOUNT_OFFERS_PATH.format(account_id=self.account_id))
+
+    def configure_account_offers(self, mock_api: aioresponses, records: List[Dict[str, Any]],
+                                 callback: Optional[Callable] = None, status: int = 200) -> re.Pattern:
+        body = _page(records) if status == 200 else {"type": "https://stellar.org/horizon-errors/server_error",
+                                                     "status": status}
+        mock_api.get(self.account_offers_url, status=status, body=json.dumps(body), callback=callback)
+        return self.account_offers_url
+
     # === Horizon JSON ===
 
     def root_response(self, passphrase: str = PASSPHRASE) -> Dict[str, Any]:
@@ -458,7 +470,7 @@ class StellarExchangeTests(AbstractExchangeConnectorTests.ExchangeConnectorTests
         self.assertTrue(all(Decimal(op.amount) == 0 for op in operations))
 
     def validate_order_status_request(self, order: InFlightOrder, request_call: RequestCall):
-        pass  # the order's offer is named in the URL the scenario matched (/offers/{offer id})
+        pass  # one read of the account's offers serves every order; the scenario matched its URL
 
     def validate_trades_request(self, order: InFlightOrder, request_call: RequestCall):
         self.assertEqual("desc", request_call.kwargs["params"]["order"])
@@ -508,42 +520,35 @@ class StellarExchangeTests(AbstractExchangeConnectorTests.ExchangeConnectorTests
     def configure_completely_filled_order_status_response(self, order, mock_api,
                                                           callback=lambda *args, **kwargs: None):
         # The offer is gone from the ledger and its trades cover the order: filled.
-        mock_api.get(self.offer_url(order), status=404, callback=callback,
-                     body=json.dumps({"type": "https://stellar.org/horizon-errors/not_found", "status": 404}))
+        url = self.configure_account_offers(mock_api, [], callback=callback)
         self.configure_trades(mock_api, [self.trade_record(order, order.amount, order.price)])
-        return [self.offer_url(order)]
+        return [url]
 
     def configure_canceled_order_status_response(self, order, mock_api, callback=lambda *args, **kwargs: None):
         # The offer is gone and nothing traded it: cancelled.
-        mock_api.get(self.offer_url(order), status=404, callback=callback,
-                     body=json.dumps({"type": "https://stellar.org/horizon-errors/not_found", "status": 404}))
+        url = self.configure_account_offers(mock_api, [], callback=callback)
         self.configure_trades(mock_api, [], repeat=True)
-        return [self.offer_url(order)]
+        return [url]
 
     def configure_open_order_status_response(self, order, mock_api, callback=lambda *args, **kwargs: None):
-        mock_api.get(self.offer_url(order), body=json.dumps(self.offer_record(order, order.amount)),
-                     callback=callback)
+        url = self.configure_account_offers(mock_api, [self.offer_record(order, order.amount)], callback=callback)
         self.configure_trades(mock_api, [])
-        return [self.offer_url(order)]
+        return [url]
 
     def configure_http_error_order_status_response(self, order, mock_api, callback=lambda *args, **kwargs: None):
-        mock_api.get(self.offer_url(order), status=500, callback=callback,
-                     body=json.dumps({"type": "https://stellar.org/horizon-errors/server_error", "status": 500}))
-        return self.offer_url(order)
+        return self.configure_account_offers(mock_api, [], callback=callback, status=500)
 
     def configure_partially_filled_order_status_response(self, order, mock_api,
                                                          callback=lambda *args, **kwargs: None):
         remaining = order.amount - self.expected_partial_fill_amount
-        mock_api.get(self.offer_url(order), body=json.dumps(self.offer_record(order, remaining)), callback=callback)
-        return self.offer_url(order)
+        return self.configure_account_offers(mock_api, [self.offer_record(order, remaining)], callback=callback)
 
     def configure_order_not_found_error_order_status_response(self, order, mock_api,
                                                               callback=lambda *args, **kwargs: None):
-        # Horizon does not know the offer and no trade names it: the offer is not there.
-        mock_api.get(self.offer_url(order), status=404, callback=callback,
-                     body=json.dumps({"type": "https://stellar.org/horizon-errors/not_found", "status": 404}))
+        # Horizon holds no such offer of the account and no trade names it: the offer is not there.
+        url = self.configure_account_offers(mock_api, [], callback=callback)
         self.configure_trades(mock_api, [], repeat=True)
-        return [self.offer_url(order)]
+        return [url]
 
     def configure_partial_fill_trade_response(self, order, mock_api, callback=lambda *args, **kwargs: None):
         records = [self.trade_record(order, self.expected_partial_fill_amount, self.expected_partial_fill_price)]
@@ -718,7 +723,7 @@ class StellarExchangeTests(AbstractExchangeConnectorTests.ExchangeConnectorTests
         self.exchange._set_current_timestamp(1640780000)
         order = self.track(order_id=self.client_order_id_prefix + "1")
         self.configure_erroneous_http_fill_trade_response(order=order, mock_api=mock_api)
-        mock_api.get(self.offer_url(order), status=404, body=json.dumps({"status": 404}))
+        self.configure_account_offers(mock_api, [])
         self.configure_erroneous_http_fill_trade_response(order=order, mock_api=mock_api)
 
         await self.exchange._update_order_status()
