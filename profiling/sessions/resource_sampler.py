@@ -9,18 +9,22 @@ its rhythm and the CPU figures tell what the loop did.
 - Network: bytes through the loopback interface (the embedded network lives on 127.0.0.1). It is a
   machine-wide counter: other processes on loopback count too, so read it as an upper bound.
 - Memory stays bounded: past `max_samples` every other sample is dropped and the interval doubles.
+- `on_sample`: called from the sampler's thread after each sample (the profiler looks there for Hummingbot
+  objects that appear once the session runs); an exception in it is logged once and the sampling goes on.
 """
 from __future__ import annotations
 
+import logging
 import statistics
 import threading
 import time
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import Callable, List, Optional
 
 import psutil
 
 _MB = 2**20
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -104,7 +108,7 @@ def summarize(samples: List[ResourceSample], *, duration_s: float, cpu_seconds: 
 
 class ResourceSampler:
     def __init__(self, interval_s: float = 0.5, *, pid: Optional[int] = None, max_samples: int = 20_000,
-                 interface: Optional[str] = "auto") -> None:
+                 interface: Optional[str] = "auto", on_sample: Optional[Callable[[], None]] = None) -> None:
         if interval_s <= 0:
             raise ValueError(f"interval_s must be positive, got {interval_s}")
         if max_samples < 4:
@@ -123,6 +127,7 @@ class ResourceSampler:
         self._cpu_end: Optional[float] = None
         self._net_start = (0, 0)
         self._last_cpu: tuple[float, float] = (0.0, 0.0)  # (wall, cpu seconds) at the previous sample
+        self._on_sample = on_sample
 
     @property
     def running(self) -> bool:
@@ -166,6 +171,12 @@ class ResourceSampler:
     def _run(self) -> None:
         while not self._stop.wait(self.interval_s):
             self._take_sample()
+            if self._on_sample is not None:
+                try:
+                    self._on_sample()
+                except Exception:
+                    logger.exception("profiling: the sampler's on_sample callback failed; not called again")
+                    self._on_sample = None
 
     def _take_sample(self) -> None:
         now = time.perf_counter()
