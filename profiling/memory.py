@@ -129,8 +129,8 @@ STRATEGY_STEPS = {
 MARKETS_RECORDER_STEP = ("Hummingbot's MarketsRecorder (trade database; its module loads the V2 executors, SciPy, "
                          "eth_account, prompt_toolkit)",
                          ("hummingbot.connector.markets_recorder", "profiling.strategies.trade_records"), HUMMINGBOT)
-RUNNER_STEP = ("the profiling runner (report, sampler, market activity client, progress bar)",
-               ("profiling.runner", "profiling.report", "profiling.sessions.resource_sampler", "tqdm"), RUNNER)
+RUNNER_STEP = ("the profiling runner (recorder, sampler, market activity client; the report's modules load once "
+               "the run is over)", ("profiling.runner",), RUNNER)
 
 
 def load_run_modules(marks: MemoryMarks, *, strategy: str, trade_records: bool) -> None:

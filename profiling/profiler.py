@@ -36,13 +36,13 @@ from typing import TYPE_CHECKING, Any, List, Mapping, Optional, Sequence
 from profiling import hooks
 from profiling.attribution import MarketsRecorderTiming
 from profiling.config import ProfilingConfig
-from profiling.criteria import Catalogue, load_catalogue
 from profiling.memory import PROCESS, PROFILERS, RUNNER, SESSION, MemoryMarks
 from profiling.recorder import DEFAULT_GROUPS, LatencyRecorder
-from profiling.report import ReportInput, ReportPaths, write_report
 from profiling.sessions.resource_sampler import ResourceSample, ResourceSampler, ResourceSummary
 
 if TYPE_CHECKING:
+    from profiling.criteria import Catalogue
+    from profiling.report import ReportPaths
     from profiling.sessions.memray_session import MemrayResult
     from profiling.sessions.yappi_session import YappiResult
 
@@ -83,7 +83,15 @@ class Profiler:
         self.config = config
         self.output_dir = Path(output_dir) if output_dir is not None else session_dir(config.output_dir)
         self.scenario = scenario or config.scenario
-        self.catalogue = catalogue if isinstance(catalogue, Catalogue) else load_catalogue(catalogue)
+        # The quality catalogue is read (YAML) only once the run is over; its file must exist from the start.
+        self._catalogue = catalogue if not isinstance(catalogue, (str, Path)) else Path(catalogue)
+        if self._catalogue is None or isinstance(self._catalogue, Path):
+            from profiling.criteria import default_catalogue_path
+
+            path = self._catalogue or default_catalogue_path()
+            if not path.is_file():
+                raise FileNotFoundError(f"quality catalogue not found: {path}")
+            self._catalogue = path
         self.memory_marks = memory_marks if memory_marks is not None else MemoryMarks()
         self.recorder = LatencyRecorder(sample_cap=config.sample_cap)
         self.hummingbot_timing = MarketsRecorderTiming(self.recorder)
@@ -116,10 +124,11 @@ class Profiler:
         if hooks.measurement.is_enabled():
             raise RuntimeError("another recorder is installed in stellar_measurement; stop that profiler first")
         self.output_dir.mkdir(parents=True, exist_ok=True)
-        before = len(self.memory_marks)
-        self.memory_marks.mark("before the profilers started" if before else
-                               "before the profilers started (everything the process had loaded and made)",
-                               holder=RUNNER if before else PROCESS)
+        # Under the runner, the runner marks its setup itself; in any other process (autostart) this step is
+        # whatever the process loaded and did before.
+        if not any(mark.holder == RUNNER for mark in self.memory_marks.marks()):
+            self.memory_marks.mark("before the profilers started (everything the process had loaded and made)",
+                                   holder=PROCESS)
         try:
             self.sampler.start()
             if self.memray is not None:
@@ -190,8 +199,19 @@ class Profiler:
             memory_marks=self.memory_marks.to_list(),
         )
 
+    @property
+    def catalogue(self) -> Catalogue:
+        if isinstance(self._catalogue, Path):
+            from profiling.criteria import load_catalogue
+
+            self._catalogue = load_catalogue(self._catalogue)
+        return self._catalogue
+
     def write_report(self, result: ProfileResult, *, extra: Optional[Mapping[str, float]] = None,
                      notes: Sequence[str] = ()) -> ReportPaths:
+        # Only now: the report's modules (and YAML for the catalogue) stay out of the measured process's memory.
+        from profiling.report import ReportInput, write_report
+
         figures = dict(extra or {})
         if result.disabled_hook_cost_ns is not None:
             figures.setdefault("disabled_hook_cost_ns", result.disabled_hook_cost_ns)

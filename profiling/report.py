@@ -706,6 +706,9 @@ def _bottleneck_section(data: Mapping[str, Any]) -> str:
     other_rows = [[*row[:1], f["origin"], *row[1:]] for row, f in zip(rows(bottlenecks["other"]),
                                                                        bottlenecks["other"], strict=True)]
     text += _table(["function", "origin", *header[1:]], other_rows, numeric=(2, 3, 4)) if other_rows else "None."
+    if not bottlenecks["tasks"]:
+        text += ("\n\nPer asyncio task: not recorded (yappi_per_task, `--yappi-tasks`: a tag callback on every "
+                 "profiled call, which costs memory and CPU of its own).")
     if bottlenecks["tasks"]:
         task_rows = [[f"`{t['label']}`", t["calls"], _number(t["own_s"]), _number(t.get("waiting_s")),
                       ", ".join(t["top_functions"])] for t in bottlenecks["tasks"]]

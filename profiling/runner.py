@@ -32,7 +32,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Protocol, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Protocol, Sequence, Tuple
 
 import aiohttp
 from hummingbot.core.clock import Clock
@@ -43,11 +43,13 @@ from hummingbot.core.event.events import MarketEvent
 from hummingbot.connector.exchange.stellar.stellar_exchange import StellarExchange
 from hummingbot.connector.exchange.stellar.stellar_instrument_cache import split_trading_pair
 from profiling.config import ProfilingConfig
-from profiling.memory import MemoryMarks, load_run_modules
+from profiling.memory import RUNNER, MemoryMarks, load_run_modules
 from profiling.profiler import Profiler, session_dir
-from profiling.report import ReportPaths
 from profiling.strategies.market_activity import HorizonClient, MarketActivity, Participants, prepare_participants
 from profiling.strategies.params import MarketMakingParams
+
+if TYPE_CHECKING:
+    from profiling.report import ReportPaths
 
 logger = logging.getLogger(__name__)
 
@@ -269,6 +271,8 @@ async def _profiled_session(scenario: Scenario, output: Path, profiling: Profili
                             stop_event: asyncio.Event, probe: Optional[RunProbe] = None,
                             sandbox_process: Any = None, memory_marks: Optional[MemoryMarks] = None) -> RunResult:
     profiler = Profiler(profiling, output_dir=output, scenario=scenario.describe(network), memory_marks=memory_marks)
+    profiler.memory_marks.mark("the run's setup (network started, accounts funded, the maker's ladder placed)",
+                               holder=RUNNER)
     market.start()
     profiler.start()
     counter: Optional[OrderEventCounter] = None
@@ -379,21 +383,49 @@ def _strategy(scenario: Scenario, connector: StellarExchange):
     return QuoteRefresher({CONNECTOR_NAME: connector}, config)
 
 
+class ProgressLine:
+    """A one-line progress bar on a terminal stream, rewritten in place (a line per update elsewhere is not
+    written: only the last state, at the end). Our own few lines rather than tqdm, whose import would sit in the
+    measured process's memory."""
+
+    WIDTH = 30
+
+    def __init__(self, total_s: float, stream=None, enabled: bool = True) -> None:
+        self.total_s = total_s
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = enabled
+        self._interactive = enabled and getattr(self.stream, "isatty", lambda: False)()
+        self._last = ""
+
+    def render(self, elapsed_s: float, postfix: str) -> str:
+        fraction = min(1.0, elapsed_s / self.total_s) if self.total_s > 0 else 1.0
+        filled = int(round(fraction * self.WIDTH))
+        return (f"{fraction:4.0%} |{'#' * filled}{'-' * (self.WIDTH - filled)}| "
+                f"{min(elapsed_s, self.total_s):.0f}/{self.total_s:.0f} s {postfix}")
+
+    def update(self, elapsed_s: float, postfix: str) -> None:
+        self._last = self.render(elapsed_s, postfix)
+        if self._interactive:
+            self.stream.write("\r" + self._last)
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled and self._last:
+            self.stream.write(("\r" if self._interactive else "") + self._last + "\n")
+            self.stream.flush()
+
+
 async def _wait(duration: float, stop_event: asyncio.Event, counter: OrderEventCounter, progress: bool,
                 ticking: asyncio.Future) -> bool:
     """Wait out the duration with a progress bar on stderr; True if stopped early."""
-    from tqdm import tqdm
-
     loop = asyncio.get_running_loop()
     started = loop.time()
-    with tqdm(total=round(duration, 1), unit="s", file=sys.stderr, disable=not progress,
-              bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s {postfix}") as bar:
+    bar = ProgressLine(duration, enabled=progress)
+    try:
         while True:
             elapsed = loop.time() - started
-            bar.n = round(min(elapsed, duration), 1)
             c = counter.counts
-            bar.set_postfix_str(f"orders {c['orders_created']} cancels {c['orders_cancelled']} fills {c['fills']}",
-                                refresh=True)
+            bar.update(elapsed, f"orders {c['orders_created']} cancels {c['orders_cancelled']} fills {c['fills']}")
             if elapsed >= duration:
                 return False
             if stop_event.is_set():
@@ -404,6 +436,8 @@ async def _wait(duration: float, stop_event: asyncio.Event, counter: OrderEventC
             with contextlib.suppress(asyncio.TimeoutError):
                 async with asyncio.timeout(min(PROGRESS_STEP_S, duration - elapsed)):   # wait_for could drop a cancel
                     await stop_event.wait()
+    finally:
+        bar.close()
 
 
 async def _cancel_all(connector: StellarExchange, ledger_s: float) -> None:

@@ -156,6 +156,17 @@ class TestProfilingConfiguration:
         config = profiling_config(parse("--no-memray"))
         assert (config.yappi, config.memray, config.yappi_clock) == (True, False, "cpu")
 
+    def test_per_task_figures_are_asked_for(self):
+        assert profiling_config(parse()).yappi_per_task is False
+        assert profiling_config(parse("--yappi-tasks")).yappi_per_task is True
+
+    def test_trade_records_follow_the_strategy_unless_asked(self):
+        assert not scenario_from_args(parse(), environ={}).keeps_trade_records
+        assert scenario_from_args(parse("--trade-records"), environ={}).keeps_trade_records
+        assert scenario_from_args(parse("--strategy", "v2"), environ={}).keeps_trade_records
+        with pytest.raises(UsageError, match="needs trade records"):
+            scenario_from_args(parse("--strategy", "v2", "--no-trade-records"), environ={})
+
     def test_an_unknown_setting_is_a_usage_error(self, tmp_path):
         (tmp_path / "p.yml").write_text("yapi: true\n")
         with pytest.raises(UsageError, match="unknown profiling setting"):
@@ -168,6 +179,30 @@ def test_an_earlier_runs_artefacts_are_cleared_and_nothing_else(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     clear_previous_artefacts(tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_the_progress_line_rewrites_itself_on_a_terminal_and_writes_one_line_elsewhere():
+    import io
+
+    from profiling.runner import ProgressLine
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal, log = Terminal(), io.StringIO()
+    for stream in (terminal, log):
+        bar = ProgressLine(60, stream=stream)
+        bar.update(15, "orders 2")
+        bar.update(30, "orders 4")
+        bar.close()
+    assert terminal.getvalue().count("\r") == 3 and terminal.getvalue().endswith("30/60 s orders 4\n")
+    assert log.getvalue() == " 50% |" + "#" * 15 + "-" * 15 + "| 30/60 s orders 4\n"
+    silent = io.StringIO()
+    bar = ProgressLine(60, stream=silent, enabled=False)
+    bar.update(1, "x")
+    bar.close()
+    assert silent.getvalue() == ""
 
 
 def test_a_run_without_orders_or_with_a_ledger_mismatch_is_a_failure(tmp_path):

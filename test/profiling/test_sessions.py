@@ -246,3 +246,12 @@ def test_the_sampler_calls_back_after_each_sample_and_survives_a_failing_callbac
     sampler.stop()
     assert calls == [1]  # once, then dropped
     assert len(sampler.samples()) >= 3
+
+
+def test_the_proc_reader_agrees_with_psutil():
+    from profiling.sessions.resource_sampler import ProcReader, PsutilReader
+
+    proc, reference = ProcReader(), PsutilReader()
+    assert abs(proc.rss_bytes() - reference.rss_bytes()) < 4 * 2**20
+    assert abs(proc.cpu_seconds() - reference.cpu_seconds()) < 0.5
+    assert set(proc.net_bytes()) == set(reference.net_bytes())
