@@ -41,6 +41,8 @@ _NETWORK_DOMINANCE = 4  # network waiting this many times the connector's own ti
 _TOP_ROWS = 10
 _HUMMINGBOT_SHARE_ADVICE = 0.25  # Hummingbot's code this share of a connector point's time: say whose time it is
 _MARKETS_RECORDER_PREFIX = "hummingbot.markets_recorder."
+# Connector points that run another point inside them (the connector's code): (inner point, on which path).
+_CONTAINS = {"user_stream.event": (("fill.processing", "the account's trade events"),)}
 _HOLDER_TITLES = {
     "process": "the process before profiling",
     "python": "Python",
@@ -451,8 +453,10 @@ def _long_tail_advice(data: Mapping[str, Any]) -> List[str]:
             continue
         median = entry["p50_ms"]
         if median > 0 and entry["p99_ms"] > _LONG_TAIL_FACTOR * median:
-            inside = _inside_hummingbot(name, data)
-            cause = (inside if inside else "no measuring point inside it tells where the slow samples spend their "
+            inside = _inside_hummingbot(name, data) or next(
+                (f"It contains {inner} (for {why}): {_inside_hummingbot(inner, data)}"
+                 for inner, why in _CONTAINS.get(name, ()) if _inside_hummingbot(inner, data)), "")
+            cause = (inside if inside else "No measuring point inside it tells where the slow samples spend their "
                      "time: see its functions by total time in the bottleneck tables.")
             advice.append(
                 f"{name} has a long tail: p99 {_number(entry['p99_ms'])} ms is "

@@ -351,6 +351,14 @@ class TestRecommendations:
         row = "| `fill.processing` | 100 | 10 | 7.50 | 75% | did_complete_order 150 ms, did_fill_order 600 ms |"
         assert row in text
 
+    def test_a_long_tail_of_the_user_stream_cites_the_fills_it_contains(self):
+        latency, resources, extra = figures_at(0.5)
+        nested_fill(latency)
+        latency["points"]["user_stream.event"] = {**point_stats("user_stream.event", 0.1, count=200), "p99_ms": 9.0}
+        data = build_report_data(ReportInput("x", STARTED, STARTED, latency, resources, extra=extra), CATALOGUE)
+        advice = next(line for line in data["recommendations"] if line.startswith("user_stream.event has a long"))
+        assert "It contains fill.processing (for the account's trade events): Of fill.processing's 10 ms" in advice
+
     def test_without_a_markets_recorder_the_report_says_none_ran(self):
         data = build_report_data(report_input(0.5), CATALOGUE)
         assert data["hummingbot_time"]["markets_recorder"] is False
