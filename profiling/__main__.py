@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import List, Optional, Sequence
 
 from profiling.config import ProfilingConfig
+from profiling.memory import PYTHON, MemoryMarks, load_run_modules
 
 TRADER_SECRET_ENV = "STELLAR_PROFILING_TRADER_SECRET"
 EXIT_OK = 0
@@ -69,6 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
                           help="each further level this much further out, as a fraction (default 0.005)")
     strategy.add_argument("--refresh-time", type=_positive_float, default=5.0, metavar="S",
                           help="seconds between cancelling and re-placing the quotes (default 5)")
+    strategy.add_argument("--trade-records", action=argparse.BooleanOptionalAction, default=None,
+                          help="keep Hummingbot's trade database (MarketsRecorder on <output>/trades.sqlite) as a "
+                               "Hummingbot session does, its time inside the connector's points reported apart "
+                               "(default: only for --strategy v2, which needs it; the classic strategy does not use "
+                               "it, and it loads some 70 MB)")
     load = run.add_argument_group("load and network")
     load.add_argument("--market-rate", type=_non_negative_float, default=2.0, metavar="R",
                       help="market events per second: maker re-quotes and takers crossing the spread (default 2; "
@@ -99,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "override it")
     output.add_argument("--yappi", action=argparse.BooleanOptionalAction, default=None,
                         help="function profile with yappi (default on)")
+    output.add_argument("--yappi-tasks", dest="yappi_per_task", action=argparse.BooleanOptionalAction, default=None,
+                        help="yappi's figures per asyncio task too (default off: a callback on every profiled call, "
+                             "about 2.5 MB and half a point of CPU on the demo)")
     output.add_argument("--memray", action=argparse.BooleanOptionalAction, default=None,
                         help="allocation capture with memray (default on)")
     output.add_argument("--output", type=Path, default=None, metavar="DIR",
@@ -114,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_loadtest_parser(commands) -> None:
-    from profiling.loadtest import SCENARIOS
+    from profiling.load_scenarios import SCENARIOS
 
     table = "; ".join(f"{s.number}: {s.title} ({s.short_s:g} s, --full {s.full_s:g} s)" for s in SCENARIOS.values())
     loadtest = commands.add_parser(
@@ -140,7 +149,7 @@ def _add_loadtest_parser(commands) -> None:
 def scenario_from_args(args: argparse.Namespace, environ: Optional[dict] = None):
     """The `Scenario` the arguments describe; UsageError for values that cannot run."""
     from profiling.runner import Scenario
-    from profiling.strategies import MarketMakingParams
+    from profiling.strategies.params import MarketMakingParams
 
     try:
         params = MarketMakingParams(order_amount=args.order_amount, order_levels=args.order_levels,
@@ -150,7 +159,7 @@ def scenario_from_args(args: argparse.Namespace, environ: Optional[dict] = None)
                         market_rate=args.market_rate, duration=args.duration,
                         ledger_interval=args.ledger_interval, sandbox=args.sandbox, horizon_url=args.horizon_url,
                         network_passphrase=args.network_passphrase, rpc_url=args.rpc_url, channels=args.channels,
-                        trader_secret=trader_secret(args, environ))
+                        trader_secret=trader_secret(args, environ), trade_records=args.trade_records)
     except ValueError as error:
         raise UsageError(str(error)) from error
 
@@ -188,17 +197,23 @@ def profiling_config(args: argparse.Namespace) -> ProfilingConfig:
         config = ProfilingConfig.from_yaml(args.config) if args.config is not None else ProfilingConfig()
     except (OSError, ValueError) as error:
         raise UsageError(str(error)) from error
-    overrides = {name: value for name, value in (("yappi", args.yappi), ("memray", args.memray))
-                 if value is not None}
+    overrides = {name: value for name, value in (("yappi", args.yappi), ("memray", args.memray),
+                                                 ("yappi_per_task", args.yappi_per_task)) if value is not None}
     # A run of ours ends in a report anyway; no second one at exit.
     return dataclasses.replace(config, report_on_exit=False, **overrides)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    # What the process holds before Hummingbot loads: the first of the report's memory marks.
+    marks = MemoryMarks()
+    marks.mark("Python and the profiling command line", holder=PYTHON)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "loadtest":
-        return _loadtest(parser, args)
+        return _loadtest(parser, args, marks)
+    # Hummingbot, the connector and the strategy, one step at a time, so the report can tell what each holds.
+    load_run_modules(marks, strategy=args.strategy,
+                     trade_records=args.trade_records if args.trade_records is not None else args.strategy == "v2")
     try:
         scenario = scenario_from_args(args)
         config = profiling_config(args)
@@ -214,7 +229,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print(f"yappi {'on' if config.yappi else 'off'}, memray {'on' if config.memray else 'off'}; output {output}",
           file=sys.stderr)
     try:
-        result = asyncio.run(_run(scenario, output, config, args.progress))
+        result = asyncio.run(_run(scenario, output, config, args.progress, marks))
     except KeyboardInterrupt:
         print("Aborted (second Ctrl-C): the report was not written.", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -239,9 +254,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return EXIT_INTERRUPTED if result.interrupted else EXIT_OK
 
 
-def _loadtest(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+def _loadtest(parser: argparse.ArgumentParser, args: argparse.Namespace, marks: MemoryMarks) -> int:
     """Run the chosen load scenarios one after the other; exit 0 when every check of every one passed."""
-    from profiling.loadtest import SCENARIOS, parse_scenarios, run_load_scenario
+    from profiling.load_scenarios import SCENARIOS, parse_scenarios
 
     try:
         numbers = parse_scenarios(args.scenario)
@@ -249,6 +264,9 @@ def _loadtest(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         parser.error(str(error))
     if len(numbers) > 1:
         return _loadtests_one_process_each(args, numbers)
+    load_run_modules(marks, strategy="pmm", trade_records=False)
+    from profiling.loadtest import run_load_scenario
+
     failed = False
     for number in numbers:
         scenario = SCENARIOS[number]
@@ -261,7 +279,7 @@ def _loadtest(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         log_handlers = _configure_logging(args.log_level, output / LOG_FILE)
         try:
             outcome = asyncio.run(run_load_scenario(scenario, output, duration=duration, profiling=config,
-                                                    progress=args.progress))
+                                                    progress=args.progress, memory_marks=marks))
         except Exception as error:
             logger.debug("the load test failed", exc_info=True)
             print(f"Load test {number} failed to run: {type(error).__name__}: {error}", file=sys.stderr)
@@ -306,10 +324,11 @@ def run_problems(result) -> List[str]:
     return problems
 
 
-async def _run(scenario, output: Path, config: ProfilingConfig, progress: bool):
+async def _run(scenario, output: Path, config: ProfilingConfig, progress: bool, marks: Optional[MemoryMarks] = None):
     from profiling.runner import run
 
-    return await run(scenario, output_dir=output, profiling=config, progress=progress, handle_signals=True)
+    return await run(scenario, output_dir=output, profiling=config, progress=progress, handle_signals=True,
+                     memory_marks=marks)
 
 
 def _configure_logging(console_level: str, log_path: Path) -> List[logging.Handler]:
@@ -332,13 +351,13 @@ def _pairs(text: str) -> List[str]:
     pairs = [pair.strip().upper() for pair in text.split(",") if pair.strip()]
     if not pairs:
         raise argparse.ArgumentTypeError("give at least one pair, e.g. XLM-USDC")
-    from hummingbot.connector.exchange.stellar.stellar_instrument_cache import split_trading_pair
-
+    # The shape only (the connector's split_trading_pair checks it again when the scenario is built): checking
+    # it through the connector here would load Hummingbot before the command line's first memory mark.
     for pair in pairs:
-        try:
-            split_trading_pair(pair)
-        except ValueError as error:
-            raise argparse.ArgumentTypeError(str(error)) from None
+        base, dash, quote = pair.partition("-")
+        if not dash or "-" in quote or not base.strip() or not quote.strip():
+            raise argparse.ArgumentTypeError(f"Trading pair {pair!r} must be BASE-QUOTE with exactly one dash, "
+                                             "e.g. XLM-USDC")
     if len(set(pairs)) != len(pairs):
         raise argparse.ArgumentTypeError(f"a pair is given twice: {text!r}")
     return pairs

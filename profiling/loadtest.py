@@ -26,13 +26,15 @@ import time
 from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence
 
 import psutil
 from hummingbot.core.event.event_forwarder import EventForwarder
 from hummingbot.core.event.events import MarketEvent
 
 from profiling.config import ProfilingConfig
+from profiling.load_scenarios import SCENARIOS, Chaos, LoadScenario, parse_scenarios  # noqa: F401  (re-exported)
+from profiling.memory import MemoryMarks
 from profiling.runner import RunContext, RunResult, Scenario, run
 from profiling.strategies.market_activity import reference_price
 
@@ -46,66 +48,6 @@ LAG_DEGRADED_MS = 100.0       # scenario 4: the rate is "degraded" once loop lag
 QUEUE_DEGRADED = 100
 CHAOS_ERROR_PATHS = ("/transactions_async", "/transactions", "/accounts/*", "/fee_stats")
 LOADTEST_JSON = "loadtest.json"
-
-
-@dataclass(frozen=True)
-class Chaos:
-    """Faults for the chaos scenario: random stream drops, error answers, submissions that time out after
-    being applied. Set a few seconds after the start, cleared before the orderly stop."""
-    drop_every_s: Tuple[float, float] = (3.0, 7.0)   # a drop of every open stream at random gaps in this range
-    error_rate: float = 0.1
-    error_statuses: Tuple[int, ...] = (429, 500, 503)
-    submission_timeout_rate: float = 0.2
-    start_after_s: float = 3.0
-
-
-@dataclass(frozen=True)
-class LoadScenario:
-    number: int
-    name: str
-    title: str
-    criterion: str
-    rates: Tuple[Tuple[float, float], ...]   # (start, as a fraction of the duration, book events/s)
-    short_s: float
-    full_s: float
-    chaos: Optional[Chaos] = None
-    memray: bool = False
-
-    def rate_at(self, fraction: float) -> float:
-        rate = self.rates[0][1]
-        for start, value in self.rates:
-            if fraction >= start:
-                rate = value
-        return rate
-
-    @property
-    def peak_rate(self) -> float:
-        return max(rate for _start, rate in self.rates)
-
-    def duration(self, full: bool, override: Optional[float] = None) -> float:
-        return override if override is not None else (self.full_s if full else self.short_s)
-
-
-_RAMP = (10, 50, 100, 250, 500, 1000, 1500)
-SCENARIOS: Dict[int, LoadScenario] = {s.number: s for s in (
-    LoadScenario(1, "steady-10", "10 events/s", "book-update latency avg < 5 ms, order create ack avg < 2 s, "
-                 "RSS peak < 500 MB", rates=((0.0, 10.0),), short_s=30, full_s=600),
-    LoadScenario(2, "steady-100", "100 events/s", "no queue build-up: queue depth max <= 50 and its last third "
-                 "no higher than its first + 10; loop lag p95 < 100 ms", rates=((0.0, 100.0),), short_s=30,
-                 full_s=600),
-    LoadScenario(3, "burst-500", "500 events/s burst", "the process survives; after the burst, loop lag returns "
-                 "to its pre-burst level (p95 x 2 + 20 ms) within 10 s and the queues drain",
-                 rates=((0.0, 10.0), (0.3, 500.0), (0.6, 10.0)), short_s=40, full_s=200),
-    LoadScenario(4, "ramp", "ramp 10 -> 1500 events/s", "degrades gracefully: the run completes, the ledger "
-                 "agrees, no crash; reports the first rate where loop lag p95 > 100 ms or queue depth > 100",
-                 rates=tuple((i / len(_RAMP), float(r)) for i, r in enumerate(_RAMP)), short_s=42, full_s=420),
-    LoadScenario(5, "endurance", "endurance at 50 events/s", "RSS median of the second half < 1.10 x the "
-                 "first half's (no leak); memray's peak heap and top sites in the report",
-                 rates=((0.0, 50.0),), short_s=40, full_s=3600, memray=True),
-    LoadScenario(6, "chaos", "chaos at 20 events/s", "every stream reconnects within 5 s (timing); no fill lost "
-                 "or duplicated; no order duplicated or forgotten; balances equal the ledger's after the stop",
-                 rates=((0.0, 20.0),), short_s=40, full_s=600, chaos=Chaos()),
-)}
 
 
 @dataclass
@@ -502,12 +444,13 @@ class LoadTestResult:
 
 async def run_load_scenario(scenario: LoadScenario, output_dir: Path, *, duration: float,
                             profiling: ProfilingConfig, base: Scenario = Scenario(),
-                            progress: bool = False, stop_event: Optional[asyncio.Event] = None) -> LoadTestResult:
+                            progress: bool = False, stop_event: Optional[asyncio.Event] = None,
+                            memory_marks: Optional[MemoryMarks] = None) -> LoadTestResult:
     """One load scenario on the profiling runner; report.md gets the verdict block, loadtest.json the data."""
     probe = LoadProbe(scenario, duration)
     run_scenario = replace(base, duration=duration, sandbox="process", horizon_url=None)
     result = await run(run_scenario, output_dir=output_dir, profiling=profiling, progress=progress,
-                       stop_event=stop_event, probe=probe)
+                       stop_event=stop_event, probe=probe, memory_marks=memory_marks)
     fig = figures(probe, result)
     checks = verdicts(scenario, duration, probe, result, fig)
     outcome = LoadTestResult(scenario, duration, result, checks, fig, probe.samples, probe.ledger)
@@ -516,19 +459,3 @@ async def run_load_scenario(scenario: LoadScenario, output_dir: Path, *, duratio
     (Path(output_dir) / LOADTEST_JSON).write_text(json.dumps(outcome.to_dict(), indent=2, default=str),
                                                   encoding="utf-8")
     return outcome
-
-
-def parse_scenarios(text: str) -> List[int]:
-    """`all`, or comma-separated scenario numbers."""
-    if text.strip().lower() == "all":
-        return sorted(SCENARIOS)
-    numbers = []
-    for part in text.split(","):
-        try:
-            number = int(part)
-        except ValueError:
-            raise ValueError(f"scenarios are numbers 1-{len(SCENARIOS)} or 'all', got {part!r}") from None
-        if number not in SCENARIOS:
-            raise ValueError(f"no scenario {number}; there are 1-{len(SCENARIOS)}")
-        numbers.append(number)
-    return numbers

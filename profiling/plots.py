@@ -1,16 +1,26 @@
 """PNG plots for the report: latency distribution per operation, RSS and CPU over time.
 
 Drawn with matplotlib's Agg canvas directly (no pyplot), so nothing changes the process-wide
-backend and plotting works without a display. matplotlib is imported when a plot is drawn, after
-the measurement, so its 30 MB or so do not count in the profiled process's memory.
+backend and plotting works without a display.
+
+`draw_in_child_process(spec)` draws them in a child process (`python -m profiling.plots SPEC.json`), which is
+how the report does it: matplotlib (some 30 MB, and more while drawing) is then never loaded into the
+profiled process, whose memory is what the report measures, and a Hummingbot session that writes its report at
+exit does not grow by it either.
 """
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+
+CHILD_TIMEOUT_S = 180.0
 
 # The quantile function of each operation: where its samples lie from the fastest to the slowest.
 _QUANTILES = (("min", "min_ms"), ("p50", "p50_ms"), ("p95", "p95_ms"), ("p99", "p99_ms"),
@@ -88,3 +98,55 @@ def _save(figure: Figure, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     FigureCanvasAgg(figure).print_png(str(path))
     return path
+
+
+def draw(spec: Mapping[str, Any]) -> Dict[str, Optional[str]]:
+    """Draw the plots a spec asks for: {"latency_points", "latency_path", "resource_series", "resources_path",
+    "rss_limit_mb", "cpu_limit_percent"}; returns {"latency_distribution", "resources"}: the paths drawn or None."""
+    latency = plot_latency_distribution(spec.get("latency_points") or {}, Path(spec["latency_path"]))
+    resources = plot_resources(spec.get("resource_series") or [], Path(spec["resources_path"]),
+                               rss_limit_mb=spec.get("rss_limit_mb"), cpu_limit_percent=spec.get("cpu_limit_percent"))
+    return {"latency_distribution": str(latency) if latency else None,
+            "resources": str(resources) if resources else None}
+
+
+def draw_in_child_process(spec: Mapping[str, Any], spec_path: Path,
+                          timeout_s: float = CHILD_TIMEOUT_S) -> Tuple[Dict[str, Optional[Path]], Optional[str]]:
+    """`draw(spec)` in a child process (the spec goes through `spec_path`, removed afterwards).
+    Returns the plots drawn and, if the child failed, why."""
+    import profiling
+
+    source_root = str(Path(profiling.__file__).resolve().parent.parent)  # this very profiling package
+    environment = {key: value for key, value in os.environ.items() if key != "STELLAR_PROFILING"}
+    environment["PYTHONPATH"] = os.pathsep.join(filter(None, [source_root, environment.get("PYTHONPATH")]))
+    none: Dict[str, Optional[Path]] = {"latency_distribution": None, "resources": None}
+    spec_path.write_text(json.dumps(spec, default=str), encoding="utf-8")
+    try:
+        completed = subprocess.run([sys.executable, "-m", "profiling.plots", str(spec_path)], capture_output=True,
+                                   text=True, timeout=timeout_s, env=environment, cwd=source_root)
+    except subprocess.TimeoutExpired:
+        return none, f"the plots took longer than {timeout_s:.0f} s"
+    finally:
+        spec_path.unlink(missing_ok=True)
+    if completed.returncode != 0:
+        tail = (completed.stderr or completed.stdout).strip().splitlines()[-1:] or ["no output"]
+        return none, f"drawing the plots failed (exit {completed.returncode}): {tail[0]}"
+    try:
+        drawn = json.loads(completed.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return none, "the plots' child process answered nothing readable"
+    return {name: Path(path) if path else None for name, path in drawn.items()}, None
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if len(arguments) != 1:
+        print("usage: python -m profiling.plots SPEC.json", file=sys.stderr)
+        return 2
+    spec = json.loads(Path(arguments[0]).read_text(encoding="utf-8"))
+    print(json.dumps(draw(spec)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

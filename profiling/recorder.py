@@ -15,7 +15,14 @@ sample at 1-based rank ceil(p * n / 100) (rank 1 for p = 0). It is always one of
 Every point has a kind, so a report can tell the connector's own cost from waiting:
 - "network": waiting on Horizon, RPC or the ledger (`horizon.*`, `rpc.*`, `tx.submit`, `*.confirm`);
 - "end_to_end": spans both the connector's work and a network round trip (`*.ack`, `book.snapshot`);
+- "hummingbot": time inside Hummingbot's own code, timed by the profiler's wrappers (`hummingbot.*`, e.g.
+  `hummingbot.markets_recorder.did_fill_order`), not by the connector;
 - "connector": the connector's own processing (everything else, e.g. `book.update`, `tx.build_sign`).
+
+Inner time: a span recorded with `add_inner` (the profiler's wrappers around Hummingbot's listeners) that ran
+within a sample of an enclosing point (`enclosing_points`, points whose code runs without yielding to the event
+loop, such as `fill.processing`) is counted in that point's `nested` figures: the part of the connector's
+measured time that was in fact Hummingbot's.
 """
 from __future__ import annotations
 
@@ -23,15 +30,24 @@ import fnmatch
 import math
 import time
 from array import array
+from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from fractions import Fraction
-from typing import Callable, Dict, Iterable, List, Optional, Sequence
+from typing import Callable, Deque, Dict, Iterable, List, Optional, Sequence, Tuple
 
 CONNECTOR = "connector"
 NETWORK = "network"
 END_TO_END = "end_to_end"
-KINDS = (CONNECTOR, NETWORK, END_TO_END)
+HUMMINGBOT = "hummingbot"
+KINDS = (CONNECTOR, NETWORK, END_TO_END, HUMMINGBOT)
+
+HUMMINGBOT_PREFIX = "hummingbot."
+# Connector points whose code runs to its end without yielding to the event loop: whatever inner span ends
+# within one of their samples ran inside it. (Points that await, such as `user_stream.event` on an offer, would
+# take in other tasks' work.)
+DEFAULT_ENCLOSING_POINTS = ("fill.processing",)
+_INNER_SPANS_KEPT = 1024
 
 _NETWORK_PREFIXES = ("horizon.", "rpc.")
 _NETWORK_SUFFIXES = (".confirm",)
@@ -52,6 +68,8 @@ _NS_PER_MS = 1_000_000
 
 def point_kind(point: str) -> str:
     """The kind of a measuring point, from its name (see the module docstring)."""
+    if point.startswith(HUMMINGBOT_PREFIX):
+        return HUMMINGBOT
     if point.startswith(_NETWORK_PREFIXES) or point.endswith(_NETWORK_SUFFIXES) or point in _NETWORK_POINTS:
         return NETWORK
     if point.endswith(_END_TO_END_SUFFIXES) or point in _END_TO_END_POINTS:
@@ -234,6 +252,8 @@ class LatencyRecorder:
         clock: Callable[[], float] = time.perf_counter,
         wall_clock: Callable[[], float] = time.time,
         kind_of: Callable[[str], str] = point_kind,
+        enclosing_points: Sequence[str] = DEFAULT_ENCLOSING_POINTS,
+        ns_clock: Callable[[], int] = time.perf_counter_ns,
     ) -> None:
         if sample_cap < 1:
             raise ValueError(f"sample_cap must be at least 1, got {sample_cap}")
@@ -241,8 +261,14 @@ class LatencyRecorder:
         self._clock = clock
         self._wall_clock = wall_clock
         self._kind_of = kind_of
+        self._ns_clock = ns_clock  # the connector's clock (stellar_measurement.now): where samples end
         self._series: Dict[str, _Series] = {}
         self._counters: Dict[str, int] = {}
+        self._enclosing = frozenset(enclosing_points)
+        # (start_ns, end_ns, point) of the latest inner spans, in the order they ended.
+        self._inner_spans: Deque[Tuple[int, int, str]] = deque(maxlen=_INNER_SPANS_KEPT)
+        self._nested_ns: Dict[str, Dict[str, int]] = {}    # enclosing point -> inner point -> time inside it
+        self._nested_samples: Dict[str, int] = {}          # enclosing point -> its samples with inner time
         self._started = clock()
         self._started_wall = wall_clock()
         self._stopped: Optional[float] = None
@@ -251,6 +277,8 @@ class LatencyRecorder:
     # -- the recorder protocol (hot path) --
 
     def add(self, point: str, duration_ns: int) -> None:
+        if self._inner_spans and point in self._enclosing:
+            self._attribute_inner(point, duration_ns)
         series = self._series.get(point)
         if series is None:
             series = self._series[point] = _Series()
@@ -261,6 +289,27 @@ class LatencyRecorder:
                 series.switch_to_histogram()
         else:
             series.histogram.record(duration_ns)
+
+    def add_inner(self, point: str, start_ns: int, end_ns: int) -> None:
+        """A span of someone else's code (on the connector's clock): a sample of `point`, and counted in the
+        enclosing point's sample it runs within, if any."""
+        self.add(point, end_ns - start_ns)
+        self._inner_spans.append((start_ns, end_ns, point))
+
+    def _attribute_inner(self, point: str, duration_ns: int) -> None:
+        # The sample ends now (the connector records as it ends, a call or two before this clock reading): an
+        # inner span that ended after its start ran inside it, as the enclosing code does not yield. A span's
+        # part before the sample's start (by the clock readings' small offset) is left out.
+        end = self._ns_clock()
+        start = end - duration_ns
+        inside = None
+        for span_start, span_end, inner in reversed(self._inner_spans):
+            if span_end <= start:
+                break
+            inside = inside if inside is not None else self._nested_ns.setdefault(point, {})
+            inside[inner] = inside.get(inner, 0) + (span_end - max(span_start, start))
+        if inside is not None:
+            self._nested_samples[point] = self._nested_samples.get(point, 0) + 1
 
     def incr(self, point: str, n: int = 1) -> None:
         counters = self._counters
@@ -282,6 +331,9 @@ class LatencyRecorder:
     def reset(self) -> None:
         self._series.clear()
         self._counters.clear()
+        self._inner_spans.clear()
+        self._nested_ns.clear()
+        self._nested_samples.clear()
         self.start()
 
     @property
@@ -339,6 +391,23 @@ class LatencyRecorder:
             histogram.merge(series.as_histogram())
         return self._histogram_stats(pattern, kind, histogram)
 
+    def nested(self) -> Dict[str, dict]:
+        """Per enclosing point: the time of the inner spans that ran within its samples, and its share."""
+        figures = {}
+        for point, inner in sorted(self._nested_ns.items()):
+            series = self._series.get(point)
+            total = 0 if series is None else (sum(series.samples) if series.samples is not None
+                                              else series.histogram.total)
+            inside = sum(inner.values())
+            figures[point] = {
+                "samples": self._nested_samples.get(point, 0),
+                "point_total_ms": total / _NS_PER_MS,
+                "inner_total_ms": inside / _NS_PER_MS,
+                "share": inside / total if total > 0 else None,
+                "inner_ms": {name: ns / _NS_PER_MS for name, ns in sorted(inner.items())},
+            }
+        return figures
+
     def time_by_kind_ns(self) -> Dict[str, int]:
         """Sum of all recorded durations per kind: where the measured time went."""
         totals = {kind: 0 for kind in KINDS}
@@ -366,6 +435,7 @@ class LatencyRecorder:
             "groups": group_stats,
             "counters": dict(sorted(self._counters.items())),
             "time_by_kind_ms": {kind: total / _NS_PER_MS for kind, total in self.time_by_kind_ns().items()},
+            "nested": self.nested(),
         }
 
     # -- internals --
@@ -402,6 +472,7 @@ class LatencyRecorder:
 
 
 __all__ = [
-    "CONNECTOR", "NETWORK", "END_TO_END", "KINDS", "PERCENTILES", "PERCENTILE_METHOD", "DEFAULT_GROUPS",
+    "CONNECTOR", "NETWORK", "END_TO_END", "HUMMINGBOT", "HUMMINGBOT_PREFIX", "KINDS", "DEFAULT_ENCLOSING_POINTS",
+    "PERCENTILES", "PERCENTILE_METHOD", "DEFAULT_GROUPS",
     "LatencyRecorder", "LogHistogram", "PointStats", "nearest_rank", "point_kind",
 ]

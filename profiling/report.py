@@ -1,9 +1,13 @@
 """The profiling report: `report.md`, `report.json` and PNG plots, from the measured figures.
 
 Inputs are plain data (`ReportInput`): the recorder snapshot, the sampler summary and series,
-yappi's and memray's results as dicts, and benchmark figures. Thresholds come from the quality
-catalogue (`profiling.criteria`). `report.json` follows `profiling/report_schema.json`; the
-markdown is rendered from the same data, so both always tell the same figures.
+yappi's and memray's results as dicts, the memory marks, and benchmark figures. Thresholds come from the
+quality catalogue (`profiling.criteria`). `report.json` follows `profiling/report_schema.json`; the
+markdown is rendered from the same data, so both always tell the same figures. The plots are drawn in a
+child process (`profiling.plots`), so matplotlib never enters the profiled process.
+
+Every recommendation cites a figure this run measured (a point, a difference of two points that cover one
+interval, a memory mark, a profiler's table); a span no point covers is named as such, never given a cause.
 """
 from __future__ import annotations
 
@@ -13,7 +17,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
-from profiling import plots
 from profiling.criteria import (
     AT_RISK,
     FAILING,
@@ -36,6 +39,20 @@ _CACHE_MIN_LOOKUPS = 50
 _CACHE_MIN_HIT_RATIO = 0.9
 _NETWORK_DOMINANCE = 4  # network waiting this many times the connector's own time
 _TOP_ROWS = 10
+_HUMMINGBOT_SHARE_ADVICE = 0.25  # Hummingbot's code this share of a connector point's time: say whose time it is
+_MARKETS_RECORDER_PREFIX = "hummingbot.markets_recorder."
+# Connector points that run another point inside them (the connector's code): (inner point, on which path).
+_CONTAINS = {"user_stream.event": (("fill.processing", "the account's trade events"),)}
+_HOLDER_TITLES = {
+    "process": "the process before profiling",
+    "python": "Python",
+    "hummingbot": "Hummingbot",
+    "connector": "the connector (with stellar-sdk)",
+    "strategy": "the strategy (Hummingbot's)",
+    "runner": "the profiling runner",
+    "profilers": "the profilers",
+    "session": "the run's growth",
+}
 
 
 @dataclass
@@ -48,6 +65,7 @@ class ReportInput:
     resource_series: Sequence[Mapping[str, float]] = ()  # [{"t_s", "rss_mb", "cpu_percent"}]
     yappi: Optional[Mapping[str, Any]] = None  # YappiResult.to_dict()
     memray: Optional[Mapping[str, Any]] = None  # MemrayResult.to_dict()
+    memory_marks: Sequence[Mapping[str, Any]] = ()  # MemoryMarks.to_list(): RSS at named steps
     extra: Mapping[str, float] = field(default_factory=dict)  # benchmark figures, e.g. disabled_hook_cost_ns
     component: str = DEFAULT_COMPONENT
     notes: Sequence[str] = ()  # facts about the setup the reader needs (how the network ran, ...)
@@ -63,20 +81,26 @@ class ReportPaths:
 def write_report(report_input: ReportInput, output_dir: Path | str,
                  catalogue: Optional[Catalogue | Path | str] = None) -> ReportPaths:
     """Write report.md, report.json and the plots into `output_dir`."""
+    from profiling.plots import draw_in_child_process
+
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     if not isinstance(catalogue, Catalogue):
         catalogue = load_catalogue(catalogue)
     limits = {c.statistic: c.threshold for c in catalogue.criteria if c.source == "resources"}
-    plot_paths = {
-        "latency_distribution": plots.plot_latency_distribution(
-            report_input.latency.get("points") or {}, output_dir / "latency_distribution.png"),
-        "resources": plots.plot_resources(
-            report_input.resource_series, output_dir / "resources.png",
-            rss_limit_mb=limits.get("rss_peak_mb"), cpu_limit_percent=limits.get("cpu_avg_percent")),
+    spec = {
+        "latency_points": dict(report_input.latency.get("points") or {}),
+        "latency_path": str(output_dir / "latency_distribution.png"),
+        "resource_series": list(report_input.resource_series),
+        "resources_path": str(output_dir / "resources.png"),
+        "rss_limit_mb": limits.get("rss_peak_mb"),
+        "cpu_limit_percent": limits.get("cpu_avg_percent"),
     }
+    plot_paths, plot_error = draw_in_child_process(spec, output_dir / ".plots.json")
     data = build_report_data(report_input, catalogue,
                              {name: path.name if path else None for name, path in plot_paths.items()})
+    if plot_error:
+        data["notes"].append(f"Plots: {plot_error}.")
     json_path = output_dir / "report.json"
     json_path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
     markdown_path = output_dir / "report.md"
@@ -110,8 +134,10 @@ def build_report_data(report_input: ReportInput, catalogue: Catalogue,
         },
         "throughput": _throughput(latency),
         "cache": _cache_figures(latency.get("counters") or {}),
-        "time_split": _time_split(latency.get("time_by_kind_ms") or {}),
+        "time_split": _time_split(latency.get("time_by_kind_ms") or {}, latency.get("nested") or {}),
+        "hummingbot_time": _hummingbot_time(latency),
         "resources": dict(report_input.resources) if report_input.resources else None,
+        "memory": _memory_figures(report_input),
         "memray": dict(report_input.memray) if report_input.memray else None,
         "bottlenecks": _bottlenecks(report_input.yappi),
         "recommendations": [],
@@ -163,15 +189,51 @@ def _cache_figures(counters: Mapping[str, int]) -> dict:
     return figures
 
 
-def _time_split(by_kind: Mapping[str, float]) -> dict:
+def _time_split(by_kind: Mapping[str, float], nested: Mapping[str, Mapping[str, Any]] = None) -> dict:
     connector = float(by_kind.get("connector", 0.0))
     network = float(by_kind.get("network", 0.0))
-    both = connector + network
+    # Time inside Hummingbot's code that ran within the connector's points: measured, and not the connector's.
+    inside = sum(float(entry.get("inner_total_ms", 0.0)) for entry in (nested or {}).values())
+    own = max(0.0, connector - inside)
+    both = own + network
     return {
         "connector_ms": connector,
         "network_ms": network,
         "end_to_end_ms": float(by_kind.get("end_to_end", 0.0)),
-        "connector_share": connector / both if both > 0 else None,
+        "hummingbot_inside_connector_ms": inside,
+        "connector_share": own / both if both > 0 else None,
+    }
+
+
+def _hummingbot_time(latency: Mapping[str, Any]) -> dict:
+    """Time in Hummingbot's code timed by the profiler: its points, and their part of each enclosing point."""
+    points = {name: entry for name, entry in (latency.get("points") or {}).items()
+              if entry.get("kind") == "hummingbot"}
+    return {
+        "markets_recorder": any(name.startswith(_MARKETS_RECORDER_PREFIX) for name in points),
+        "points": {name: {"count": entry["count"], "avg_ms": entry["avg_ms"], "total_ms": entry.get("total_ms")}
+                   for name, entry in points.items()},
+        "nested": dict(latency.get("nested") or {}),
+    }
+
+
+def _memory_figures(report_input: ReportInput) -> dict:
+    """Who holds the process's memory: the marks (RSS at named steps), summed per holder, the sampler's view
+    of the run, and the profilers' own figures."""
+    marks = [dict(mark) for mark in report_input.memory_marks]
+    by_holder: Dict[str, float] = {}
+    for mark in marks:
+        by_holder[mark["holder"]] = by_holder.get(mark["holder"], 0.0) + float(mark["added_mb"])
+    yappi = report_input.yappi or {}
+    memray = report_input.memray or {}
+    components = memray.get("by_component_at_peak") or {}
+    return {
+        "marks": marks,
+        "by_holder_mb": by_holder,
+        "yappi_statistics_mb": yappi.get("memory_mb"),
+        "memray_python_stacks": memray.get("python_stacks") if memray else None,
+        "memray_connector_mb": (components.get("connector") or {}).get("mb") if memray.get("python_stacks")
+        else None,
     }
 
 
@@ -200,6 +262,7 @@ def recommendations(data: Mapping[str, Any], results: Sequence[CriterionResult])
     for result in results:
         if result.verdict in (FAILING, AT_RISK):
             advice.append(_criterion_advice(result, data))
+    advice += _hummingbot_share_advice(data)
     advice += _long_tail_advice(data)
     advice += _cache_advice(data)
     advice += _network_share_advice(data)
@@ -222,6 +285,8 @@ def _criterion_advice(result: CriterionResult, data: Mapping[str, Any]) -> str:
         return f"{head} {_order_path_breakdown(result.value, data)}"
     if c.source == "latency" and c.point and "*" in c.point:
         return f"{head} {_slowest_members(c.point, data)}"
+    if c.source == "latency" and c.point and _inside_hummingbot(c.point, data):
+        return f"{head} {_inside_hummingbot(c.point, data)}"
     if c.source == "latency":
         return f"{head} {_connector_totals(data)}"
     if c.statistic.startswith("rss"):
@@ -235,28 +300,80 @@ def _criterion_advice(result: CriterionResult, data: Mapping[str, Any]) -> str:
 
 
 def _order_path_breakdown(value: Optional[float], data: Mapping[str, Any]) -> str:
-    """Split an acknowledgement's latency into Horizon, build/sign, submit and the rest (queueing)."""
+    """Split an acknowledgement's latency by the measuring points that cover its parts; a part no point covers
+    is named as such, and no cause is given for it."""
     points = data["latency"]["points"]
-    groups = data["latency"]["groups"]
-    horizon = (groups.get("horizon.*") or {}).get("avg_ms")
-    submit = (points.get("tx.submit") or {}).get("avg_ms")  # from build start to Horizon's answer
+    submit = (points.get("tx.submit") or {}).get("avg_ms")  # from the build's start to Horizon's answer
     build = (points.get("tx.build_sign") or {}).get("avg_ms")
-    network = max(0.0, submit - (build or 0.0)) if submit is not None else horizon
-    if value is None or (network is None and build is None):
-        return "No tx.submit, horizon.* or tx.build_sign figures to split it; " + _hot_functions(
-            data, "the connector functions with the most own time are")
-    parts = {"the network round trip to Horizon": network or 0.0, "building and signing": build or 0.0}
-    parts["waiting in the connector before submission"] = max(0.0, value - sum(parts.values()))
-    dominant = max(parts, key=parts.get)
+    if value is None or submit is None:
+        return ("No tx.submit figure to split it by (tx.submit times a transaction from the start of its build to "
+                "Horizon's answer); " + _hot_functions(data, "the connector functions with the most own time are"))
+    build = min(build or 0.0, submit)
+    parts = {
+        "building and signing (tx.build_sign)": build,
+        "submitting to Horizon until its answer (tx.submit minus tx.build_sign)": submit - build,
+    }
+    unmeasured = max(0.0, value - submit)
     split = ", ".join(f"{name} {_number(ms)} ms" for name, ms in parts.items())
+    text = f"On average: {split}"
+    if unmeasured > 0:
+        text += (f"; {_number(unmeasured)} ms lie between the strategy's call and the start of the build "
+                 "(the ack minus tx.submit), a span no measuring point covers")
+    text += "."
+    dominant = max(parts, key=parts.get)
+    if unmeasured > max(parts.values()):
+        return (f"{text} The largest part is that unmeasured span: this run's figures cannot say what it is "
+                "spent on. A measuring point from the pipeline's submit call to the start of the transaction's "
+                "build would measure it (it would hold any wait for a transaction slot).")
     lever = {
-        "the network round trip to Horizon": "use a Horizon closer to the bot (or a less loaded one); "
-                                             "the connector cannot shorten that wait",
-        "building and signing": "cut the per-transaction work in the build/sign step (see the yappi table)",
-        "waiting in the connector before submission": "submit sooner: shorten the pipeline's coalescing wait "
-                                                      "or add channel accounts",
+        "building and signing (tx.build_sign)": "cut the per-transaction work in the build/sign step "
+                                                "(see the connector's functions by own time)",
+        "submitting to Horizon until its answer (tx.submit minus tx.build_sign)":
+            _submission_lever(data),
     }[dominant]
-    return f"On average: {split}. The largest part is {dominant}: {lever}."
+    return f"{text} The largest part is {dominant.split(' (')[0]}: {lever}."
+
+
+def _submission_lever(data: Mapping[str, Any]) -> str:
+    round_trip = (data["latency"]["points"].get("horizon./transactions_async") or {}).get("avg_ms")
+    if round_trip is None:
+        return "a Horizon closer to the bot (or a less loaded one) shortens it; the connector cannot"
+    return (f"Horizon's POST /transactions_async took {_number(round_trip)} ms on average "
+            "(horizon./transactions_async): a Horizon closer to the bot (or a less loaded one) shortens it; the "
+            "connector cannot")
+
+
+def _inside_hummingbot(point: str, data: Mapping[str, Any]) -> str:
+    """What part of a connector point's time was inside Hummingbot's code timed by the profiler ('' if none)."""
+    nested = (data.get("hummingbot_time") or {}).get("nested") or {}
+    entry = nested.get(point)
+    stats = data["latency"]["points"].get(point)
+    if not entry or not stats or not entry.get("share"):
+        return ""
+    count = stats["count"]
+    listeners = ", ".join(f"{name.removeprefix(_MARKETS_RECORDER_PREFIX)} {_number(ms / count)} ms"
+                          for name, ms in sorted(entry["inner_ms"].items(), key=lambda item: -item[1]))
+    whose = ("Hummingbot's MarketsRecorder (its SQL writes of each event to the trade database, made in its event "
+             "listener, on the event loop)" if any(name.startswith(_MARKETS_RECORDER_PREFIX)
+                                                    for name in entry["inner_ms"]) else "Hummingbot's code")
+    inside_avg = entry["inner_total_ms"] / count
+    return (f"Of {point}'s {_number(stats['avg_ms'])} ms a sample on average, {_number(inside_avg)} ms "
+            f"({entry['share']:.0%}) were inside {whose}: {listeners} a sample (timed by the profiler's wrapper on "
+            f"the recorder's listeners); the connector's own part is {_number(stats['avg_ms'] - inside_avg)} ms.")
+
+
+def _hummingbot_share_advice(data: Mapping[str, Any]) -> List[str]:
+    advice = []
+    nested = (data.get("hummingbot_time") or {}).get("nested") or {}
+    for point, entry in nested.items():
+        if (entry.get("share") or 0.0) < _HUMMINGBOT_SHARE_ADVICE:
+            continue
+        inside = _inside_hummingbot(point, data)
+        if inside:
+            advice.append(f"{inside} That time is Hummingbot's, not the connector's: making {point} cheaper means "
+                          "changing how Hummingbot records trades (the trade database's storage, or MarketsRecorder "
+                          "writing off the event loop), not the connector.")
+    return advice
 
 
 def _slowest_members(pattern: str, data: Mapping[str, Any]) -> str:
@@ -273,23 +390,29 @@ def _memory_advice(data: Mapping[str, Any]) -> str:
     resources = data.get("resources") or {}
     peak, steady = resources.get("rss_peak_mb"), resources.get("rss_steady_mb")
     start = resources.get("rss_start_mb")
+    memory = data.get("memory") or {}
+    by_holder = {holder: mb for holder, mb in (memory.get("by_holder_mb") or {}).items() if mb > 0.5}
     text = ""
-    if start is not None and steady is not None and steady - start < 0.2 * start:
+    if by_holder:
+        ordered = sorted(by_holder.items(), key=lambda item: -item[1])
+        listed = ", ".join(f"{_HOLDER_TITLES.get(holder, holder)} {_number(mb)} MB" for holder, mb in ordered)
+        largest = _HOLDER_TITLES.get(ordered[0][0], ordered[0][0])
+        text = (f"By the memory marks (RSS before and after each step, see the memory section): {listed}; the "
+                f"largest holder is {largest}. ")
+    elif start is not None and steady is not None and steady - start < 0.2 * start:
         text = (f"The run itself added {_number(steady - start)} MB to the {_number(start)} MB held when it started: "
-                "the RSS is mostly the code loaded before (Python, Hummingbot and its client configuration, the "
-                "strategy, the connector), not data the session accumulates. ")
-    elif peak is not None and steady is not None:
-        if peak > 1.2 * steady:
-            text = (f"The peak ({_number(peak)} MB) is well above the steady state ({_number(steady)} MB): "
-                    "a burst, look at what runs at that moment. ")
-        else:
-            text = (f"The steady state ({_number(steady)} MB) is close to the peak ({_number(peak)} MB): memory "
-                    "stays high; check for caches or histories that keep growing. ")
+                "the RSS is mostly what was loaded before the measurement, not data the session accumulates. ")
+    if peak is not None and steady is not None and peak > 1.2 * steady:
+        text += (f"The peak ({_number(peak)} MB) is well above the steady state ({_number(steady)} MB): a burst; "
+                 "the RSS plot shows when. ")
     memray = data.get("memray") or {}
     sites = memray.get("top_sites_at_peak") or []
-    if sites:
+    if sites and memray.get("python_stacks", True):
         listed = "; ".join(f"{site['location']} {_number(site['bytes'] / 2**20)} MB" for site in sites[:3])
         text += f"Largest allocation sites at memray's peak: {listed}."
+    elif memray:
+        text += ("memray's allocations had no Python stack (yappi held the interpreter's profile hook): run with "
+                 "--no-yappi for allocation sites.")
     else:
         text += "Run with memray on to see the allocation sites."
     return text
@@ -330,10 +453,15 @@ def _long_tail_advice(data: Mapping[str, Any]) -> List[str]:
             continue
         median = entry["p50_ms"]
         if median > 0 and entry["p99_ms"] > _LONG_TAIL_FACTOR * median:
+            inside = _inside_hummingbot(name, data) or next(
+                (f"It contains {inner} (for {why}): {_inside_hummingbot(inner, data)}"
+                 for inner, why in _CONTAINS.get(name, ()) if _inside_hummingbot(inner, data)), "")
+            cause = (inside if inside else "No measuring point inside it tells where the slow samples spend their "
+                     "time: see its functions by total time in the bottleneck tables.")
             advice.append(
                 f"{name} has a long tail: p99 {_number(entry['p99_ms'])} ms is "
-                f"{entry['p99_ms'] / median:.0f}x its median {_number(median)} ms over {entry['count']} samples; "
-                "look for occasional blocking work on the event loop (large batches, garbage collection).")
+                f"{entry['p99_ms'] / median:.0f}x its median {_number(median)} ms over {entry['count']} samples. "
+                f"{cause}")
     return advice
 
 
@@ -413,7 +541,36 @@ def _latency_section(data: Mapping[str, Any]) -> str:
                  f"(within {max(e.get('max_relative_error', 0) for e in entries.values()):.2%}).")
     table = _table(["operation", "kind", "count", "avg", "p50", "p95", "p99", "max"], rows,
                    numeric=(2, 3, 4, 5, 6, 7))
-    return "## Latency per operation\n\n" + table + "\n\n" + note
+    note = note.replace("end_to_end = both.", "end_to_end = both; hummingbot = inside Hummingbot's own code (timed by "
+                                              "the profiler's wrappers).")
+    return "## Latency per operation\n\n" + table + "\n\n" + note + _hummingbot_time_text(data)
+
+
+def _hummingbot_time_text(data: Mapping[str, Any]) -> str:
+    hummingbot = data.get("hummingbot_time") or {}
+    if not hummingbot.get("markets_recorder"):
+        return ("\n\nHummingbot's MarketsRecorder (the trade database a Hummingbot session keeps) did not run in this "
+                "process: no database write is in the connector's figures.")
+    text = ("\n\n### Inside the connector's points: Hummingbot's MarketsRecorder\n\nThe profiler times the "
+            "MarketsRecorder's event listeners (points `hummingbot.markets_recorder.*`); a listener call that ran "
+            "within a sample of an enclosing point (code that does not yield to the event loop) is that point's time "
+            "spent in Hummingbot.")
+    rows = []
+    for point, entry in (hummingbot.get("nested") or {}).items():
+        stats = data["latency"]["points"].get(point) or {}
+        count = stats.get("count") or 0
+        share = entry.get("share")
+        rows.append([f"`{point}`", count, _number(stats.get("avg_ms")),
+                     _number(entry["inner_total_ms"] / count) if count else "–",
+                     "–" if share is None else f"{share:.0%}",
+                     ", ".join(f"{name.removeprefix(_MARKETS_RECORDER_PREFIX)} {_number(ms)} ms"
+                               for name, ms in entry["inner_ms"].items())])
+    if rows:
+        text += "\n\n" + _table(["connector point", "samples", "avg ms", "of which Hummingbot ms", "share",
+                                  "listeners (total)"], rows, numeric=(1, 2, 3, 4))
+    else:
+        text += "\n\nNo listener call ran within an enclosing point in this run."
+    return text
 
 
 def _throughput_section(data: Mapping[str, Any]) -> str:
@@ -431,30 +588,64 @@ def _throughput_section(data: Mapping[str, Any]) -> str:
 
 def _memory_section(data: Mapping[str, Any]) -> str:
     resources = data.get("resources")
+    memory = data.get("memory") or {}
+    marks = memory.get("marks") or []
     lines = ["## Memory", ""]
+    if marks:
+        lines += ["Who holds the process's memory: its RSS (resident pages, shared libraries included, as the SLA "
+                  "counts it) at each step of the session, and what each step added.", ""]
+        rows = [[mark["label"], _number(mark["rss_mb"]), _signed(mark["added_mb"]),
+                 _HOLDER_TITLES.get(mark["holder"], mark["holder"]), mark["how"]] for mark in marks]
+        lines.append(_table(["step", "RSS MB", "added MB", "holder", "how measured"], rows, numeric=(1, 2)))
+        by_holder = memory.get("by_holder_mb") or {}
+        if by_holder:
+            listed = "; ".join(f"{_HOLDER_TITLES.get(holder, holder)} {_number(mb)} MB"
+                               for holder, mb in sorted(by_holder.items(), key=lambda item: -item[1]))
+            lines += ["", f"By holder (the steps above added up): {listed}."]
+        lines.append("")
     if resources:
         lines += [
-            f"- RSS peak: {_number(resources['rss_peak_mb'])} MB",
+            f"- RSS peak: {_number(resources['rss_peak_mb'])} MB (the sampler, every "
+            f"{_number(resources['interval_s'])} s from the profilers' start to the end of the run; it stops before "
+            "yappi's statistics are collected and the report is written)",
             f"- RSS steady state (median of the second half): {_number(resources['rss_steady_mb'])} MB",
-            f"- RSS at start: {_number(resources['rss_start_mb'])} MB (the code already loaded: Python, "
-            "Hummingbot, the strategy, the connector, the tooling)",
+            f"- RSS at start: {_number(resources['rss_start_mb'])} MB (the sampler's first sample, before the "
+            "profilers started: everything loaded and set up before the measurement)",
             f"- Growth from the start to the steady state: "
-            f"{_number(resources['rss_steady_mb'] - resources['rss_start_mb'])} MB (what the session itself holds)",
+            f"{_number(resources['rss_steady_mb'] - resources['rss_start_mb'])} MB (the profilers' start, then what "
+            "the session itself holds)",
         ]
     else:
         lines.append("- The resource sampler was off.")
+    if memory.get("yappi_statistics_mb") is not None:
+        lines.append(f"- yappi's own statistics at the end of the run: {_number(memory['yappi_statistics_mb'])} MB "
+                     "(yappi.get_mem_usage(), part of the run's growth above)")
     memray = data.get("memray")
     if memray:
         # An aggregated capture keeps no count of allocations (memray's figure there counts records).
         count = "" if memray.get("aggregated") else f", {memray['total_allocations']} allocations"
-        lines.append(f"- memray: peak of tracked allocations {_number(memray['peak_memory_mb'])} MB{count}; "
+        lines.append(f"- memray: peak of tracked allocations {_number(memray['peak_memory_mb'])} MB{count} (what was "
+                     "allocated after its start and still live at its peak; memray's own buffers are not in it); "
                      f"flame graph `{memray.get('flamegraph_path')}`")
+        components = memray.get("by_component_at_peak") or {}
+        if components and memray.get("python_stacks", True):
+            listed = "; ".join(f"{name} {_number(figures['mb'])} MB" for name, figures in components.items())
+            lines.append(f"  - by component at the peak (the innermost frame of the connector, stellar-sdk, Hummingbot "
+                         f"or profiling in each allocation's Python stack): {listed}")
+        elif components:
+            lines.append("  - not split by component: its allocations had no Python stack (yappi held the "
+                         "interpreter's profile hook, which memray follows stacks by); run with --no-yappi for the "
+                         "connector's own allocations")
         for site in (memray.get("top_sites_at_peak") or [])[:5]:
             lines.append(f"  - `{site['location']}`: {_number(site['bytes'] / 2**20)} MB in "
                          f"{site['allocations']} allocations at the peak")
         for error in memray.get("errors") or []:
             lines.append(f"  - memray reporter problem: {error}")
     return "\n".join(lines)
+
+
+def _signed(value: float) -> str:
+    return ("+" if value >= 0.05 else "") + _number(value)
 
 
 def _cpu_section(data: Mapping[str, Any]) -> str:
@@ -486,8 +677,11 @@ def _time_split_section(data: Mapping[str, Any]) -> str:
                 ["connector's own processing", _number(split["connector_ms"])],
                 ["waiting on network / ledger", _number(split["network_ms"])],
                 ["end-to-end points (contain both; not added)", _number(split["end_to_end_ms"])],
+                ["inside Hummingbot's code within the connector's points (timed; not the connector's)",
+                 _number(split.get("hummingbot_inside_connector_ms", 0.0))],
             ], numeric=(1,))
-            + f"\n\nConnector share of connector + waiting time: {share_text}.")
+            + f"\n\nConnector share of connector + waiting time (Hummingbot's time inside the connector's points "
+              f"left out): {share_text}.")
 
 
 def _bottleneck_section(data: Mapping[str, Any]) -> str:
@@ -516,6 +710,9 @@ def _bottleneck_section(data: Mapping[str, Any]) -> str:
     other_rows = [[*row[:1], f["origin"], *row[1:]] for row, f in zip(rows(bottlenecks["other"]),
                                                                        bottlenecks["other"], strict=True)]
     text += _table(["function", "origin", *header[1:]], other_rows, numeric=(2, 3, 4)) if other_rows else "None."
+    if not bottlenecks["tasks"]:
+        text += ("\n\nPer asyncio task: not recorded (yappi_per_task, `--yappi-tasks`: a tag callback on every "
+                 "profiled call, which costs memory and CPU of its own).")
     if bottlenecks["tasks"]:
         task_rows = [[f"`{t['label']}`", t["calls"], _number(t["own_s"]), _number(t.get("waiting_s")),
                       ", ".join(t["top_functions"])] for t in bottlenecks["tasks"]]

@@ -13,7 +13,9 @@ Arrangement only; each piece is somebody else's artefact:
    strategy's quotes and takers crossing the spread, so the strategy's orders get filled; beside the
    sandbox in its child process when it runs in one, so the profiled process holds the bot alone;
 4. the profiler (`profiling.profiler.Profiler`): recorder, yappi, memray, RSS/CPU sampler;
-5. the connector and a strategy (`profiling.strategies`) on a `Clock` for the duration;
+5. the connector and a strategy (`profiling.strategies`) on a `Clock` for the duration, with Hummingbot's
+   MarketsRecorder keeping trade records only when the scenario asks for it (`trade_records`; the V2 strategy
+   needs it): the classic strategy does not use it, and its module alone loads some 70 MB;
 6. the stop: strategy, then every order cancelled, the connector's balances checked against the
    ledger, the network stopped; then the report with the scenario and the counts.
 """
@@ -30,7 +32,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Protocol, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Protocol, Sequence, Tuple
 
 import aiohttp
 from hummingbot.core.clock import Clock
@@ -41,16 +43,13 @@ from hummingbot.core.event.events import MarketEvent
 from hummingbot.connector.exchange.stellar.stellar_exchange import StellarExchange
 from hummingbot.connector.exchange.stellar.stellar_instrument_cache import split_trading_pair
 from profiling.config import ProfilingConfig
+from profiling.memory import RUNNER, MemoryMarks, load_run_modules
 from profiling.profiler import Profiler, session_dir
-from profiling.report import ReportPaths
-from profiling.strategies import (
-    MarketMakingParams,
-    QuoteRefresher,
-    QuoteRefresherConfig,
-    TradeRecords,
-    build_pure_market_making,
-)
 from profiling.strategies.market_activity import HorizonClient, MarketActivity, Participants, prepare_participants
+from profiling.strategies.params import MarketMakingParams
+
+if TYPE_CHECKING:
+    from profiling.report import ReportPaths
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +85,9 @@ class Scenario:
     # that arrives while one is pending waits for the next ledger (see the connector's pipeline).
     channels: int = 2
     trader_secret: Optional[str] = field(default=None, repr=False)  # None: a new funded account
+    # Hummingbot's MarketsRecorder on an SQLite file, as a Hummingbot session keeps one: None (the default) runs
+    # it only where the strategy needs it (v2: StrategyV2Base reads its executors from it).
+    trade_records: Optional[bool] = None
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
@@ -106,6 +108,13 @@ class Scenario:
             raise ValueError(f"ledger_interval must be positive, got {self.ledger_interval}")
         if self.sandbox not in SANDBOX_MODES:
             raise ValueError(f"sandbox must be one of {SANDBOX_MODES}, got {self.sandbox!r}")
+        if self.strategy == "v2" and self.trade_records is False:
+            raise ValueError("the V2 strategy needs trade records: StrategyV2Base reads its executors from "
+                             "Hummingbot's MarketsRecorder")
+
+    @property
+    def keeps_trade_records(self) -> bool:
+        return self.trade_records if self.trade_records is not None else self.strategy == "v2"
 
     def describe(self, network: str) -> str:
         p = self.params
@@ -114,7 +123,8 @@ class Scenario:
                 f"spreads {_pct(p.bid_spread)} bid / {_pct(p.ask_spread)} ask (+{_pct(p.order_level_spread)} a "
                 f"level), refresh every {p.refresh_time:g} s; market activity {self.market_rate:g} events/s "
                 f"(maker ladder outside the quotes, takers crossing the spread); {self.channels} channel "
-                f"account(s); {self.duration:g} s; {network}")
+                f"account(s); {'trade records (MarketsRecorder)' if self.keeps_trade_records else 'no trade records'}; "
+                f"{self.duration:g} s; {network}")
 
 
 @dataclass(frozen=True)
@@ -222,10 +232,14 @@ class OrderEventCounter:
 async def run(scenario: Scenario, *, output_dir: Optional[Path | str] = None,
               profiling: ProfilingConfig = ProfilingConfig(), progress: bool = True,
               handle_signals: bool = False, stop_event: Optional[asyncio.Event] = None,
-              probe: Optional[RunProbe] = None) -> RunResult:
+              probe: Optional[RunProbe] = None, memory_marks: Optional[MemoryMarks] = None) -> RunResult:
     """Run the scenario under the profiler and write the report into `output_dir` (default: a new
     timestamped folder inside `profiling.output_dir`). With `handle_signals`, SIGINT stops the run early
-    and cleanly; so does setting `stop_event`. A `probe` watches and steers the run (see `RunProbe`)."""
+    and cleanly; so does setting `stop_event`. A `probe` watches and steers the run (see `RunProbe`).
+    `memory_marks`: the process's RSS at the steps before (the command line marks what loading Hummingbot, the
+    connector and the strategy added); the run marks its own steps into it and the report tells them."""
+    memory_marks = memory_marks if memory_marks is not None else MemoryMarks()
+    load_run_modules(memory_marks, strategy=scenario.strategy, trade_records=scenario.keeps_trade_records)
     output = Path(output_dir) if output_dir is not None else session_dir(profiling.output_dir)
     output.mkdir(parents=True, exist_ok=True)
     clear_previous_artefacts(output)
@@ -249,14 +263,16 @@ async def run(scenario: Scenario, *, output_dir: Optional[Path | str] = None,
         await market.place_ladders()
         logger.info("accounts funded (%r), the maker's ladder placed", participants)
         return await _profiled_session(scenario, output, profiling, horizon, participants, market, network,
-                                       progress, stop_event, probe, sandbox_process)
+                                       progress, stop_event, probe, sandbox_process, memory_marks)
 
 
 async def _profiled_session(scenario: Scenario, output: Path, profiling: ProfilingConfig, horizon: HorizonClient,
                             participants: Participants, market: MarketActivity, network: str, progress: bool,
                             stop_event: asyncio.Event, probe: Optional[RunProbe] = None,
-                            sandbox_process: Any = None) -> RunResult:
-    profiler = Profiler(profiling, output_dir=output, scenario=scenario.describe(network))
+                            sandbox_process: Any = None, memory_marks: Optional[MemoryMarks] = None) -> RunResult:
+    profiler = Profiler(profiling, output_dir=output, scenario=scenario.describe(network), memory_marks=memory_marks)
+    profiler.memory_marks.mark("the run's setup (network started, accounts funded, the maker's ladder placed)",
+                               holder=RUNNER)
     market.start()
     profiler.start()
     counter: Optional[OrderEventCounter] = None
@@ -279,7 +295,7 @@ async def _profiled_session(scenario: Scenario, output: Path, profiling: Profili
         counter = OrderEventCounter(connector)
         context = RunContext(scenario, connector, horizon, participants, sandbox_process, counter)
         interrupted, ledger_check = await _drive(scenario, connector, output, horizon, participants, market,
-                                                 counter, progress, stop_event, probe, context)
+                                                 counter, progress, stop_event, probe, context, profiler)
     except Exception as error:
         logger.exception("the profiling run failed")
         notes.append(f"The run failed: {type(error).__name__}: {error}")
@@ -304,10 +320,17 @@ async def _profiled_session(scenario: Scenario, output: Path, profiling: Profili
 async def _drive(scenario: Scenario, connector: StellarExchange, output: Path, horizon: HorizonClient,
                  participants: Participants, market: MarketActivity, counter: OrderEventCounter,
                  progress: bool, stop_event: asyncio.Event, probe: Optional[RunProbe] = None,
-                 context: Optional[RunContext] = None) -> Tuple[bool, Optional[LedgerCheck]]:
+                 context: Optional[RunContext] = None,
+                 profiler: Optional[Profiler] = None) -> Tuple[bool, Optional[LedgerCheck]]:
     """The strategy on the clock for the duration, then the orderly stop. Returns (interrupted, check)."""
-    records = TradeRecords(output / TRADES_DB, [connector], strategy_name=scenario.strategy)
-    records.start()
+    records = None
+    if scenario.keeps_trade_records:
+        from profiling.strategies.trade_records import TradeRecords
+
+        records = TradeRecords(output / TRADES_DB, [connector], strategy_name=scenario.strategy)
+        markets_recorder = records.start()
+        if profiler is not None:
+            profiler.attach_markets_recorder(markets_recorder)
     strategy = None
     try:
         strategy = _strategy(scenario, connector)
@@ -328,7 +351,7 @@ async def _drive(scenario: Scenario, connector: StellarExchange, output: Path, h
                             await task
             logger.info("stopping: %s", "interrupted" if interrupted else "the duration is over")
             await market.stop()  # the market stands still while we settle, so the balances can be compared
-            if isinstance(strategy, QuoteRefresher):
+            if scenario.strategy == "v2":
                 await strategy.on_stop()
             await _cancel_all(connector, scenario.ledger_interval if scenario.horizon_url is None
                               else HORIZON_LEDGER_S)
@@ -343,32 +366,66 @@ async def _drive(scenario: Scenario, connector: StellarExchange, output: Path, h
         except Exception:  # after a failure: the failure is what gets reported
             logger.exception("stopping the connector's network tasks failed")
         await connector.pipeline.stop()
-        records.stop()
+        if records is not None:
+            records.stop()
 
 
 def _strategy(scenario: Scenario, connector: StellarExchange):
+    # Each strategy's module only when it runs: they load different parts of Hummingbot.
     if scenario.strategy == "pmm":
+        from profiling.strategies.pure_market_making import build_pure_market_making
+
         return build_pure_market_making(connector, scenario.pairs[0], scenario.params)
+    from profiling.strategies.quote_refresher import QuoteRefresher, QuoteRefresherConfig
+
     config = QuoteRefresherConfig(connector_name=CONNECTOR_NAME, trading_pairs=list(scenario.pairs),
                                   params=scenario.params)
     return QuoteRefresher({CONNECTOR_NAME: connector}, config)
 
 
+class ProgressLine:
+    """A one-line progress bar on a terminal stream, rewritten in place (a line per update elsewhere is not
+    written: only the last state, at the end). Our own few lines rather than tqdm, whose import would sit in the
+    measured process's memory."""
+
+    WIDTH = 30
+
+    def __init__(self, total_s: float, stream=None, enabled: bool = True) -> None:
+        self.total_s = total_s
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = enabled
+        self._interactive = enabled and getattr(self.stream, "isatty", lambda: False)()
+        self._last = ""
+
+    def render(self, elapsed_s: float, postfix: str) -> str:
+        fraction = min(1.0, elapsed_s / self.total_s) if self.total_s > 0 else 1.0
+        filled = int(round(fraction * self.WIDTH))
+        return (f"{fraction:4.0%} |{'#' * filled}{'-' * (self.WIDTH - filled)}| "
+                f"{min(elapsed_s, self.total_s):.0f}/{self.total_s:.0f} s {postfix}")
+
+    def update(self, elapsed_s: float, postfix: str) -> None:
+        self._last = self.render(elapsed_s, postfix)
+        if self._interactive:
+            self.stream.write("\r" + self._last)
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled and self._last:
+            self.stream.write(("\r" if self._interactive else "") + self._last + "\n")
+            self.stream.flush()
+
+
 async def _wait(duration: float, stop_event: asyncio.Event, counter: OrderEventCounter, progress: bool,
                 ticking: asyncio.Future) -> bool:
     """Wait out the duration with a progress bar on stderr; True if stopped early."""
-    from tqdm import tqdm
-
     loop = asyncio.get_running_loop()
     started = loop.time()
-    with tqdm(total=round(duration, 1), unit="s", file=sys.stderr, disable=not progress,
-              bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s {postfix}") as bar:
+    bar = ProgressLine(duration, enabled=progress)
+    try:
         while True:
             elapsed = loop.time() - started
-            bar.n = round(min(elapsed, duration), 1)
             c = counter.counts
-            bar.set_postfix_str(f"orders {c['orders_created']} cancels {c['orders_cancelled']} fills {c['fills']}",
-                                refresh=True)
+            bar.update(elapsed, f"orders {c['orders_created']} cancels {c['orders_cancelled']} fills {c['fills']}")
             if elapsed >= duration:
                 return False
             if stop_event.is_set():
@@ -379,6 +436,8 @@ async def _wait(duration: float, stop_event: asyncio.Event, counter: OrderEventC
             with contextlib.suppress(asyncio.TimeoutError):
                 async with asyncio.timeout(min(PROGRESS_STEP_S, duration - elapsed)):   # wait_for could drop a cancel
                     await stop_event.wait()
+    finally:
+        bar.close()
 
 
 async def _cancel_all(connector: StellarExchange, ledger_s: float) -> None:

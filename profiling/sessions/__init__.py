@@ -1,10 +1,33 @@
 """Profiling sessions, one artefact each: yappi (functions and tasks), memray (allocations), and
-the RSS/CPU/network sampler. Each has `start()` and `stop() -> result`."""
-from profiling.sessions.memray_session import MemrayResult, MemraySession
-from profiling.sessions.resource_sampler import ResourceSample, ResourceSampler, ResourceSummary
-from profiling.sessions.yappi_session import FunctionStat, TaskStat, YappiResult, YappiSession, code_origin
+the RSS/CPU/network sampler. Each has `start()` and `stop() -> result`.
 
-__all__ = [
-    "FunctionStat", "MemrayResult", "MemraySession", "ResourceSample", "ResourceSampler", "ResourceSummary",
-    "TaskStat", "YappiResult", "YappiSession", "code_origin",
-]
+Each is imported when first named (`from profiling.sessions import YappiSession` loads yappi then,
+not before): a run with yappi or memray off does not carry its import (memray alone pulls in rich,
+some 5 MB).
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_HOMES = {
+    "MemrayResult": "profiling.sessions.memray_session",
+    "MemraySession": "profiling.sessions.memray_session",
+    "ResourceSample": "profiling.sessions.resource_sampler",
+    "ResourceSampler": "profiling.sessions.resource_sampler",
+    "ResourceSummary": "profiling.sessions.resource_sampler",
+    "FunctionStat": "profiling.sessions.yappi_session",
+    "TaskStat": "profiling.sessions.yappi_session",
+    "YappiResult": "profiling.sessions.yappi_session",
+    "YappiSession": "profiling.sessions.yappi_session",
+    "code_origin": "profiling.sessions.yappi_session",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(home), name)

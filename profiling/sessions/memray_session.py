@@ -7,8 +7,14 @@ Capture in process with `memray.Tracker` (one per process). After `stop()`:
   `--no-web` embeds the scripts so the page opens offline);
 - `<name>-stats.json`: memray's statistics (`memray stats --json`; full captures only:
   memray cannot compute them from an aggregated one);
-- in the result: peak, total allocations, and the largest allocation sites at the peak, read
-  with `memray.FileReader` (public API; works for both capture formats).
+- in the result: peak, total allocations, the largest allocation sites at the peak, and the memory
+  live at the peak by component (`component_of`: the innermost frame of the connector, stellar-sdk,
+  Hummingbot or profiling in an allocation's Python stack; standard library and other packages count
+  for the caller), read with `memray.FileReader` (public API; works for both capture formats).
+
+memray follows Python stacks through the interpreter's profile hook: when another profiler (yappi)
+holds that hook, allocations have no Python stack, and the split by component cannot be made
+(`python_stacks` False).
 
 `aggregate=True` keeps the capture small in long runs (memray's aggregated format), at the cost of
 the statistics file. A failing reporter is recorded in `errors`, not raised: the rest of the
@@ -22,11 +28,33 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import memray
 
 REPORTER_TIMEOUT_S = 900.0
+NO_STACK = "no Python stack"
+OTHER = "other (standard library, event loop, other packages)"
+# Where a frame's code lives, checked in this order (the connector's folder is inside Hummingbot's).
+_COMPONENTS: Tuple[Tuple[str, str], ...] = (
+    ("connector", "/hummingbot/connector/exchange/stellar/"),
+    ("stellar-sdk", "/stellar_sdk/"),
+    ("profiling", "/profiling/"),
+    ("hummingbot", "/hummingbot/"),
+)
+_MAX_FRAMES = 64
+
+
+def component_of(frames: Sequence[Tuple[str, str, int]]) -> str:
+    """The component an allocation belongs to, from its Python stack (innermost frame first)."""
+    if not frames:
+        return NO_STACK
+    for _function, path, _line in frames:
+        path = path.replace("\\", "/")
+        for name, marker in _COMPONENTS:
+            if marker in path:
+                return name
+    return OTHER
 
 
 @dataclass
@@ -40,6 +68,8 @@ class MemrayResult:
     aggregated: bool
     top_sites_at_peak: List[dict] = field(default_factory=list)  # {"location", "bytes", "allocations"}
     errors: List[str] = field(default_factory=list)
+    by_component_at_peak: Dict[str, dict] = field(default_factory=dict)  # component -> {"bytes", "allocations"}
+    python_stacks: bool = True  # False: no allocation had a Python stack (another profiler held the hook)
 
     def to_dict(self) -> dict:
         return {
@@ -51,8 +81,17 @@ class MemrayResult:
             "native_traces": self.native_traces,
             "aggregated": self.aggregated,
             "top_sites_at_peak": self.top_sites_at_peak,
+            "by_component_at_peak": {name: {"mb": figures["bytes"] / 2**20, "allocations": figures["allocations"]}
+                                     for name, figures in self.by_component_at_peak.items()},
+            "python_stacks": self.python_stacks,
             "errors": self.errors,
         }
+
+
+def _mostly_with_stacks(by_component: Dict[str, dict]) -> bool:
+    """True unless most of the memory live at the peak has no Python stack to attribute it by."""
+    total = sum(figures["bytes"] for figures in by_component.values())
+    return 2 * by_component.get(NO_STACK, {"bytes": 0})["bytes"] <= total
 
 
 class MemraySession:
@@ -119,7 +158,7 @@ class MemraySession:
         errors: List[str] = []
         with memray.FileReader(str(self.capture_path)) as reader:
             metadata = reader.metadata
-            top_sites = self._top_sites(reader)
+            top_sites, by_component = self._sites_and_components(reader)
         flamegraph_path = self.output_dir / f"{self.name}-flamegraph.html"
         if not self._run_memray(["flamegraph", "--no-web", "-f", "-o", str(flamegraph_path)], errors):
             flamegraph_path = None
@@ -138,17 +177,25 @@ class MemraySession:
             aggregated=self.aggregate,
             top_sites_at_peak=top_sites,
             errors=errors,
+            by_component_at_peak=by_component,
+            python_stacks=_mostly_with_stacks(by_component),
         )
 
-    def _top_sites(self, reader: memray.FileReader) -> List[dict]:
+    def _sites_and_components(self, reader: memray.FileReader) -> Tuple[List[dict], Dict[str, dict]]:
         records = sorted(reader.get_high_watermark_allocation_records(merge_threads=True), key=lambda r: r.size,
                          reverse=True)
         sites = []
-        for record in records[: self.top_sites]:
-            frames = record.stack_trace(max_stacks=1)
-            location = f"{frames[0][0]} {frames[0][1]}:{frames[0][2]}" if frames else "(no Python frame)"
-            sites.append({"location": location, "bytes": record.size, "allocations": record.n_allocations})
-        return sites
+        by_component: Dict[str, dict] = {}
+        for rank, record in enumerate(records):
+            frames = record.stack_trace(max_stacks=_MAX_FRAMES)
+            if rank < self.top_sites:
+                location = f"{frames[0][0]} {frames[0][1]}:{frames[0][2]}" if frames else "(no Python frame)"
+                sites.append({"location": location, "bytes": record.size, "allocations": record.n_allocations})
+            figures = by_component.setdefault(component_of(frames), {"bytes": 0, "allocations": 0})
+            figures["bytes"] += record.size
+            figures["allocations"] += record.n_allocations
+        ordered = dict(sorted(by_component.items(), key=lambda item: item[1]["bytes"], reverse=True))
+        return sites, ordered
 
     def _run_memray(self, arguments: List[str], errors: List[str]) -> bool:
         command = [sys.executable, "-m", "memray", *arguments, str(self.capture_path)]

@@ -9,18 +9,23 @@ its rhythm and the CPU figures tell what the loop did.
 - Network: bytes through the loopback interface (the embedded network lives on 127.0.0.1). It is a
   machine-wide counter: other processes on loopback count too, so read it as an upper bound.
 - Memory stays bounded: past `max_samples` every other sample is dropped and the interval doubles.
+- Read from /proc on Linux (`ProcReader`), through psutil elsewhere: psutil's import (about 1 MB) would
+  otherwise be part of the memory it measures.
+- `on_sample`: called from the sampler's thread after each sample (the profiler looks there for Hummingbot
+  objects that appear once the session runs); an exception in it is logged once and the sampling goes on.
 """
 from __future__ import annotations
 
+import logging
+import os
 import statistics
 import threading
 import time
 from dataclasses import dataclass
-from typing import List, Optional
-
-import psutil
+from typing import Callable, Dict, List, Optional, Tuple
 
 _MB = 2**20
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -69,8 +74,67 @@ class ResourceSummary:
         }
 
 
-def loopback_interface() -> Optional[str]:
-    names = psutil.net_io_counters(pernic=True)
+class ProcReader:
+    """A process's RSS and CPU seconds, and the machine's bytes per network interface, from /proc (Linux)."""
+
+    def __init__(self, pid: Optional[int] = None) -> None:
+        self.pid = pid or os.getpid()
+        self._page_size = os.sysconf("SC_PAGE_SIZE")
+        self._ticks = os.sysconf("SC_CLK_TCK")
+        self.rss_bytes()  # raises OSError where there is no /proc
+        self.cpu_seconds()
+
+    def rss_bytes(self) -> int:
+        with open(f"/proc/{self.pid}/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * self._page_size
+
+    def cpu_seconds(self) -> float:
+        with open(f"/proc/{self.pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / self._ticks  # utime and stime (fields 14 and 15)
+
+    @staticmethod
+    def net_bytes() -> Dict[str, Tuple[int, int]]:
+        """{interface: (bytes sent, bytes received)}"""
+        counters = {}
+        with open("/proc/net/dev", encoding="ascii") as dev:
+            for line in dev.readlines()[2:]:
+                name, _, numbers = line.partition(":")
+                values = numbers.split()
+                if len(values) >= 9:
+                    counters[name.strip()] = (int(values[8]), int(values[0]))
+        return counters
+
+
+class PsutilReader:
+    """The same figures through psutil, where /proc is missing."""
+
+    def __init__(self, pid: Optional[int] = None) -> None:
+        import psutil
+
+        self._psutil = psutil
+        self._process = psutil.Process(pid)
+
+    def rss_bytes(self) -> int:
+        return self._process.memory_info().rss
+
+    def cpu_seconds(self) -> float:
+        times = self._process.cpu_times()
+        return times.user + times.system
+
+    def net_bytes(self) -> Dict[str, Tuple[int, int]]:
+        return {name: (c.bytes_sent, c.bytes_recv) for name, c in self._psutil.net_io_counters(pernic=True).items()}
+
+
+def process_reader(pid: Optional[int] = None):
+    try:
+        return ProcReader(pid)
+    except (OSError, ValueError, IndexError, AttributeError):
+        return PsutilReader(pid)
+
+
+def loopback_interface(reader=None) -> Optional[str]:
+    names = (reader or process_reader()).net_bytes()
     for name in ("lo", "lo0"):
         if name in names:
             return name
@@ -95,7 +159,7 @@ def summarize(samples: List[ResourceSample], *, duration_s: float, cpu_seconds: 
         rss_steady_mb=statistics.median(second_half) / _MB,
         cpu_avg_percent=100.0 * cpu_seconds / duration_s if duration_s > 0 else 0.0,
         cpu_peak_percent=max(cpu_series, default=0.0),
-        cpu_count=psutil.cpu_count() or 1,
+        cpu_count=os.cpu_count() or 1,
         network_interface=interface,
         net_sent_kb_per_s=last.net_sent_bytes / 1024 / duration_s if duration_s > 0 else 0.0,
         net_recv_kb_per_s=last.net_recv_bytes / 1024 / duration_s if duration_s > 0 else 0.0,
@@ -104,15 +168,15 @@ def summarize(samples: List[ResourceSample], *, duration_s: float, cpu_seconds: 
 
 class ResourceSampler:
     def __init__(self, interval_s: float = 0.5, *, pid: Optional[int] = None, max_samples: int = 20_000,
-                 interface: Optional[str] = "auto") -> None:
+                 interface: Optional[str] = "auto", on_sample: Optional[Callable[[], None]] = None) -> None:
         if interval_s <= 0:
             raise ValueError(f"interval_s must be positive, got {interval_s}")
         if max_samples < 4:
             raise ValueError(f"max_samples must be at least 4, got {max_samples}")
         self.interval_s = interval_s
         self.max_samples = max_samples
-        self._process = psutil.Process(pid)
-        self._interface = loopback_interface() if interface == "auto" else interface
+        self._reader = process_reader(pid)
+        self._interface = loopback_interface(self._reader) if interface == "auto" else interface
         self._samples: List[ResourceSample] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -123,6 +187,7 @@ class ResourceSampler:
         self._cpu_end: Optional[float] = None
         self._net_start = (0, 0)
         self._last_cpu: tuple[float, float] = (0.0, 0.0)  # (wall, cpu seconds) at the previous sample
+        self._on_sample = on_sample
 
     @property
     def running(self) -> bool:
@@ -166,6 +231,12 @@ class ResourceSampler:
     def _run(self) -> None:
         while not self._stop.wait(self.interval_s):
             self._take_sample()
+            if self._on_sample is not None:
+                try:
+                    self._on_sample()
+                except Exception:
+                    logger.exception("profiling: the sampler's on_sample callback failed; not called again")
+                    self._on_sample = None
 
     def _take_sample(self) -> None:
         now = time.perf_counter()
@@ -177,7 +248,7 @@ class ResourceSampler:
         sent, received = self._net_bytes()
         sample = ResourceSample(
             t_s=now - self._started,
-            rss_bytes=self._process.memory_info().rss,
+            rss_bytes=self._reader.rss_bytes(),
             cpu_percent=cpu_percent,
             net_sent_bytes=sent - self._net_start[0],
             net_recv_bytes=received - self._net_start[1],
@@ -190,13 +261,9 @@ class ResourceSampler:
                 self.interval_s *= 2
 
     def _cpu_seconds(self) -> float:
-        times = self._process.cpu_times()
-        return times.user + times.system
+        return self._reader.cpu_seconds()
 
     def _net_bytes(self) -> tuple[int, int]:
         if self._interface is None:
             return 0, 0
-        counters = psutil.net_io_counters(pernic=True).get(self._interface)
-        if counters is None:
-            return 0, 0
-        return counters.bytes_sent, counters.bytes_recv
+        return self._reader.net_bytes().get(self._interface, (0, 0))

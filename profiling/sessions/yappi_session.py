@@ -113,6 +113,7 @@ class YappiResult:
     tasks: List[TaskStat] = field(default_factory=list)
     threads: List[dict] = field(default_factory=list)
     function_count: int = 0
+    memory_bytes: Optional[int] = None  # yappi's own statistics in memory when it stopped (yappi.get_mem_usage)
 
     def top_table(self, n: int = 20, by: str = "own") -> str:
         """Markdown table of the top `n` functions by "own" or "total" time."""
@@ -143,6 +144,7 @@ class YappiResult:
             "top_waiting": [stat.to_dict() for stat in self.top_waiting],
             "tasks": [task.to_dict() for task in self.tasks],
             "threads": self.threads,
+            "memory_mb": self.memory_bytes / 2**20 if self.memory_bytes is not None else None,
         }
 
 
@@ -198,6 +200,7 @@ class YappiSession:
         self.all_threads = all_threads  # False: only the thread that starts the session (the event loop's)
         self._tagger: Optional[_TaskTagger] = None
         self._running = False
+        self._memory_bytes: Optional[int] = None
 
     @property
     def running(self) -> bool:
@@ -216,10 +219,23 @@ class YappiSession:
         yappi.start(builtins=self.builtins, profile_threads=self.all_threads)
         self._running = True
 
-    def stop(self) -> YappiResult:
+    @property
+    def profiling(self) -> bool:
+        """yappi is recording (running, and not paused by `stop_profiling`)."""
+        return self._running and yappi.is_running()
+
+    def stop_profiling(self) -> None:
+        """Stop recording, keep the statistics for `stop()`: yappi's collection, tens of MB of Python objects
+        for a long session, can then run after whatever should not see it (the RSS sampler's end)."""
         if not self._running:
             raise RuntimeError("this yappi session is not running")
-        yappi.stop()
+        if yappi.is_running():
+            yappi.stop()
+            self._memory_bytes = yappi.get_mem_usage()
+
+    def stop(self) -> YappiResult:
+        """Stop recording (if still recording) and collect the statistics into the result and its files."""
+        self.stop_profiling()
         self._running = False
         try:
             return self._collect()
@@ -260,6 +276,7 @@ class YappiSession:
             tasks=tasks,
             threads=threads,
             function_count=len(functions),
+            memory_bytes=self._memory_bytes,
         )
 
     def _collect_tasks(self) -> List[TaskStat]:

@@ -1,14 +1,34 @@
 """The strategies the profiling runner and the end-to-end tests drive: Hummingbot's own, built as
 Hummingbot builds them, so the connector sees the calls a real session makes.
 
+- `params`: `MarketMakingParams`, what both strategies quote (no Hummingbot import).
 - `pure_market_making`: the classic `PureMarketMakingStrategy` (Cython), as its `start.py` builds it.
 - `quote_refresher`: a small `StrategyV2Base` script that quotes levels around the mid price and
   refreshes them on a timer, like Hummingbot's simple PMM script.
 - `trade_records`: Hummingbot's `MarketsRecorder` on an SQLite file, which V2 strategies need.
-"""
-from profiling.strategies.pure_market_making import MarketMakingParams, build_pure_market_making
-from profiling.strategies.quote_refresher import QuoteRefresher, QuoteRefresherConfig
-from profiling.strategies.trade_records import TradeRecords
 
-__all__ = ["MarketMakingParams", "build_pure_market_making", "QuoteRefresher", "QuoteRefresherConfig",
-           "TradeRecords"]
+Nothing is imported until asked for: each module pulls in a different part of Hummingbot (the classic
+strategy SQLAlchemy, StrategyV2Base and MarketsRecorder some 70 MB of SciPy, candle feeds, prompt_toolkit
+and eth_account), and a profiled process should hold only what its strategy uses.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_HOMES = {
+    "MarketMakingParams": "profiling.strategies.params",
+    "build_pure_market_making": "profiling.strategies.pure_market_making",
+    "QuoteRefresher": "profiling.strategies.quote_refresher",
+    "QuoteRefresherConfig": "profiling.strategies.quote_refresher",
+    "TradeRecords": "profiling.strategies.trade_records",
+}
+
+__all__ = list(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(home), name)

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from profiling.recorder import (
     CONNECTOR,
     END_TO_END,
+    HUMMINGBOT,
     NETWORK,
     LatencyRecorder,
     LogHistogram,
@@ -137,7 +138,8 @@ class TestExactStatistics:
         recorder.add("horizon./accounts", 7)
         recorder.add("order_create.confirm", 11)
         recorder.add("order_create.ack", 13)
-        assert recorder.time_by_kind_ns() == {CONNECTOR: 5, NETWORK: 18, END_TO_END: 13}
+        recorder.add("hummingbot.markets_recorder.did_fill_order", 3)
+        assert recorder.time_by_kind_ns() == {CONNECTOR: 5, NETWORK: 18, END_TO_END: 13, HUMMINGBOT: 3}
 
     def test_snapshot_is_plain_json(self):
         recorder = LatencyRecorder()
@@ -165,9 +167,55 @@ class TestPointKinds:
         ("book.update", CONNECTOR),
         ("tx.build_sign", CONNECTOR),
         ("fill.processing", CONNECTOR),
+        ("hummingbot.markets_recorder.did_fill_order", HUMMINGBOT),
     ])
     def test_kind_from_name(self, point, kind):
         assert point_kind(point) == kind
+
+
+class NsClock:
+    def __init__(self) -> None:
+        self.now = 1_000_000
+
+    def __call__(self) -> int:
+        return self.now
+
+
+class TestInnerTime:
+    def test_inner_spans_within_an_enclosing_sample_are_its_hummingbot_time(self):
+        clock = NsClock()
+        recorder = LatencyRecorder(ns_clock=clock)
+        start = clock.now
+        recorder.add_inner("hummingbot.markets_recorder.did_fill_order", start + 100, start + 700)
+        recorder.add_inner("hummingbot.markets_recorder.did_complete_order", start + 800, start + 900)
+        clock.now = start + 1000
+        recorder.add("fill.processing", 1000)  # the connector records as its sample ends
+
+        nested = recorder.snapshot()["nested"]["fill.processing"]
+        assert nested["samples"] == 1
+        assert nested["inner_ms"] == {"hummingbot.markets_recorder.did_complete_order": pytest.approx(100 / 1e6),
+                                      "hummingbot.markets_recorder.did_fill_order": pytest.approx(600 / 1e6)}
+        assert nested["share"] == pytest.approx(0.7)
+        assert recorder.stats("hummingbot.markets_recorder.did_fill_order").count == 1
+
+    def test_spans_before_a_sample_or_around_it_are_not_inside_it(self):
+        clock = NsClock()
+        recorder = LatencyRecorder(ns_clock=clock)
+        base = clock.now
+        recorder.add_inner("hummingbot.markets_recorder.did_cancel_order", base, base + 50)  # before the sample
+        clock.now = base + 1000
+        recorder.add("fill.processing", 500)                  # from base + 500 to base + 1000
+        recorder.add("order_create.ack", 5000)                 # not an enclosing point: awaits in between
+        assert recorder.snapshot()["nested"] == {}
+
+    def test_reset_forgets_inner_time(self):
+        clock = NsClock()
+        recorder = LatencyRecorder(ns_clock=clock)
+        recorder.add_inner("hummingbot.x", clock.now, clock.now + 5)
+        clock.now += 10
+        recorder.add("fill.processing", 10)
+        recorder.reset()
+        assert recorder.snapshot()["nested"] == {}
 
 
 class TestHistogramMode:

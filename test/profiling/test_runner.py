@@ -156,6 +156,17 @@ class TestProfilingConfiguration:
         config = profiling_config(parse("--no-memray"))
         assert (config.yappi, config.memray, config.yappi_clock) == (True, False, "cpu")
 
+    def test_per_task_figures_are_asked_for(self):
+        assert profiling_config(parse()).yappi_per_task is False
+        assert profiling_config(parse("--yappi-tasks")).yappi_per_task is True
+
+    def test_trade_records_follow_the_strategy_unless_asked(self):
+        assert not scenario_from_args(parse(), environ={}).keeps_trade_records
+        assert scenario_from_args(parse("--trade-records"), environ={}).keeps_trade_records
+        assert scenario_from_args(parse("--strategy", "v2"), environ={}).keeps_trade_records
+        with pytest.raises(UsageError, match="needs trade records"):
+            scenario_from_args(parse("--strategy", "v2", "--no-trade-records"), environ={})
+
     def test_an_unknown_setting_is_a_usage_error(self, tmp_path):
         (tmp_path / "p.yml").write_text("yapi: true\n")
         with pytest.raises(UsageError, match="unknown profiling setting"):
@@ -168,6 +179,30 @@ def test_an_earlier_runs_artefacts_are_cleared_and_nothing_else(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     clear_previous_artefacts(tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_the_progress_line_rewrites_itself_on_a_terminal_and_writes_one_line_elsewhere():
+    import io
+
+    from profiling.runner import ProgressLine
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal, log = Terminal(), io.StringIO()
+    for stream in (terminal, log):
+        bar = ProgressLine(60, stream=stream)
+        bar.update(15, "orders 2")
+        bar.update(30, "orders 4")
+        bar.close()
+    assert terminal.getvalue().count("\r") == 3 and terminal.getvalue().endswith("30/60 s orders 4\n")
+    assert log.getvalue() == " 50% |" + "#" * 15 + "-" * 15 + "| 30/60 s orders 4\n"
+    silent = io.StringIO()
+    bar = ProgressLine(60, stream=silent, enabled=False)
+    bar.update(1, "x")
+    bar.close()
+    assert silent.getvalue() == ""
 
 
 def test_a_run_without_orders_or_with_a_ledger_mismatch_is_a_failure(tmp_path):
@@ -191,7 +226,9 @@ def test_a_run_without_orders_or_with_a_ledger_mismatch_is_a_failure(tmp_path):
 @pytest.mark.integration
 def test_a_short_real_run_writes_every_artefact(tmp_path):
     output = tmp_path / "run"
-    completed = subprocess.run([*CLI, "run", "--duration", "6", *QUICK_LOAD, "--output", str(output)],
+    # With Hummingbot's trade records, as a Hummingbot session keeps them: their time is reported apart.
+    completed = subprocess.run([*CLI, "run", "--duration", "6", *QUICK_LOAD, "--trade-records", "--output",
+                                str(output)],
                                cwd=REPO_ROOT, env=environment_without_profiling(), capture_output=True, text=True,
                                timeout=240)
     assert completed.returncode == EXIT_OK, completed.stdout + completed.stderr[-4000:]
@@ -217,16 +254,43 @@ def test_a_short_real_run_writes_every_artefact(tmp_path):
     assert report["bottlenecks"]["clock_type"] == "cpu" and report["bottlenecks"]["connector"]
     assert report["memray"]["flamegraph_path"].endswith("memray-flamegraph.html")
     assert report["resources"]["sample_count"] > 0
+    # Hummingbot's MarketsRecorder wrote every fill, timed apart from the connector's processing.
+    assert report["hummingbot_time"]["markets_recorder"]
+    assert points["hummingbot.markets_recorder.did_fill_order"]["count"] == extra["run_fills"]
+    assert 0 < report["hummingbot_time"]["nested"]["fill.processing"]["share"] <= 1
+    # The memory section tells who holds what, step by step.
+    holders = {mark["holder"] for mark in report["memory"]["marks"]}
+    assert {"profilers", "session"} <= holders
+    assert report["memory"]["yappi_statistics_mb"] > 0
     catalogue_ids = [c.id for c in load_catalogue().criteria]
     assert [c["id"] for c in report["criteria"]] == catalogue_ids
     assert {target["status"] for target in report["sla"]} <= {"meeting", "at risk", "failing", "not measured"}
 
     markdown = (output / "report.md").read_text()
+    assert "### Inside the connector's points: Hummingbot's MarketsRecorder" in markdown
     positions = [markdown.index(section) for section in SECTIONS]
     assert positions == sorted(positions)
     criteria_section = markdown.split("## Performance Criteria (qa_ids)")[1]
     assert all(f"`{qa_id}`" in criteria_section for qa_id in catalogue_ids)
     assert "child process" in markdown  # the network ran apart from the profiled process
+
+
+@pytest.mark.integration
+def test_a_short_v2_run_on_two_pairs_keeps_trade_records_and_quotes_both(tmp_path):
+    output = tmp_path / "v2"
+    completed = subprocess.run([*CLI, "run", "--strategy", "v2", "--pairs", "XLM-USDC,EURC-USDC", "--duration", "6",
+                                *QUICK_LOAD, "--no-yappi", "--no-memray", "--output", str(output)],
+                               cwd=REPO_ROOT, env=environment_without_profiling(), capture_output=True, text=True,
+                               timeout=240)
+    assert completed.returncode == EXIT_OK, completed.stdout + completed.stderr[-4000:]
+    assert "no open offer left, the connector's balances equal the ledger's" in completed.stdout
+    report = json.loads((output / "report.json").read_text())
+    assert schema_errors(report, SCHEMA) == []
+    assert report["extra"]["run_orders_created"] > 0
+    assert (output / "trades.sqlite").is_file()          # StrategyV2Base needs Hummingbot's MarketsRecorder
+    assert report["hummingbot_time"]["markets_recorder"]
+    labels = [mark["label"] for mark in report["memory"]["marks"]]
+    assert any(label.startswith("Hummingbot's StrategyV2Base") for label in labels)
 
 
 @pytest.mark.integration
@@ -260,6 +324,9 @@ def test_ctrl_c_stops_the_run_cleanly_and_still_writes_the_report(tmp_path):
     assert report["duration_s"] < 300
     assert "The run was stopped before the end of its duration." in report["notes"]
     assert (output / "report.md").is_file() and (output / "resources.png").is_file()
+    # The classic strategy ran without Hummingbot's trade records: none were kept, none were timed.
+    assert not (output / "trades.sqlite").exists()
+    assert not report["hummingbot_time"]["markets_recorder"]
 
     # The sandbox's child process did not get the Ctrl-C (it served the cancels) and is gone now.
     sandbox_pid = int(re.search(r"child process \(pid (\d+)\)", log.read_text()).group(1))

@@ -185,3 +185,73 @@ class TestResourceSampler:
     def test_rejects_a_bad_interval(self):
         with pytest.raises(ValueError, match="interval_s"):
             ResourceSampler(interval_s=0)
+
+
+class TestMemrayComponents:
+    @pytest.mark.parametrize("frames, component", [
+        ([], "no Python stack"),
+        ([("dumps", "/usr/lib/python3.11/json/__init__.py", 231),
+          ("_parse", "/x/hummingbot/connector/exchange/stellar/stellar_sse.py", 95)], "connector"),
+        ([("from_xdr", "/x/stellar_sdk/xdr/asset.py", 10),
+          ("parse", "/x/hummingbot/connector/exchange/stellar/stellar_order_book.py", 12)], "stellar-sdk"),
+        ([("_did_fill_order", "/x/hummingbot/connector/markets_recorder.py", 400),
+          ("_process_trade_event", "/x/hummingbot/connector/exchange/stellar/stellar_exchange.py", 574)],
+         "hummingbot"),
+        ([("_run_once", "/usr/lib/python3.11/asyncio/base_events.py", 1845)],
+         "other (standard library, event loop, other packages)"),
+    ])
+    def test_an_allocation_belongs_to_its_innermost_known_frame(self, frames, component):
+        from profiling.sessions.memray_session import component_of
+
+        assert component_of(frames) == component
+
+    def test_a_capture_with_python_stacks_is_split_by_component(self, tmp_path):
+        session = MemraySession(tmp_path, aggregate=True)
+        session.start()
+        try:
+            kept = [bytearray(64 * 1024) for _ in range(8)]
+        finally:
+            result = session.stop()
+        del kept
+        assert result.python_stacks
+        figures = result.to_dict()["by_component_at_peak"]
+        assert sum(entry["mb"] for entry in figures.values()) == pytest.approx(result.peak_memory_bytes / 2**20,
+                                                                              rel=0.2)
+
+
+class TestYappiStopOrder:
+    def test_recording_stops_first_and_the_statistics_are_collected_later(self, tmp_path):
+        session = YappiSession(tmp_path, clock_type="cpu")
+        session.start()
+        checksum_of_squares(10_000)
+        session.stop_profiling()
+        assert session.running and not session.profiling
+        checksum_of_squares(10_000)  # not recorded
+        result = session.stop()
+        calls = [f.calls for f in result.top_by_total if f.name == "checksum_of_squares"]
+        assert calls == [1]
+        assert result.memory_bytes and result.to_dict()["memory_mb"] > 0
+
+
+def test_the_sampler_calls_back_after_each_sample_and_survives_a_failing_callback():
+    calls = []
+
+    def callback():
+        calls.append(1)
+        raise RuntimeError("broken")
+
+    sampler = ResourceSampler(interval_s=0.005, on_sample=callback)
+    sampler.start()
+    threading.Event().wait(0.05)
+    sampler.stop()
+    assert calls == [1]  # once, then dropped
+    assert len(sampler.samples()) >= 3
+
+
+def test_the_proc_reader_agrees_with_psutil():
+    from profiling.sessions.resource_sampler import ProcReader, PsutilReader
+
+    proc, reference = ProcReader(), PsutilReader()
+    assert abs(proc.rss_bytes() - reference.rss_bytes()) < 4 * 2**20
+    assert abs(proc.cpu_seconds() - reference.cpu_seconds()) < 0.5
+    assert set(proc.net_bytes()) == set(reference.net_bytes())
