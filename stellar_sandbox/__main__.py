@@ -1,4 +1,5 @@
-"""`python -m stellar_sandbox serve --host 127.0.0.1 --port 8000 [--ledger-interval 5] [market, fault flags]`"""
+"""`python -m stellar_sandbox serve --host 127.0.0.1 --port 8000 [--ledger-interval 5] [--horizons 3] [--rpcs 1]
+[--surge-fee 5000] [market, fault flags]`"""
 from __future__ import annotations
 
 import argparse
@@ -17,12 +18,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (0 picks a free one; default 8000)")
     serve.add_argument("--ledger-interval", type=float, default=5.0, help="seconds between ledgers (default 5)")
+    serve.add_argument("--horizons", type=int, default=1,
+                       help="Horizon frontends of the one network, on consecutive ports (default 1)")
+    serve.add_argument("--rpcs", type=int, default=0, help="Stellar RPC-only frontends after them (default 0)")
+    serve.add_argument("--surge-fee", type=int, default=None,
+                       help="load the network with traffic bidding this many stroops per operation")
     market = serve.add_argument_group("market activity")
     market.add_argument("--market-rate", type=float, default=0.0,
                         help="book events per second on MKT/XLM by synthetic participants (default 0: none)")
     market.add_argument("--market-mid", type=float, default=1.0, help="starting mid price (default 1.0)")
     market.add_argument("--market-participants", type=int, default=None, help="accounts (default: enough for the rate)")
-    faults = serve.add_argument_group("faults (also at run time: POST /_sandbox/faults)")
+    faults = serve.add_argument_group("faults of every frontend (also at run time: POST /_sandbox/faults)")
     faults.add_argument("--latency", type=float, default=0.0, help="seconds added to every request")
     faults.add_argument("--jitter", type=float, default=0.0, help="up to this many more seconds, uniformly")
     faults.add_argument("--error-rate", type=float, default=0.0, help="share of requests answered with an error")
@@ -59,9 +65,23 @@ async def serve(args: argparse.Namespace) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    async with Sandbox(ledger_interval=args.ledger_interval, port=args.port, host=args.host) as net:
-        net.faults.set(**fault_settings(args))
-        print(f"Horizon {net.horizon_url} network passphrase: {net.passphrase}", flush=True)
+    if args.horizons < 1 or args.rpcs < 0:
+        raise SystemExit("--horizons must be at least 1 and --rpcs not negative")
+    async with Sandbox(ledger_interval=args.ledger_interval, port=args.port, host=args.host,
+                       horizons=args.horizons, rpcs=args.rpcs) as net:
+        settings = fault_settings(args)
+        for frontend in net.frontends:
+            frontend.faults.set(**settings)
+        if args.surge_fee is not None:
+            net.set_surge(args.surge_fee)
+        for frontend in net.frontends:
+            if frontend.kind == "horizon":
+                line = f"Horizon {frontend.url} (Stellar RPC {frontend.rpc_url})"
+            else:
+                line = f"Stellar RPC {frontend.rpc_url}"
+            if frontend.index == 0:
+                line += f" network passphrase: {net.passphrase}"
+            print(line, flush=True)
         if args.market_rate:
             stats = await net.market.start(args.market_rate, mid=args.market_mid,
                                            participants=args.market_participants)

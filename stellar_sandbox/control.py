@@ -1,7 +1,16 @@
 """The sandbox's control routes (never faulted), for tools outside the test's process.
 
-- `GET /_sandbox/faults`: current fault settings; `POST` (JSON body, the kinds of `faults.Faults.set`
+Every frontend serves them on its own port:
+
+- `GET /_sandbox/faults`: this frontend's fault settings; `POST` (JSON body, the kinds of
+  `faults.Faults.set`, e.g. `{"lag": 3}`, `{"down": {"seconds": 2}}`, `{"silent_streams": true}`,
   plus `"drop_streams": true` to cut open streams now) replaces the given kinds; `DELETE` clears all.
+- `GET /_sandbox/frontends`: every frontend (index, kind, url, down, lag, ingested ledger);
+  `/_sandbox/frontends/{index}/faults` (GET, POST, DELETE) reaches any frontend's faults, so a
+  frontend that is down can be brought back through another one; `.../requests` its request log.
+- `GET /_sandbox/requests`: this frontend's request log; `DELETE` starts it afresh.
+- `GET /_sandbox/fees`: the network's fees (`base_fee`, `surge_fee`, `inclusion_fee` per operation);
+  `POST {"surge_fee": 5000}` loads the network with traffic bidding that much (null: none), `DELETE` ends it.
 - `GET /_sandbox/market`: activity statistics; `POST {"action": "start", "rate": 50, ...}` (the
   options of `MarketActivity.start`; `base`/`counter` as `native` or `CODE:ISSUER`),
   `{"action": "rate", "rate": 200}` or `{"action": "stop"}`.
@@ -14,10 +23,11 @@ from typing import Any
 from aiohttp import web
 from stellar_sdk import Asset
 
-from stellar_sandbox.faults import Faults, FaultSettingsError
+from stellar_sandbox.faults import FaultSettingsError, parse_down
 from stellar_sandbox.horizon import errors
 from stellar_sandbox.market.activity import MarketSettingsError
 
+_UNSET = object()
 MARKET_START_OPTIONS = {"rate", "mid", "volatility", "participants", "ops_per_tx", "take_share", "seed"}
 
 
@@ -47,24 +57,71 @@ def _asset(value: Any, field: str) -> Asset | None:
         raise errors.invalid_field(field, "expected 'native' or 'CODE:ISSUER'") from None
 
 
-def install_control(app: web.Application, faults: Faults, market: Any, requests: Any = None) -> None:
-    async def get_faults(_request: web.Request) -> web.Response:
-        return _json(faults.settings())
+def install_control(app: web.Application, frontend: Any, sandbox: Any) -> None:
+    """The control routes on `frontend`'s application; `sandbox` holds the network, market and frontends."""
+    market = sandbox.market
+
+    def frontend_at(request: web.Request) -> Any:
+        raw = request.match_info.get("index")
+        if raw is None:
+            return frontend
+        try:
+            return sandbox.frontends[int(raw)]
+        except (ValueError, IndexError):
+            raise errors.not_found() from None
+
+    async def get_faults(request: web.Request) -> web.Response:
+        return _json(frontend_at(request).faults.settings())
 
     async def post_faults(request: web.Request) -> web.Response:
+        target = frontend_at(request)
         body = await _json_body(request)
         drop_now = bool(body.pop("drop_streams", False))
+        down = body.pop("down", _UNSET)
         try:
-            faults.set(**body)
+            going_down = None if down is _UNSET else parse_down(down)
+            target.faults.set(**body)
         except FaultSettingsError as exc:
             raise errors.invalid_field(exc.field, exc.reason) from None
-        settings = faults.settings()
+        response_closes = False
+        if going_down is not None:
+            if going_down[0]:
+                # this very request may come through the frontend going down: answer it, then close
+                target.take_down(going_down[1], spare=request.transport)
+                response_closes = target is frontend
+            else:
+                target.bring_up_soon()
+        settings = target.faults.settings()
         if drop_now:
-            settings["dropped_streams"] = faults.drop_streams()
-        return _json(settings)
+            settings["dropped_streams"] = target.faults.drop_streams()
+        response = _json(settings)
+        if response_closes:
+            response.force_close()
+        return response
 
-    async def delete_faults(_request: web.Request) -> web.Response:
-        return _json(faults.clear())
+    async def delete_faults(request: web.Request) -> web.Response:
+        return _json(frontend_at(request).faults.clear())
+
+    async def get_frontends(_request: web.Request) -> web.Response:
+        return _json({"frontends": [each.describe() for each in sandbox.frontends]})
+
+    async def get_fees(_request: web.Request) -> web.Response:
+        return _json(sandbox.fees())
+
+    async def post_fees(request: web.Request) -> web.Response:
+        body = await _json_body(request)
+        unknown = set(body) - {"surge_fee"}
+        if unknown:
+            raise errors.invalid_field(",".join(sorted(unknown)), "unknown; known: ['surge_fee']")
+        try:
+            sandbox.set_surge(body.get("surge_fee"))
+        except ValueError as exc:
+            raise errors.invalid_field("surge_fee", str(exc)) from None
+        return _json(sandbox.fees())
+
+    async def delete_fees(_request: web.Request) -> web.Response:
+        sandbox.set_surge(None)
+        return _json(sandbox.fees())
 
     async def get_market(_request: web.Request) -> web.Response:
         return _json(market.stats())
@@ -92,17 +149,22 @@ def install_control(app: web.Application, faults: Faults, market: Any, requests:
         except (ValueError, RuntimeError) as exc:  # already running, not running, an unknown issuer
             raise errors.bad_request(f"market {action}: {exc}") from None
 
-    async def get_requests(_request: web.Request) -> web.Response:
-        return _json(requests.snapshot())
+    async def get_requests(request: web.Request) -> web.Response:
+        return _json(frontend_at(request).requests.snapshot())
 
-    async def delete_requests(_request: web.Request) -> web.Response:
-        return _json(requests.clear())
+    async def delete_requests(request: web.Request) -> web.Response:
+        return _json(frontend_at(request).requests.clear())
 
-    if requests is not None:
-        app.router.add_get("/_sandbox/requests", get_requests)
-        app.router.add_delete("/_sandbox/requests", delete_requests)
-    app.router.add_get("/_sandbox/faults", get_faults)
-    app.router.add_post("/_sandbox/faults", post_faults)
-    app.router.add_delete("/_sandbox/faults", delete_faults)
-    app.router.add_get("/_sandbox/market", get_market)
-    app.router.add_post("/_sandbox/market", post_market)
+    router = app.router
+    for prefix in ("/_sandbox", "/_sandbox/frontends/{index}"):
+        router.add_get(f"{prefix}/faults", get_faults)
+        router.add_post(f"{prefix}/faults", post_faults)
+        router.add_delete(f"{prefix}/faults", delete_faults)
+        router.add_get(f"{prefix}/requests", get_requests)
+        router.add_delete(f"{prefix}/requests", delete_requests)
+    router.add_get("/_sandbox/frontends", get_frontends)
+    router.add_get("/_sandbox/fees", get_fees)
+    router.add_post("/_sandbox/fees", post_fees)
+    router.add_delete("/_sandbox/fees", delete_fees)
+    router.add_get("/_sandbox/market", get_market)
+    router.add_post("/_sandbox/market", post_market)

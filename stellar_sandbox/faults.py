@@ -21,7 +21,17 @@ same settings travel as JSON through `POST /_sandbox/faults` (see `control`).
   `hold` set, the connection is held that many seconds and then dropped without an answer.
 - stream_drop: open SSE streams are cut (connection reset) on demand or `every` seconds after
   each opened; clients resume with their last id (`Last-Event-ID` or `cursor`).
-- ledger_stall: no ledger closes (timer or `close_ledger()`) until released.
+- ledger_stall: no ledger closes (timer or `close_ledger()`) until released. Ledgers belong to the
+  network: every frontend's `Faults` shares one gate, so a stall set on any of them stalls all.
+- silent_streams: matching SSE requests get the stream's preamble (`retry`, `event: open`,
+  `data: "hello"`) and then nothing at all, not even keep-alive comments, until the client leaves
+  (a Horizon whose stream stalls behind a proxy that keeps the connection open).
+- lag: this frontend ingests `ledgers` behind the network (see `core.ingestion.IngestView`): its
+  state, history, streams, fee stats and root lag; submissions still reach the network at once.
+- down: the frontend's listener is closed and its open connections reset, as when its process
+  dies: clients get "connection refused" until it listens again on the same port (`down: false`,
+  or after `seconds`). Reach a down frontend's settings through another frontend's
+  `/_sandbox/frontends/{index}/faults`.
 """
 from __future__ import annotations
 
@@ -38,7 +48,7 @@ from aiohttp import web
 
 from stellar_sandbox.horizon import errors
 from stellar_sandbox.horizon.errors import Problem
-from stellar_sandbox.horizon.streaming import wants_stream
+from stellar_sandbox.horizon.streaming import HELLO, wants_stream
 
 logger = logging.getLogger(__name__)
 
@@ -127,8 +137,37 @@ class StreamDrop:
     paths: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class SilentStreams:
+    paths: tuple[str, ...] = ()
+
+
 _KINDS = {"latency": Latency, "errors": ErrorInjection, "submission_timeout": SubmissionTimeout,
-          "stream_drop": StreamDrop}
+          "stream_drop": StreamDrop, "silent_streams": SilentStreams}
+_FRONTEND_KINDS = ("lag", "down")  # enacted by the frontend, not by the middleware
+SILENT_POLL = 0.2  # s between checks that a silent stream's client is still there
+
+
+class LedgerGate:
+    """Whether ledgers may close: one per network, shared by the `Faults` of all its frontends."""
+
+    def __init__(self) -> None:
+        self._released = asyncio.Event()
+        self._released.set()
+
+    @property
+    def stalled(self) -> bool:
+        return not self._released.is_set()
+
+    def stall(self) -> None:
+        self._released.clear()
+
+    def release(self) -> None:
+        self._released.set()
+
+    async def wait(self) -> None:
+        if not self._released.is_set():
+            await self._released.wait()
 
 
 def parse_kind(kind: str, value: Any) -> Any:
@@ -138,6 +177,8 @@ def parse_kind(kind: str, value: Any) -> Any:
         return value
     if kind == "latency" and isinstance(value, (int, float)) and not isinstance(value, bool):
         value = {"seconds": value}
+    if kind == "silent_streams" and isinstance(value, bool):
+        return cls() if value else None
     if not isinstance(value, dict):
         raise FaultSettingsError(kind, "expected an object")
     known = {f.name for f in fields(cls)}
@@ -167,6 +208,36 @@ def parse_kind(kind: str, value: Any) -> Any:
     return cls(**args)
 
 
+def parse_lag(value: Any) -> int:
+    """`lag`: a number of ledgers, `{"ledgers": n}`, or None (0)."""
+    if isinstance(value, dict):
+        unknown = set(value) - {"ledgers"}
+        if unknown:
+            raise FaultSettingsError("lag", f"unknown settings {sorted(unknown)}; known: ['ledgers']")
+        value = value.get("ledgers", 0)
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise FaultSettingsError("lag.ledgers" if not isinstance(value, bool) else "lag",
+                                 f"expected a non-negative whole number of ledgers, got {value!r}")
+    return value
+
+
+def parse_down(value: Any) -> tuple[bool, float | None]:
+    """`down`: true (until set false), false/None (up), or `{"seconds": s}` (back up after s)."""
+    if value is None or isinstance(value, bool):
+        return bool(value), None
+    if isinstance(value, dict):
+        unknown = set(value) - {"seconds"}
+        if unknown:
+            raise FaultSettingsError("down", f"unknown settings {sorted(unknown)}; known: ['seconds']")
+        seconds = value.get("seconds")
+        if seconds is None:
+            return True, None
+        return True, _number(seconds, "down.seconds", 0.0)
+    raise FaultSettingsError("down", "expected true, false or {\"seconds\": s}")
+
+
 def _matches(patterns: tuple[str, ...], path: str) -> bool:
     return not patterns or any(fnmatchcase(path, pattern) for pattern in patterns)
 
@@ -184,36 +255,47 @@ class _OpenStream:
 class Faults:
     """Current fault settings and the aiohttp middleware that enacts them."""
 
-    def __init__(self, network: Any, seed: int | None = None) -> None:
+    def __init__(self, network: Any, seed: int | None = None, *, ledger_gate: LedgerGate | None = None,
+                 frontend: Any = None) -> None:
+        """`network`: what the frontend serves (the `Network` or its `IngestView`); `ledger_gate`: the
+        network's (shared by all frontends); `frontend`: what enacts `lag` and `down` (`set_lag(n)`,
+        `lag`, `take_down(seconds)`, `bring_up_soon()`, `is_down`), None when there is none."""
         self.network = network
         self.random = random.Random(seed)
         self.latency: Latency | None = None
         self.errors: ErrorInjection | None = None
         self.submission_timeout: SubmissionTimeout | None = None
         self.stream_drop: StreamDrop | None = None
-        self._released = asyncio.Event()
-        self._released.set()
+        self.silent_streams: SilentStreams | None = None
+        self.gate = ledger_gate or LedgerGate()
+        self.frontend = frontend
+        self._closing = asyncio.Event()
         self._streams: set[_OpenStream] = set()  # aiohttp requests are unhashable: tracked through a handle
         self._applied_waiters: dict[str, list[asyncio.Future]] = {}
-        self.injected: dict[str, int] = {"latency": 0, "errors": 0, "submission_timeout": 0, "stream_drop": 0}
+        self.injected: dict[str, int] = {"latency": 0, "errors": 0, "submission_timeout": 0, "stream_drop": 0,
+                                         "silent_streams": 0}
         network.add_listener(self._on_network_event)
 
     # ----- settings -----
 
     @property
     def ledgers_stalled(self) -> bool:
-        return not self._released.is_set()
+        return self.gate.stalled
 
     def set(self, **kinds: Any) -> Record:
         """Replace the given kinds' settings (None clears one); validated before anything changes."""
-        unknown = set(kinds) - set(_KINDS) - {"ledger_stall"}
+        known = [*_KINDS, "ledger_stall", *_FRONTEND_KINDS]
+        unknown = set(kinds) - set(known)
         if unknown:
-            raise FaultSettingsError(",".join(sorted(unknown)), f"unknown fault kinds; known: "
-                                                                 f"{sorted([*_KINDS, 'ledger_stall'])}")
+            raise FaultSettingsError(",".join(sorted(unknown)), f"unknown fault kinds; known: {sorted(known)}")
         parsed = {kind: parse_kind(kind, value) for kind, value in kinds.items() if kind in _KINDS}
         stall = kinds.get("ledger_stall")
         if "ledger_stall" in kinds and not isinstance(stall, bool) and stall is not None:
             raise FaultSettingsError("ledger_stall", "expected true or false")
+        lag = parse_lag(kinds["lag"]) if "lag" in kinds else None
+        down = parse_down(kinds["down"]) if "down" in kinds else None
+        if self.frontend is None and (lag or (down and down[0])):
+            raise FaultSettingsError("lag" if lag else "down", "only a sandbox frontend can lag or go down")
         for kind, value in parsed.items():
             setattr(self, kind, value)
         if "ledger_stall" in kinds:
@@ -221,36 +303,53 @@ class Faults:
                 self.stall_ledgers()
             else:
                 self.release_ledgers()
+        if lag is not None and self.frontend is not None:
+            self.frontend.set_lag(lag)
+        if down is not None and self.frontend is not None:
+            if down[0]:
+                self.frontend.take_down(down[1])
+            else:
+                self.frontend.bring_up_soon()
         return self.settings()
 
     def clear(self) -> Record:
-        """No faults: every kind cleared and stalled ledgers released."""
-        return self.set(latency=None, errors=None, submission_timeout=None, stream_drop=None, ledger_stall=False)
+        """No faults: every kind cleared, stalled ledgers released, no lag, listening."""
+        return self.set(latency=None, errors=None, submission_timeout=None, stream_drop=None, silent_streams=None,
+                        ledger_stall=False, lag=0, down=False)
 
     def settings(self) -> Record:
         body: Record = {kind: (None if getattr(self, kind) is None else asdict(getattr(self, kind)))
                         for kind in _KINDS}
         body["ledger_stall"] = self.ledgers_stalled
+        frontend = self.frontend
+        if frontend is not None:
+            body["lag"] = {"ledgers": frontend.lag, "ingested_ledger": frontend.view.sequence,
+                           "behind": frontend.view.behind}
+            body["down"] = frontend.is_down
         body["open_streams"] = len(self._streams)
         body["injected"] = dict(self.injected)
         return body
 
     @property
     def active(self) -> bool:
-        return bool(self.latency or self.errors or self.submission_timeout or self.stream_drop)
+        return bool(self.latency or self.errors or self.submission_timeout or self.stream_drop
+                    or self.silent_streams)
+
+    def shutdown(self) -> None:
+        """The server is stopping: silent streams end."""
+        self._closing.set()
 
     # ----- ledger stall -----
 
     def stall_ledgers(self) -> None:
-        self._released.clear()
+        self.gate.stall()
 
     def release_ledgers(self) -> None:
-        self._released.set()
+        self.gate.release()
 
     async def ledger_close_allowed(self) -> None:
         """Returns at once unless ledgers are stalled; then when they are released."""
-        if not self._released.is_set():
-            await self._released.wait()
+        await self.gate.wait()
 
     # ----- streams -----
 
@@ -318,6 +417,10 @@ class Faults:
             self.injected["errors"] += 1
             return self._error_response(failing)
         if wants_stream(request):
+            silent = self.silent_streams
+            if silent is not None and _matches(silent.paths, path):
+                self.injected["silent_streams"] += 1
+                return await self._stream(request, self._silent)
             return await self._stream(request, handler)
         timing_out = self.submission_timeout
         if (timing_out is not None and request.method == "POST" and _matches(timing_out.paths, path)
@@ -347,6 +450,24 @@ class Faults:
             self._streams.discard(stream)
             if stream.timer is not None:
                 stream.timer.cancel()
+
+    async def _silent(self, request: web.Request) -> web.StreamResponse:
+        """The SSE preamble, then nothing until the client goes (or the server stops)."""
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream; charset=utf-8",
+                                               "Cache-Control": "no-cache", "Connection": "keep-alive",
+                                               "Access-Control-Allow-Origin": "*"})
+        await response.prepare(request)
+        await response.write(HELLO)
+        while not self._closing.is_set():
+            transport = request.transport
+            if transport is None or transport.is_closing():
+                break
+            try:
+                async with asyncio.timeout(SILENT_POLL):
+                    await self._closing.wait()
+            except TimeoutError:
+                pass
+        return response
 
     async def _timed_out_submission(self, request: web.Request, handler, fault: SubmissionTimeout):
         try:

@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Optional, Union
 
 from stellar_sdk import Account as SdkAccount
@@ -33,7 +33,7 @@ from stellar_sandbox.core.records import (
     transaction_record,
 )
 from stellar_sandbox.core.state import LedgerState, iso_time
-from stellar_sandbox.core.txqueue import DUPLICATE, PENDING, TRY_AGAIN_LATER, TxQueue
+from stellar_sandbox.core.txqueue import DUPLICATE, PENDING, POOL_LEDGERS, TRY_AGAIN_LATER, TxQueue
 from stellar_sandbox.core.validation import (
     TX,
     DecodedTx,
@@ -53,11 +53,13 @@ STANDALONE_PASSPHRASE = "Standalone Network ; February 2017"
 TOTAL_COINS = 100_000_000_000 * 10_000_000  # stroops: 100 billion lumens, all held by the root at genesis
 PROTOCOL_VERSION = 22
 ERROR = "ERROR"
-FEE_STATS_LEDGERS = 5
+FEE_STATS_LEDGERS = 5  # Horizon's /fee_stats window
+BACKGROUND_KEPT = 64  # ledgers of background traffic remembered for fee statistics
 _PERCENTILES = (10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99)
 
 Record = dict[str, Any]
 Listener = Callable[[str, Record], None]
+EntryListener = Callable[[int, list], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +92,7 @@ class Network:
         max_ops_per_ledger: int = 1000,
         history_cap: int = 100_000,
         clock: Callable[[], float] = time.time,
+        pool_ledgers: int = POOL_LEDGERS,
     ) -> None:
         if base_fee < 0 or base_reserve < 0:
             raise ValueError("base_fee and base_reserve must not be negative")
@@ -99,12 +102,16 @@ class Network:
         self.base_reserve = base_reserve
         self.max_ops_per_ledger = max_ops_per_ledger
         self._clock = clock
+        self.clock = clock  # what "now" is for this network (close times, time bounds)
         # stellar-core's standalone root: its seed is the network id (sha256 of the passphrase)
         self.root_keypair = Keypair.from_raw_ed25519_seed(self.network_id)
         self.state = LedgerState(base_reserve=base_reserve)
-        self.queue = TxQueue(max_ops_per_ledger)
+        self.queue = TxQueue(max_ops_per_ledger, pool_ledgers)
         self.history = History(history_cap)
         self._listeners: list[Listener] = []
+        self._entry_listeners: list[EntryListener] = []
+        # background traffic per ledger (surge): sequence -> (operations, bid per op, fee charged per op)
+        self.background: dict[int, tuple[int, int, int]] = {}
         self._fee_pool = 0
         genesis_time = int(clock())
         self.state.ledger_seq, self.state.close_time = 1, genesis_time
@@ -121,6 +128,48 @@ class Network:
     def remove_listener(self, callback: Listener) -> None:
         if callback in self._listeners:
             self._listeners.remove(callback)
+
+    def add_entry_listener(self, callback: EntryListener) -> None:
+        """``callback(sequence, changes)`` at each close, before the records' listeners: the ledger entries
+        the ledger changed, as ``LedgerState.take_changes`` gives them (what a replica needs to follow)."""
+        if not self._entry_listeners:
+            self.state.track_changes(True)
+        self._entry_listeners.append(callback)
+
+    def remove_entry_listener(self, callback: EntryListener) -> None:
+        if callback in self._entry_listeners:
+            self._entry_listeners.remove(callback)
+            if not self._entry_listeners:
+                self.state.track_changes(False)
+
+    # ----- surge: background traffic -----
+
+    @property
+    def surge_fee(self) -> Optional[int]:
+        """The per-operation bid of background traffic that fills every ledger (None: no such traffic)."""
+        return self.queue.background_fee
+
+    def set_surge(self, fee: Optional[int]) -> None:
+        """Load the network with other traffic bidding ``fee`` per operation (None: none), as a busy network.
+
+        stellar-core then keeps the queue and each ledger full: a transaction must bid more than ``fee``
+        per operation to be accepted (else ERROR txINSUFFICIENT_FEE with the fee needed); the included
+        ones pay ``fee`` per operation (the lowest fee in the ledger). Transactions already pending
+        with a lower bid are left out and dropped after a few ledgers.
+        """
+        if fee is not None:
+            if isinstance(fee, bool) or not isinstance(fee, int):
+                raise ValueError(f"surge fee must be an integer number of stroops, got {fee!r}")
+            if fee < self.base_fee:
+                raise ValueError(f"surge fee {fee} is below the base fee {self.base_fee}")
+        self.queue.background_fee = fee
+
+    def inclusion_fee(self, op_count: int = 1) -> int:
+        """The smallest fee a transaction of ``op_count`` operations is accepted with now."""
+        ops = max(op_count, 1)
+        fee = self.base_fee * ops
+        surge = self.queue.background_fee
+        return fee if surge is None else max(fee, surge * ops + 1)
 
     # ----- submission -----
 
@@ -142,6 +191,8 @@ class Network:
     def submit(self, envelope_xdr: str) -> SubmitOutcome:
         """Validate and queue; raises ``validation.MalformedEnvelope`` (a ValueError) if it does not decode."""
         tx = decode_envelope(envelope_xdr, self.network_id)
+        if self.queue.is_banned(tx.hash):
+            return SubmitOutcome(TRY_AGAIN_LATER, tx.hash)  # dropped or refused lately (stellar-core's ban)
         if tx.hash in self.queue:
             return SubmitOutcome(DUPLICATE, tx.hash)  # stellar-core: DUPLICATE only while it is still queued
         # An already applied envelope goes through validation like any other: its sequence number is
@@ -156,6 +207,13 @@ class Network:
             min_fee = self.queue.min_replacement_fee(pending, tx)
             if tx.fee_bid < min_fee:
                 return SubmitOutcome(ERROR, tx.hash, tx_error_result(TX.txINSUFFICIENT_FEE, min_fee).to_xdr())
+        # The queue's room (surge pricing) before validity, as stellar-core's canAdd: a refused bid is banned.
+        needed = self.queue.check_admission(tx, replaces=pending)
+        if needed is not None:
+            self.queue.ban(tx.hash)
+            if needed == 0:
+                return SubmitOutcome(TRY_AGAIN_LATER, tx.hash)
+            return SubmitOutcome(ERROR, tx.hash, tx_error_result(TX.txINSUFFICIENT_FEE, needed).to_xdr())
         ctx = ValidationContext(self.base_fee, self.next_ledger_seq, self._now())
         check = check_transaction(tx, self._lookup, ctx)
         if not check.ok:
@@ -186,9 +244,12 @@ class Network:
         state.ledger_seq, state.close_time = seq, close_time
         selection = self.queue.take_for_ledger(close_time)
         per_op_fee = self.base_fee
-        if selection.surge_fee_rate is not None:
-            fee, ops = selection.surge_fee_rate
-            per_op_fee = max(per_op_fee, -(-fee // ops))
+        if selection.base_fee_rate is not None:
+            per_op_fee = max(per_op_fee, selection.base_fee_rate)
+        if selection.background_ops:
+            self.background[seq] = (selection.background_ops, self.queue.background_fee, per_op_fee)
+            while len(self.background) > BACKGROUND_KEPT:
+                del self.background[next(iter(self.background))]
         ctx = ValidationContext(self.base_fee, seq, close_time)
         new_records: list[tuple[str, Record]] = []
         changed_books: set[tuple[str, str]] = set()
@@ -218,6 +279,13 @@ class Network:
         )
         self.latest_ledger = ledger
         self.history.add_ledger(ledger)
+        if self._entry_listeners:
+            changes = state.take_changes()
+            for entry_listener in list(self._entry_listeners):
+                try:
+                    entry_listener(seq, changes)
+                except Exception:
+                    log.exception("entry change listener failed")
         self._notify(ledger, new_records, changed_books, changed_offers)
         return ledger
 
@@ -341,13 +409,14 @@ class Network:
 
     # ----- fee stats -----
 
-    def fee_stats(self) -> Record:
-        """Horizon's ``/fee_stats`` body: per-operation fees of the last few ledgers' transactions."""
-        latest = self.latest_ledger
-        seq = latest["sequence"]
+    def fee_samples(self, first: int, last: int) -> tuple[list[int], list[int], int]:
+        """Per-operation (fee charged, max fee) of every transaction in ledgers ``first..last``, background
+        traffic included, and the number of operations; Horizon and stellar-rpc compute their statistics
+        from these. Operations of a fee bump count one more, as Horizon counts them."""
         charged: list[int] = []
         offered: list[int] = []
-        for ledger in range(max(1, seq - FEE_STATS_LEDGERS + 1), seq + 1):
+        op_total = 0
+        for ledger in range(max(1, first), last + 1):
             cursor = None
             while True:
                 page = self.history.transactions_page(cursor, "asc", 200, ledger=ledger, include_failed=True)
@@ -355,16 +424,42 @@ class Network:
                     ops = max(1, tx["operation_count"] + (1 if "fee_bump_transaction" in tx else 0))
                     charged.append(int(tx["fee_charged"]) // ops)
                     offered.append(int(tx["max_fee"]) // ops)
+                    op_total += tx["operation_count"]
                 if len(page) < 200:
                     break
                 cursor = page[-1]["paging_token"]
-        capacity = max(1, self.max_ops_per_ledger)
+            background = self.background.get(ledger)
+            if background is not None:  # one-operation transactions bidding the surge fee
+                ops, bid, fee = background
+                charged.extend([fee] * ops)
+                offered.extend([bid] * ops)
+                op_total += ops
+        return charged, offered, op_total
+
+    def fee_stats(self, as_of: Optional[int] = None) -> Record:
+        """Horizon's ``/fee_stats`` body as of ledger ``as_of`` (default the latest).
+
+        As Horizon computes it: per-operation fees of the transactions of the last 5 ledgers
+        (``fee_charged`` and ``max_fee`` distributions, each the ledger's base fee when there are none),
+        ``last_ledger_base_fee`` from the ledger header (surge pricing does not change it), and
+        ``ledger_capacity_usage``: the operations of those ledgers' transactions over their capacity.
+        """
+        seq = self.latest_ledger["sequence"] if as_of is None else as_of
+        ledger = self.history.ledger(seq) or self.latest_ledger
+        base_fee = int(ledger.get("base_fee_in_stroops", self.base_fee))
+        first = max(1, seq - FEE_STATS_LEDGERS + 1)
+        charged, offered, op_total = self.fee_samples(first, seq)
+        capacity = 0
+        for sequence in range(first, seq + 1):
+            record = self.history.ledger(sequence)
+            capacity += int(record["max_tx_set_size"]) if record is not None else self.max_ops_per_ledger
+        usage = (Decimal(op_total) / Decimal(max(capacity, 1))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
         return {
             "last_ledger": str(seq),
-            "last_ledger_base_fee": str(self.base_fee),
-            "ledger_capacity_usage": f"{min(latest['tx_set_operation_count'] / capacity, 1.0):.2f}",
-            "fee_charged": _distribution(charged, self.base_fee),
-            "max_fee": _distribution(offered, self.base_fee),
+            "last_ledger_base_fee": str(base_fee),
+            "ledger_capacity_usage": str(usage),
+            "fee_charged": _distribution(charged, base_fee),
+            "max_fee": _distribution(offered, base_fee),
         }
 
     # ----- convenience for tests and tools: real transactions through the same path -----
@@ -421,7 +516,8 @@ class Network:
         pending = self.queue.pending_for(account_id)
         if pending is not None:
             raise RuntimeError(f"account {account_id} already has a pending transaction {pending.hash}")
-        builder = TransactionBuilder(SdkAccount(account_id, account.seq_num), self.passphrase, base_fee=self.base_fee)
+        builder = TransactionBuilder(SdkAccount(account_id, account.seq_num), self.passphrase,
+                                     base_fee=self.inclusion_fee(1))
         return builder.add_time_bounds(0, 0)
 
     @staticmethod

@@ -119,6 +119,8 @@ class LedgerState:
         self._journal: list[tuple[int, object, object, int | None]] = []
         self._last_record: dict[tuple[int, object], int] = {}
         self._marks: list[int] = []
+        # entries changed since the last ``take_changes`` (None: not tracked); what a ledger's meta carries
+        self._touched: set[tuple[int, object]] | None = None
 
     # ---- savepoints -------------------------------------------------------------------------
 
@@ -164,6 +166,8 @@ class LedgerState:
 
     def _record(self, kind: int, key: object, live: object, copy_live: bool = True) -> None:
         """Save ``live`` (a copy of it) as the entry's state before the innermost savepoint changed it."""
+        if self._touched is not None:
+            self._touched.add((kind, key))
         if not self._marks:
             return
         rec_key = (kind, key)
@@ -196,6 +200,63 @@ class LedgerState:
                 self._index_offer(old)  # type: ignore[arg-type]
         else:
             self.id_pool = old  # type: ignore[assignment]
+
+    # ---- ledger entry changes (what a replica, e.g. a lagging Horizon's, ingests) --------------
+
+    def track_changes(self, enabled: bool) -> None:
+        """Start (empty) or stop recording which entries change; see ``take_changes``."""
+        self._touched = set() if enabled else None
+
+    def take_changes(self) -> list[tuple[int, object, object]]:
+        """The entries changed since the last call, as ``(kind, key, copy of the entry or None if deleted)``.
+
+        Like the ledger entry changes in a ledger's close meta: enough for a replica to reach this state
+        through ``apply_changes``. Empty when changes are not tracked.
+        """
+        touched = self._touched
+        if not touched:
+            return []
+        self._touched = set()
+        changes: list[tuple[int, object, object]] = []
+        for kind, key in touched:
+            if kind == _ACCOUNT:
+                entry: object = self.accounts.get(key)  # type: ignore[call-overload]
+            elif kind == _TRUSTLINE:
+                entry = self.trustline(*key)  # type: ignore[misc]
+            elif kind == _OFFER:
+                entry = self.offers.get(key)  # type: ignore[call-overload]
+            else:
+                changes.append((kind, key, self.id_pool))
+                continue
+            changes.append((kind, key, None if entry is None else copy.copy(entry)))
+        return changes
+
+    def apply_changes(self, changes: list[tuple[int, object, object]]) -> None:
+        """Bring a replica up to date with ``take_changes`` output (its entries are then read only)."""
+        for kind, key, entry in changes:
+            if kind == _ID_POOL:
+                self.id_pool = entry  # type: ignore[assignment]
+            elif kind == _OFFER:
+                current = self.offers.get(key)  # type: ignore[call-overload]
+                if current is not None:
+                    self._unindex_offer(current)
+                if entry is not None:
+                    self._index_offer(entry)  # type: ignore[arg-type]
+            else:
+                self._undo(kind, key, entry)  # the same put-or-delete as rolling back to `entry`
+
+    def clone(self) -> LedgerState:
+        """An independent copy of every entry and index (the starting point of a replica)."""
+        other = LedgerState(self.base_reserve)
+        other.accounts = {key: copy.copy(acc) for key, acc in self.accounts.items()}
+        other._trustlines = {key: {asset: copy.copy(line) for asset, line in lines.items()}
+                             for key, lines in self._trustlines.items()}
+        other.offers = {key: copy.copy(offer) for key, offer in self.offers.items()}
+        other._books = {pair: list(book) for pair, book in self._books.items()}
+        other._offers_by_seller = {seller: set(ids) for seller, ids in self._offers_by_seller.items()}
+        other.id_pool = self.id_pool
+        other.ledger_seq, other.close_time = self.ledger_seq, self.close_time
+        return other
 
     def _stamp(self, entry: Account | TrustLine | Offer) -> None:
         entry.last_modified_ledger = self.ledger_seq

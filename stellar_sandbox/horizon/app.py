@@ -44,17 +44,27 @@ def json_response(body: Any, status: int = 200) -> web.Response:
 
 
 class Horizon:
-    """Request handlers; one instance per application, bound to one `Network`."""
+    """Request handlers; one instance per application, bound to one `Network` or a view of it.
+
+    `network` is what this Horizon has ingested: the `Network` itself or an `IngestView` of it (a
+    frontend that may lag). `root_agent` (friendbot's funding) is shared by every frontend of one
+    network, since the root account has one sequence number; one is made here if none is given.
+    """
 
     def __init__(self, network: Any, *, submission_timeout: float = 30.0, stream_keep_alive: float = 5.0,
-                 stream_write_timeout: float = 10.0, stream_event_limit: int | None = None) -> None:
+                 stream_write_timeout: float = 10.0, stream_event_limit: int | None = None,
+                 object_stream_limit: int | None = None, rpc_max_healthy_latency: float | None = 30.0,
+                 root_agent: RootAgent | None = None) -> None:
         self.network = network
         self.hub = StreamHub(keep_alive=stream_keep_alive, write_timeout=stream_write_timeout,
                              event_limit=stream_event_limit)
         network.add_listener(self.hub.on_network_event)
         self.submitter = Submitter(network, timeout=submission_timeout)
-        self.root_agent = RootAgent(network, self.submitter)
-        self.rpc = StellarRpc(network)
+        self.owns_root_agent = root_agent is None
+        self.root_agent = root_agent or RootAgent(network, self.submitter)
+        self.rpc = StellarRpc(network, max_healthy_latency=rpc_max_healthy_latency)
+        # Horizon ends object streams (an account, the order book) after 10 events; None: never
+        self.object_stream_limit = object_stream_limit
 
     # ----- helpers -----
 
@@ -188,12 +198,25 @@ class Horizon:
 
     # ----- accounts -----
 
-    async def account(self, request: web.Request) -> web.Response:
+    async def account(self, request: web.Request) -> web.StreamResponse:
+        """The account; as a stream (Horizon's streamable object), the whole account now, then again after
+        each ingested ledger that changed it. A missing account is a 404 before the stream opens."""
         account_id = params.account_id(request.match_info["account_id"])
         record = self.state.account_json(account_id)
         if record is None:
             raise errors.not_found()
-        return json_response(resources.account(resources.base_url(request), record))
+        base = resources.base_url(request)
+        if wants_stream(request):
+            last = [record]
+
+            def build() -> str:
+                current = self.state.account_json(account_id)
+                if current is not None:
+                    last[0] = current
+                return dumps(resources.account(base, last[0]))
+
+            return await stream_object(request, self.hub, ("ledgers",), build, self.object_stream_limit)
+        return json_response(resources.account(base, record))
 
     async def account_transactions(self, request: web.Request) -> web.StreamResponse:
         account_id = params.account_id(request.match_info["account_id"])
@@ -257,7 +280,8 @@ class Horizon:
             raise problem from None
         if wants_stream(request):
             return await stream_object(request, self.hub, (book_topic(selling, buying),),
-                                       lambda: dumps(self.state.order_book_json(selling, buying, limit)), None)
+                                       lambda: dumps(self.state.order_book_json(selling, buying, limit)),
+                                       self.object_stream_limit)
         return json_response(self.state.order_book_json(selling, buying, limit))
 
     # ----- trades -----
@@ -424,14 +448,8 @@ class Horizon:
         return await self.rpc.handle(request)
 
 
-def create_app(network: Any, **options: Any) -> web.Application:
-    """The aiohttp application serving Horizon (and a minimal Stellar RPC) for `network`.
-
-    Options: `submission_timeout` (s, sync `POST /transactions`), `stream_keep_alive` (s between
-    keep-alive comments), `stream_write_timeout` (s before a stuck client is dropped),
-    `stream_event_limit` (end every stream after N events, as Horizon's default of 10; None: never).
-    """
-    horizon = Horizon(network, **options)
+def _application(horizon: Horizon) -> web.Application:
+    """An aiohttp application around `horizon`'s handlers, with its hub bound and closed with it."""
     app = web.Application(middlewares=[errors.problem_middleware])
     app[HORIZON_KEY] = horizon
 
@@ -440,10 +458,26 @@ def create_app(network: Any, **options: Any) -> web.Application:
 
     async def shut_down(_app: web.Application) -> None:
         horizon.hub.close()  # open streams end instead of holding the server
-        await horizon.root_agent.close()
+        if horizon.owns_root_agent:
+            await horizon.root_agent.close()
 
     app.on_startup.append(bind_loop)
     app.on_shutdown.append(shut_down)
+    return app
+
+
+def create_app(network: Any, **options: Any) -> web.Application:
+    """The aiohttp application serving Horizon (and Stellar RPC on `/rpc`) for `network`.
+
+    Options: `submission_timeout` (s, sync `POST /transactions`), `stream_keep_alive` (s between
+    keep-alive comments), `stream_write_timeout` (s before a stuck client is dropped),
+    `stream_event_limit` (end every stream after N events, as Horizon's default of 10; None: never),
+    `object_stream_limit` (end account and order book streams after N events, as Horizon's 10),
+    `rpc_max_healthy_latency` (s since the last ledger after which RPC getHealth fails; None: never),
+    `root_agent` (a shared friendbot funder).
+    """
+    horizon = Horizon(network, **options)
+    app = _application(horizon)
     h = horizon
     get = app.router.add_get
     get("/", h.root)
@@ -482,4 +516,17 @@ def create_app(network: Any, **options: Any) -> web.Application:
     app.router.add_post("/transactions_async", h.submit_transaction_async)
     app.router.add_post("/rpc", h.rpc_endpoint)
     app.router.add_post("/soroban/rpc", h.rpc_endpoint)
+    return app
+
+
+
+def create_rpc_app(network: Any, **options: Any) -> web.Application:
+    """An application serving Stellar RPC only: JSON-RPC on `/` (as stellar-rpc), `/rpc` and `/soroban/rpc`.
+
+    Options as `create_app`.
+    """
+    horizon = Horizon(network, **options)
+    app = _application(horizon)
+    for path in ("/", "/rpc", "/soroban/rpc"):
+        app.router.add_post(path, horizon.rpc_endpoint)
     return app

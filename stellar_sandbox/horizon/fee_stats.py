@@ -1,7 +1,8 @@
 """Fee statistics for Stellar RPC's `getFeeStats` (Horizon's `/fee_stats` comes from the `Network`).
 
-`inclusionFee` describes per-operation fees of the transactions in the last ledgers, with
-transaction and ledger counts; with no transactions every statistic is the base fee.
+`inclusionFee` describes per-operation fees charged to the transactions of the last ledgers (stellar-rpc's
+feewindow: fee charged / operations), with transaction and ledger counts; with no transactions
+every statistic is the base fee.
 """
 from __future__ import annotations
 
@@ -31,18 +32,9 @@ def distribution(values: Sequence[int], default: int) -> dict[str, int]:
     return stats
 
 
-def per_operation_fees(transactions: Sequence[Record]) -> tuple[list[int], list[int]]:
-    charged, maximum = [], []
-    for tx in transactions:
-        ops = max(1, int(tx.get("operation_count", 1)))
-        charged.append(int(tx["fee_charged"]) // ops)
-        maximum.append(int(tx["max_fee"]) // ops)
-    return charged, maximum
-
-
-def rpc_inclusion_fee(base_fee: int, transactions: Sequence[Record], ledger_count: int) -> Record:
-    charged, _ = per_operation_fees(transactions)
+def rpc_inclusion_fee(base_fee: int, charged: Sequence[int], ledger_count: int) -> Record:
+    """stellar-rpc's fee distribution of `charged` (per-operation fees, one per transaction)."""
     stats: Record = {k: str(v) for k, v in distribution(charged, base_fee).items()}
-    stats["transactionCount"] = str(len(transactions))
+    stats["transactionCount"] = str(len(charged))
     stats["ledgerCount"] = ledger_count
     return stats

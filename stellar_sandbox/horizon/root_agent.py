@@ -89,8 +89,9 @@ class RootAgent:
     async def _submit_unlocked(self, operations: list[Operation]) -> Record:
         root = self.network.root_keypair
         sequence = self.network.state.account(root.public_key).seq_num
-        builder = TransactionBuilder(Account(root.public_key, sequence), self.network.passphrase,
-                                     base_fee=int(getattr(self.network, "base_fee", 100)))
+        inclusion_fee = getattr(self.network, "inclusion_fee", None)  # enough to get in under a surge
+        base_fee = inclusion_fee(1) if inclusion_fee is not None else int(getattr(self.network, "base_fee", 100))
+        builder = TransactionBuilder(Account(root.public_key, sequence), self.network.passphrase, base_fee=base_fee)
         for operation in operations:
             builder.append_operation(operation)
         envelope = builder.add_time_bounds(0, 0).build()

@@ -325,8 +325,9 @@ class MarketActivity:
             return 0
         network = self.sandbox.network
         account = network.state.account(participant.account_id)
-        tx = Transaction(participant.account, account.seq_num + 1, network.base_fee * len(operations), operations,
-                         preconditions=NO_TIME_BOUNDS)
+        # the least the network accepts now (the base fee, or just above a surge's background bids)
+        tx = Transaction(participant.account, account.seq_num + 1, network.inclusion_fee(len(operations)),
+                         operations, preconditions=NO_TIME_BOUNDS)
         envelope = TransactionEnvelope(tx, network.passphrase)
         envelope.sign(participant.keypair)
         outcome = network.submit(envelope.to_xdr())

@@ -342,3 +342,68 @@ def test_v0_envelope_applies_and_is_recorded(net, market):
     record = net.transaction(outcome.hash)
     assert record["successful"] and record["memo_type"] == "text" and record["memo"] == "v0"
     assert record["source_account"] == alice.public_key
+
+
+# ----- surge: background traffic bidding a fee per operation -----
+
+
+def pay(net: Network, source: Keypair, destination: str, fee: int, ops: int = 1) -> str:
+    tx = builder(net, source, fee=fee)
+    for _ in range(ops):
+        tx.append_payment_op(destination=destination, asset=Asset.native(), amount="1")
+    return signed(tx, source)
+
+
+def test_surge_refuses_low_bids_with_the_fee_needed_and_bans_them(net):
+    alice, bob = net.create_funded_account(100), net.create_funded_account(100)
+    net.set_surge(5000)
+    assert net.surge_fee == 5000 and net.inclusion_fee(2) == 10_001
+    low = net.submit(pay(net, alice, bob.public_key, fee=5000, ops=2))  # 5000/op: not above the background
+    assert low.status == "ERROR"
+    result = sx.TransactionResult.from_xdr(low.error_result_xdr)
+    assert result.result.code == TX.txINSUFFICIENT_FEE and result.fee_charged.int64 == 10_001  # 5000 x 2 + 1
+    assert net.submit(pay(net, alice, bob.public_key, fee=5000, ops=2)).status == "TRY_AGAIN_LATER"  # banned
+    high = net.submit(pay(net, alice, bob.public_key, fee=8000))
+    assert high.status == "PENDING"
+    ledger = net.close_ledger()
+    record = net.transaction(high.hash)
+    assert record["fee_charged"] == "5000" and record["max_fee"] == "8000"  # the ledger's lowest fee: the background's
+    assert ledger["base_fee_in_stroops"] == 100  # the header's base fee does not move
+    assert net.background[ledger["sequence"]] == (999, 5000, 5000)
+
+
+def test_surge_shows_in_fee_stats(net):
+    alice, bob = net.create_funded_account(100), net.create_funded_account(100)
+    assert net.fee_stats()["fee_charged"]["p50"] == "100"
+    for _ in range(4):
+        net.close_ledger()  # four empty ledgers: the window of five then holds only the surge's
+    net.set_surge(2500)
+    net.submit(pay(net, alice, bob.public_key, fee=9000))
+    net.close_ledger()
+    stats = net.fee_stats()
+    assert stats["last_ledger_base_fee"] == "100"
+    assert stats["fee_charged"]["p10"] == stats["fee_charged"]["p99"] == "2500"
+    assert stats["max_fee"]["p50"] == "2500" and stats["max_fee"]["max"] == "9000"
+    assert stats["ledger_capacity_usage"] == "0.20"  # one full ledger of the last five
+    net.set_surge(None)
+    assert net.submit(pay(net, alice, bob.public_key, fee=100)).status == "PENDING"
+
+
+def test_pending_low_bids_are_left_out_under_surge_and_dropped(net):
+    alice, bob = net.create_funded_account(100), net.create_funded_account(100)
+    stuck = net.submit(pay(net, alice, bob.public_key, fee=100))
+    net.set_surge(1000)
+    for _ in range(3):
+        net.close_ledger()
+        assert net.transaction_status(stuck.hash) == "PENDING"
+    net.close_ledger()  # the fourth ledger without it: dropped, as stellar-core ages its queue
+    assert net.transaction_status(stuck.hash) == "NOT_FOUND" and net.queue.aged_out_count == 1
+    net.set_surge(None)
+    assert net.submit(pay(net, alice, bob.public_key, fee=100)).status == "TRY_AGAIN_LATER"  # same hash: banned
+
+
+def test_surge_fee_is_checked(net):
+    with pytest.raises(ValueError):
+        net.set_surge(99)
+    with pytest.raises(ValueError):
+        net.set_surge(1.5)

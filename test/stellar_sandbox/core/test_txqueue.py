@@ -2,7 +2,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from stellar_sandbox.core.txqueue import DUPLICATE, PENDING, TRY_AGAIN_LATER, TxQueue
+from stellar_sandbox.core.txqueue import BAN_DEPTH, DUPLICATE, PENDING, PENDING_DEPTH, TRY_AGAIN_LATER, TxQueue
 
 
 @dataclass
@@ -33,7 +33,7 @@ def test_take_empties_queue_and_frees_the_source():
     queue.add(Tx("a", "S1"))
     selection = queue.take_for_ledger(close_time=10)
     assert [t.hash for t in selection.included] == ["a"]
-    assert selection.surge_fee_rate is None
+    assert selection.base_fee_rate is None and selection.background_ops == 0
     assert len(queue) == 0
     assert queue.add(Tx("b", "S1")) == PENDING
 
@@ -57,7 +57,7 @@ def test_capacity_takes_highest_fee_per_operation_first_and_the_rest_waits():
     queue.add(Tx("medium", "S4", fee_bid=200))
     first = queue.take_for_ledger(close_time=1)
     assert [t.hash for t in first.included] == ["rich", "rich_multi"]
-    assert first.surge_fee_rate == (900, 2)
+    assert first.base_fee_rate == 450  # the lowest included fee per operation
     second = queue.take_for_ledger(close_time=2)
     assert [t.hash for t in second.included] == ["medium", "cheap"]
 
@@ -72,10 +72,22 @@ def test_equal_fee_rates_keep_arrival_order_and_smaller_txs_fill_gaps():
     assert [t.hash for t in queue.take_for_ledger(close_time=2).included] == ["too_big"]
 
 
-def test_pool_limit_answers_try_again_later():
+def test_full_pool_names_the_fee_that_would_evict():
     queue = TxQueue(max_ops_per_ledger=2, pool_ledgers=1)
     assert queue.add(Tx("a", "S1", fee_bid=200, op_count=2)) == PENDING
+    assert queue.check_admission(Tx("b", "S2")) == 101  # stellar-core's computeBetterFee: 100/op + 1
+    assert queue.check_admission(Tx("c", "S2", fee_bid=200, op_count=2)) == 201
+    assert queue.check_admission(Tx("huge", "S2", fee_bid=9000, op_count=3)) == 0  # larger than the pool
     assert queue.add(Tx("b", "S2")) == TRY_AGAIN_LATER
+    assert queue.check_admission(Tx("d", "S1", fee_bid=500)) == 0  # would evict its own account's: no fee helps
+
+
+def test_surge_rounds_the_lowest_rate_down():
+    queue = TxQueue(max_ops_per_ledger=3)
+    queue.add(Tx("odd", "S1", fee_bid=301, op_count=2))  # 150.5 per op
+    queue.add(Tx("rich", "S2", fee_bid=1000))
+    queue.add(Tx("left", "S3", fee_bid=100))
+    assert queue.take_for_ledger(close_time=1).base_fee_rate == 150  # ROUND_DOWN from protocol 20
 
 
 def test_capacity_must_be_positive():
@@ -87,7 +99,7 @@ def test_full_pool_evicts_cheaper_transactions_for_a_better_paying_one():
     queue = TxQueue(max_ops_per_ledger=2, pool_ledgers=1)
     assert queue.add(Tx("cheap", "S1", fee_bid=100)) == PENDING
     assert queue.add(Tx("mid", "S2", fee_bid=200)) == PENDING
-    assert queue.add(Tx("same_rate", "S3", fee_bid=100)) == TRY_AGAIN_LATER  # not better than the cheapest
+    assert queue.check_admission(Tx("same_rate", "S3", fee_bid=100)) == 101  # not better than the cheapest
     assert queue.add(Tx("rich", "S4", fee_bid=900, op_count=2)) == PENDING  # 450/op beats both
     assert "cheap" not in queue and "mid" not in queue and queue.evicted_count == 2
     assert queue.pending_ops == 2
@@ -105,3 +117,47 @@ def test_replace_by_fee_swaps_the_pending_transaction():
     assert "old" not in queue and queue.pending_for("S1") is bump
     with pytest.raises(ValueError):
         queue.add(Tx("other", "S1"), replaces=old)
+
+
+def test_left_out_transactions_age_out_and_are_banned():
+    queue = TxQueue(max_ops_per_ledger=1)
+    queue.add(Tx("rich", "S1", fee_bid=500))
+    queue.add(Tx("poor", "S2", fee_bid=100))
+    for close in range(1, PENDING_DEPTH):
+        selection = queue.take_for_ledger(close_time=close)
+        assert not selection.aged_out and "poor" in queue
+        queue.add(Tx(f"rich{close}", f"R{close}", fee_bid=500))  # always someone richer
+    last = queue.take_for_ledger(close_time=PENDING_DEPTH)
+    assert [t.hash for t in last.aged_out] == ["poor"] and "poor" not in queue
+    assert queue.is_banned("poor") and queue.aged_out_count == 1
+    for close in range(BAN_DEPTH - 1):
+        queue.take_for_ledger(close_time=100 + close)
+    assert queue.is_banned("poor")
+    queue.take_for_ledger(close_time=200)
+    assert not queue.is_banned("poor")
+
+
+def test_background_traffic_sets_the_floor_and_fills_the_ledger():
+    queue = TxQueue(max_ops_per_ledger=10)
+    queue.add(Tx("early", "S0", fee_bid=100))  # pending before the surge
+    queue.background_fee = 5000
+    assert queue.check_admission(Tx("low", "S1", fee_bid=5000)) == 5001  # must beat the background bid
+    assert queue.check_admission(Tx("two_ops", "S1", fee_bid=9000, op_count=2)) == 10_001
+    assert queue.add(Tx("high", "S2", fee_bid=20_002, op_count=2)) == PENDING
+    selection = queue.take_for_ledger(close_time=1)
+    assert [t.hash for t in selection.included] == ["high"]
+    assert selection.background_ops == 8 and selection.base_fee_rate == 5000
+    assert "early" in queue  # left out while the surge lasts
+    queue.background_fee = None
+    assert [t.hash for t in queue.take_for_ledger(close_time=2).included] == ["early"]
+
+
+def test_eviction_raises_the_bar_until_the_next_ledger():
+    queue = TxQueue(max_ops_per_ledger=1, pool_ledgers=1)
+    queue.add(Tx("cheap", "S1", fee_bid=100))
+    assert queue.add(Tx("mid", "S2", fee_bid=300)) == PENDING  # evicts cheap (banned)
+    assert queue.is_banned("cheap")
+    queue.remove("mid")
+    assert queue.check_admission(Tx("low", "S3", fee_bid=100)) == 101  # must beat the evicted bid
+    queue.take_for_ledger(close_time=1)
+    assert queue.check_admission(Tx("low", "S3", fee_bid=100)) is None

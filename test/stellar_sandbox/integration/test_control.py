@@ -8,7 +8,7 @@ pytestmark = pytest.mark.integration
 
 PROBLEM = "https://stellar.org/horizon-errors/"
 SSE = {"Accept": "text/event-stream"}
-KINDS = ("latency", "errors", "submission_timeout", "stream_drop")
+KINDS = ("latency", "errors", "submission_timeout", "stream_drop", "silent_streams")
 
 
 async def call(method: str, url: str, body=None, raw: str | None = None) -> tuple[int, dict]:
