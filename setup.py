@@ -47,7 +47,6 @@ setup(
         "yappi>=1.6",
         "memray>=1.11",
         "matplotlib>=3.8",
-        "tqdm>=4.66",
     ],
     extras_require={
         "test": [

@@ -84,7 +84,7 @@ def test_without_a_markets_recorder_nothing_is_attached_and_nothing_imported():
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
-def test_a_real_markets_recorder_writing_a_fill_is_timed(tmp_path):
+async def test_a_real_markets_recorder_writing_a_fill_is_timed(tmp_path):
     from hummingbot.client.config.client_config_map import ClientConfigMap
     from hummingbot.client.config.config_helpers import ClientConfigAdapter
     from hummingbot.connector.markets_recorder import MarketsRecorder
