@@ -1,13 +1,18 @@
 """`python -m stellar_sandbox serve --host 127.0.0.1 --port 8000 [--ledger-interval 5] [--horizons 3] [--rpcs 1]
-[--surge-fee 5000] [market, fault flags]`"""
+[--surge-fee 5000] [--demo [--demo-asset USDC] [--demo-accounts 1] [--demo-json FILE]] [market, fault flags]`
+
+`--demo` gives a person a network to trade on: an issued asset, funded accounts that trust it, market activity
+on XLM against it, and the answers to Hummingbot's `connect stellar` prompts (see `stellar_sandbox.demo`)."""
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
 import signal
+from pathlib import Path
 from typing import Any
 
+from stellar_sandbox.demo import DemoSettings, describe_demo, prepare_demo, write_demo_file
 from stellar_sandbox.sandbox import Sandbox
 
 
@@ -24,10 +29,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     serve.add_argument("--surge-fee", type=int, default=None,
                        help="load the network with traffic bidding this many stroops per operation")
     market = serve.add_argument_group("market activity")
-    market.add_argument("--market-rate", type=float, default=0.0,
-                        help="book events per second on MKT/XLM by synthetic participants (default 0: none)")
-    market.add_argument("--market-mid", type=float, default=1.0, help="starting mid price (default 1.0)")
+    market.add_argument("--market-rate", type=float, default=None,
+                        help="book events per second on MKT/XLM by synthetic participants (default 0: none; "
+                             "with --demo: 2, on XLM against the demo asset)")
+    market.add_argument("--market-mid", type=float, default=None,
+                        help="starting mid price (default 1.0; with --demo: 0.1 of the demo asset per XLM)")
     market.add_argument("--market-participants", type=int, default=None, help="accounts (default: enough for the rate)")
+    demo = serve.add_argument_group("demo: a network ready for Hummingbot")
+    demo.add_argument("--demo", action="store_true",
+                      help="issue an asset, create funded accounts that trust it, run market activity on XLM "
+                           "against it (--market-rate, default 2 in demo mode) and print the secrets and the "
+                           "connector settings to paste")
+    demo.add_argument("--demo-asset", default=DemoSettings.asset_code, help="code of the issued asset (default USDC)")
+    demo.add_argument("--demo-accounts", type=int, default=DemoSettings.accounts, help="funded accounts (default 1)")
+    demo.add_argument("--demo-xlm", default=DemoSettings.xlm, help="lumens per account (default 10000)")
+    demo.add_argument("--demo-amount", default=DemoSettings.asset_amount,
+                      help="units of the asset per account (default 1000)")
+    demo.add_argument("--demo-json", type=Path, default=None,
+                      help="also write the demo (URLs, passphrase, asset, accounts with secrets) to this JSON file "
+                           "(mode 0600) once everything is ready")
     faults = serve.add_argument_group("faults of every frontend (also at run time: POST /_sandbox/faults)")
     faults.add_argument("--latency", type=float, default=0.0, help="seconds added to every request")
     faults.add_argument("--jitter", type=float, default=0.0, help="up to this many more seconds, uniformly")
@@ -60,6 +80,23 @@ def fault_settings(args: argparse.Namespace) -> dict[str, Any]:
     return settings
 
 
+def demo_settings_from(args: argparse.Namespace) -> DemoSettings | None:
+    """The demo the command line asks for (None without --demo), checked before anything starts."""
+    if not args.demo:
+        if args.demo_json is not None:
+            raise SystemExit("--demo-json needs --demo")
+        return None
+    settings = DemoSettings(
+        asset_code=args.demo_asset, accounts=args.demo_accounts, xlm=args.demo_xlm, asset_amount=args.demo_amount,
+        market_rate=DemoSettings.market_rate if args.market_rate is None else args.market_rate,
+        market_mid=DemoSettings.market_mid if args.market_mid is None else args.market_mid)
+    try:
+        settings.check()
+    except ValueError as error:
+        raise SystemExit(f"--demo: {error}") from None
+    return settings
+
+
 async def serve(args: argparse.Namespace) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -67,6 +104,7 @@ async def serve(args: argparse.Namespace) -> None:
         loop.add_signal_handler(signum, stop.set)
     if args.horizons < 1 or args.rpcs < 0:
         raise SystemExit("--horizons must be at least 1 and --rpcs not negative")
+    demo_settings = demo_settings_from(args)
     async with Sandbox(ledger_interval=args.ledger_interval, port=args.port, host=args.host,
                        horizons=args.horizons, rpcs=args.rpcs) as net:
         settings = fault_settings(args)
@@ -82,8 +120,13 @@ async def serve(args: argparse.Namespace) -> None:
             if frontend.index == 0:
                 line += f" network passphrase: {net.passphrase}"
             print(line, flush=True)
-        if args.market_rate:
-            stats = await net.market.start(args.market_rate, mid=args.market_mid,
+        if demo_settings is not None:
+            demo = await prepare_demo(net, demo_settings)
+            print(describe_demo(demo), flush=True)
+            if args.demo_json is not None:
+                write_demo_file(args.demo_json, demo)
+        elif args.market_rate:
+            stats = await net.market.start(args.market_rate, mid=1.0 if args.market_mid is None else args.market_mid,
                                            participants=args.market_participants)
             print(f"market activity {stats['base']} / {stats['counter']} at {args.market_rate}/s "
                   f"by {stats['participants']} accounts", flush=True)
