@@ -1,0 +1,64 @@
+"""`hummingbot-stellar` (also `python -m hummingbot_stellar_cli`)."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from hummingbot_stellar_cli.target import TargetError
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="hummingbot-stellar", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def target_options(command: argparse.ArgumentParser) -> None:
+        command.add_argument("--into", metavar="HUMMINGBOT_DIR", default=None,
+                             help="your Hummingbot folder when it runs from one: a source checkout, or "
+                                  "/home/hummingbot in Hummingbot's Docker image (default: where the `hummingbot` "
+                                  "package of --python lives, i.e. a pip installation's site-packages)")
+        command.add_argument("--python", metavar="PATH", default=None,
+                             help="the Python that runs Hummingbot (default: this one)")
+
+    install = commands.add_parser("install", help="put the connector where Hummingbot scans and install what it needs")
+    target_options(install)
+    install.add_argument("--source", metavar="DIR", default=None,
+                         help="the connector folder to copy (default: the one shipped with this command)")
+    install.add_argument("--no-deps", dest="deps", action="store_false",
+                         help="do not pip-install the connector's dependencies (stellar-sdk, cachetools)")
+    install.add_argument("--client-deps", action="store_true",
+                         help="also install what Hummingbot's own start scripts import beyond its core "
+                              "(asyncssh, ptpython)")
+    install.add_argument("--force", action="store_true", help="replace a foreign hummingbot/.../stellar folder")
+    install.add_argument("--pip-arg", action="append", default=[], metavar="ARG",
+                         help="extra argument for pip install (repeatable), e.g. --pip-arg=--constraint=FILE")
+
+    doctor = commands.add_parser("doctor", help="check that Hummingbot finds and can load the connector")
+    target_options(doctor)
+
+    from hummingbot_stellar_cli.client import add_client_arguments
+    add_client_arguments(commands.add_parser(
+        "client", help="run Hummingbot's client against the embedded sandbox, connected and ready to `start`"))
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        if args.command == "install":
+            from hummingbot_stellar_cli.install import install
+            return install(args.python, args.into, source=args.source, deps=args.deps, client_deps=args.client_deps,
+                           force=args.force, pip_args=args.pip_arg)
+        if args.command == "doctor":
+            from hummingbot_stellar_cli.doctor import doctor
+            return doctor(args.python, args.into)
+        if args.command == "client":
+            from hummingbot_stellar_cli.client import run_client
+            return run_client(args)
+    except TargetError as error:
+        print(f"hummingbot-stellar {args.command}: {error}", file=sys.stderr)
+        return 2
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
