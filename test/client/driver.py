@@ -26,8 +26,8 @@ ERASE = "\x7f" * 80  # backspaces: the client pre-fills some answers with their 
 
 def child_env(**extra: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "STELLAR_PROFILING")}
-    env.update(PYTHONPATH=str(REPO_ROOT), TERM="xterm", **extra)
-    return env
+    env.update({"PYTHONPATH": str(REPO_ROOT), "TERM": "xterm", **extra})
+    return {key: value for key, value in env.items() if value != "" or key != "PYTHONPATH"}
 
 
 class DemoSandbox:
