@@ -1,4 +1,4 @@
-# One entry point for everything: `make setup`, `make test`, `make demo`, `make bench`, `make profile`.
+# One entry point for everything: `make setup`, `make test`, `make demo`, `make client`, `make bench`, `make profile`.
 # Every target installs what it needs first, so a fresh clone needs only Python 3.11+ and the
 # package registries.
 
@@ -8,17 +8,17 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 PIP := $(PY) -m pip --disable-pip-version-check
 
-REQUIREMENTS := requirements/hummingbot.txt requirements/hummingbot-core.txt requirements/project.txt \
-                requirements/test.txt requirements/constraints.txt
+REQUIREMENTS := requirements/hummingbot.txt requirements/hummingbot-core.txt requirements/hummingbot-client.txt \
+                requirements/project.txt requirements/test.txt requirements/constraints.txt
 DEPS_STAMP := $(VENV)/.deps-installed
 PROJECT_STAMP := $(VENV)/.project-installed
 # Everything that ends up in the installed distribution: a change to any of them reinstalls it.
-DIST_SOURCES := setup.py README.md $(shell find hummingbot stellar_sandbox profiling \
+DIST_SOURCES := setup.py README.md $(shell find hummingbot stellar_sandbox profiling hummingbot_stellar_cli \
                   \( -name '*.py' -o -name '*.yml' \) -not -path '*/__pycache__/*' 2>/dev/null)
 
 PYTEST_ARGS ?=
 
-.PHONY: setup test lint demo bench profile lock clean
+.PHONY: setup test lint demo client client-headless bench profile lock clean
 
 setup: $(PROJECT_STAMP)
 
@@ -27,7 +27,7 @@ $(DEPS_STAMP): $(REQUIREMENTS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip setuptools wheel
 	$(PIP) install -c requirements/constraints.txt -r requirements/hummingbot-core.txt \
-	    -r requirements/project.txt -r requirements/test.txt
+	    -r requirements/hummingbot-client.txt -r requirements/project.txt -r requirements/test.txt
 	# Hummingbot's own dependency list needs Python 3.12 (pandas-ta): install it alone (see README).
 	$(PIP) install --no-deps -r requirements/hummingbot.txt
 	touch $@
@@ -58,6 +58,22 @@ demo: setup
 profile: setup
 	$(PY) -m profiling run $(ARGS)
 
+# Hummingbot's own interactive client against the embedded sandbox: a funded account, the `stellar` connection
+# saved, a pure market making strategy loaded; type `start`, then `status`, `history`, `stop`, `exit`.
+# `make client CLIENT_ARGS="--no-connect --no-strategy"` to `connect stellar` and `create` yourself;
+# `python -m hummingbot_stellar_cli client --help` lists every option. Conf, logs and data: $(CLIENT_HOME)/.
+CLIENT_HOME ?= .hummingbot-stellar
+CLIENT_ARGS ?=
+CLIENT_DURATION ?= 60
+
+client: setup
+	$(PY) -m hummingbot_stellar_cli client --home $(CLIENT_HOME) $(CLIENT_ARGS)
+
+# The same, headless: the strategy starts at once and stops cleanly (orders cancelled) after CLIENT_DURATION
+# seconds (0: until Ctrl-C or SIGTERM).
+client-headless: setup
+	$(PY) -m hummingbot_stellar_cli client --headless --duration $(CLIENT_DURATION) --home $(CLIENT_HOME) $(CLIENT_ARGS)
+
 # Benchmarks (docs/performance_benchmarks.md): a table, reports/bench/results.json, and exit 1 when a
 # ratio got worse than benchmarks/baseline.json allows. `make bench BENCH_ARGS="--quick"`, or
 # `BENCH_ARGS="--update-baseline"` to rewrite the baseline.
@@ -73,4 +89,4 @@ lock:
 	    > requirements/constraints.txt
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache $(CLIENT_HOME)

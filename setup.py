@@ -3,7 +3,9 @@ network for tests and demos, and profiling.
 
 The distribution ships `hummingbot.connector.exchange.stellar` into an installed Hummingbot's
 package tree (Hummingbot discovers connectors by scanning that folder), plus our own top-level
-packages `stellar_sandbox` and `profiling`. It ships no `hummingbot/__init__.py` nor the
+packages `stellar_sandbox`, `profiling` and `hummingbot_stellar_cli` (the `hummingbot-stellar` command: install
+the connector into a source checkout, Docker's /home/hummingbot or another Python; check it; run Hummingbot's
+client against the sandbox). It ships no `hummingbot/__init__.py` nor the
 intermediate ones, so the installed Hummingbot keeps owning those packages.
 
 Hummingbot itself is not declared here: on Python 3.11 its full dependency set cannot resolve,
@@ -15,6 +17,11 @@ from setuptools import find_packages, setup
 from setuptools.command.build_py import build_py
 
 CONNECTOR_PACKAGE = "hummingbot.connector.exchange.stellar"
+# The connector's own requirements are kept in one place, which `hummingbot-stellar install` also reads.
+_requirements: dict = {}
+exec(Path("hummingbot_stellar_cli", "requirements.py").read_text(encoding="utf-8"), _requirements)
+CONNECTOR_REQUIREMENTS = list(_requirements["CONNECTOR_REQUIREMENTS"])
+CLIENT_REQUIREMENTS = list(_requirements["CLIENT_REQUIREMENTS"])
 # Lets profiling be switched on in any Hummingbot session by the environment alone
 # (STELLAR_PROFILING, see conf/conf_stellar_profiling.yml). The line reads the variable before importing
 # anything: unset, `profiling` is not imported at start-up, so a source tree's `profiling` (first on the path
@@ -38,18 +45,20 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.11",
     packages=[CONNECTOR_PACKAGE]
-    + find_packages(include=["stellar_sandbox", "stellar_sandbox.*", "profiling", "profiling.*"]),
+    + find_packages(include=["stellar_sandbox", "stellar_sandbox.*", "profiling", "profiling.*",
+                             "hummingbot_stellar_cli", "hummingbot_stellar_cli.*"]),
     package_data={CONNECTOR_PACKAGE: ["*.yml"], "profiling": ["*.json", "*.yml"]},
-    install_requires=[
-        "stellar-sdk[aiohttp]>=16,<17",
+    install_requires=CONNECTOR_REQUIREMENTS + [
         "aiohttp>=3.9",
-        "cachetools>=5.3",
         "yappi>=1.6",
         "memray>=1.11",
         "matplotlib>=3.8",
     ],
     extras_require={
+        # what Hummingbot's own start scripts import beyond its core (see requirements/hummingbot-client.txt)
+        "client": CLIENT_REQUIREMENTS,
         "test": [
+            "pexpect>=4.8",
             "pytest>=8",
             "pytest-asyncio>=0.23",
             "pytest-timeout>=2.2",
@@ -62,6 +71,7 @@ setup(
     entry_points={
         "console_scripts": [
             "stellar-sandbox=stellar_sandbox.__main__:main",
+            "hummingbot-stellar=hummingbot_stellar_cli.__main__:main",
         ],
     },
     classifiers=[
