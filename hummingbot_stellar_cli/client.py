@@ -5,6 +5,7 @@ loaded, so a newcomer types `start` and watches it trade.
     hummingbot-stellar client                       # interactive: `start`, `status`, `history`, `stop`, `exit`
     hummingbot-stellar client --headless --duration 60
     hummingbot-stellar client --no-strategy         # connected only: `create` your own strategy
+    hummingbot-stellar client --no-sandbox --home ~/hummingbot [--strategy conf_x.yml]   # your own networks
 
 The PyPI Hummingbot ships no bin/; this launcher does what bin/hummingbot_quickstart.py does (log in,
 build the application, load a strategy file, run the UI or headless) with Hummingbot's own functions
@@ -55,6 +56,12 @@ def add_client_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--transcript", type=Path, default=None,
                         help="also append everything Hummingbot prints in its output pane, and each question it "
                              "asks (as `[prompt] ...`), to this file (for scripts and tests)")
+    parser.add_argument("--no-sandbox", action="store_true",
+                        help="no sandbox, nothing prepared: Hummingbot's client in --home as it is (the PyPI "
+                             "Hummingbot has no bin/ to start it); it asks for the password unless --password")
+    parser.add_argument("--strategy", default=None, metavar="FILE",
+                        help="with --no-sandbox: a strategy file of HOME/conf/strategies to load (interactive: "
+                             "`start` runs it; headless: it starts at once)")
     parser.add_argument("--order-amount", default="20", help="XLM per order of the demo strategy (default 20)")
     parser.add_argument("--spread", default="0.1", help="bid and ask spread of the demo strategy in %% (default 0.1)")
     parser.add_argument("--ledger-interval", type=float, default=1.0, help="sandbox seconds per ledger (default 1)")
@@ -182,7 +189,11 @@ def run_client(args: argparse.Namespace) -> int:
 
     if args.headless and args.no_connect:
         raise SystemExit("--headless needs the connection: drop --no-connect")
+    if args.strategy and not args.no_sandbox:
+        raise SystemExit("--strategy goes with --no-sandbox (the sandbox run writes its own strategy file)")
     use_home(home)  # before anything imports hummingbot.client
+    if args.no_sandbox:
+        return run_without_sandbox(args)
     sandbox = SandboxChild(home, args.ledger_interval, args.market_rate)
     try:
         if args.sandbox is not None:
@@ -192,10 +203,12 @@ def run_client(args: argparse.Namespace) -> int:
             demo = sandbox.start()
         strategy_file = prepare_home(home, demo, args)
         print(banner(demo, strategy_file, args.headless, connected=not args.no_connect), flush=True)
+        secrets_manager = secrets_manager_for(args.password or DEMO_PASSWORD)
         if args.headless:
-            status = asyncio.run(run_headless(args, strategy_file))
+            status = asyncio.run(run_headless(args, secrets_manager, strategy_file))
         else:
-            status = run_interactive(args, demo, strategy_file)
+            status = run_interactive(args, secrets_manager, strategy_file,
+                                     banner(demo, strategy_file, headless=False, connected=not args.no_connect))
         report_offers_left(demo)
         return status
     finally:
@@ -221,31 +234,73 @@ def prepare_home(home: Path, demo: dict[str, Any], args: argparse.Namespace) -> 
     return hb_home.STRATEGY_FILE
 
 
-async def _bootstrap(args: argparse.Namespace, headless: bool):
+def secrets_manager_for(password: str) -> Any:
     from hummingbot.client.config.config_crypt import ETHKeyFileSecretManger
+
+    return ETHKeyFileSecretManger(password)
+
+
+def run_without_sandbox(args: argparse.Namespace) -> int:
+    """Hummingbot's client in the home as it is, as bin/hummingbot_quickstart.py runs it (-f, -p, --headless)."""
+    from hummingbot.client.config.security import Security
+
+    if args.password:
+        secrets_manager = secrets_manager_for(args.password)
+    elif args.headless:
+        raise SystemExit("--headless --no-sandbox needs --password (or $HUMMINGBOT_STELLAR_PASSWORD)")
+    elif Security.new_password_required():
+        raise SystemExit(f"{args.home} has no Hummingbot password yet: pass --password to set it")
+    else:
+        from hummingbot.client.config.client_config_map import ClientConfigMap
+        from hummingbot.client.config.config_helpers import ClientConfigAdapter
+        from hummingbot.client.ui import login_prompt
+        from hummingbot.client.ui.style import load_style
+
+        secrets_manager = login_prompt(_secrets_manager_class(),
+                                       style=load_style(ClientConfigAdapter(ClientConfigMap())))
+        if not secrets_manager:
+            return 1
+    from hummingbot_stellar_cli.home import check_password
+
+    check_password(secrets_manager.password.get_secret_value())
+    if args.headless:
+        if not args.strategy:
+            raise SystemExit("--headless --no-sandbox needs --strategy FILE (in HOME/conf/strategies)")
+        return asyncio.run(run_headless(args, secrets_manager, args.strategy))
+    return run_interactive(args, secrets_manager, args.strategy, None)
+
+
+def _secrets_manager_class() -> Any:
+    from hummingbot.client.config.config_crypt import ETHKeyFileSecretManger
+
+    return ETHKeyFileSecretManger
+
+
+async def _bootstrap(secrets_manager: Any, headless: bool):
     from hummingbot.client.config.config_helpers import load_client_config_map_from_file
     from hummingbot.client.runner import bootstrap_application
 
     client_config_map = load_client_config_map_from_file()
-    hb = await bootstrap_application(client_config_map, ETHKeyFileSecretManger(args.password or DEMO_PASSWORD),
-                                     headless=headless)
+    hb = await bootstrap_application(client_config_map, secrets_manager, headless=headless)
     if hb is None:
         raise RuntimeError("Hummingbot refused the password")
     return hb
 
 
-def run_interactive(args: argparse.Namespace, demo: dict[str, Any], strategy_file: str | None) -> int:
+def run_interactive(args: argparse.Namespace, secrets_manager: Any, strategy_file: str | None,
+                    message: str | None) -> int:
     async def main() -> None:
         from hummingbot.client.runner import load_and_start_strategy
 
-        hb = await _bootstrap(args, headless=False)
+        hb = await _bootstrap(secrets_manager, headless=False)
         # as `import <file>` does: the strategy is loaded, `start` runs it
         if strategy_file is not None and not await load_and_start_strategy(
                 hb, config_file_name=strategy_file, headless=False):
             raise RuntimeError(f"Hummingbot could not load {strategy_file}; see {args.home}/logs")
         if args.transcript is not None:
             record_transcript(hb, args.transcript)
-        hb.notify("\n" + banner(demo, strategy_file, headless=False, connected=not args.no_connect))
+        if message:
+            hb.notify("\n" + message)
         await hb.run()
 
     asyncio.run(main())
@@ -270,10 +325,10 @@ def record_transcript(hb: Any, path: Path) -> None:
     hb.app.log, hb.app.prompt = log, prompt
 
 
-async def run_headless(args: argparse.Namespace, strategy_file: str) -> int:
+async def run_headless(args: argparse.Namespace, secrets_manager: Any, strategy_file: str) -> int:
     from hummingbot.client.runner import load_and_start_strategy
 
-    hb = await _bootstrap(args, headless=True)
+    hb = await _bootstrap(secrets_manager, headless=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

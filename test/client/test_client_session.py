@@ -109,3 +109,25 @@ def test_headless_run_trades_and_cancels_its_orders_on_ctrl_c(tmp_path, sandbox)
     assert "Stopping: strategy off, orders cancelled" in output
     assert "left on the sandbox's book: 0" in output
     assert sandbox.account_offers() == []
+
+
+def test_without_the_sandbox_it_is_hummingbots_client_in_the_home_as_it_is(tmp_path):
+    # The PyPI Hummingbot has no bin/: `client --no-sandbox` is how its own client starts, in a home of conf/,
+    # logs/ and data/ of its own (Hummingbot would otherwise write them into site-packages).
+    home = tmp_path / "home"
+    session = ClientSession(home, ["--no-sandbox", "--password", "a-password"])
+    try:
+        deadline = time.monotonic() + 60
+        while not session.transcript.exists():
+            assert time.monotonic() < deadline, "the client did not start"
+            session.drain()
+        session.command("connect")
+        session.wait_for(r"Testing connections, please wait", 30)
+        session.command("exit")
+        session.wait_exit()
+    finally:
+        session.close()
+    assert (home / "conf" / ".password_verification").is_file()
+    assert (home / "conf" / "conf_client.yml").is_file()
+    assert (home / "hummingbot").is_symlink()
+    assert not list((home / "conf" / "connectors").iterdir())  # nothing prepared
