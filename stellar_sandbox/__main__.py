@@ -122,9 +122,9 @@ async def serve(args: argparse.Namespace) -> None:
             print(line, flush=True)
         if demo_settings is not None:
             demo = await prepare_demo(net, demo_settings)
-            print(describe_demo(demo), flush=True)
             if args.demo_json is not None:
                 write_demo_file(args.demo_json, demo)
+            print(describe_demo(demo), flush=True)
         elif args.market_rate:
             stats = await net.market.start(args.market_rate, mid=1.0 if args.market_mid is None else args.market_mid,
                                            participants=args.market_participants)
