@@ -35,6 +35,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     doctor = commands.add_parser("doctor", help="check that Hummingbot finds and can load the connector")
     target_options(doctor)
 
+    connect = commands.add_parser(
+        "connect", help="save a `stellar` connection into a Hummingbot's conf/ as its `connect` would (any Horizon)")
+    connect.add_argument("--into", metavar="HUMMINGBOT_DIR", default=None,
+                         help="the Hummingbot folder (a source checkout, Docker's /home/hummingbot)")
+    connect.add_argument("--home", metavar="DIR", default=None,
+                         help="or the home of `hummingbot-stellar client --no-sandbox` (a pip installation)")
+    connect.add_argument("--python", metavar="PATH", default=None, help="the Python that runs Hummingbot")
+    connect.add_argument("--connector", default="stellar", choices=["stellar", "stellar_testnet"])
+    connect.add_argument("--from-sandbox", metavar="DEMO_JSON", default=None,
+                         help="the --demo-json of `python -m stellar_sandbox serve --demo`: its account, markets, "
+                              "Horizon URL and passphrase")
+    connect.add_argument("--account", type=int, default=1, help="which account of --from-sandbox (default 1)")
+    connect.add_argument("--horizon-url", default=None)
+    connect.add_argument("--passphrase", default=None, help="the network passphrase")
+    connect.add_argument("--markets", default=None, help="stellar_markets: CODE:ISSUER, comma separated")
+    connect.add_argument("--rpc-url", default=None)
+    connect.add_argument("--secret-env", metavar="VAR", default=None,
+                         help="read the secret key from this environment variable (default: ask)")
+    connect.add_argument("--password-env", metavar="VAR", default=None,
+                         help="read Hummingbot's password from this environment variable (default: ask)")
+
     from hummingbot_stellar_cli.client import add_client_arguments
     add_client_arguments(commands.add_parser(
         "client", help="run Hummingbot's client against the embedded sandbox, connected and ready to `start`"))
@@ -51,6 +72,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "doctor":
             from hummingbot_stellar_cli.doctor import doctor
             return doctor(args.python, args.into)
+        if args.command == "connect":
+            from hummingbot_stellar_cli.connect import connect
+            return connect(args)
         if args.command == "client":
             from hummingbot_stellar_cli.client import run_client
             return run_client(args)

@@ -62,8 +62,8 @@ def check_password(password: str) -> Any:
     if not PASSWORD_VERIFICATION_PATH.exists():
         store_password_verification(secrets_manager)
     elif not validate_password(secrets_manager):
-        raise ValueError(f"this home's password is another one ({PASSWORD_VERIFICATION_PATH}): pass it with "
-                         f"--password, or use another --home")
+        raise ValueError(f"this home's password is another one ({PASSWORD_VERIFICATION_PATH} was set with it): "
+                         f"give that password, or use another home")
     return secrets_manager
 
 
