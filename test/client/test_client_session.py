@@ -131,3 +131,36 @@ def test_without_the_sandbox_it_is_hummingbots_client_in_the_home_as_it_is(tmp_p
     assert (home / "conf" / "conf_client.yml").is_file()
     assert (home / "hummingbot").is_symlink()
     assert not list((home / "conf" / "connectors").iterdir())  # nothing prepared
+
+
+def test_after_a_kill_the_next_start_cancels_the_offers_left_on_the_book(tmp_path, sandbox):
+    # Hummingbot's own headless mode ends on Ctrl-C without stopping the strategy: its offers stay on the book.
+    # A kill does the same here. What the README tells the user: start again with the account; the connector
+    # cancels, before it reports ready, every offer no saved order knows (stellar_unknown_offers: cancel).
+    killed = subprocess.Popen(
+        [sys.executable, "-m", "hummingbot_stellar_cli", "client", "--headless", "--home", str(tmp_path / "first"),
+         "--sandbox", str(sandbox.demo_file)],
+        cwd=tmp_path, env=child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not sandbox.account_offers():
+            assert time.monotonic() < deadline and killed.poll() is None, "the first run placed no offer"
+            time.sleep(0.5)
+    finally:
+        killed.kill()
+        killed.wait()
+    left = {offer["id"] for offer in sandbox.account_offers()}
+    assert left
+
+    # A new home: its saved orders are not those of the killed run, so every offer is unknown to it.
+    again = subprocess.run(
+        [sys.executable, "-m", "hummingbot_stellar_cli", "client", "--headless", "--duration", "5", "--home",
+         str(tmp_path / "second"), "--sandbox", str(sandbox.demo_file)],
+        cwd=tmp_path, env=child_env(), capture_output=True, text=True, timeout=150)
+    assert again.returncode == 0, again.stdout[-4000:]
+    recovery = re.search(r"Offers found at start \(cancel unknown ones\).*cancelled \[([^\]]*)\]", again.stdout)
+    assert recovery, again.stdout[-4000:]
+    cancelled = set(re.findall(r"'(\d+)'", recovery.group(1)))
+    assert cancelled and cancelled <= left  # (one of them may have been filled by the market in between)
+    assert "left on the sandbox's book: 0" in again.stdout
+    assert sandbox.account_offers() == []
