@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from hummingbot_stellar_cli.home import HomeError
 from hummingbot_stellar_cli.target import TargetError
 
 
@@ -78,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "client":
             from hummingbot_stellar_cli.client import run_client
             return run_client(args)
-    except TargetError as error:
+    except (TargetError, HomeError) as error:
         print(f"hummingbot-stellar {args.command}: {error}", file=sys.stderr)
         return 2
     return 2

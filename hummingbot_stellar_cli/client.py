@@ -29,6 +29,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from hummingbot_stellar_cli.home import HomeError
+
 DEFAULT_HOME = Path(".hummingbot-stellar")
 DEMO_PASSWORD = "stellar-demo"  # guards the sandbox's throwaway key only; --password for anything else
 SANDBOX_START_TIMEOUT_S = 120.0
@@ -91,15 +93,15 @@ class SandboxChild:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "stellar_sandbox", "serve", "--port", "0", "--ledger-interval",
                  str(self.ledger_interval), "--demo", "--demo-json", str(self.demo_file),
-                 "--market-rate", str(self.market_rate)],
+                 "--market-rate", str(self.market_rate), "--exit-with-parent"],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         deadline = time.monotonic() + SANDBOX_START_TIMEOUT_S
         while not self.demo_file.exists():
             if self.process.poll() is not None:
-                raise RuntimeError(f"the sandbox stopped (exit {self.process.returncode}); see {self.log_path}")
+                raise HomeError(f"the sandbox stopped (exit {self.process.returncode}); see {self.log_path}")
             if time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError(f"the sandbox was not ready in {SANDBOX_START_TIMEOUT_S:.0f} s; see {self.log_path}")
+                raise HomeError(f"the sandbox was not ready in {SANDBOX_START_TIMEOUT_S:.0f} s; see {self.log_path}")
             time.sleep(0.2)
         self.demo = json.loads(self.demo_file.read_text(encoding="utf-8"))
         return self.demo
@@ -283,7 +285,7 @@ async def _bootstrap(secrets_manager: Any, headless: bool):
     client_config_map = load_client_config_map_from_file()
     hb = await bootstrap_application(client_config_map, secrets_manager, headless=headless)
     if hb is None:
-        raise RuntimeError("Hummingbot refused the password")
+        raise HomeError("Hummingbot refused the password")
     return hb
 
 
@@ -296,7 +298,7 @@ def run_interactive(args: argparse.Namespace, secrets_manager: Any, strategy_fil
         # as `import <file>` does: the strategy is loaded, `start` runs it
         if strategy_file is not None and not await load_and_start_strategy(
                 hb, config_file_name=strategy_file, headless=False):
-            raise RuntimeError(f"Hummingbot could not load {strategy_file}; see {args.home}/logs")
+            raise HomeError(f"Hummingbot could not load {strategy_file}; see {args.home}/logs")
         if args.transcript is not None:
             record_transcript(hb, args.transcript)
         if message:

@@ -19,6 +19,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+
+class HomeError(RuntimeError):
+    """A home that cannot be used as asked; the message says what to do."""
+
+
 HOME_DIRS = ("conf", "conf/connectors", "conf/strategies", "conf/scripts", "conf/controllers", "logs", "data",
              "scripts", "controllers", "certs")
 STRATEGY_FILE = "conf_pure_market_making_stellar.yml"
@@ -30,7 +35,7 @@ def use_home(home: Path) -> Path:
 
     if "hummingbot.client.settings" in sys.modules and Path(
             sys.modules["hummingbot.client.settings"].CONF_DIR_PATH).parent != home:
-        raise RuntimeError("hummingbot.client was imported before the home was set: its paths are fixed")
+        raise HomeError("hummingbot.client was imported before the home was set: its paths are fixed")
     package = Path(hummingbot.__file__).resolve().parent
     home.mkdir(parents=True, exist_ok=True)
     for name in HOME_DIRS:
@@ -41,7 +46,7 @@ def use_home(home: Path) -> Path:
     if not link.exists():
         link.symlink_to(package, target_is_directory=True)
     elif not link.is_symlink():
-        raise RuntimeError(f"{link} is a folder, not a link to the installed package: this home is a checkout; "
+        raise HomeError(f"{link} is a folder, not a link to the installed package: this home is a checkout; "
                            f"run Hummingbot from it with its own bin/hummingbot.py")
     hummingbot.root_path = lambda: home  # settings.py and the others read it once, at their import
     hummingbot.set_prefix_path(str(home))  # logs, data, the logging conf
@@ -62,7 +67,7 @@ def check_password(password: str) -> Any:
     if not PASSWORD_VERIFICATION_PATH.exists():
         store_password_verification(secrets_manager)
     elif not validate_password(secrets_manager):
-        raise ValueError(f"this home's password is another one ({PASSWORD_VERIFICATION_PATH} was set with it): "
+        raise HomeError(f"this home's password is another one ({PASSWORD_VERIFICATION_PATH} was set with it): "
                          f"give that password, or use another home")
     return secrets_manager
 
@@ -92,7 +97,7 @@ def save_connection(secrets_manager: Any, values: dict[str, Any], connector: str
         AllConnectorSettings.create_connector_settings()
     settings = AllConnectorSettings.get_connector_settings().get(connector)
     if settings is None or settings.config_keys is None:
-        raise RuntimeError(f"Hummingbot's connector scan does not list {connector!r}: run `hummingbot-stellar doctor`")
+        raise HomeError(f"Hummingbot's connector scan does not list {connector!r}: run `hummingbot-stellar doctor`")
     config = ClientConfigAdapter(settings.config_keys.__class__(**values))
     Security.secrets_manager = secrets_manager  # the encryption key for the save, as after a login
     Security.update_secure_config(config)

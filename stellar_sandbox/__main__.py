@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import signal
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     demo.add_argument("--demo-xlm", default=DemoSettings.xlm, help="lumens per account (default 10000)")
     demo.add_argument("--demo-amount", default=DemoSettings.asset_amount,
                       help="units of the asset per account (default 1000)")
+    serve.add_argument("--exit-with-parent", action="store_true",
+                       help="stop when the process that started this one ends (for launchers: no orphan network)")
     demo.add_argument("--demo-json", type=Path, default=None,
                       help="also write the demo (URLs, passphrase, asset, accounts with secrets) to this JSON file "
                            "(mode 0600) once everything is ready")
@@ -97,6 +100,12 @@ def demo_settings_from(args: argparse.Namespace) -> DemoSettings | None:
     return settings
 
 
+async def _stop_with_parent(parent: int, stop: asyncio.Event) -> None:
+    while os.getppid() == parent:  # an orphan is adopted by another process
+        await asyncio.sleep(1.0)
+    stop.set()
+
+
 async def serve(args: argparse.Namespace) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -105,6 +114,8 @@ async def serve(args: argparse.Namespace) -> None:
     if args.horizons < 1 or args.rpcs < 0:
         raise SystemExit("--horizons must be at least 1 and --rpcs not negative")
     demo_settings = demo_settings_from(args)
+    if args.exit_with_parent:
+        asyncio.ensure_future(_stop_with_parent(os.getppid(), stop))
     async with Sandbox(ledger_interval=args.ledger_interval, port=args.port, host=args.host,
                        horizons=args.horizons, rpcs=args.rpcs) as net:
         settings = fault_settings(args)

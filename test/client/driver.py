@@ -38,7 +38,7 @@ class DemoSandbox:
         self.log = open(folder / "sandbox.log", "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "stellar_sandbox", "serve", "--port", "0", "--ledger-interval", str(ledger_interval),
-             "--demo", "--demo-json", str(self.demo_file), "--market-rate", str(market_rate)],
+             "--demo", "--demo-json", str(self.demo_file), "--market-rate", str(market_rate), "--exit-with-parent"],
             cwd=REPO_ROOT, env=child_env(), stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 120
         while not self.demo_file.exists():

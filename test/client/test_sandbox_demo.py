@@ -71,3 +71,32 @@ def test_serve_demo_refuses_bad_settings_before_starting():
     completed = subprocess.run([sys.executable, "-m", "stellar_sandbox", "serve", "--port", "0", "--demo-json", "x"],
                                cwd=REPO_ROOT, env=child_env(), capture_output=True, text=True, timeout=60)
     assert completed.returncode != 0 and "--demo-json needs --demo" in completed.stderr
+
+
+def test_exit_with_parent_leaves_no_orphan_network(tmp_path):
+    # A launcher killed outright (no clean-up of its own) must not leave its sandbox serving for ever.
+    pid_file = tmp_path / "pid"
+    launcher = subprocess.Popen(
+        ["sh", "-c", f'"{sys.executable}" -m stellar_sandbox serve --port 0 --exit-with-parent >/dev/null & '
+                     f'echo $! > "{pid_file}"; sleep 30'],
+        cwd=REPO_ROOT, env=child_env(), start_new_session=True)
+    deadline = time.monotonic() + 30
+    while not pid_file.exists() or not pid_file.read_text().strip():
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    sandbox_pid = int(pid_file.read_text())
+    time.sleep(2)  # serving
+    launcher.kill()
+    launcher.wait()
+    deadline = time.monotonic() + 15
+    while _alive(sandbox_pid):
+        assert time.monotonic() < deadline, "the sandbox outlived its parent"
+        time.sleep(0.2)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
