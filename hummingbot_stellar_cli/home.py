@@ -73,7 +73,8 @@ def check_password(password: str) -> Any:
 
 
 def save_client_settings() -> Any:
-    """conf/conf_client.yml with what a local sandbox run needs: no metrics sent, no kill switch."""
+    """conf/conf_client.yml with what a local sandbox run needs: no metrics sent, no kill switch, no paper trading
+    exchanges (Hummingbot would fetch their pairs from the internet at start)."""
     from hummingbot.client.config.client_config_map import AnonymizedMetricsDisabledMode, KillSwitchDisabledMode
     from hummingbot.client.config.config_helpers import load_client_config_map_from_file, save_to_yml
     from hummingbot.client.settings import CLIENT_CONFIG_PATH
@@ -82,6 +83,7 @@ def save_client_settings() -> Any:
     client_config.anonymized_metrics_mode = AnonymizedMetricsDisabledMode()
     client_config.kill_switch_mode = KillSwitchDisabledMode()
     client_config.fetch_pairs_from_all_exchanges = False
+    client_config.paper_trade.paper_trade_exchanges = []  # their pairs are fetched at start from the internet
     save_to_yml(CLIENT_CONFIG_PATH, client_config)
     return client_config
 
