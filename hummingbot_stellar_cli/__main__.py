@@ -9,7 +9,9 @@ from hummingbot_stellar_cli.target import TargetError
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="hummingbot-stellar", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="hummingbot-stellar", description=(
+        "Put the Stellar connector where your Hummingbot finds it, check it, save a connection, and run "
+        "Hummingbot's own client against the embedded Stellar network."))
     commands = parser.add_subparsers(dest="command", required=True)
 
     def target_options(command: argparse.ArgumentParser) -> None:
