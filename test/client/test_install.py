@@ -185,3 +185,16 @@ def test_connect_without_stellar_sdk_refuses_the_first_answer_and_names_the_fix(
     assert len(outcomes) == 2, completed.stdout + completed.stderr
     for outcome in outcomes:
         assert outcome.startswith("REFUSED") and "stellar-sdk" in outcome and "install" in outcome, outcome
+
+
+def test_install_with_python_only_targets_the_site_packages_that_python_imports(tmp_path):
+    # A pip installation: no folder to give, the `hummingbot` package that --python imports decides.
+    site = make_checkout(tmp_path / "site-packages")  # the same layout: <site>/hummingbot/
+    python = tmp_path / "python-of-another-environment"
+    python.write_text(f'#!/bin/sh\nPYTHONPATH="{site}" exec "{sys.executable}" "$@"\n')
+    python.chmod(0o755)
+    completed = cli("install", "--python", str(python))
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert f"its connector scan looks in {site}/hummingbot/connector" in completed.stdout
+    assert (site / "hummingbot" / "connector" / "exchange" / "stellar" / "stellar_exchange.py").is_file()
+    assert "dependencies: already present" in completed.stdout
