@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 from hummingbot.core.data_type.common import TradeType
-from stellar_sdk import Account, Asset, Keypair, TransactionBuilder
+from stellar_sdk import Asset
 from stellar_sdk.operation import ManageBuyOffer, ManageSellOffer
 
 import hummingbot.connector.exchange.stellar.stellar_constants as CONSTANTS
@@ -14,6 +14,7 @@ from hummingbot.connector.exchange.stellar.stellar_api_user_stream_data_source i
 from hummingbot.connector.exchange.stellar.stellar_auth import StellarAuth
 from hummingbot.connector.exchange.stellar.stellar_instrument_cache import InstrumentCache
 from stellar_sandbox.sandbox import Sandbox, SandboxTransactionError
+from test.hummingbot.connector.exchange.stellar.integration.conftest import submit
 from test.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -32,15 +33,6 @@ class SandboxConnector:
     async def exchange_symbol_associated_to_pair(self, trading_pair: str) -> str:
         return trading_pair
 
-
-async def submit(net: Sandbox, keypair: Keypair, *operations) -> dict:
-    sequence = net.network.state.account(keypair.public_key).seq_num
-    builder = TransactionBuilder(Account(keypair.public_key, sequence), net.passphrase, base_fee=100)
-    for operation in operations:
-        builder.append_operation(operation)
-    envelope = builder.add_time_bounds(0, 0).build()
-    envelope.sign(keypair)
-    return await net.submit(envelope.to_xdr())
 
 
 async def next_matching(queue: asyncio.Queue, predicate, timeout: float = 10.0):
