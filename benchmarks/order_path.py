@@ -38,7 +38,7 @@ from stellar_sdk import Account, ManageSellOffer, MuxedAccount, Price, Transacti
 
 from benchmarks import harness
 from benchmarks.harness import PAIR, PASSPHRASE, TRADER, USDC, XLM
-from benchmarks.timing import figure, gc_paused, settle, time_calls
+from benchmarks.timing import figure, gc_paused, time_calls
 from hummingbot.connector.exchange.stellar import stellar_constants as CONSTANTS
 from hummingbot.connector.exchange.stellar.stellar_amounts import price_to_rational
 from hummingbot.connector.exchange.stellar.stellar_order_ops import CreateOrderIntent, operation_for
@@ -107,6 +107,7 @@ class ConnectorOrders:
         self.finished_orders = finished_orders
         self.exchange: Any = None
         self.horizon: Optional[harness.InstantHorizon] = None
+        self.events = harness.OrderEvents()
         self.submissions = 0
         self._finished = 0
         self._offer_id = 10_000
@@ -115,6 +116,7 @@ class ConnectorOrders:
     async def renew(self) -> None:
         await self.stop()
         self.exchange, self.horizon = await harness.make_exchange()
+        self.events.attach(self.exchange)
         harness.add_finished_orders(self.exchange, self.finished_orders)
         self._finished = 0
 
@@ -158,13 +160,16 @@ class ConnectorOrders:
     async def create(self, price: Decimal) -> InFlightOrder:
         exchange = self.exchange
         order_id = exchange.sell(PAIR, AMOUNT, OrderType.LIMIT, price)
-        active = exchange.in_flight_orders
-        await settle(lambda: (o := active.get(order_id)) is not None and o.current_state is OrderState.OPEN)
-        return active[order_id]
+        await self.events.expect((order_id,))
+        order = exchange.in_flight_orders.get(order_id)
+        if order is None or order.current_state is not OrderState.OPEN:
+            raise RuntimeError("the order is not OPEN: the benchmark is not measuring what it says")
+        return order
 
     async def cancel(self, order: InFlightOrder) -> None:
-        self.exchange.cancel(PAIR, order.client_order_id)
-        await settle(lambda: order.is_cancelled)
+        await self.events.expect((self.exchange.cancel(PAIR, order.client_order_id),))
+        if not order.is_cancelled:
+            raise RuntimeError("the order is not CANCELED: the benchmark is not measuring what it says")
         self._finished += 1
 
     async def create_batch(self, count: int) -> Tuple[List[LimitOrder], List[InFlightOrder]]:
@@ -177,9 +182,10 @@ class ConnectorOrders:
                   for i in range(count)]
         placed = exchange.batch_order_create(orders)
         ids = [order.client_order_id for order in placed]
+        await self.events.expect(ids)
         active = exchange.in_flight_orders
-        await settle(lambda: all((o := active.get(i)) is not None and o.current_state is OrderState.OPEN
-                                 for i in ids))
+        if not all((o := active.get(i)) is not None and o.current_state is OrderState.OPEN for i in ids):
+            raise RuntimeError("an order is not OPEN: the benchmark is not measuring what it says")
         if self.horizon.submissions != submissions + 1:
             raise RuntimeError("the batch did not go in one transaction: the benchmark is not measuring what it says")
         return placed, [active[i] for i in ids]
@@ -187,7 +193,9 @@ class ConnectorOrders:
     async def cancel_batch(self, placed: List[LimitOrder], orders: List[InFlightOrder]) -> None:
         submissions = self.horizon.submissions
         self.exchange.batch_order_cancel(placed)
-        await settle(lambda: all(o.is_cancelled for o in orders))
+        await self.events.expect([order.client_order_id for order in placed])
+        if not all(o.is_cancelled for o in orders):
+            raise RuntimeError("an order is not CANCELED: the benchmark is not measuring what it says")
         if self.horizon.submissions != submissions + 1:
             raise RuntimeError("the batch did not go in one transaction: the benchmark is not measuring what it says")
         self._finished += len(orders)
