@@ -418,9 +418,14 @@ class StellarExchange(ExchangePyBase):
         timestamp = self._now()
         resting = outcome.offer_id is not None
         first_state = OrderState.PARTIALLY_FILLED if (outcome.fills and resting) else OrderState.OPEN
-        await self._order_tracker.process_order_update(OrderUpdate(
-            client_order_id=order.client_order_id, exchange_order_id=exchange_order_id,
-            trading_pair=order.trading_pair, update_timestamp=timestamp, new_state=first_state))
+        update = OrderUpdate(client_order_id=order.client_order_id, exchange_order_id=exchange_order_id,
+                             trading_pair=order.trading_pair, update_timestamp=timestamp, new_state=first_state)
+        try:   # in this task, not one of its own (Hummingbot's process_order_update): one loop turn less
+            await self._order_tracker._process_order_update(update)
+        except asyncio.CancelledError:
+            raise
+        except Exception:   # as Hummingbot's task would: logged, the order stays placed
+            self.logger().exception(f"Unexpected error updating order {order.client_order_id} to {first_state.name}.")
         start = measurement.now()
         trade_updates = self._fills.placement_updates(order, outcome, timestamp)
         for trade_update in trade_updates:
