@@ -194,11 +194,13 @@ def binance_source() -> BinanceAPIOrderBookDataSource:
 
 def _slope_row(name: str, few: Dict[str, List[int]], all_: Dict[str, List[int]], levels: int) -> Dict[str, Any]:
     """Cost of one more changed level on each side: the difference of the medians over the levels between."""
-    def slope(side: str) -> float:
-        return (statistics.median(all_[side]) - statistics.median(few[side])) / 1000 / levels
+    def slope(side: str) -> Dict[str, Any]:
+        median = (statistics.median(all_[side]) - statistics.median(few[side])) / 1000 / levels
+        return {"median_us": round(median, 3), "samples": min(len(all_[side]), len(few[side]))}
     stellar, binance = slope("stellar"), slope("binance")
-    return {"name": name, "subject": {"median_us": round(stellar, 3)}, "floor": {"median_us": round(binance, 3)},
-            "floor_name": "Binance, per level changed", "ratio": round(stellar / binance, 3) if binance > 0 else None,
+    ratio = round(stellar["median_us"] / binance["median_us"], 3) if binance["median_us"] > 0 else None
+    return {"name": name, "subject": stellar, "floor": binance, "floor_name": "Binance, per level changed",
+            "ratio": ratio,
             "description": f"one more changed level of a {EVENT_DEPTH}+{EVENT_DEPTH}-level book (from {FEW} to "
                            f"{ALL} changed), vs one more level in a Binance diff; decoded events"}
 
