@@ -422,9 +422,7 @@ class StellarExchange(ExchangePyBase):
                              trading_pair=order.trading_pair, update_timestamp=timestamp, new_state=first_state)
         try:   # in this task, not one of its own (Hummingbot's process_order_update): one loop turn less
             await self._order_tracker._process_order_update(update)
-        except asyncio.CancelledError:
-            raise
-        except Exception:   # as Hummingbot's task would: logged, the order stays placed
+        except Exception:   # as Hummingbot's task would: logged, the order stays placed (a cancel passes)
             self.logger().exception(f"Unexpected error updating order {order.client_order_id} to {first_state.name}.")
         start = measurement.now()
         trade_updates = self._fills.placement_updates(order, outcome, timestamp)
@@ -470,14 +468,14 @@ class StellarExchange(ExchangePyBase):
             except asyncio.CancelledError:
                 if not in_flight.cancelled():
                     raise   # this caller was cancelled; else the first cancel was abandoned: send one
-        exchange_order_id = await tracked_order.get_exchange_order_id()
+        exchange_order_id = tracked_order.exchange_order_id or await tracked_order.get_exchange_order_id()
         if not fills.rests_on_book(exchange_order_id):
             raise StellarOrderNotFound(f"Order {order_id} never rested on the book (id {exchange_order_id})")
         answer = asyncio.get_running_loop().create_future()
         self._cancels_in_flight[order_id] = answer
         try:
             outcome = await self._pipeline.submit(self._cancel_intent(tracked_order), measurement.now())
-            cancelled = await self._process_cancel_outcome(tracked_order, outcome)
+            cancelled = outcome.success or await self._process_cancel_outcome(tracked_order, outcome)
             answer.set_result(cancelled)
             return cancelled
         except asyncio.CancelledError:
