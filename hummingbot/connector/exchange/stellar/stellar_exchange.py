@@ -394,8 +394,7 @@ class StellarExchange(ExchangePyBase):
         elif order_type is OrderType.LIMIT_MAKER:
             check_maker_price(self._book(order.trading_pair), order.trading_pair, order.trade_type, price)
         return CreateOrderIntent(client_order_id=order.client_order_id, base=base, quote=quote,
-                                 trade_type=order.trade_type, order_type=order_type,
-                                 amount=order.amount, price=price)
+                                 trade_type=order.trade_type, order_type=order_type, amount=order.amount, price=price)
 
     async def _place_order(self, order_id: str, trading_pair: str, amount: Decimal, trade_type: TradeType,
                            order_type: OrderType, price: Decimal, **kwargs) -> Tuple[str, float]:
@@ -415,8 +414,7 @@ class StellarExchange(ExchangePyBase):
     async def _process_creation_outcome(self, order: InFlightOrder, outcome: OpOutcome) -> str:
         """Report a placed order: created first, then its placement fills, then its state."""
         exchange_order_id = fills.exchange_order_id_for(outcome, order.client_order_id)
-        timestamp = self._now()
-        resting = outcome.offer_id is not None
+        timestamp, resting = self._now(), outcome.offer_id is not None
         first_state = OrderState.PARTIALLY_FILLED if (outcome.fills and resting) else OrderState.OPEN
         update = OrderUpdate(client_order_id=order.client_order_id, exchange_order_id=exchange_order_id,
                              trading_pair=order.trading_pair, update_timestamp=timestamp, new_state=first_state)
@@ -461,8 +459,7 @@ class StellarExchange(ExchangePyBase):
     async def _place_cancel(self, order_id: str, tracked_order: InFlightOrder) -> bool:
         in_flight = self._cancels_in_flight.get(order_id)
         if in_flight is not None:
-            # This order's cancel is on its way (a strategy's, then cancel_all's): a second one would only
-            # find the offer gone and report a cancelled order as not cancelled. Share the first one's answer.
+            # Its cancel is on its way (a strategy's, then cancel_all's): share its answer (a second finds no offer).
             try:
                 return await asyncio.shield(in_flight)
             except asyncio.CancelledError:
