@@ -228,16 +228,22 @@ def _book_rows(rows: List[Row], update_id: int) -> List[OrderBookRow]:
 
 class StellarOrderBook(OrderBook):
     """Hummingbot's OrderBook, fed only the changed levels of a Horizon book when it holds the book
-    they change (see the module's docstring). A book so changed keeps `snapshot_uid` (its last whole
-    book's) and moves `last_diff_uid`, as Hummingbot's diffs do."""
+    they change (see the module's docstring). Every Horizon book is a whole book, so `snapshot_uid`
+    is the update id of the last one it holds, whether applied whole or by its changes."""
 
     def __init__(self, dex: bool = False):
         super().__init__(dex)
         self._applied: Optional[int] = None   # update id of the Stellar book this book holds exactly, if any
+        self._book_uid = 0                     # update id of the last whole book, applied whole or by its changes
+
+    @property
+    def snapshot_uid(self) -> int:
+        return self._book_uid
 
     def apply_snapshot(self, bids: List[OrderBookRow], asks: List[OrderBookRow], update_id: int):
         self._applied = None
         super().apply_snapshot(bids, asks, update_id)
+        self._book_uid = update_id
 
     def apply_diffs(self, bids: List[OrderBookRow], asks: List[OrderBookRow], update_id: int):
         self._applied = None
@@ -257,7 +263,7 @@ class StellarOrderBook(OrderBook):
                                   update_id)
         else:   # what Hummingbot's restore does without diffs to replay
             OrderBook.apply_snapshot(self, snapshot.bids, snapshot.asks, update_id)
-        self._applied = update_id
+        self._applied = self._book_uid = update_id
 
     @classmethod
     def snapshot_message_from_exchange(cls,
