@@ -408,8 +408,7 @@ class StellarExchange(ExchangePyBase):
         elif order_type is OrderType.LIMIT_MAKER:
             check_maker_price(self._book(order.trading_pair), order.trading_pair, order.trade_type, price)
         return CreateOrderIntent(client_order_id=order.client_order_id, base=base, quote=quote,
-                                 trade_type=order.trade_type, order_type=order_type,
-                                 amount=order.amount, price=price)
+                                 trade_type=order.trade_type, order_type=order_type, amount=order.amount, price=price)
 
     async def _place_order(self, order_id: str, trading_pair: str, amount: Decimal, trade_type: TradeType,
                            order_type: OrderType, price: Decimal, **kwargs) -> Tuple[str, float]:
@@ -429,12 +428,14 @@ class StellarExchange(ExchangePyBase):
     async def _process_creation_outcome(self, order: InFlightOrder, outcome: OpOutcome) -> str:
         """Report a placed order: created first, then its placement fills, then its state."""
         exchange_order_id = fills.exchange_order_id_for(outcome, order.client_order_id)
-        timestamp = self._now()
-        resting = outcome.offer_id is not None
+        timestamp, resting = self._now(), outcome.offer_id is not None
         first_state = OrderState.PARTIALLY_FILLED if (outcome.fills and resting) else OrderState.OPEN
-        await self._order_tracker.process_order_update(OrderUpdate(
-            client_order_id=order.client_order_id, exchange_order_id=exchange_order_id,
-            trading_pair=order.trading_pair, update_timestamp=timestamp, new_state=first_state))
+        update = OrderUpdate(client_order_id=order.client_order_id, exchange_order_id=exchange_order_id,
+                             trading_pair=order.trading_pair, update_timestamp=timestamp, new_state=first_state)
+        try:   # in this task, not one of its own (Hummingbot's process_order_update): one loop turn less
+            await self._order_tracker._process_order_update(update)
+        except Exception:   # as Hummingbot's task would: logged, the order stays placed (a cancel passes)
+            self.logger().exception(f"Unexpected error updating order {order.client_order_id} to {first_state.name}.")
         start = measurement.now()
         trade_updates = self._fills.placement_updates(order, outcome, timestamp)
         for trade_update in trade_updates:
@@ -472,21 +473,20 @@ class StellarExchange(ExchangePyBase):
     async def _place_cancel(self, order_id: str, tracked_order: InFlightOrder) -> bool:
         in_flight = self._cancels_in_flight.get(order_id)
         if in_flight is not None:
-            # This order's cancel is on its way (a strategy's, then cancel_all's): a second one would only
-            # find the offer gone and report a cancelled order as not cancelled. Share the first one's answer.
+            # Its cancel is on its way (a strategy's, then cancel_all's): share its answer (a second finds no offer).
             try:
                 return await asyncio.shield(in_flight)
             except asyncio.CancelledError:
                 if not in_flight.cancelled():
                     raise   # this caller was cancelled; else the first cancel was abandoned: send one
-        exchange_order_id = await tracked_order.get_exchange_order_id()
+        exchange_order_id = tracked_order.exchange_order_id or await tracked_order.get_exchange_order_id()
         if not fills.rests_on_book(exchange_order_id):
             raise StellarOrderNotFound(f"Order {order_id} never rested on the book (id {exchange_order_id})")
         answer = asyncio.get_running_loop().create_future()
         self._cancels_in_flight[order_id] = answer
         try:
             outcome = await self._pipeline.submit(self._cancel_intent(tracked_order), measurement.now())
-            cancelled = await self._process_cancel_outcome(tracked_order, outcome)
+            cancelled = outcome.success or await self._process_cancel_outcome(tracked_order, outcome)
             answer.set_result(cancelled)
             return cancelled
         except asyncio.CancelledError:

@@ -657,6 +657,21 @@ class StellarExchangeTests(AbstractExchangeConnectorTests.ExchangeConnectorTests
             "INFO", f"Created {OrderType.LIMIT.name} {TradeType.SELL.name} order {order_id} for "
                     f"{Decimal('100.000000')} {self.trading_pair} at {Decimal('10000.0000')}."))
 
+    # The OPEN update of a placed order runs in the creating task: an error in it is logged, as Hummingbot's
+    # own task for it would log it, and does not report the placed order as failed.
+    @aioresponses()
+    async def test_an_error_updating_a_placed_order_is_logged_and_does_not_fail_it(self, mock_api):
+        self._simulate_trading_rules_initialized()
+        self.exchange._set_current_timestamp(1640780000)
+        self.configure_transactions(mock_api)
+        tracker = self.exchange._order_tracker
+        with patch.object(tracker, "_process_order_update", AsyncMock(side_effect=RuntimeError("boom"))):
+            order_id = self.place_sell_order()
+            await self.wait_for(lambda: self.is_logged("ERROR", f"Unexpected error updating order {order_id} to OPEN."))
+        await asyncio.sleep(0)
+        self.assertEqual([], self.order_failure_logger.event_log)
+        self.assertNotEqual(OrderState.FAILED, self.exchange.in_flight_orders[order_id].current_state)
+
     # A rejected order is a 400 ERROR answer with the result XDR naming the failing operation.
     @aioresponses()
     async def test_create_order_fails_and_raises_failure_event(self, mock_api):
