@@ -571,12 +571,7 @@ class StellarExchange(ExchangePyBase):
             measurement.record(measurement.USER_STREAM_EVENT, start)
 
     def _order_for_offer(self, record: Dict[str, Any], *keys: str) -> Optional[InFlightOrder]:
-        orders = self._order_tracker.all_fillable_orders_by_exchange_order_id
-        for key in keys:
-            order = orders.get(str(record.get(key)))
-            if order is not None:
-                return order
-        return None
+        return self._order_tracker.fillable_order_for_offers(*(str(record.get(key)) for key in keys))
 
     def _process_trade_event(self, record: Dict[str, Any]) -> None:
         order = self._order_for_offer(record, "base_offer_id", "counter_offer_id")
