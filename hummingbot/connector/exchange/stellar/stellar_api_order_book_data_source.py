@@ -26,6 +26,7 @@ import hummingbot.connector.exchange.stellar.stellar_measurement as measurement
 from hummingbot.connector.exchange.stellar.stellar_assets import asset_key, horizon_asset_params
 from hummingbot.connector.exchange.stellar.stellar_backoff import Backoff
 from hummingbot.connector.exchange.stellar.stellar_order_book import BookSequence, StellarOrderBook
+from hummingbot.connector.exchange.stellar.stellar_request_budget import RequestBudget
 from hummingbot.connector.exchange.stellar.stellar_sse import HorizonStream, OnConnect
 from hummingbot.connector.exchange.stellar.stellar_stream_group import StreamGroup
 
@@ -49,7 +50,8 @@ class StellarAPIOrderBookDataSource(OrderBookTrackerDataSource):
                  session: Optional[aiohttp.ClientSession] = None,
                  depth: int = DEFAULT_DEPTH,
                  stream_backoff_base: float = 0.5,
-                 stream_backoff_cap: float = 30.0):
+                 stream_backoff_cap: float = 30.0,
+                 request_budget: Optional[RequestBudget] = None):
         super().__init__(trading_pairs)
         if not 1 <= depth <= 200:
             raise ValueError(f"Order book depth must be between 1 and 200 (Horizon's limit), got {depth}")
@@ -62,7 +64,8 @@ class StellarAPIOrderBookDataSource(OrderBookTrackerDataSource):
         self.order_book_create_function = StellarOrderBook
         # Streams and their tasks are kept per trading pair.
         self._stream_group = StreamGroup(api_factory, domain, horizon_url, self.logger(), session=session,
-                                         backoff_base=stream_backoff_base, backoff_cap=stream_backoff_cap)
+                                         backoff_base=stream_backoff_base, backoff_cap=stream_backoff_cap,
+                                         budget=request_budget)
 
     # Public API used by the order book tracker
 

@@ -98,14 +98,21 @@ async def test_books_trades_and_account_events_from_the_sandbox():
             prices = await book_source.get_last_traded_prices([PAIR])
             assert prices[PAIR] == pytest.approx(0.1)
 
-            # The maker's account streams: its transaction, the offers it made, the fill's effects and trade.
-            seen = {}
-            while set(seen) != {"trade", "effect", "offer", "transaction"}:
+            # The maker's account streams: the account itself, its transaction, the offers it made, the fill's trade.
+            def usdc_liabilities(account: dict) -> str:
+                return next(b for b in account["balances"] if b.get("asset_code") == "USDC")["selling_liabilities"]
+
+            seen, after_fill = {}, None
+            while set(seen) != {"trade", "account", "offer", "transaction"} or after_fill is None:
                 event = await asyncio.wait_for(user_events.get(), 10)
                 seen.setdefault(event["channel"], event)
+                if event["channel"] == "account" and usdc_liabilities(event["data"]) == "8.0000000":
+                    after_fill = event   # the bid's 80 XLM left at 0.1: the account as the ledger has it now
             assert seen["trade"]["cursor"] == seen["trade"]["data"]["paging_token"]
             assert seen["trade"]["data"]["base_is_seller"] is not None
             assert seen["offer"]["data"]["seller"] == maker.public_key
+            # Each account event is the whole account record, with no cursor to resume from.
+            assert after_fill["cursor"] is None and after_fill["data"]["id"] == maker.public_key
 
             # A failed transaction charges its fee too (and may be the answer a submission waits
             # for): it reaches the user stream, though Horizon leaves failed ones out by default.
