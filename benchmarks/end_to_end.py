@@ -92,7 +92,8 @@ class _ChildSandbox:
             "--ledger-interval", str(self._ledger_interval),
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, cwd=str(working_tree.REPO_ROOT))
         line = (await asyncio.wait_for(self._process.stdout.readline(), 60.0)).decode()
-        match = re.match(r"Horizon (\S+) network passphrase: (.+)$", line.strip())
+        # "Horizon URL network passphrase: P", or with the sandbox's RPC named: "Horizon URL (Stellar RPC URL) ..."
+        match = re.match(r"Horizon (\S+)(?: \(Stellar RPC \S+\))? network passphrase: (.+)$", line.strip())
         if match is None:
             raise RuntimeError(f"the sandbox did not start: {line!r}")
         self.horizon_url, self.passphrase = match.group(1), match.group(2)

@@ -1,19 +1,32 @@
 """Market data: a streamed order book message to an updated Hummingbot order book, per message.
 
-Subject (Stellar): the SSE event's data (Horizon's `/order_book` JSON, the whole book at depth N:
-N bids and N asks) decoded with the connector's JSON decoder, `StellarAPIOrderBookDataSource.
-_parse_order_book_snapshot_message` of the exchange's own data source (`order_book_tracker.
-data_source`; the connector's real parser, the hook Hummingbot's tracker calls: rational prices,
-bid amounts converted to base), then what Hummingbot's order book tracker does with a snapshot:
-`OrderBook.restore_from_snapshot_and_diffs`.
+Subject (Stellar): Horizon's `/order_book` stream sends the whole book (N bids and N asks) on every
+change. The event goes through the exchange's own data source (`order_book_tracker.data_source`:
+`_parse_order_book_snapshot_message`, the hook Hummingbot's tracker calls: it compares the book with
+the pair's previous one and parses only the levels that changed) into the order book the data
+source makes for the tracker (`order_book_create_function()`, a `StellarOrderBook`), through
+`restore_from_snapshot_and_diffs` as Hummingbot's tracker does with a snapshot (it applies only the
+changed levels when it holds the previous book).
 
-Peer (Binance, in the same run): a depth-update websocket payload with the same number of levels
-(N bids and N asks) decoded with the same decoder, `BinanceAPIOrderBookDataSource.
-_parse_order_book_diff_message` (Hummingbot's Binance connector, with its symbol lookup), then what
-the tracker does with a diff: `OrderBook.apply_diffs`.
+Peer (Binance, in the same run): a depth-update websocket payload through Hummingbot's Binance
+connector (`BinanceAPIOrderBookDataSource._parse_order_book_diff_message`, with its symbol lookup)
+into an OrderBook with `apply_diffs`, as the tracker does with a diff.
 
-Each side alternates between two books that differ at every level, so every message changes the
-book. Ratio = Stellar median / Binance median.
+Figures (each side alternates between two events, so every event changes the book):
+
+- `book_update_depth{20,200}`: every level of the book changes (N+N), against a Binance diff of
+  N+N levels; the JSON decoding of the payload (the connector's decoder, the same on both sides) is
+  included. Horizon's transport sends the whole book, so this is its worst case and its usual cost.
+- `book_event_depth20_changed{2,40}`: a 20+20-level book in which 2 levels (one bid, one ask) or all
+  40 changed, against a Binance diff of those 2 or 40 levels: equal levels changed. From the
+  decoded event on (both data sources get decoded JSON from their transport: Hummingbot's websocket
+  assistant for Binance, the connector's SSE reader for Horizon); the decoding is reported apart.
+- `book_level_changed_depth20`: the cost of one more changed level, (40 changed - 2 changed) / 38,
+  on each side, from the two figures above: what a level costs once the event is there.
+- `book_decode_depth20_vs_diff2` (reported, not checked): decoding a 20+20-level Horizon book (on
+  every event, whatever changed) against decoding a 1+1-level Binance diff.
+
+Ratio = Stellar median / Binance median (for the per-level figure, of the two slopes).
 """
 from __future__ import annotations
 
@@ -21,16 +34,18 @@ from benchmarks import working_tree  # noqa: F401  (first: the connector of this
 
 # isort: split
 import asyncio
+import statistics
 import time
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from bidict import bidict
 from hummingbot.connector.exchange.binance.binance_api_order_book_data_source import BinanceAPIOrderBookDataSource
 from hummingbot.connector.exchange.binance.binance_exchange import BinanceExchange
 from hummingbot.core.data_type.order_book import OrderBook
+from hummingbot.core.data_type.order_book_row import OrderBookRow
 
 from benchmarks import harness
-from benchmarks.timing import figure, gc_paused
+from benchmarks.timing import figure, gc_paused, time_calls
 from hummingbot.connector.exchange.stellar.stellar_api_order_book_data_source import StellarAPIOrderBookDataSource
 from hummingbot.connector.exchange.stellar.stellar_sse import json_loads
 
@@ -40,17 +55,34 @@ except ImportError:  # pragma: no cover
     from json import dumps as json_dumps
 
 DEPTHS = (20, 200)
+EVENT_DEPTH = 20
+FEW, ALL = 2, 2 * EVENT_DEPTH          # levels changed per event in the book_event figures
 BINANCE_PAIR = "BTC-USDT"
 BINANCE_SYMBOL = "BTCUSDT"
 
 
-def _stellar_book(depth: int, variant: int) -> str:
-    """Horizon's /order_book JSON: prices QUOTE per BASE, asks in base, bids in quote."""
+def _changed(index: int, depth: int, per_side: int) -> bool:
+    """Whether level `index` of a side of `depth` levels is one of the `per_side` that change (spread evenly)."""
+    if per_side >= depth:
+        return True
+    step = depth // max(per_side, 1)
+    return per_side > 0 and index % step == 0 and index // step < per_side
+
+
+def _stellar_book(depth: int, variant: int, per_side: Optional[int] = None) -> str:
+    """Horizon's /order_book JSON: prices QUOTE per BASE, asks in base, bids in quote. Two variants
+    differ at `per_side` levels of each side (all of them by default)."""
+    per_side = depth if per_side is None else per_side
+
     def level(price_n: int, price_d: int, amount: int) -> Dict[str, Any]:
         return {"price_r": {"n": price_n, "d": price_d}, "price": f"{price_n / price_d:.7f}",
                 "amount": f"{amount / 1e7:.7f}"}
-    bids = [level(1_000_000 - i * 100, 10_000_000, 1_000_000_000 + 12_345 * i + variant * 777) for i in range(depth)]
-    asks = [level(1_000_100 + i * 100, 10_000_000, 2_000_000_000 + 54_321 * i + variant * 555) for i in range(depth)]
+    bids = [level(1_000_000 - i * 100, 10_000_000,
+                  1_000_000_000 + 12_345 * i + (variant * 777 if _changed(i, depth, per_side) else 0))
+            for i in range(depth)]
+    asks = [level(1_000_100 + i * 100, 10_000_000,
+                  2_000_000_000 + 54_321 * i + (variant * 555 if _changed(i, depth, per_side) else 0))
+            for i in range(depth)]
     usdc = {"asset_type": "credit_alphanum4", "asset_code": "USDC", "asset_issuer": harness.ISSUER.public_key}
     return json_dumps({"bids": bids, "asks": asks, "base": {"asset_type": "native"}, "counter": usdc})
 
@@ -69,40 +101,56 @@ def _binance_snapshot(depth: int) -> Dict[str, Any]:
 
 
 class _StellarSide:
-    """One streamed Horizon book event into the connector's parser, then into the OrderBook."""
+    """Horizon book events into the exchange's data source, then into the order book it makes for the
+    tracker. `decode`: the JSON decoding of each event is timed too (else it is done untimed just
+    before, as the transport hands the data source a freshly decoded event)."""
 
-    def __init__(self, depth: int, exchange: Any) -> None:
+    def __init__(self, depth: int, exchange: Any, per_side: Optional[int] = None, decode: bool = True) -> None:
         self.depth = depth
         source: StellarAPIOrderBookDataSource = exchange.order_book_tracker.data_source   # the exchange's own
         self._parse = source._parse_order_book_snapshot_message
         self._queue: asyncio.Queue = asyncio.Queue()
-        self.book = OrderBook()
-        self._payloads = [_stellar_book(depth, 0), _stellar_book(depth, 1)]
+        self.book: OrderBook = source.order_book_create_function()
+        self._payloads = [_stellar_book(depth, 0, per_side), _stellar_book(depth, 1, per_side)]
+        self.decode = decode
+        self._next: Any = None
         self._i = 0
 
-    async def one(self) -> None:
+    def before(self) -> None:
+        """Untimed, just before `one()` when the decoding is not timed: decode its event."""
         self._i += 1
-        payload = self._payloads[self._i % 2]
-        await self._parse({"trading_pair": harness.PAIR, "book": json_loads(payload)}, self._queue)
+        self._next = self._payloads[self._i % 2] if self.decode else json_loads(self._payloads[self._i % 2])
+
+    async def one(self) -> None:
+        book = json_loads(self._next) if self.decode else self._next
+        await self._parse({"trading_pair": harness.PAIR, "book": book}, self._queue)
         message = self._queue.get_nowait()
         self.book.restore_from_snapshot_and_diffs(message, [])
 
 
 class _BinanceSide:
-    """One Binance depthUpdate into Hummingbot's Binance parser, then into the OrderBook as a diff."""
+    """Binance depthUpdates into Hummingbot's Binance parser, then into the OrderBook as diffs."""
 
-    def __init__(self, depth: int, source: BinanceAPIOrderBookDataSource) -> None:
+    def __init__(self, depth: int, source: BinanceAPIOrderBookDataSource, levels: Optional[int] = None,
+                 decode: bool = True) -> None:
         self.depth = depth
+        levels = depth if levels is None else levels
         self._parse = source._parse_order_book_diff_message
         self._queue: asyncio.Queue = asyncio.Queue()
         self.book = OrderBook()
         self.book.apply_snapshot(*_rows(_binance_snapshot(depth)), 0)
-        self._payloads = [_binance_diff(depth, 1), _binance_diff(depth, 0)]
+        self._payloads = [_binance_diff(levels, 1), _binance_diff(levels, 0)]
+        self.decode = decode
+        self._next: Any = None
         self._update_id = 0
 
-    async def one(self) -> None:
+    def before(self) -> None:
         self._update_id += 1
-        raw = json_loads(self._payloads[self._update_id % 2])
+        payload = self._payloads[self._update_id % 2]
+        self._next = payload if self.decode else json_loads(payload)
+
+    async def one(self) -> None:
+        raw = json_loads(self._next) if self.decode else self._next
         raw["U"] = raw["u"] = self._update_id     # diffs must be newer than the book
         await self._parse(raw, self._queue)
         message = self._queue.get_nowait()
@@ -113,12 +161,14 @@ async def _interleaved(sides: Sequence[Any], iterations: int, warmup: int = 50) 
     """Samples of each side, taken turn about, so a change in the machine's speed hits both alike."""
     for _ in range(warmup):
         for side in sides:
+            side.before()
             await side.one()
     clock = time.perf_counter_ns
     samples: List[List[int]] = [[] for _ in sides]
     with gc_paused():
         for _ in range(iterations):
             for side, out in zip(sides, samples, strict=True):
+                side.before()
                 start = clock()
                 await side.one()
                 out.append(clock() - start)
@@ -129,7 +179,6 @@ async def _interleaved(sides: Sequence[Any], iterations: int, warmup: int = 50) 
 
 
 def _rows(snapshot: Dict[str, Any]):
-    from hummingbot.core.data_type.order_book_row import OrderBookRow
     bids = [OrderBookRow(float(p), float(q), 0) for p, q in snapshot["bids"]]
     asks = [OrderBookRow(float(p), float(q), 0) for p, q in snapshot["asks"]]
     return bids, asks
@@ -143,7 +192,20 @@ def binance_source() -> BinanceAPIOrderBookDataSource:
                                          api_factory=binance._web_assistants_factory)
 
 
-async def _run(iterations: Dict[int, int]) -> Dict[str, Any]:
+def _slope_row(name: str, few: Dict[str, List[int]], all_: Dict[str, List[int]], levels: int) -> Dict[str, Any]:
+    """Cost of one more changed level on each side: the difference of the medians over the levels between."""
+    def slope(side: str) -> Dict[str, Any]:
+        median = (statistics.median(all_[side]) - statistics.median(few[side])) / 1000 / levels
+        return {"median_us": round(median, 3), "samples": min(len(all_[side]), len(few[side]))}
+    stellar, binance = slope("stellar"), slope("binance")
+    ratio = round(stellar["median_us"] / binance["median_us"], 3) if binance["median_us"] > 0 else None
+    return {"name": name, "subject": stellar, "floor": binance, "floor_name": "Binance, per level changed",
+            "ratio": ratio,
+            "description": f"one more changed level of a {EVENT_DEPTH}+{EVENT_DEPTH}-level book (from {FEW} to "
+                           f"{ALL} changed), vs one more level in a Binance diff; decoded events"}
+
+
+async def _run(iterations: Dict[int, int], event_iterations: int) -> Dict[str, Any]:
     exchange, _horizon = await harness.make_exchange()
     binance = binance_source()
     rows = []
@@ -153,18 +215,40 @@ async def _run(iterations: Dict[int, int]) -> Dict[str, Any]:
                                                iterations[depth])
             rows.append(figure(f"book_update_depth{depth}", stellar, peer,
                                floor_name=f"Binance diff, {depth}+{depth} levels",
-                               description=f"Horizon book event ({depth} bids + {depth} asks) to updated OrderBook, "
-                                           f"vs Binance diff of the same size"))
+                               description=f"Horizon book event ({depth} bids + {depth} asks, every level changed, "
+                                           f"JSON decoding included) to updated OrderBook, vs Binance diff of the "
+                                           f"same size"))
+        events = {}
+        for changed in (FEW, ALL):
+            stellar, peer = await _interleaved([
+                _StellarSide(EVENT_DEPTH, exchange, per_side=changed // 2, decode=False),
+                _BinanceSide(EVENT_DEPTH, binance, levels=changed // 2, decode=False)], event_iterations)
+            events[changed] = {"stellar": stellar, "binance": peer}
+            rows.append(figure(f"book_event_depth{EVENT_DEPTH}_changed{changed}", stellar, peer,
+                               floor_name=f"Binance diff, {changed // 2}+{changed // 2} levels",
+                               description=f"decoded Horizon book event ({EVENT_DEPTH}+{EVENT_DEPTH} levels, "
+                                           f"{changed} of them changed) to updated OrderBook, vs a decoded Binance "
+                                           f"diff of the {changed} levels"))
+        rows.append(_slope_row(f"book_level_changed_depth{EVENT_DEPTH}", events[FEW], events[ALL], ALL - FEW))
+        horizon_book, binance_diff = _stellar_book(EVENT_DEPTH, 0), _binance_diff(FEW // 2, 0)
+        decode = figure(f"book_decode_depth{EVENT_DEPTH}_vs_diff{FEW}",
+                        time_calls(lambda: json_loads(horizon_book), event_iterations),
+                        time_calls(lambda: json_loads(binance_diff), event_iterations),
+                        floor_name=f"decoding a Binance diff, {FEW // 2}+{FEW // 2} levels",
+                        description=f"decoding a {EVENT_DEPTH}+{EVENT_DEPTH}-level Horizon book (every event), "
+                                    f"vs a Binance diff of {FEW} levels")
+        decode["checked"] = False
+        rows.append(decode)
     finally:
         await harness.stop_exchange(exchange)
     for row in rows:
-        row["checked"] = True
+        row.setdefault("checked", True)
     return {"benchmark": "market_data", "figures": rows}
 
 
 def run(quick: bool = False) -> Dict[str, Any]:
     iterations = {20: 400, 200: 100} if quick else {20: 4000, 200: 1000}
-    return asyncio.run(_run(iterations))
+    return asyncio.run(_run(iterations, 400 if quick else 4000))
 
 
 if __name__ == "__main__":

@@ -30,10 +30,21 @@ STOCK = {
     # The exchange builds its tracker from this module-level name: Hummingbot's own in its place.
     "order_tracker": lambda: patch.object(stellar_exchange, "StellarOrderTracker", ClientOrderTracker),
     "book_message": lambda: patch.object(stellar_order_book, "StellarOrderBookMessage", OrderBookMessage),
-    # The builder's packing and stellar-sdk's own, both public in stellar_tx_builder.
-    "operation_xdr": lambda: patch.object(stellar_tx_builder, "operation_xdr", stellar_tx_builder.operation_xdr_sdk),
+    # The builder's packing and stellar-sdk's own, both public in stellar_tx_builder (the pipeline packs
+    # an order's operation from its terms, offer_xdr; stellar-sdk builds the operation, then packs it).
+    "operation_xdr": lambda: _patches(
+        patch.object(stellar_tx_builder, "operation_xdr", stellar_tx_builder.operation_xdr_sdk),
+        patch.object(stellar_tx_builder, "offer_xdr", stellar_tx_builder.offer_xdr_sdk)),
     "tx_header": lambda: patch.object(stellar_tx_builder, "header_xdr", stellar_tx_builder.header_xdr_sdk),
 }
+
+
+@contextmanager
+def _patches(*patches) -> Iterator[None]:
+    with ExitStack() as stack:
+        for one in patches:
+            stack.enter_context(one)
+        yield
 
 
 @contextmanager

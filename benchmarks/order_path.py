@@ -27,21 +27,24 @@ from benchmarks import working_tree  # noqa: F401  (first: the connector of this
 
 # isort: split
 import asyncio
+import statistics
 import time
 from decimal import Decimal
 from typing import Any, Dict, List, Optional, Tuple
 
 from hummingbot.core.data_type.common import OrderType, TradeType
-from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState
+from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState, OrderUpdate
 from hummingbot.core.data_type.limit_order import LimitOrder
 from stellar_sdk import Account, ManageSellOffer, MuxedAccount, Price, TransactionBuilder
 
 from benchmarks import harness
 from benchmarks.harness import PAIR, PASSPHRASE, TRADER, USDC, XLM
-from benchmarks.timing import figure, gc_paused, settle, time_calls
+from benchmarks.timing import figure, gc_paused, time_awaits, time_calls
 from hummingbot.connector.exchange.stellar import stellar_constants as CONSTANTS
+from hummingbot.connector.exchange.stellar import stellar_measurement as measurement
 from hummingbot.connector.exchange.stellar.stellar_amounts import price_to_rational
-from hummingbot.connector.exchange.stellar.stellar_order_ops import CreateOrderIntent, operation_for
+from hummingbot.connector.exchange.stellar.stellar_order_ops import CreateOrderIntent, offer_terms
+from hummingbot.connector.exchange.stellar.stellar_order_tracker import StellarOrderTracker
 from hummingbot.connector.exchange.stellar.stellar_tx_builder import EnvelopeBuilder
 from hummingbot.connector.exchange.stellar.stellar_tx_results import decode_transaction_result
 
@@ -107,6 +110,7 @@ class ConnectorOrders:
         self.finished_orders = finished_orders
         self.exchange: Any = None
         self.horizon: Optional[harness.InstantHorizon] = None
+        self.events = harness.OrderEvents()
         self.submissions = 0
         self._finished = 0
         self._offer_id = 10_000
@@ -115,6 +119,7 @@ class ConnectorOrders:
     async def renew(self) -> None:
         await self.stop()
         self.exchange, self.horizon = await harness.make_exchange()
+        self.events.attach(self.exchange)
         harness.add_finished_orders(self.exchange, self.finished_orders)
         self._finished = 0
 
@@ -158,13 +163,16 @@ class ConnectorOrders:
     async def create(self, price: Decimal) -> InFlightOrder:
         exchange = self.exchange
         order_id = exchange.sell(PAIR, AMOUNT, OrderType.LIMIT, price)
-        active = exchange.in_flight_orders
-        await settle(lambda: (o := active.get(order_id)) is not None and o.current_state is OrderState.OPEN)
-        return active[order_id]
+        await self.events.expect((order_id,))
+        order = exchange.in_flight_orders.get(order_id)
+        if order is None or order.current_state is not OrderState.OPEN:
+            raise RuntimeError("the order is not OPEN: the benchmark is not measuring what it says")
+        return order
 
     async def cancel(self, order: InFlightOrder) -> None:
-        self.exchange.cancel(PAIR, order.client_order_id)
-        await settle(lambda: order.is_cancelled)
+        await self.events.expect((self.exchange.cancel(PAIR, order.client_order_id),))
+        if not order.is_cancelled:
+            raise RuntimeError("the order is not CANCELED: the benchmark is not measuring what it says")
         self._finished += 1
 
     async def create_batch(self, count: int) -> Tuple[List[LimitOrder], List[InFlightOrder]]:
@@ -177,9 +185,10 @@ class ConnectorOrders:
                   for i in range(count)]
         placed = exchange.batch_order_create(orders)
         ids = [order.client_order_id for order in placed]
+        await self.events.expect(ids)
         active = exchange.in_flight_orders
-        await settle(lambda: all((o := active.get(i)) is not None and o.current_state is OrderState.OPEN
-                                 for i in ids))
+        if not all((o := active.get(i)) is not None and o.current_state is OrderState.OPEN for i in ids):
+            raise RuntimeError("an order is not OPEN: the benchmark is not measuring what it says")
         if self.horizon.submissions != submissions + 1:
             raise RuntimeError("the batch did not go in one transaction: the benchmark is not measuring what it says")
         return placed, [active[i] for i in ids]
@@ -187,7 +196,9 @@ class ConnectorOrders:
     async def cancel_batch(self, placed: List[LimitOrder], orders: List[InFlightOrder]) -> None:
         submissions = self.horizon.submissions
         self.exchange.batch_order_cancel(placed)
-        await settle(lambda: all(o.is_cancelled for o in orders))
+        await self.events.expect([order.client_order_id for order in placed])
+        if not all(o.is_cancelled for o in orders):
+            raise RuntimeError("an order is not CANCELED: the benchmark is not measuring what it says")
         if self.horizon.submissions != submissions + 1:
             raise RuntimeError("the batch did not go in one transaction: the benchmark is not measuring what it says")
         self._finished += len(orders)
@@ -287,28 +298,135 @@ async def _with_finished_orders(full: ConnectorOrders, empty: ConnectorOrders, i
     return out
 
 
-def _parts(exchange: Any, iterations: int) -> Dict[str, List[int]]:
-    """Where a create's time goes: the connector's pure steps alone (no event loop), through the
-    builder and signer the pipeline uses."""
+PARTS = {   # where a create's time goes: each step alone, with the inputs a create gives it
+    "validation_quantisation": "Hummingbot's price and amount quantisation (quantize_order_price/amount)",
+    "intent_to_operation": "the order's intent, validated into its operation's terms (offer_terms)",
+    "xdr_pack": "the operation packed to XDR (EnvelopeBuilder.pack_offer)",
+    "build_hash_sign": "the fee read, the transaction built, hashed and signed (ConfigCache, EnvelopeBuilder.build)",
+    "result_decode": "the transaction's result XDR decoded into the order's outcome (decode_transaction_result)",
+    "tracker_events": "Hummingbot's order tracking and OPEN update with its created event (InFlightOrder, "
+                      "start_tracking_order, process_order_update, its task hop included)",
+}
+
+
+async def _parts(exchange: Any, iterations: int) -> Dict[str, List[int]]:
+    """Each step of a create alone (no event loop turn but the tracker's own), through the objects the
+    order path uses: the exchange's quantisation, order ops, the pipeline's builder and signer, the
+    result decoder, and an order tracker of the exchange's own kind on the exchange."""
     builder = EnvelopeBuilder(PASSPHRASE)
     signer = exchange.authenticator.transaction_signer(TRADER.public_key)
     source = MuxedAccount(TRADER.public_key)
+    price = PRICES[3]
     intent = CreateOrderIntent(client_order_id="HBOT-part", base=XLM, quote=USDC, trade_type=TradeType.SELL,
-                               order_type=OrderType.LIMIT, amount=AMOUNT, price=PRICES[3])
-    operations = [builder.pack(operation_for(intent))]
-    result_xdr = harness.tx_success([harness.created_sell_offer(12345, 100_000_000, _rational(PRICES[3]))])
+                               order_type=OrderType.LIMIT, amount=AMOUNT, price=price)
+    terms = offer_terms(intent)
+    operations = [builder.pack_offer(terms)]
+    result_xdr = harness.tx_success([harness.created_sell_offer(12345, 100_000_000, _rational(price))])
     assets = [(XLM, USDC)]
+    config = exchange.config_cache
+
+    def quantise():
+        exchange.quantize_order_price(PAIR, price)
+        exchange.quantize_order_amount(PAIR, AMOUNT)
+
+    def intent_terms():
+        offer_terms(CreateOrderIntent(client_order_id="HBOT-part", base=XLM, quote=USDC, trade_type=TradeType.SELL,
+                                      order_type=OrderType.LIMIT, amount=AMOUNT, price=price))
 
     def build_hash_sign():
         max_time = int(time.time()) + CONSTANTS.TX_TIME_BOUND_SECONDS
-        return builder.build(source, harness.START_SEQUENCE + 1, 100, max_time, operations, signer)
+        fee = config.fee_per_op(CONSTANTS.DEFAULT_MAX_FEE_STROOPS)
+        return builder.build(source, harness.START_SEQUENCE + 1, fee, max_time, operations, signer)
 
+    tracker = StellarOrderTracker(connector=exchange)
+    count = [0]
+
+    async def track_and_open():
+        count[0] += 1
+        order_id = f"HBOT-part-{count[0]}"
+        tracker.start_tracking_order(InFlightOrder(
+            client_order_id=order_id, exchange_order_id=None, trading_pair=PAIR, order_type=OrderType.LIMIT,
+            trade_type=TradeType.SELL, amount=AMOUNT, price=price, creation_timestamp=exchange.current_timestamp))
+        await tracker.process_order_update(OrderUpdate(
+            client_order_id=order_id, exchange_order_id=str(count[0]), trading_pair=PAIR,
+            update_timestamp=exchange.current_timestamp, new_state=OrderState.OPEN))
+
+    tracked = await time_awaits(track_and_open, iterations)
     return {
-        "validate_and_encode_operation": time_calls(lambda: builder.pack(operation_for(intent)), iterations),
+        "validation_quantisation": time_calls(quantise, iterations),
+        "intent_to_operation": time_calls(intent_terms, iterations),
+        "xdr_pack": time_calls(lambda: builder.pack_offer(terms), iterations),
         "build_hash_sign": time_calls(build_hash_sign, iterations),
-        "decode_result": time_calls(lambda: decode_transaction_result(result_xdr, assets, tx_hash="00", ledger=1),
-                                    iterations),
+        "result_decode": time_calls(lambda: decode_transaction_result(result_xdr, assets, tx_hash="00", ledger=1,
+                                                                      tx_paging_token="4294967296"), iterations),
+        "tracker_events": tracked,
     }
+
+
+class _Stamps:
+    """A recorder for the connector's measuring points (`stellar_measurement.install`) that keeps when each
+    sample ended as well as how long it took, so the points give moments on the order's path."""
+
+    def __init__(self) -> None:
+        self.samples: Dict[str, List[Tuple[int, int]]] = {}
+
+    def add(self, point: str, duration_ns: int) -> None:
+        self.samples.setdefault(point, []).append((time.perf_counter_ns(), duration_ns))
+
+    def incr(self, point: str, n: int) -> None:
+        pass
+
+
+SEGMENTS = (   # a create's path, cut at the connector's measuring points
+    "sell() to submission: Hummingbot's sell() and task, its validation, quantisation and tracking",
+    "submission to build: intent, operation terms, XDR pack, the pipeline's queue and lane hand-off",
+    "build, hash and sign (fee read included)",
+    "signed to outcome: the submission, the wait for the transaction's record (loop turns), result decode",
+    "outcome to OPEN seen: the creating task's wake-up, Hummingbot's OPEN update and created event",
+)
+
+
+async def _in_path(orders: ConnectorOrders, count: int) -> Dict[str, List[int]]:
+    """Creates with a recorder installed: each one cut into SEGMENTS by the moments its measuring points
+    give (the order's submission call, the transaction's build start and end, the outcome known). A
+    pass of its own: the recorder's few calls are not in the checked figures."""
+    stamps = _Stamps()
+    segments: Dict[str, List[int]] = {name: [] for name in SEGMENTS}
+    clock = time.perf_counter_ns
+    measurement.install(stamps)
+    try:
+        with gc_paused():
+            for _ in range(count):
+                await orders.room_for(1)
+                orders.prepare_creates(1)
+                orders.prepare_cancels(1)
+                price = orders.next_price()
+                stamps.samples.clear()
+                sold = clock()
+                order = await orders.create(price)
+                opened = clock()
+                (confirm_end, confirm), = stamps.samples[measurement.ORDER_CREATE_CONFIRM]
+                (built_end, build), = stamps.samples[measurement.TX_BUILD_SIGN]
+                moments = [sold, confirm_end - confirm, built_end - build, built_end, confirm_end, opened]
+                for name, start, end in zip(SEGMENTS, moments, moments[1:], strict=False):
+                    segments[name].append(end - start)
+                await orders.cancel(order)
+    finally:
+        measurement.uninstall()
+    return segments
+
+
+def _breakdown(create_median_us: float, parts: Dict[str, List[int]]) -> Dict[str, Dict[str, float]]:
+    """Each step's median and its share of a create's median; the rest is the event loop's turns and
+    hand-offs (sell()'s task, the pipeline's queue and lane, the wait for the transaction's record)."""
+    out = {}
+    for name, samples in parts.items():
+        median = statistics.median(samples) / 1000
+        out[name] = {"median_us": round(median, 2), "share": round(median / create_median_us, 3)}
+    rest = create_median_us - sum(part["median_us"] for part in out.values())
+    out["rest: loop turns and hand-offs"] = {"median_us": round(rest, 2), "share": round(rest / create_median_us, 3)}
+    out["order_create (sell() until OPEN)"] = {"median_us": round(create_median_us, 2), "share": 1.0}
+    return out
 
 
 async def _run(iterations: int, batch_rounds: int) -> Dict[str, Any]:
@@ -319,7 +437,8 @@ async def _run(iterations: int, batch_rounds: int) -> Dict[str, Any]:
         singles = await _singles(orders, floor, iterations, warmup=min(200, iterations))
         batches = await _batches(orders, floor, batch_rounds)
         finished = await _with_finished_orders(full, orders, max(50, iterations // 10))
-        parts = _parts(orders.exchange, iterations)
+        parts = await _parts(orders.exchange, iterations)
+        in_path = await _in_path(orders, max(200, iterations // 3))
         floor_parts = time_calls(floor.create, iterations)
     finally:
         await orders.stop()
@@ -349,13 +468,20 @@ async def _run(iterations: int, batch_rounds: int) -> Dict[str, Any]:
                            f"vs with none"),
     ]
     for name, samples in parts.items():
-        rows.append(figure(f"order_create_part_{name}", samples, floor_parts,
-                           floor_name="stellar-sdk build+sign",
-                           description=f"one step of a create alone: {name.replace('_', ' ')}"))
+        rows.append(figure(f"order_create_part_{name}", samples, floor_parts, floor_name="stellar-sdk build+sign",
+                           description=f"one step of a create alone: {PARTS[name]}"))
     # Steps of the breakdown are small and noisy: reported, not checked against the baseline.
     for row in rows:
         row["checked"] = "_part_" not in row["name"]
-    return {"benchmark": "order_path", "figures": rows}
+    create_us = rows[0]["subject"]["median_us"]
+    path = {name: {"median_us": round(statistics.median(samples) / 1000, 2)} for name, samples in in_path.items()}
+    path_total = sum(part["median_us"] for part in path.values())
+    for part in path.values():
+        part["share"] = round(part["median_us"] / path_total, 3)
+    return {"benchmark": "order_path", "figures": rows, "breakdown": {
+        "where a create's time goes, each step alone (share of order_create's median)": _breakdown(create_us, parts),
+        "a create's path cut at the connector's measuring points (medians; a pass with a recorder installed)": path,
+    }}
 
 
 def run(quick: bool = False) -> Dict[str, Any]:

@@ -79,13 +79,15 @@ def _normalise(name: str, result: Any) -> Dict[str, Any]:
 CLI_TIMEOUT_S = {True: 600, False: 1800}    # quick, full
 
 
-def _cli_runner(module: Any):
+def _cli_runner(module: Any, long_form: bool = False):
     """A benchmark with a command line of its own (the sandbox capacity one): `python -m MODULE
-    [--quick]` in a child process (it starts processes of its own, and must not hang the others),
+    --quick` in a child process (it starts processes of its own, and must not hang the others),
     its exit status and its JSON report (`DEFAULT_OUT`) kept under "raw". Its figures are absolute
-    capacities against targets, not ratios, so they are reported, not checked."""
+    capacities against targets, not ratios, so they are reported, not checked. Its bounded form
+    (about 10 s, every target still measured) runs unless `long_form` (`--sandbox-full`: its loads
+    three times as large, about 25 s on 2 cores; also `python -m MODULE` on its own)."""
     def run(quick: bool) -> Dict[str, Any]:
-        command = [sys.executable, "-m", module.__name__] + (["--quick"] if quick else [])
+        command = [sys.executable, "-m", module.__name__] + ([] if long_form and not quick else ["--quick"])
         try:
             status = subprocess.run(command, cwd=REPO_ROOT, timeout=CLI_TIMEOUT_S[quick], check=False).returncode
         except subprocess.TimeoutExpired:
@@ -101,7 +103,7 @@ def _cli_runner(module: Any):
     return run
 
 
-def run_benchmarks(names: List[str], quick: bool) -> List[Dict[str, Any]]:
+def run_benchmarks(names: List[str], quick: bool, sandbox_full: bool = False) -> List[Dict[str, Any]]:
     results = []
     for name in names:
         module_name = BENCHMARKS[name]
@@ -111,7 +113,7 @@ def run_benchmarks(names: List[str], quick: bool) -> List[Dict[str, Any]]:
         module = importlib.import_module(module_name)
         runner = getattr(module, "run", None)
         if runner is None and callable(getattr(module, "main", None)):
-            runner = _cli_runner(module)
+            runner = _cli_runner(module, long_form=sandbox_full)
         if runner is None:
             print(f"[bench] {name}: {module_name} has neither run(quick) nor main(argv); skipped", file=sys.stderr)
             continue
@@ -179,6 +181,19 @@ def table(results: List[Dict[str, Any]], baseline: Dict[str, float]) -> str:
     return "\n".join(out)
 
 
+def breakdowns(results: List[Dict[str, Any]]) -> str:
+    """The breakdowns benchmarks give besides their figures (where an order's time goes), as lines."""
+    lines = []
+    for result in results:
+        for name, parts in (result.get("breakdown") or {}).items():
+            lines.append(f"\n{name}:")
+            width = max(len(part) for part in parts)
+            for part, value in parts.items():
+                lines.append(f"  {part.ljust(width)}  {_num(value.get('median_us'))} µs"
+                             + (f"  ({value['share']:.0%})" if "share" in value else ""))
+    return "\n".join(lines)
+
+
 def _num(value: Optional[float], digits: int = 1) -> str:
     if value is None:
         return ""
@@ -189,7 +204,11 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer iterations (a smoke run; noisier ratios)")
     parser.add_argument("--only", nargs="+", choices=list(BENCHMARKS), help="run only these benchmarks")
-    parser.add_argument("--update-baseline", action="store_true", help="rewrite the baseline from this run")
+    parser.add_argument("--update-baseline", nargs="*", metavar="FIGURE", default=None,
+                        help="rewrite the baseline from this run: every figure of the run, or only those named")
+    parser.add_argument("--sandbox-full", action="store_true",
+                        help="the sandbox capacity benchmark's long form (three times the load) instead of its "
+                             "bounded one")
     parser.add_argument("--tolerance", type=float, default=None,
                         help=f"allowed worsening of every ratio, as a fraction (default: the baseline's "
                              f"tolerance and per-figure tolerances, else {DEFAULT_TOLERANCE})")
@@ -202,13 +221,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     names = args.only or list(BENCHMARKS)
     started = datetime.datetime.now(datetime.UTC)
-    results = run_benchmarks(names, args.quick)
+    wall_start = time.monotonic()
+    results = run_benchmarks(names, args.quick, args.sandbox_full)
     baseline_doc = load_baseline(args.baseline)
     baseline = baseline_doc.get("ratios", {})
     tolerance = args.tolerance if args.tolerance is not None else baseline_doc.get("tolerance", DEFAULT_TOLERANCE)
     ratios = ratios_of(results)
     tolerances = {} if args.tolerance is not None else baseline_doc.get("tolerances", {})
-    regressions = [] if args.update_baseline else compare(ratios, baseline, tolerance, tolerances)
+    updating = args.update_baseline is not None
+    unknown = sorted(set(args.update_baseline or ()) - set(ratios))
+    regressions = [] if updating else compare(ratios, baseline, tolerance, tolerances)
     document = {
         "date": started.isoformat(timespec="seconds"),
         "command": "python -m benchmarks " + " ".join(argv if argv is not None else sys.argv[1:]),
@@ -218,19 +240,27 @@ def main(argv: Optional[List[str]] = None) -> int:
         "results": results,
         "ratios": ratios,
         "regressions": regressions,
+        "seconds": round(time.monotonic() - wall_start, 1),
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     print(table(results, baseline))
-    print(f"\nresults: {args.output}")
-    if args.update_baseline:
+    print(breakdowns(results))
+    print(f"\nresults: {args.output} ({document['seconds']:.0f} s)")
+    if unknown:
+        print(f"ERROR: --update-baseline names figures this run did not measure: {', '.join(unknown)}; "
+              f"the baseline is left as it was")
+        return 2
+    if updating:
         merged = dict(baseline)
-        merged.update(ratios)
+        merged.update({name: ratio for name, ratio in ratios.items()
+                       if not args.update_baseline or name in args.update_baseline})
         new_doc = {"tolerance": tolerance, "tolerances": baseline_doc.get("tolerances", {}),
                    "date": document["date"], "machine": document["machine"],
                    "command": document["command"], "ratios": dict(sorted(merged.items()))}
         args.baseline.write_text(json.dumps(new_doc, indent=2) + "\n", encoding="utf-8")
-        print(f"baseline rewritten: {args.baseline} ({len(ratios)} ratios from this run)")
+        updated = len(args.update_baseline) if args.update_baseline else len(ratios)
+        print(f"baseline rewritten: {args.baseline} ({updated} ratios from this run)")
         return 2 if any(r.get("error") for r in results) else 0
     errors = [r for r in results if r.get("error")]
     for result in errors:

@@ -53,7 +53,7 @@ class _Market:
         self.exchange: Any = None
         self.horizon: Any = None
         self._queue: asyncio.Queue = asyncio.Queue()
-        self.books = {pair: OrderBook() for pair in self.pairs}
+        self.books: Dict[str, OrderBook] = {}
         self._payloads = [_stellar_book(BOOK_DEPTH, 0), _stellar_book(BOOK_DEPTH, 1)]
         self._ladders: Dict[str, Tuple[List[LimitOrder], List[InFlightOrder]]] = {}
         self._finished = 0
@@ -64,7 +64,9 @@ class _Market:
         """A fresh exchange, and one cycle (untimed) to place its ladder."""
         await self.stop()
         self.exchange, self.horizon = await harness.make_exchange(self.pairs)
-        self._parse = self.exchange.order_book_tracker.data_source._parse_order_book_snapshot_message
+        source = self.exchange.order_book_tracker.data_source
+        self._parse = source._parse_order_book_snapshot_message
+        self.books = {pair: source.order_book_create_function() for pair in self.pairs}   # the tracker's kind
         self._ladders = {pair: ([], []) for pair in self.pairs}
         self._finished = 0
         self._prepare()

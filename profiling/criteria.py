@@ -24,7 +24,7 @@ VERDICTS = (MEETING, AT_RISK, FAILING, NOT_MEASURED)
 _SEVERITY = {MEETING: 0, AT_RISK: 1, FAILING: 2}
 
 COMPARISONS = ("<", "<=", ">", ">=")
-SOURCES = ("latency", "resources", "benchmark")
+SOURCES = ("latency", "resources", "benchmark", "requests")
 CATALOGUE_ENV = "STELLAR_QA_CATALOGUE"
 _REQUIRED = ("id", "title", "sla", "source", "statistic", "comparison", "threshold", "unit", "measured_by")
 
@@ -148,23 +148,25 @@ def load_catalogue(path: Optional[Path | str] = None) -> Catalogue:
 
 
 def figure_value(criterion: Criterion, latency: Optional[Mapping[str, Any]], resources: Optional[Mapping[str, Any]],
-                 extra: Optional[Mapping[str, Any]]) -> Optional[float]:
+                 extra: Optional[Mapping[str, Any]], requests: Optional[Mapping[str, Any]] = None) -> Optional[float]:
     """The measured figure a criterion reads, or None if it was not measured."""
     if criterion.source == "latency":
         entry = _latency_entry(criterion.point, latency or {})
         value = entry.get(criterion.statistic) if entry else None
     elif criterion.source == "resources":
         value = (resources or {}).get(criterion.statistic)
+    elif criterion.source == "requests":
+        value = (requests or {}).get(criterion.statistic)
     else:
         value = (extra or {}).get(criterion.statistic)
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def evaluate(catalogue: Catalogue, latency: Optional[Mapping[str, Any]], resources: Optional[Mapping[str, Any]],
-             extra: Optional[Mapping[str, Any]]) -> List[CriterionResult]:
+             extra: Optional[Mapping[str, Any]], requests: Optional[Mapping[str, Any]] = None) -> List[CriterionResult]:
     results = []
     for criterion in catalogue.criteria:
-        value = figure_value(criterion, latency, resources, extra)
+        value = figure_value(criterion, latency, resources, extra, requests)
         results.append(CriterionResult(criterion, value, verdict(value, criterion.comparison, criterion.threshold)))
     return results
 

@@ -36,7 +36,7 @@ from profiling.config import ProfilingConfig
 from profiling.load_scenarios import SCENARIOS, Chaos, LoadScenario, parse_scenarios  # noqa: F401  (re-exported)
 from profiling.memory import MemoryMarks
 from profiling.runner import RunContext, RunResult, Scenario, run
-from profiling.strategies.market_activity import reference_price
+from profiling.strategies.market_activity import HorizonClient, reference_price
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +98,8 @@ class LoadProbe:
     async def started(self, context: RunContext) -> None:
         context.connector.add_listener(MarketEvent.OrderFilled, self._forwarder)
         horizon = context.horizon
+        # Faults are a frontend's own: they go to the one the connector uses (the runner gives it its own).
+        connectors = HorizonClient(horizon.session, context.connector.horizon_url, horizon.passphrase)
         tasks: List[asyncio.Future] = []
         self._began = time.monotonic()
         try:
@@ -105,7 +107,7 @@ class LoadProbe:
             self.market_setup_s = time.monotonic() - self._began
             tasks = [asyncio.ensure_future(self._loop_lag()), asyncio.ensure_future(self._watch_streams(context))]
             if self.scenario.chaos is not None:
-                tasks.append(asyncio.ensure_future(self._chaos(horizon, self.scenario.chaos)))
+                tasks.append(asyncio.ensure_future(self._chaos(connectors, self.scenario.chaos)))
             process = psutil.Process()
             process.cpu_percent(None)
             started = time.monotonic()
@@ -132,7 +134,7 @@ class LoadProbe:
                 task.cancel()
             # Faults and book events end before the orderly stop, so cancels and the ledger check run clean.
             with contextlib.suppress(Exception):
-                await self._control(horizon, "/_sandbox/faults", None, method="DELETE")
+                await self._control(connectors, "/_sandbox/faults", None, method="DELETE")
                 await self._control(horizon, "/_sandbox/market", {"action": "stop"})
 
     async def stopped(self, context: RunContext) -> None:

@@ -208,7 +208,8 @@ class Profiler:
         return self._catalogue
 
     def write_report(self, result: ProfileResult, *, extra: Optional[Mapping[str, float]] = None,
-                     notes: Sequence[str] = ()) -> ReportPaths:
+                     notes: Sequence[str] = (), requests: Optional[Mapping[str, Any]] = None) -> ReportPaths:
+        """`requests`: the connector's Horizon requests in steady state (`profiling.horizon_requests` figures)."""
         # Only now: the report's modules (and YAML for the catalogue) stay out of the measured process's memory.
         from profiling.report import ReportInput, write_report
 
@@ -227,6 +228,7 @@ class Profiler:
             memray=result.memray.to_dict() if result.memray else None,
             memory_marks=list(result.memory_marks),
             extra=figures,
+            requests=requests,
             notes=[*notes, *self._overhead_notes(result),
                    *(f"Problem while stopping: {error}" for error in result.errors)],
         )

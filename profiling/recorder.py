@@ -359,6 +359,14 @@ class LatencyRecorder:
     def counters(self) -> Dict[str, int]:
         return dict(self._counters)
 
+    def counts_matching(self, pattern: str) -> Dict[str, int]:
+        """Samples of each point, and the value of each counter, whose name matches `pattern` (fnmatch): cheap
+        enough to read while recording (a run's window is the difference of two readings)."""
+        counts = {name: (len(series.samples) if series.samples is not None else series.histogram.count)
+                  for name, series in self._series.items() if fnmatch.fnmatchcase(name, pattern)}
+        counts.update({name: n for name, n in self._counters.items() if fnmatch.fnmatchcase(name, pattern)})
+        return counts
+
     def is_exact(self, point: str) -> bool:
         return self._get(point).samples is not None
 

@@ -43,6 +43,7 @@ _HUMMINGBOT_SHARE_ADVICE = 0.25  # Hummingbot's code this share of a connector p
 _MARKETS_RECORDER_PREFIX = "hummingbot.markets_recorder."
 # Connector points that run another point inside them (the connector's code): (inner point, on which path).
 _CONTAINS = {"user_stream.event": (("fill.processing", "the account's trade events"),)}
+_KIND_TITLES = {"rest": "REST read", "submit": "submission", "stream": "stream opening"}
 _HOLDER_TITLES = {
     "process": "the process before profiling",
     "python": "Python",
@@ -67,6 +68,7 @@ class ReportInput:
     memray: Optional[Mapping[str, Any]] = None  # MemrayResult.to_dict()
     memory_marks: Sequence[Mapping[str, Any]] = ()  # MemoryMarks.to_list(): RSS at named steps
     extra: Mapping[str, float] = field(default_factory=dict)  # benchmark figures, e.g. disabled_hook_cost_ns
+    requests: Optional[Mapping[str, Any]] = None  # the connector's Horizon requests in steady state (horizon_requests)
     component: str = DEFAULT_COMPONENT
     notes: Sequence[str] = ()  # facts about the setup the reader needs (how the network ran, ...)
 
@@ -116,7 +118,7 @@ def build_report_data(report_input: ReportInput, catalogue: Catalogue,
                       plot_files: Optional[Mapping[str, Optional[str]]] = None) -> dict:
     """Every figure of the report as JSON-ready data (see report_schema.json)."""
     latency = report_input.latency
-    results = evaluate(catalogue, latency, report_input.resources, report_input.extra)
+    results = evaluate(catalogue, latency, report_input.resources, report_input.extra, report_input.requests)
     data = {
         "schema_version": SCHEMA_VERSION,
         "component": report_input.component,
@@ -143,6 +145,7 @@ def build_report_data(report_input: ReportInput, catalogue: Catalogue,
         "recommendations": [],
         "plots": dict(plot_files or {"latency_distribution": None, "resources": None}),
         "extra": dict(report_input.extra),
+        "requests": dict(report_input.requests) if report_input.requests else None,
         "notes": list(report_input.notes),
     }
     data["recommendations"] = recommendations(data, results)
@@ -293,10 +296,23 @@ def _criterion_advice(result: CriterionResult, data: Mapping[str, Any]) -> str:
         return f"{head} {_memory_advice(data)}"
     if c.statistic.startswith("cpu"):
         return f"{head} {_hot_functions(data, 'The CPU goes first to')}"
+    if c.source == "requests":
+        return f"{head} {_busiest_endpoints(data)}"
     if c.statistic == "disabled_hook_cost_ns":
         return (f"{head} A disabled measuring point must stay a global lookup and a None check: look for work "
                 "added before that check in stellar_measurement.")
     return head
+
+
+def _busiest_endpoints(data: Mapping[str, Any]) -> str:
+    rows = [row for row in (data.get("requests") or {}).get("endpoints") or [] if row["count"]]
+    if not rows:
+        return "No request was counted in the steady window."
+    listed = "; ".join(f"{row['endpoint']} ({row['kind']}) {_number(row['per_hour'])} an hour"
+                       for row in sorted(rows, key=lambda row: -row["per_hour"])[:3])
+    return (f"In steady state: {listed}. A read that recurs less often than the window "
+            f"({_number(data['requests']['window_s'])} s) counts only when it falls inside it, as the hourly "
+            "figure it makes: see the Horizon requests section.")
 
 
 def _order_path_breakdown(value: Optional[float], data: Mapping[str, Any]) -> str:
@@ -493,7 +509,8 @@ def _network_share_advice(data: Mapping[str, Any]) -> List[str]:
 def render_markdown(data: Mapping[str, Any]) -> str:
     sections = [
         _header(data), _sla_section(data), _latency_section(data), _throughput_section(data),
-        _memory_section(data), _cpu_section(data), _network_section(data), _time_split_section(data),
+        _memory_section(data), _cpu_section(data), _network_section(data), _requests_section(data),
+        _time_split_section(data),
         _bottleneck_section(data), _recommendation_section(data), _plot_section(data), _criteria_section(data),
     ]
     return "\n\n".join(section.rstrip() for section in sections) + "\n"
@@ -666,6 +683,60 @@ def _network_section(data: Mapping[str, Any]) -> str:
     return (f"## Network\n\n- Interface: {interface} (machine-wide counter: an upper bound for this process)\n"
             f"- Sent: {_number(resources['net_sent_kb_per_s'])} KB/s, received: "
             f"{_number(resources['net_recv_kb_per_s'])} KB/s, total {_number(resources['net_kb_per_s'])} KB/s")
+
+
+def _requests_section(data: Mapping[str, Any]) -> str:
+    requests = data.get("requests")
+    title = "## Horizon requests against the budget"
+    if not requests:
+        return f"{title}\n\nNot counted in this run (the runner counts them in steady state)."
+    if not requests.get("window_s"):
+        return f"{title}\n\nSteady state: {requests['steady_state']}."
+    budget, public = requests["budget_per_hour"], requests["public_budget_per_hour"]
+    sandbox = requests.get("sandbox_log")
+    rows = []
+    for row in requests["endpoints"]:
+        cells = [f"`{row['endpoint']}`", _KIND_TITLES.get(row["kind"], row["kind"]), row["count"],
+                 _number(row["per_hour"]), _share(row["budget_share"]), _share(row["public_share"])]
+        if sandbox:
+            cells.append(row["sandbox_count"])
+        cells.append("–" if row.get("run_count") is None else row["run_count"])
+        rows.append(cells)
+    headers = ["endpoint", "kind", "in window", "per hour", f"of {_number(budget)}/h", f"of SDF's {public:,}/h"]
+    if sandbox:
+        headers.append("sandbox log, in window")
+    headers.append("whole run")
+    lines = [
+        title, "",
+        f"Steady state: {requests['steady_state']} ({_number(requests['window_s'])} s); counts in it extrapolated "
+        f"to an hour. Budget: {_number(budget)} requests an hour for this Horizon (stellar_web_utils.rate_limits_for: "
+        f"the connector's rate limits); SDF's public Horizon allows {public:,} an hour per IP address, every request "
+        "counted (a stream opening too).", "",
+        f"Counted by {requests['counted_by']}" + ("; the sandbox's request log of the Horizon frontend the connector "
+                                                   "alone uses, alongside." if sandbox else "."), "",
+        _table(headers, rows, numeric=tuple(range(2, len(headers)))), "",
+        f"- REST reads: {_number(requests['reads_per_hour'])} an hour (criterion `perf_horizon_reads_per_hour`)"
+        + (f"; by the sandbox's log {_number(requests['sandbox_reads_per_hour'])}" if sandbox else ""),
+        f"- Submissions: {_number(requests['submissions_per_hour'])} an hour; stream openings: "
+        f"{_number(requests['stream_openings_per_hour'])} an hour; every request: "
+        f"{_number(requests['requests_per_hour'])} an hour ({_share(requests['requests_per_hour'] / public)} of "
+        f"SDF's {public:,})",
+    ]
+    scheduled = requests.get("scheduled") or []
+    if scheduled:
+        listed = "; ".join(f"{entry['what']}, every {_number(entry['interval_s'])} s: {_number(entry['per_hour'])} "
+                           "an hour" for entry in scheduled)
+        lines.append(f"- Periodic reads by the connector's settings, {_number(requests['scheduled_reads_per_hour'])} "
+                     f"an hour in all: {listed}. A window shorter than an interval sees that read only when one "
+                     f"falls inside it, and then counts it as {_number(3600 / requests['window_s'])} an hour.")
+    lines += [f"- {note}" for note in requests.get("notes") or []]
+    return "\n".join(lines)
+
+
+def _share(fraction: Optional[float]) -> str:
+    if fraction is None:
+        return "–"
+    return "0 %" if fraction == 0 else f"{fraction * 100:.2g} %" if fraction < 0.1 else f"{fraction:.0%}"
 
 
 def _time_split_section(data: Mapping[str, Any]) -> str:

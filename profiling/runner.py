@@ -17,7 +17,11 @@ Arrangement only; each piece is somebody else's artefact:
    MarketsRecorder keeping trade records only when the scenario asks for it (`trade_records`; the V2 strategy
    needs it): the classic strategy does not use it, and its module alone loads some 70 MB;
 6. the stop: strategy, then every order cancelled, the connector's balances checked against the
-   ledger, the network stopped; then the report with the scenario and the counts.
+   ledger, the network stopped; then the report with the scenario and the counts;
+7. the connector's Horizon requests in steady state (`profiling.horizon_requests`): counted from
+   `STEADY_MARGIN_S` after the connector reported ready to the end of the strategy's run, by its
+   measuring points and, with the sandbox in its child process, by the request log of the Horizon
+   frontend it alone uses.
 """
 from __future__ import annotations
 
@@ -40,8 +44,11 @@ from hummingbot.core.clock_mode import ClockMode
 from hummingbot.core.event.event_forwarder import EventForwarder
 from hummingbot.core.event.events import MarketEvent
 
+from hummingbot.connector.exchange.stellar.stellar_constants import FEE_FIGURES_TTL_S
 from hummingbot.connector.exchange.stellar.stellar_exchange import StellarExchange
 from hummingbot.connector.exchange.stellar.stellar_instrument_cache import split_trading_pair
+from hummingbot.connector.exchange.stellar.stellar_request_budget import requests_per_hour_of
+from profiling import horizon_requests
 from profiling.config import ProfilingConfig
 from profiling.memory import RUNNER, MemoryMarks, load_run_modules
 from profiling.profiler import Profiler, session_dir
@@ -61,6 +68,7 @@ SANDBOX_RPC_PATH = "/rpc"   # the embedded sandbox serves Stellar RPC's JSON-RPC
 CANCEL_ALL_TIMEOUT_S = 15.0
 PROGRESS_STEP_S = 0.5
 HORIZON_LEDGER_S = 6.0  # a public network closes a ledger every 5-6 s
+RESERVE_TTL_S = 3600.0  # the connector's ConfigCache reads the base reserve again this often (its slow TTL)
 SANDBOX_LOG = "sandbox.log"
 TRADES_DB = "trades.sqlite"
 ARTEFACT_NAMES = ("report.md", "report.json", "latency_distribution.png", "resources.png", "yappi.prof",
@@ -247,7 +255,7 @@ async def run(scenario: Scenario, *, output_dir: Optional[Path | str] = None,
     async with contextlib.AsyncExitStack() as stack:
         if handle_signals:
             stack.enter_context(_sigint_sets(stop_event))
-        sandbox_process, horizon_url, passphrase, network = await _network(scenario, stack, output)
+        sandbox_process, horizon_url, connector_url, passphrase, network = await _network(scenario, stack, output)
         logger.info("network: %s", network)
         session = await stack.enter_async_context(aiohttp.ClientSession())
         horizon = HorizonClient(session, horizon_url, passphrase)
@@ -263,13 +271,14 @@ async def run(scenario: Scenario, *, output_dir: Optional[Path | str] = None,
         await market.place_ladders()
         logger.info("accounts funded (%r), the maker's ladder placed", participants)
         return await _profiled_session(scenario, output, profiling, horizon, participants, market, network,
-                                       progress, stop_event, probe, sandbox_process, memory_marks)
+                                       progress, stop_event, probe, sandbox_process, memory_marks, connector_url)
 
 
 async def _profiled_session(scenario: Scenario, output: Path, profiling: ProfilingConfig, horizon: HorizonClient,
                             participants: Participants, market: MarketActivity, network: str, progress: bool,
                             stop_event: asyncio.Event, probe: Optional[RunProbe] = None,
-                            sandbox_process: Any = None, memory_marks: Optional[MemoryMarks] = None) -> RunResult:
+                            sandbox_process: Any = None, memory_marks: Optional[MemoryMarks] = None,
+                            connector_url: Optional[str] = None) -> RunResult:
     profiler = Profiler(profiling, output_dir=output, scenario=scenario.describe(network), memory_marks=memory_marks)
     profiler.memory_marks.mark("the run's setup (network started, accounts funded, the maker's ladder placed)",
                                holder=RUNNER)
@@ -279,14 +288,16 @@ async def _profiled_session(scenario: Scenario, output: Path, profiling: Profili
     ledger_check: Optional[LedgerCheck] = None
     interrupted = False
     notes: List[str] = []
+    requests: Optional[Dict[str, Any]] = None
+    connector_url = connector_url or horizon.url
     try:
         connector = StellarExchange(
             stellar_secret_key=participants.trader.secret,
             stellar_markets=participants.markets,
-            stellar_horizon_url=horizon.url,
+            stellar_horizon_url=connector_url,
             stellar_network_passphrase=horizon.passphrase,
             stellar_channel_secret_keys=[c.secret for c in participants.channels] or None,
-            stellar_rpc_url=scenario.rpc_url or (horizon.url + SANDBOX_RPC_PATH if scenario.horizon_url is None
+            stellar_rpc_url=scenario.rpc_url or (connector_url + SANDBOX_RPC_PATH if scenario.horizon_url is None
                                                  else None),
             trading_pairs=list(scenario.pairs),
             trading_required=True,
@@ -294,8 +305,10 @@ async def _profiled_session(scenario: Scenario, output: Path, profiling: Profili
         )
         counter = OrderEventCounter(connector)
         context = RunContext(scenario, connector, horizon, participants, sandbox_process, counter)
-        interrupted, ledger_check = await _drive(scenario, connector, output, horizon, participants, market,
-                                                 counter, progress, stop_event, probe, context, profiler)
+        log_url = connector_url if connector_url != horizon.url else None   # a frontend of the connector's own
+        interrupted, ledger_check, requests = await _drive(scenario, connector, output, horizon, participants,
+                                                           market, counter, progress, stop_event, probe, context,
+                                                           profiler, log_url)
     except Exception as error:
         logger.exception("the profiling run failed")
         notes.append(f"The run failed: {type(error).__name__}: {error}")
@@ -310,7 +323,7 @@ async def _profiled_session(scenario: Scenario, output: Path, profiling: Profili
         notes += _notes(scenario, network, market, ledger_check, interrupted)
         extra = {f"run_{name}": float(value) for name, value in counts.items()}
         extra.update({f"market_{name}": float(value) for name, value in market.stats.items()})
-        paths = profiler.write_report(result, extra=extra, notes=notes)
+        paths = profiler.write_report(result, extra=extra, notes=notes, requests=requests)
         logger.info("report written: %s", paths.markdown)
     sla = json.loads(paths.json.read_text(encoding="utf-8")).get("sla") or []
     return RunResult(output_dir=output, report=paths, counts=counts, market=dict(market.stats), sla=sla,
@@ -320,9 +333,10 @@ async def _profiled_session(scenario: Scenario, output: Path, profiling: Profili
 async def _drive(scenario: Scenario, connector: StellarExchange, output: Path, horizon: HorizonClient,
                  participants: Participants, market: MarketActivity, counter: OrderEventCounter,
                  progress: bool, stop_event: asyncio.Event, probe: Optional[RunProbe] = None,
-                 context: Optional[RunContext] = None,
-                 profiler: Optional[Profiler] = None) -> Tuple[bool, Optional[LedgerCheck]]:
-    """The strategy on the clock for the duration, then the orderly stop. Returns (interrupted, check)."""
+                 context: Optional[RunContext] = None, profiler: Optional[Profiler] = None,
+                 log_url: Optional[str] = None) -> Tuple[bool, Optional[LedgerCheck], Optional[Dict[str, Any]]]:
+    """The strategy on the clock for the duration, then the orderly stop. Returns (interrupted, check, the
+    connector's Horizon requests in steady state: `horizon_requests` figures, None without a profiler)."""
     records = None
     if scenario.keeps_trade_records:
         from profiling.strategies.trade_records import TradeRecords
@@ -340,11 +354,14 @@ async def _drive(scenario: Scenario, connector: StellarExchange, output: Path, h
         with clock:
             ticking = asyncio.ensure_future(clock.run())
             probing = asyncio.ensure_future(probe.started(context)) if probe is not None else None
+            steady = (asyncio.ensure_future(_steady_window(connector, profiler, horizon.session, log_url))
+                      if profiler is not None else None)
             logger.info("the strategy runs on the clock for %g s", scenario.duration)
             try:
                 interrupted = await _wait(scenario.duration, stop_event, counter, progress, ticking)
+                requests = await _steady_figures(steady, connector, profiler, horizon.session, log_url, scenario)
             finally:
-                for task in (ticking, probing):
+                for task in (ticking, probing, steady):
                     if task is not None:
                         task.cancel()
                         with contextlib.suppress(asyncio.CancelledError):
@@ -359,7 +376,7 @@ async def _drive(scenario: Scenario, connector: StellarExchange, output: Path, h
                                                settle_s=max(3.0, 4 * scenario.ledger_interval))
             if probe is not None:
                 await probe.stopped(context)
-        return interrupted, check
+        return interrupted, check, requests
     finally:
         try:
             await connector.stop_network()
@@ -368,6 +385,62 @@ async def _drive(scenario: Scenario, connector: StellarExchange, output: Path, h
         await connector.pipeline.stop()
         if records is not None:
             records.stop()
+
+
+async def _steady_window(connector: StellarExchange, profiler: Profiler, session: aiohttp.ClientSession,
+                         log_url: Optional[str]) -> horizon_requests.RequestWindow:
+    """Counts at the start of steady state: `STEADY_MARGIN_S` after the connector reported ready."""
+    while not connector.ready:
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(horizon_requests.STEADY_MARGIN_S)
+    return horizon_requests.RequestWindow(
+        time.monotonic(), horizon_requests.connector_counts(profiler.recorder.counts_matching("horizon*")),
+        await _sandbox_log(session, log_url))
+
+
+async def _steady_figures(steady: Optional[asyncio.Future], connector: StellarExchange, profiler: Optional[Profiler],
+                          session: aiohttp.ClientSession, log_url: Optional[str],
+                          scenario: Optional[Scenario] = None) -> Optional[Dict[str, Any]]:
+    """The steady window's figures, its end now (the end of the strategy's run)."""
+    if steady is None or profiler is None:
+        return None
+    if not steady.done() or steady.cancelled() or steady.exception() is not None:
+        return horizon_requests.no_window(f"not measured: the connector was not ready "
+                                          f"{horizon_requests.STEADY_MARGIN_S:g} s before the end of the run")
+    ended = time.monotonic()
+    end_counts = horizon_requests.connector_counts(profiler.recorder.counts_matching("horizon*"))
+    scheduled = horizon_requests.scheduled_reads(connector.LONG_POLL_INTERVAL, FEE_FIGURES_TTL_S, RESERVE_TTL_S,
+                                                 connector.TRADING_RULES_INTERVAL)
+    window = steady.result()
+    if scenario is not None and scenario.horizon_url is None:
+        window.notes.append(_submissions_per_lane(window, ended, end_counts, scenario))
+    return window.figures(ended, end_counts, await _sandbox_log(session, log_url),
+                          requests_per_hour_of(connector.rate_limits_rules), run_totals=end_counts, scheduled=scheduled)
+
+
+def _submissions_per_lane(window: horizon_requests.RequestWindow, ended: float, end_counts: Counter,
+                          scenario: Scenario) -> str:
+    key = (horizon_requests.SUBMIT, "/transactions_async")
+    submitted = end_counts.get(key, 0) - window.connector_start.get(key, 0)
+    ledgers = max(1.0, (ended - window.started_s) / scenario.ledger_interval)
+    lanes = scenario.channels + 1
+    return (f"Submissions: {submitted} in the window, over about {ledgers:.0f} ledgers (one every "
+            f"{scenario.ledger_interval:g} s) and {lanes} lane(s) (the trading account and {scenario.channels} channel "
+            f"account(s)): {submitted / (ledgers * lanes):.2f} per lane per ledger on average (a lane holds one "
+            "transaction in flight: one submission per lane per ledger at most, unless Horizon asks for a "
+            "resubmission).")
+
+
+async def _sandbox_log(session: aiohttp.ClientSession, log_url: Optional[str]) -> Optional[Counter]:
+    """The request log of the connector's own sandbox frontend (None without one, or if it cannot be read)."""
+    if log_url is None:
+        return None
+    try:
+        async with session.get(log_url + "/_sandbox/requests", timeout=aiohttp.ClientTimeout(total=5)) as response:
+            return horizon_requests.sandbox_counts(await response.json())
+    except (aiohttp.ClientError, TimeoutError, ValueError, KeyError) as error:
+        logger.warning("could not read the sandbox's request log at %s: %s", log_url, error)
+        return None
 
 
 def _strategy(scenario: Scenario, connector: StellarExchange):
@@ -489,28 +562,28 @@ def ledger_balances(account: dict) -> Dict[str, Decimal]:
 
 
 async def _network(scenario: Scenario, stack: contextlib.AsyncExitStack, output: Path):
-    """(the sandbox's child process or None, Horizon URL, passphrase, where it runs) — starting the embedded
-    sandbox unless a URL is given."""
+    """(the sandbox's child process or None, Horizon URL, the connector's Horizon URL, passphrase, where it runs) —
+    starting the embedded sandbox unless a URL is given."""
     if scenario.horizon_url is None and scenario.sandbox == "process":
         from profiling.sandbox_process import SandboxProcess
 
         sandbox = await stack.enter_async_context(SandboxProcess(scenario.ledger_interval, output / SANDBOX_LOG))
-        where = (f"embedded sandbox in a child process (pid {sandbox.pid}) at {sandbox.horizon_url}, a ledger every "
-                 f"{scenario.ledger_interval:g} s")
-        return sandbox, sandbox.horizon_url, sandbox.passphrase, where
+        where = (f"embedded sandbox in a child process (pid {sandbox.pid}) at {sandbox.horizon_url} (the connector on "
+                 f"a frontend of its own, {sandbox.connector_url}), a ledger every {scenario.ledger_interval:g} s")
+        return sandbox, sandbox.horizon_url, sandbox.connector_url, sandbox.passphrase, where
     if scenario.horizon_url is None:
         from stellar_sandbox import Sandbox
 
         sandbox = await stack.enter_async_context(Sandbox(ledger_interval=scenario.ledger_interval))
         where = (f"embedded sandbox in this process at {sandbox.horizon_url}, a ledger every "
                  f"{scenario.ledger_interval:g} s")
-        return None, sandbox.horizon_url, sandbox.passphrase, where
+        return None, sandbox.horizon_url, sandbox.horizon_url, sandbox.passphrase, where
     url = scenario.horizon_url.rstrip("/")
     passphrase = scenario.network_passphrase
     if passphrase is None:
         async with aiohttp.ClientSession() as session:
             passphrase = (await HorizonClient(session, url, "").get("/"))["network_passphrase"]
-    return None, url, passphrase, f"Horizon at {url} ({passphrase})"
+    return None, url, url, passphrase, f"Horizon at {url} ({passphrase})"
 
 
 def clear_previous_artefacts(output: Path) -> None:

@@ -13,8 +13,13 @@ The child starts in its own session, so a Ctrl-C at the terminal reaches only th
 still needs the network to cancel its orders. The child leaves when its stdin closes (the runner
 ended, even by a crash) or on SIGTERM/SIGINT.
 
+The sandbox serves two Horizon frontends over its one network: `horizon_url` for the runner and the other
+traders, `connector_url` for the connector alone, so that frontend's request log (`GET /_sandbox/requests`)
+counts the connector's requests and nobody else's.
+
 Child: `python -m profiling.sandbox_process --ledger-interval S` prints one JSON line
-{"horizon_url": ..., "passphrase": ...} once it serves, then answers one JSON line per command line
+{"horizon_url": ..., "connector_url": ..., "passphrase": ...} once it serves, then answers one JSON line per
+command line
 on stdin: {"command": "prepare_market", ...} (the maker's and takers' seeds: throwaway sandbox
 accounts, through a pipe, never logged), {"command": "start_market"}, {"command": "stop_market"},
 {"command": "register_issuer", "secret": ..., "codes": [...]} (so the sandbox's own book-event activity,
@@ -46,6 +51,7 @@ class SandboxProcess:
         self.ledger_interval = ledger_interval
         self.log_path = log_path
         self.horizon_url = ""
+        self.connector_url = ""   # a frontend of its own for the connector (its request log is the connector's)
         self.passphrase = ""
         self.pid: Optional[int] = None
         self._process: Optional[asyncio.subprocess.Process] = None
@@ -72,6 +78,7 @@ class SandboxProcess:
                                    f"see {self.log_path}")
             announced = json.loads(line)
             self.horizon_url, self.passphrase = announced["horizon_url"], announced["passphrase"]
+            self.connector_url = announced.get("connector_url") or self.horizon_url
         except BaseException:
             await self.stop()
             raise
@@ -180,8 +187,9 @@ async def _serve(ledger_interval: float) -> None:
         loop.add_signal_handler(signum, stop.set)
     # A daemon thread reads stdin: its lines are commands, its end means the runner is gone.
     threading.Thread(target=_read_commands, args=(loop, commands, stop), daemon=True).start()
-    async with Sandbox(ledger_interval=ledger_interval) as network, aiohttp.ClientSession() as session:
-        print(json.dumps({"horizon_url": network.horizon_url, "passphrase": network.passphrase}), flush=True)
+    async with Sandbox(ledger_interval=ledger_interval, horizons=2) as network, aiohttp.ClientSession() as session:
+        print(json.dumps({"horizon_url": network.horizon_urls[0], "connector_url": network.horizon_urls[1],
+                          "passphrase": network.passphrase}), flush=True)
         market = _ChildMarket(session, network)
         stopping = asyncio.ensure_future(stop.wait())
         try:

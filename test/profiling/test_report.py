@@ -13,6 +13,7 @@ from profiling.criteria import (
     evaluate,
     load_catalogue,
     verdict,
+    worst,
 )
 from profiling.report import SCHEMA_PATH, ReportInput, build_report_data, render_markdown, write_report
 
@@ -26,6 +27,7 @@ SECTIONS = [
     "## Memory",
     "## CPU",
     "## Network",
+    "## Horizon requests against the budget",
     "## Connector time vs network/ledger waiting",
     "## Primary bottlenecks",
     "## Recommendations",
@@ -117,13 +119,38 @@ def figures_at(fraction_of_threshold, *, skip=()):
             target[criterion.point][criterion.statistic] = value
         elif criterion.source == "resources":
             resources[criterion.statistic] = value
-        else:
+        elif criterion.source == "benchmark":
             extra[criterion.statistic] = value
     latency = {"started_at": STARTED.isoformat(), "stopped_at": None, "elapsed_s": 60.0,
                "percentile_method": "nearest-rank", "sample_cap": 100000, "points": points, "groups": groups,
                "counters": {"cache_hit.instrument": 990, "cache_miss.instrument": 10},
                "time_by_kind_ms": {"connector": 400.0, "network": 900.0, "end_to_end": 1500.0}}
     return latency, resources, extra
+
+
+def requests_at(fraction_of_threshold):
+    """Steady-state Horizon requests whose criteria sit at this fraction of their thresholds."""
+    reads = {c.statistic: c.threshold * fraction_of_threshold for c in CATALOGUE.criteria if c.source == "requests"}
+    per_hour = reads.get("reads_per_hour", 0.0)
+    window = 3600.0   # an hour's window: the count is the hourly figure
+    return {
+        "steady_state": "from 10 s after the connector reported ready to the end of the strategy's run",
+        "window_s": window, "budget_per_hour": 3600.0, "public_budget_per_hour": 3600,
+        "counted_by": "the connector's measuring points", "sandbox_log": True,
+        "endpoints": [
+            {"endpoint": "/accounts/{account_id}/offers", "kind": "rest", "count": int(per_hour), "per_hour": per_hour,
+             "budget_share": per_hour / 3600, "public_share": per_hour / 3600, "sandbox_count": int(per_hour),
+             "run_count": int(per_hour) + 3},
+            {"endpoint": "/transactions_async", "kind": "submit", "count": 1200, "per_hour": 1200.0,
+             "budget_share": 1 / 3, "public_share": 1 / 3, "sandbox_count": 1200, "run_count": 1210},
+            {"endpoint": "/accounts/{account_id}", "kind": "stream", "count": 2, "per_hour": 2.0,
+             "budget_share": 2 / 3600, "public_share": 2 / 3600, "sandbox_count": 2, "run_count": 3},
+        ],
+        "submissions_per_hour": 1200.0, "stream_openings_per_hour": 2.0, "requests_per_hour": 1202.0 + per_hour,
+        "sandbox_reads_per_hour": per_hour, "notes": [], **reads,
+        "scheduled": [{"what": "Hummingbot's safety poll", "interval_s": 300.0, "reads": 2, "per_hour": 24.0}],
+        "scheduled_reads_per_hour": 24.0,
+    }
 
 
 def nested_fill(latency):
@@ -167,7 +194,7 @@ def report_input(fraction=0.5, *, skip=(), series=SERIES, yappi=YAPPI, **changes
         {"latency": latency, "resources": resources, "extra": extra}[key.split("__")[0]][key.split("__")[1]] = value
     return ReportInput(scenario="crafted figures", started_at=STARTED, ended_at=STARTED + timedelta(seconds=60),
                        latency=latency, resources=resources, resource_series=series, yappi=yappi, extra=extra,
-                       notes=["the embedded network ran in its own process"])
+                       requests=requests_at(fraction), notes=["the embedded network ran in its own process"])
 
 
 def verdicts_of(data):
@@ -212,13 +239,18 @@ class TestCriteriaVerdictsInTheReport:
     def test_every_criterion_at_a_fraction_of_its_threshold(self, tmp_path, fraction, expected):
         paths = write_report(report_input(fraction), tmp_path, CATALOGUE)
         data = json.loads(paths.json.read_text())
-        assert set(verdicts_of(data).values()) == {expected}
-        assert {target["status"] for target in data["sla"]} == {expected}
+        # An inclusive limit ("<=") is still met at the limit itself, at risk.
+        expected_of = {c.id: AT_RISK if (fraction == 1.0 and c.comparison == "<=") else expected
+                       for c in CATALOGUE.criteria}
+        assert verdicts_of(data) == expected_of
+        status = {target["target"]: target["status"] for target in data["sla"]}
+        assert status == {c.sla: worst([expected_of[o.id] for o in CATALOGUE.criteria if o.sla == c.sla])
+                          for c in CATALOGUE.criteria}
 
         qa_section = paths.markdown.read_text().split("## Performance Criteria (qa_ids)")[1]
         for criterion in CATALOGUE.criteria:
             row = next(line for line in qa_section.splitlines() if f"`{criterion.id}`" in line)
-            assert f"**{expected}**" in row
+            assert f"**{expected_of[criterion.id]}**" in row
 
     def test_a_target_takes_its_worst_criterion(self):
         latency, resources, extra = figures_at(0.5, skip=("perf_rpc_call_avg",))
@@ -250,6 +282,21 @@ class TestReportFiles:
         assert "crafted figures" in text
         assert "2026-11-25T06:00:00+00:00" in text
         assert "the embedded network ran in its own process" in text
+
+    def test_markdown_tells_the_horizon_requests_against_the_budget(self, tmp_path):
+        text = write_report(report_input(), tmp_path, CATALOGUE).markdown.read_text()
+        section = text.split("## Horizon requests against the budget")[1].split("## ")[0]
+        assert "from 10 s after the connector reported ready" in section
+        assert "| `/accounts/{account_id}/offers` | REST read | 30 | 30 | 0.83 % | 0.83 % | 30 | 33 |" in section
+        assert "| `/transactions_async` | submission | 1200 | 1200 | 33% | 33% | 1200 | 1210 |" in section
+        assert "REST reads: 30 an hour (criterion `perf_horizon_reads_per_hour`); by the sandbox's log 30" in section
+        assert ("Periodic reads by the connector's settings, 24 an hour in all: Hummingbot's safety poll, "
+                "every 300 s: 24 an hour.") in section
+
+    def test_a_failing_request_budget_names_the_busiest_endpoints(self, tmp_path):
+        data = json.loads(write_report(report_input(1.5), tmp_path, CATALOGUE).json.read_text())
+        advice = next(line for line in data["recommendations"] if line.startswith("perf_horizon_reads_per_hour"))
+        assert "/transactions_async (submit) 1200 an hour" in advice and "/accounts/{account_id}/offers" in advice
 
     def test_markdown_tells_the_figures(self, tmp_path):
         text = write_report(report_input(), tmp_path, CATALOGUE).markdown.read_text()

@@ -1,18 +1,24 @@
-"""The trading account: Horizon's account JSON to balances, and when to read it again.
+"""The trading account: Horizon's account JSON to balances, and how the account is kept current.
 
 Total is what the ledger holds; available is what a new offer may still sell: the balance less
 the selling liabilities of our resting offers and, for XLM, less the minimum balance the account's
 subentries reserve.
+
+`AccountSync`: the user stream data source streams the account itself (each event the whole record),
+its trades, offers and transactions. While those streams are connected the account's state comes from
+them, and Hummingbot's REST safety poll reads only what they cannot vouch for:
+- balances come from each streamed account record (`apply`); the poll's balance read (`refresh`) asks
+  Horizon only while the account stream is not current, and drops an answer overtaken by a streamed
+  record (the streamed one is newer);
+- the poll runs every `long` seconds (`poll_interval`): Hummingbot's own rule, the time of the last
+  byte on the user stream, does not fit Horizon, which sends nothing on a quiet stream;
+- the poll's read of the account's trades is one page (`trade_pages`): the trade stream, resumed by
+  cursor, delivers every fill, and the poll is a backstop whose cost must not grow with the fill rate.
 """
-import asyncio
-import logging
 from decimal import Decimal
 from typing import Any, Awaitable, Callable, Dict, Optional, Tuple
 
-from hummingbot.core.utils.async_utils import safe_ensure_future
-
 from hummingbot.connector.exchange.stellar.stellar_amounts import from_stroops
-from hummingbot.connector.exchange.stellar.stellar_backoff import Backoff
 
 Balances = Dict[str, Decimal]
 _ZERO = Decimal(0)
@@ -41,41 +47,49 @@ def balances_from_account(account: Dict[str, Any],
     return totals, available
 
 
-class BalanceRefresher:
-    """One account read per burst of changes: a change during a read causes one more read, and a failed
-    read is retried with a growing wait (the stream that asked for it may say nothing more)."""
+class AccountSync:
+    def __init__(self, source: Callable[[], Any], read_account: Callable[[], Awaitable[Dict[str, Any]]],
+                 balances: Callable[[], Tuple[Balances, Balances]], token_of_entry: Callable[[Dict[str, Any]], str],
+                 minimum_balance_stroops: Callable[[int, int, int], int]):
+        """`source()`: the user stream data source (None without one); `read_account()`: GET /accounts/{id};
+        `balances()`: the exchange's (totals, available) dicts, which `apply` sets."""
+        self._source = source
+        self._read_account = read_account
+        self._balances = balances
+        self._token_of_entry = token_of_entry
+        self._minimum_balance_stroops = minimum_balance_stroops
+        self.streamed = 0       # account records applied from the stream
+        self.reads = 0          # account reads over REST
 
-    def __init__(self, read: Callable[[], Awaitable[None]], delay: float = 0.05, retry_cap: float = 5.0,
-                 logger: Optional[logging.Logger] = None):
-        self._read = read
-        self._delay = delay
-        self._backoff = Backoff(base=min(max(delay, 0.5), retry_cap), cap=retry_cap, jitter=False)
-        self._stale = False
-        self._task: Optional[asyncio.Task] = None
-        self._logger = logger or logging.getLogger(__name__)
+    def streams_up(self) -> bool:
+        """True while every stream of the account is connected."""
+        source = self._source()
+        return source is not None and source.all_streams_connected()
 
-    def schedule(self) -> None:
-        self._stale = True
-        if self._task is None or self._task.done():
-            self._task = safe_ensure_future(self._run())
+    def poll_interval(self, long: float, short: float) -> float:
+        return long if self.streams_up() else short
 
-    def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
+    def trade_pages(self) -> Optional[int]:
+        """Pages of trades the safety poll reads: one while the streams are up; None, HorizonApi's default, else."""
+        return 1 if self.streams_up() else None
 
-    async def _run(self) -> None:
-        delay = self._delay
-        while self._stale:
-            await asyncio.sleep(delay)
-            self._stale = False
-            try:
-                await self._read()
-                self._backoff.reset()
-                delay = self._delay
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                self._stale = True
-                delay = self._backoff.next_delay()
-                self._logger.warning(f"Failed to update balances ({error}); retrying in {delay:.1f}s.")
+    def apply(self, account: Dict[str, Any], streamed: bool = False) -> None:
+        if streamed:
+            self.streamed += 1
+        totals, available = balances_from_account(account, self._token_of_entry, self._minimum_balance_stroops)
+        held_totals, held_available = self._balances()
+        held_totals.clear()
+        held_totals.update(totals)
+        held_available.clear()
+        held_available.update(available)
+
+    async def refresh(self) -> None:
+        """The safety poll's balance update: a REST read unless the account stream is current."""
+        source = self._source()
+        if source is not None and source.account_stream_current():
+            return   # the streamed account is the ledger's as Horizon last ingested it: a read adds nothing
+        streamed = self.streamed
+        account = await self._read_account()
+        self.reads += 1
+        if streamed == self.streamed:   # else the stream sent a newer account while the read was on its way
+            self.apply(account)

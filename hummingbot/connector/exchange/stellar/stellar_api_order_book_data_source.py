@@ -3,7 +3,9 @@
 Horizon has no websocket: each pair gets one `/order_book` stream (every event is the whole
 book, so it goes to the snapshot queue) and one `/trades` stream (from `cursor=now`, resumed by
 the last paging token). When a book stream reconnects, a REST snapshot is queued before the new
-connection's events are read, so the book never lags behind a gap.
+connection's events are read, so the book never lags behind a gap. Each pair's books go through
+one `BookSequence`, so a message also carries what changed since the pair's previous book, and
+the tracker's books (`StellarOrderBook`) apply only that (see stellar_order_book).
 
 From the connector it uses `connector.instrument_cache` (pair -> assets) and `connector.order_books`.
 """
@@ -23,7 +25,8 @@ import hummingbot.connector.exchange.stellar.stellar_constants as CONSTANTS
 import hummingbot.connector.exchange.stellar.stellar_measurement as measurement
 from hummingbot.connector.exchange.stellar.stellar_assets import asset_key, horizon_asset_params
 from hummingbot.connector.exchange.stellar.stellar_backoff import Backoff
-from hummingbot.connector.exchange.stellar.stellar_order_book import StellarOrderBook
+from hummingbot.connector.exchange.stellar.stellar_order_book import BookSequence, StellarOrderBook
+from hummingbot.connector.exchange.stellar.stellar_request_budget import RequestBudget
 from hummingbot.connector.exchange.stellar.stellar_sse import HorizonStream, OnConnect
 from hummingbot.connector.exchange.stellar.stellar_stream_group import StreamGroup
 
@@ -47,7 +50,8 @@ class StellarAPIOrderBookDataSource(OrderBookTrackerDataSource):
                  session: Optional[aiohttp.ClientSession] = None,
                  depth: int = DEFAULT_DEPTH,
                  stream_backoff_base: float = 0.5,
-                 stream_backoff_cap: float = 30.0):
+                 stream_backoff_cap: float = 30.0,
+                 request_budget: Optional[RequestBudget] = None):
         super().__init__(trading_pairs)
         if not 1 <= depth <= 200:
             raise ValueError(f"Order book depth must be between 1 and 200 (Horizon's limit), got {depth}")
@@ -56,9 +60,12 @@ class StellarAPIOrderBookDataSource(OrderBookTrackerDataSource):
         self._base_keys: Dict[str, str] = {}
         self._last_prices: Dict[str, float] = {}        # pair -> price of its latest trade seen
         self._last_price_reads: Dict[str, float] = {}   # pair -> when its last trade was last asked over REST
+        self._books: Dict[str, BookSequence] = {}        # pair -> its books so far (what changed in each)
+        self.order_book_create_function = StellarOrderBook
         # Streams and their tasks are kept per trading pair.
         self._stream_group = StreamGroup(api_factory, domain, horizon_url, self.logger(), session=session,
-                                         backoff_base=stream_backoff_base, backoff_cap=stream_backoff_cap)
+                                         backoff_base=stream_backoff_base, backoff_cap=stream_backoff_cap,
+                                         budget=request_budget)
 
     # Public API used by the order book tracker
 
@@ -103,6 +110,7 @@ class StellarAPIOrderBookDataSource(OrderBookTrackerDataSource):
 
     async def unsubscribe_from_trading_pair(self, trading_pair: str) -> bool:
         self.remove_trading_pair(trading_pair)
+        self._books.pop(trading_pair, None)
         await self._stream_group.stop(trading_pair)
         return True
 
@@ -129,9 +137,11 @@ class StellarAPIOrderBookDataSource(OrderBookTrackerDataSource):
 
     async def _parse_order_book_snapshot_message(self, raw_message: Dict[str, Any], message_queue: asyncio.Queue):
         start = measurement.now()
-        message = StellarOrderBook.snapshot_message_from_exchange(
-            raw_message["book"], metadata={"trading_pair": raw_message["trading_pair"]})
-        message_queue.put_nowait(message)
+        trading_pair = raw_message["trading_pair"]
+        books = self._books.get(trading_pair)
+        if books is None:
+            books = self._books[trading_pair] = BookSequence()
+        message_queue.put_nowait(books.message(raw_message["book"], trading_pair))
         measurement.record(measurement.BOOK_UPDATE, start)
 
     async def _parse_trade_message(self, raw_message: Dict[str, Any], message_queue: asyncio.Queue):

@@ -1,13 +1,20 @@
-"""The account's own events from Horizon: effects, trades, offers and transactions over SSE.
+"""The account's own state and events from Horizon over SSE: the account itself, its trades, offers and
+transactions.
 
-Each channel is its own stream with its own cursor. The first start begins at the newest record
-Horizon already has for the account (one REST call per channel; "now" if that call fails), so a
-disconnect before the first live event cannot open a gap; after that every reconnect, and every
-restart of `listen_for_user_stream`, resumes from the last paging token delivered. A bounded set
-of recent paging tokens per channel drops anything a server sends twice.
+`/accounts/{id}` is an object stream (Horizon's streamable object): the whole account record when it
+connects and again after each ledger that changed it, with no id and no cursor, so each event is the
+account as it is now (balances with liabilities, subentries, sequence): the exchange takes its balances
+from it, with no REST read. A reconnect after a gap brings the account anew: nothing to resume, nothing
+to de-duplicate (every record carries the same paging token, the account id).
 
-Each queued event: {"channel": "effect" | "trade" | "offer" | "transaction",
-                    "data": <Horizon JSON>, "cursor": <paging token>}
+The trades, offers and transactions are record streams, each with its own cursor. The first start
+begins at the newest record Horizon already has for the account (one REST call per channel; "now" if
+that call fails), so a disconnect before the first live event cannot open a gap; after that every
+reconnect, and every restart of `listen_for_user_stream`, resumes from the last paging token
+delivered. A bounded set of recent paging tokens per channel drops anything a server sends twice.
+
+Each queued event: {"channel": "account" | "trade" | "offer" | "transaction",
+                    "data": <Horizon JSON>, "cursor": <paging token, None for the account>}
 """
 import asyncio
 import functools
@@ -19,24 +26,27 @@ from hummingbot.core.web_assistant.web_assistants_factory import WebAssistantsFa
 from hummingbot.logger import HummingbotLogger
 
 import hummingbot.connector.exchange.stellar.stellar_constants as CONSTANTS
+from hummingbot.connector.exchange.stellar.stellar_request_budget import RequestBudget
 from hummingbot.connector.exchange.stellar.stellar_sse import RecentTokens
 from hummingbot.connector.exchange.stellar.stellar_stream_group import StreamGroup
 
 if TYPE_CHECKING:
     from hummingbot.connector.exchange.stellar.stellar_auth import StellarAuth
 
-EFFECT_CHANNEL = "effect"
+ACCOUNT_CHANNEL = "account"
 TRADE_CHANNEL = "trade"
 OFFER_CHANNEL = "offer"
 TRANSACTION_CHANNEL = "transaction"
 
 # channel -> Horizon path template (also the rate limit id)
 CHANNEL_PATHS: Dict[str, str] = {
-    EFFECT_CHANNEL: CONSTANTS.ACCOUNT_EFFECTS_PATH,
+    ACCOUNT_CHANNEL: CONSTANTS.ACCOUNT_PATH,
     TRADE_CHANNEL: CONSTANTS.ACCOUNT_TRADES_PATH,
     OFFER_CHANNEL: CONSTANTS.ACCOUNT_OFFERS_PATH,
     TRANSACTION_CHANNEL: CONSTANTS.ACCOUNT_TRANSACTIONS_PATH,
 }
+STREAM_NAMES: Dict[str, str] = {ACCOUNT_CHANNEL: "account", TRADE_CHANNEL: "account trades",
+                                OFFER_CHANNEL: "account offers", TRANSACTION_CHANNEL: "account transactions"}
 # Horizon leaves failed transactions out unless asked; they too charge a fee (and resolve a submission).
 CHANNEL_PARAMS: Dict[str, Dict[str, str]] = {TRANSACTION_CHANNEL: {"include_failed": "true"}}
 
@@ -50,7 +60,8 @@ def _dedupe_key(channel: str, record: Dict[str, Any], cursor: Optional[str]) -> 
 
 
 class StellarAPIUserStreamDataSource(UserStreamTrackerDataSource):
-    CHANNELS = (EFFECT_CHANNEL, TRADE_CHANNEL, OFFER_CHANNEL, TRANSACTION_CHANNEL)
+    CHANNELS = (ACCOUNT_CHANNEL, TRADE_CHANNEL, OFFER_CHANNEL, TRANSACTION_CHANNEL)
+    CURSOR_CHANNELS = (TRADE_CHANNEL, OFFER_CHANNEL, TRANSACTION_CHANNEL)   # record streams, resumed by cursor
     STREAM_IDLE_TIMEOUT = 300.0     # a stream silent this long is reopened (catches half-open sockets)
     START_CURSOR_TIMEOUT = 10.0
     DEDUPE_WINDOW = 4096            # paging tokens remembered per channel
@@ -65,17 +76,20 @@ class StellarAPIUserStreamDataSource(UserStreamTrackerDataSource):
                  horizon_url: Optional[str] = None,
                  session: Optional[aiohttp.ClientSession] = None,
                  stream_backoff_base: float = 0.5,
-                 stream_backoff_cap: float = 30.0):
+                 stream_backoff_cap: float = 30.0,
+                 request_budget: Optional[RequestBudget] = None):
         super().__init__()
         self._auth = auth
         self._connector = connector
         # One stream per channel, kept under the channel.
         self._stream_group = StreamGroup(api_factory, domain, horizon_url, self.logger(), session=session,
-                                         backoff_base=stream_backoff_base, backoff_cap=stream_backoff_cap)
+                                         backoff_base=stream_backoff_base, backoff_cap=stream_backoff_cap,
+                                         budget=request_budget)
         # Survive restarts of listen_for_user_stream: that is what makes a resume gap-free.
-        self._cursors: Dict[str, Optional[str]] = {channel: None for channel in self.CHANNELS}
+        self._cursors: Dict[str, Optional[str]] = {channel: None for channel in self.CURSOR_CHANNELS}
         self._recent: Dict[str, RecentTokens] = {channel: RecentTokens(self.DEDUPE_WINDOW)
-                                                 for channel in self.CHANNELS}
+                                                 for channel in self.CURSOR_CHANNELS}
+        self._account_delivered = False   # the account stream's current connection has sent the account
         self._last_recv_time = 0.0   # the latest of the streams that ended
         self._output: Optional[asyncio.Queue] = None   # the queue listen_for_user_stream feeds
         self.duplicates_dropped = 0
@@ -92,8 +106,18 @@ class StellarAPIUserStreamDataSource(UserStreamTrackerDataSource):
 
     @property
     def cursors(self) -> Dict[str, Optional[str]]:
-        """The paging token each channel resumes from (None: not started yet)."""
+        """The paging token each record channel resumes from (None: not started yet)."""
         return dict(self._cursors)
+
+    def account_stream_current(self) -> bool:
+        """True while the account stream is connected and has sent the account since it connected: the
+        balances from it are the ledger's as Horizon last ingested it, and a REST read would add nothing."""
+        return self._account_delivered and self.streams_connected().get(STREAM_NAMES[ACCOUNT_CHANNEL], False)
+
+    def all_streams_connected(self) -> bool:
+        """True while every stream of the account is connected."""
+        connected = self.streams_connected()
+        return len(connected) == len(self.CHANNELS) and all(connected.values())
 
     async def listen_for_user_stream(self, output: asyncio.Queue):
         self._output = output
@@ -105,7 +129,7 @@ class StellarAPIUserStreamDataSource(UserStreamTrackerDataSource):
     # Read-only views for status and profiling
 
     def streams_connected(self) -> Dict[str, bool]:
-        """Stream name ("account effects", "account trades"...) -> whether it is connected now."""
+        """Stream name ("account", "account trades"...) -> whether it is connected now."""
         return self._stream_group.streams_connected()
 
     def stream_stats(self) -> Dict[str, Dict[str, int]]:
@@ -128,14 +152,35 @@ class StellarAPIUserStreamDataSource(UserStreamTrackerDataSource):
 
     # One channel
 
+    async def _stream_account(self, output: asyncio.Queue) -> None:
+        path = CHANNEL_PATHS[ACCOUNT_CHANNEL]
+
+        async def on_connect(_after_drop: bool) -> None:
+            self._account_delivered = False   # current again once this connection has sent the account
+
+        stream = self._stream_group.open_stream(
+            ACCOUNT_CHANNEL, STREAM_NAMES[ACCOUNT_CHANNEL], path.format(account_id=self._auth.account_id), None,
+            None, limit_id=path, idle_timeout=self.STREAM_IDLE_TIMEOUT, on_connect=on_connect, drop_replayed=False)
+        try:
+            async for _event_id, record in stream:
+                if isinstance(record, dict):
+                    self._account_delivered = True
+                    output.put_nowait({"channel": ACCOUNT_CHANNEL, "data": record, "cursor": None})
+        finally:
+            self._account_delivered = False
+            stream.stop()
+            self._last_recv_time = max(self._last_recv_time, stream.last_recv_time)
+
     async def _stream_channel(self, channel: str, output: asyncio.Queue) -> None:
+        if channel == ACCOUNT_CHANNEL:
+            return await self._stream_account(output)
         cursor = self._cursors[channel]
         if cursor is None:
             cursor = await self._start_cursor(channel)
             self._cursors[channel] = cursor
         path = CHANNEL_PATHS[channel]
         stream = self._stream_group.open_stream(
-            channel, f"account {channel}s", path.format(account_id=self._auth.account_id),
+            channel, STREAM_NAMES[channel], path.format(account_id=self._auth.account_id),
             CHANNEL_PARAMS.get(channel), cursor, limit_id=path, idle_timeout=self.STREAM_IDLE_TIMEOUT,
             # Offers keep their id while they change, so a repeated id is not a replay there.
             drop_replayed=channel != OFFER_CHANNEL)

@@ -5,7 +5,7 @@ signature the connector makes goes through one rule here (`StellarAuth.transacti
 Secrets are kept inside stellar-sdk `Keypair`s and never appear in a repr, a log or an error.
 """
 import struct
-from typing import Dict, Iterable, List, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, Sequence, Tuple, Union
 
 from hummingbot.core.web_assistant.auth import AuthBase
 from hummingbot.core.web_assistant.connections.data_types import RESTRequest, WSRequest
@@ -23,6 +23,12 @@ def _keypair_from_secret(secret: str, what: str) -> Keypair:
         pass
     # Raised outside the except block so the SDK's error, which may quote its input, is not chained.
     raise ValueError(f"The {what} is not a valid Stellar secret key (56 characters starting with S)")
+
+
+def reveal(value: Any) -> Any:
+    """Config values may arrive as pydantic SecretStr; this module keeps them from then on."""
+    get_secret_value = getattr(value, "get_secret_value", None)
+    return get_secret_value() if get_secret_value is not None else value
 
 
 def split_secret_keys(secrets: Union[None, str, Iterable[str]]) -> List[str]:

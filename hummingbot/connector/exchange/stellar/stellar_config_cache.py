@@ -74,7 +74,7 @@ class ConfigCache:
                  horizon_url: Optional[str] = None,
                  network_passphrase: Optional[str] = None,
                  rpc_url: Optional[str] = None,
-                 ttl_seconds: float = 30.0,
+                 ttl_seconds: float = CONSTANTS.FEE_FIGURES_TTL_S,
                  slow_ttl_seconds: float = 3600.0,
                  maxsize: int = 256,
                  fee_percentile: int = CONSTANTS.FEE_PERCENTILE,

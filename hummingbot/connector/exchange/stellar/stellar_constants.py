@@ -33,7 +33,6 @@ LEDGERS_PATH = "/ledgers"
 ACCOUNT_PATH = "/accounts/{account_id}"
 ACCOUNT_OFFERS_PATH = "/accounts/{account_id}/offers"
 ACCOUNT_TRADES_PATH = "/accounts/{account_id}/trades"
-ACCOUNT_EFFECTS_PATH = "/accounts/{account_id}/effects"
 ACCOUNT_TRANSACTIONS_PATH = "/accounts/{account_id}/transactions"
 OFFER_PATH = "/offers/{offer_id}"
 ORDER_BOOK_PATH = "/order_book"
@@ -43,7 +42,7 @@ TRANSACTION_PATH = "/transactions/{tx_hash}"
 
 ALL_PATHS: List[str] = [
     ROOT_PATH, FEE_STATS_PATH, LEDGERS_PATH, ACCOUNT_PATH, ACCOUNT_OFFERS_PATH, ACCOUNT_TRADES_PATH,
-    ACCOUNT_EFFECTS_PATH, ACCOUNT_TRANSACTIONS_PATH, OFFER_PATH, ORDER_BOOK_PATH, TRADES_PATH,
+    ACCOUNT_TRANSACTIONS_PATH, OFFER_PATH, ORDER_BOOK_PATH, TRADES_PATH,
     TRANSACTIONS_ASYNC_PATH, TRANSACTION_PATH,
 ]
 
@@ -105,6 +104,10 @@ DEFAULT_MAX_FEE_STROOPS = 10_000       # our default cap per operation (0.001 XL
 TX_TIME_BOUND_SECONDS = 30             # max_time of a tx: after it, a lost tx can no longer apply
 BASE_RESERVE_STROOPS = 5_000_000       # 0.5 XLM per subentry, and twice that for the account itself
 FEE_PERCENTILE = 70                    # which percentile of recent fees charged we bid
+# Fee figures (/fee_stats) are read again at most this often, while transactions need them: 12 reads an
+# hour (it was 30 s, 120 an hour, twice the connector's whole steady-state budget of REST reads). A surge
+# in between shows as a refused transaction (tx_insufficient_fee), handled where it is refused.
+FEE_FIGURES_TTL_S = 300.0
 
 NATIVE_ASSET_CODE = "XLM"
 NATIVE_ASSET_TYPE = "native"

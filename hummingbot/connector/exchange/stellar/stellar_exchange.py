@@ -29,12 +29,12 @@ from hummingbot.connector.exchange.stellar import stellar_fills as fills
 from hummingbot.connector.exchange.stellar import stellar_measurement as measurement
 from hummingbot.connector.exchange.stellar import stellar_utils
 from hummingbot.connector.exchange.stellar import stellar_web_utils as web_utils
-from hummingbot.connector.exchange.stellar.stellar_account import BalanceRefresher, balances_from_account
+from hummingbot.connector.exchange.stellar.stellar_account import AccountSync
 from hummingbot.connector.exchange.stellar.stellar_amounts import STROOP
 from hummingbot.connector.exchange.stellar.stellar_api_order_book_data_source import StellarAPIOrderBookDataSource
 from hummingbot.connector.exchange.stellar.stellar_api_user_stream_data_source import StellarAPIUserStreamDataSource
 from hummingbot.connector.exchange.stellar.stellar_assets import StellarConfigError, asset_from_horizon, asset_key
-from hummingbot.connector.exchange.stellar.stellar_auth import StellarAuth
+from hummingbot.connector.exchange.stellar.stellar_auth import StellarAuth, reveal
 from hummingbot.connector.exchange.stellar.stellar_config_cache import ConfigCache
 from hummingbot.connector.exchange.stellar.stellar_errors import StellarOrderNotFound, StellarOrderRejected
 from hummingbot.connector.exchange.stellar.stellar_horizon_api import HorizonApi
@@ -44,6 +44,7 @@ from hummingbot.connector.exchange.stellar.stellar_order_ops import CancelOrderI
 from hummingbot.connector.exchange.stellar.stellar_order_pricing import check_maker_price, market_price_bound
 from hummingbot.connector.exchange.stellar.stellar_order_tracker import StellarOrderTracker
 from hummingbot.connector.exchange.stellar.stellar_recovery import recover_offers_when_possible
+from hummingbot.connector.exchange.stellar.stellar_request_budget import RequestBudget
 from hummingbot.connector.exchange.stellar.stellar_rpc import StellarRpc
 from hummingbot.connector.exchange.stellar.stellar_tx_pipeline import TransactionPipeline
 from hummingbot.connector.exchange.stellar.stellar_tx_results import OpOutcome
@@ -56,9 +57,10 @@ class StellarExchange(ExchangePyBase):
 
     # A MARKET order's price bound is the book's price for its size moved by this fraction against us.
     DEFAULT_MARKET_ORDER_SLIPPAGE = Decimal("0.02")
-    BALANCE_REFRESH_DELAY = 0.05             # coalesces the burst of effects one ledger brings
-    BALANCE_REFRESH_RETRY_CAP = 5.0          # longest wait between retries of a failed account read
     CANCEL_ALL_ON_STOP_TIMEOUT = 10.0
+    # Hummingbot's safety poll while the account's streams are up (its default: 120 s) reads the account's offers
+    # and trades: 2 REST reads, 60 an hour at 120 s (the whole steady-state budget), 24 at 300 s (docs/design.md).
+    LONG_POLL_INTERVAL = 300.0
 
     def __init__(self,
                  stellar_secret_key: Any = None,
@@ -86,12 +88,14 @@ class StellarExchange(ExchangePyBase):
         self._config_cache = ConfigCache(domain=domain, horizon_url=stellar_horizon_url,
                                          network_passphrase=stellar_network_passphrase, rpc_url=stellar_rpc_url)
         self._horizon_url = self._config_cache.horizon_url
-        secret = _reveal(stellar_secret_key)
+        secret = reveal(stellar_secret_key)
         if not trading_required and not (secret or "").strip():
             # Market data only (e.g. paper trading): nothing is signed, any key names the account.
             secret = Keypair.random().secret
-        self._stellar_auth = StellarAuth(secret, _reveal(stellar_channel_secret_keys))
+        self._stellar_auth = StellarAuth(secret, reveal(stellar_channel_secret_keys))
         self._rate_limits = web_utils.rate_limits_for(self._horizon_url, domain)
+        self._request_budget = RequestBudget.for_rate_limits(self._rate_limits, rate_limits_share_pct,
+                                                             self._horizon_url)   # warns past the hourly budget
         self._markets = stellar_utils.parse_markets(stellar_markets)
         self.instrument_cache = InstrumentCache(domain, self._markets)
         self._max_fee_stroops = stellar_utils.validate_max_fee(stellar_max_fee_stroops)
@@ -101,18 +105,24 @@ class StellarExchange(ExchangePyBase):
         self._unknown_offers = stellar_utils.validate_unknown_offers(stellar_unknown_offers)
         self._recovery: Optional[asyncio.Task] = None   # once per process: the offers a previous run left
         self._fills = fills.OrderFills(self._stellar_auth.account_id, self._base_key, self.trade_fee_schema)
-        self._balance_refresher = BalanceRefresher(self._update_balances, self.BALANCE_REFRESH_DELAY,
-                                                   self.BALANCE_REFRESH_RETRY_CAP, self.logger())
+        self._account = AccountSync(  # the user stream data source, GET /accounts/{id}, Hummingbot's balances
+            lambda: getattr(self._user_stream_tracker, "data_source", None),
+            lambda: self._horizon.get_account(self.account_id),
+            lambda: (self._account_balances, self._account_available_balances),
+            lambda entry: self.instrument_cache.token_for_asset(asset_from_horizon(entry)),
+            self._config_cache.minimum_balance_stroops)
         self._cancels_in_flight: Dict[str, asyncio.Future] = {}   # client order id -> its cancel's outcome
         self._network_started = False
         self._stellar_fee_schema: Optional[TradeFeeSchema] = None
         super().__init__(balance_asset_limit, rate_limits_share_pct)
-        self._horizon = horizon_api or HorizonApi(self._web_assistants_factory, self._horizon_url, domain=domain)
+        self._horizon = horizon_api or HorizonApi(self._web_assistants_factory, self._horizon_url, domain=domain,
+                                                  budget=self._request_budget)
         self._config_cache.attach(self._horizon.get_json)   # fee figures refresh when a read finds them expired
         rpc_url = self._config_cache.rpc_url
         self._rpc: Optional[StellarRpc] = StellarRpc(self._web_assistants_factory, rpc_url) if rpc_url else None
         self._offer_status = OfferStatus(self._horizon, self.account_id, self._fills, self._order_tracker,
-                                         lambda pair: self.instrument_cache.assets_for_pair(pair)[0], self._now)
+                                         lambda pair: self.instrument_cache.assets_for_pair(pair)[0], self._now,
+                                         trades_streamed=self._account.streams_up)
         self._pipeline = TransactionPipeline(self._horizon, self._stellar_auth, self._config_cache,
                                              network_passphrase=self.network_passphrase,
                                              max_fee_per_op=self._max_fee_stroops)
@@ -201,11 +211,13 @@ class StellarExchange(ExchangePyBase):
 
     def _create_order_book_data_source(self) -> OrderBookTrackerDataSource:
         return StellarAPIOrderBookDataSource(trading_pairs=self._trading_pairs, connector=self, domain=self._domain,
-                                             api_factory=self._web_assistants_factory, horizon_url=self._horizon_url)
+                                             api_factory=self._web_assistants_factory, horizon_url=self._horizon_url,
+                                             request_budget=self._request_budget)
 
     def _create_user_stream_data_source(self) -> UserStreamTrackerDataSource:
         return StellarAPIUserStreamDataSource(auth=self._stellar_auth, connector=self, domain=self._domain,
-                                              api_factory=self._web_assistants_factory, horizon_url=self._horizon_url)
+                                              api_factory=self._web_assistants_factory, horizon_url=self._horizon_url,
+                                              request_budget=self._request_budget)
 
     # === Error classification ===
 
@@ -229,7 +241,8 @@ class StellarExchange(ExchangePyBase):
         return web_utils.public_rest_url(path_url, self._domain, self._horizon_url)
 
     async def _make_network_check_request(self):
-        await self._horizon.get_json(CONSTANTS.ROOT_PATH)
+        if not any(self.streams_connected().values()):   # a stream open on Horizon answers it without a request
+            await self._horizon.get_json(CONSTANTS.ROOT_PATH)
 
     async def _make_trading_rules_request(self) -> Any:
         return await self._horizon.get_json(CONSTANTS.ROOT_PATH)
@@ -285,14 +298,8 @@ class StellarExchange(ExchangePyBase):
     async def _update_trading_fees(self):
         pass  # the SDEX has no trading fee; the network fee is charged per transaction (see _network_fee)
 
-    def _get_fee(self,
-                 base_currency: str,
-                 quote_currency: str,
-                 order_type: OrderType,
-                 order_side: TradeType,
-                 amount: Decimal,
-                 price: Decimal = s_decimal_NaN,
-                 is_maker: Optional[bool] = None) -> TradeFeeBase:
+    def _get_fee(self, base_currency: str, quote_currency: str, order_type: OrderType, order_side: TradeType,
+                 amount: Decimal, price: Decimal = s_decimal_NaN, is_maker: Optional[bool] = None) -> TradeFeeBase:
         # No trading fee; the network fee (~0.00001 XLM) is left out: budget checks would need an XLM rate.
         return TradeFeeBase.new_spot_fee(fee_schema=self.trade_fee_schema(), trade_type=order_side)
 
@@ -335,7 +342,6 @@ class StellarExchange(ExchangePyBase):
                 except Exception:
                     self.logger().exception("Could not cancel the open orders while stopping.")
         self._network_started = False
-        self._balance_refresher.stop()
         # The pipeline keeps running: Hummingbot restarts the network after a connectivity blip, and a
         # transaction already submitted must still be resolved to the order that sent it.
         await super().stop_network()
@@ -344,6 +350,13 @@ class StellarExchange(ExchangePyBase):
     async def _status_polling_loop_fetch_updates(self):
         await self._check_rpc_health()
         await super()._status_polling_loop_fetch_updates()
+
+    def tick(self, timestamp: float):
+        # Polls an interval after the last (Hummingbot: at each multiple), long while the streams are connected.
+        if timestamp - self._last_poll_timestamp >= self._account.poll_interval(self.LONG_POLL_INTERVAL,
+                                                                                self.SHORT_POLL_INTERVAL):
+            self._poll_notifier.set()
+        self._last_timestamp = timestamp
 
     async def _check_rpc_health(self):
         if self._rpc is not None:
@@ -408,8 +421,7 @@ class StellarExchange(ExchangePyBase):
         elif order_type is OrderType.LIMIT_MAKER:
             check_maker_price(self._book(order.trading_pair), order.trading_pair, order.trade_type, price)
         return CreateOrderIntent(client_order_id=order.client_order_id, base=base, quote=quote,
-                                 trade_type=order.trade_type, order_type=order_type,
-                                 amount=order.amount, price=price)
+                                 trade_type=order.trade_type, order_type=order_type, amount=order.amount, price=price)
 
     async def _place_order(self, order_id: str, trading_pair: str, amount: Decimal, trade_type: TradeType,
                            order_type: OrderType, price: Decimal, **kwargs) -> Tuple[str, float]:
@@ -429,12 +441,14 @@ class StellarExchange(ExchangePyBase):
     async def _process_creation_outcome(self, order: InFlightOrder, outcome: OpOutcome) -> str:
         """Report a placed order: created first, then its placement fills, then its state."""
         exchange_order_id = fills.exchange_order_id_for(outcome, order.client_order_id)
-        timestamp = self._now()
-        resting = outcome.offer_id is not None
+        timestamp, resting = self._now(), outcome.offer_id is not None
         first_state = OrderState.PARTIALLY_FILLED if (outcome.fills and resting) else OrderState.OPEN
-        await self._order_tracker.process_order_update(OrderUpdate(
-            client_order_id=order.client_order_id, exchange_order_id=exchange_order_id,
-            trading_pair=order.trading_pair, update_timestamp=timestamp, new_state=first_state))
+        update = OrderUpdate(client_order_id=order.client_order_id, exchange_order_id=exchange_order_id,
+                             trading_pair=order.trading_pair, update_timestamp=timestamp, new_state=first_state)
+        try:   # in this task, not one of its own (Hummingbot's process_order_update): one loop turn less
+            await self._order_tracker._process_order_update(update)
+        except Exception:   # as Hummingbot's task would: logged, the order stays placed (a cancel passes)
+            self.logger().exception(f"Unexpected error updating order {order.client_order_id} to {first_state.name}.")
         start = measurement.now()
         trade_updates = self._fills.placement_updates(order, outcome, timestamp)
         for trade_update in trade_updates:
@@ -472,21 +486,20 @@ class StellarExchange(ExchangePyBase):
     async def _place_cancel(self, order_id: str, tracked_order: InFlightOrder) -> bool:
         in_flight = self._cancels_in_flight.get(order_id)
         if in_flight is not None:
-            # This order's cancel is on its way (a strategy's, then cancel_all's): a second one would only
-            # find the offer gone and report a cancelled order as not cancelled. Share the first one's answer.
+            # Its cancel is on its way (a strategy's, then cancel_all's): share its answer (a second finds no offer).
             try:
                 return await asyncio.shield(in_flight)
             except asyncio.CancelledError:
                 if not in_flight.cancelled():
                     raise   # this caller was cancelled; else the first cancel was abandoned: send one
-        exchange_order_id = await tracked_order.get_exchange_order_id()
+        exchange_order_id = tracked_order.exchange_order_id or await tracked_order.get_exchange_order_id()
         if not fills.rests_on_book(exchange_order_id):
             raise StellarOrderNotFound(f"Order {order_id} never rested on the book (id {exchange_order_id})")
         answer = asyncio.get_running_loop().create_future()
         self._cancels_in_flight[order_id] = answer
         try:
             outcome = await self._pipeline.submit(self._cancel_intent(tracked_order), measurement.now())
-            cancelled = await self._process_cancel_outcome(tracked_order, outcome)
+            cancelled = outcome.success or await self._process_cancel_outcome(tracked_order, outcome)
             answer.set_result(cancelled)
             return cancelled
         except asyncio.CancelledError:
@@ -512,7 +525,7 @@ class StellarExchange(ExchangePyBase):
                 f"and no trade filled it: {CONSTANTS.result_code_message('op_offer_not_found')}")
         raise StellarOrderRejected(outcome.error_code, outcome.error_message, order.client_order_id, "cancel of")
 
-    # === Order status and fills ===
+    # === Order status, fills and balances ===
 
     async def _request_order_status(self, tracked_order: InFlightOrder) -> OrderUpdate:
         return await self._offer_status.order_update(tracked_order)
@@ -524,19 +537,10 @@ class StellarExchange(ExchangePyBase):
         return await self._offer_status.trade_updates(order)
 
     async def _update_orders_fills(self, orders: List[InFlightOrder]):
-        await self._offer_status.report_fills(orders)
-
-    # === Balances ===
+        await self._offer_status.report_fills(orders, max_pages=self._account.trade_pages())
 
     async def _update_balances(self):
-        account = await self._horizon.get_account(self.account_id)
-        totals, available = balances_from_account(
-            account, lambda entry: self.instrument_cache.token_for_asset(asset_from_horizon(entry)),
-            self._config_cache.minimum_balance_stroops)
-        self._account_balances.clear()
-        self._account_balances.update(totals)
-        self._account_available_balances.clear()
-        self._account_available_balances.update(available)
+        await self._account.refresh()   # no read while the account stream is current: its balances are applied
 
     # === User stream ===
 
@@ -551,8 +555,8 @@ class StellarExchange(ExchangePyBase):
                 await self._sleep(5.0)
 
     async def process_user_stream_event(self, event_message: Dict[str, Any]) -> None:
-        """One account event as the user stream data source queues it: {"channel": "trade" | "offer" |
-        "transaction" | "effect", "data": the Horizon record}."""
+        """One account event as the user stream data source queues it: {"channel": "account" | "trade" | "offer" |
+        "transaction", "data": the Horizon record}. Balances come from the account record itself."""
         start = measurement.now()
         try:
             channel = event_message["channel"]
@@ -561,22 +565,15 @@ class StellarExchange(ExchangePyBase):
                 self._process_trade_event(data)
             elif channel == "offer":
                 await self._process_offer_event(data)
+            elif channel == "account":
+                self._account.apply(data, streamed=True)
             elif channel == "transaction":
                 self._pipeline.notify_transaction(data)
-                # Its fee lowered the XLM balance; a transaction without trades (a cancel) brings no effect.
-                self._balance_refresher.schedule()
-            elif channel == "effect":
-                self._balance_refresher.schedule()
         finally:
             measurement.record(measurement.USER_STREAM_EVENT, start)
 
     def _order_for_offer(self, record: Dict[str, Any], *keys: str) -> Optional[InFlightOrder]:
-        orders = self._order_tracker.all_fillable_orders_by_exchange_order_id
-        for key in keys:
-            order = orders.get(str(record.get(key)))
-            if order is not None:
-                return order
-        return None
+        return self._order_tracker.fillable_order_for_offers(*(str(record.get(key)) for key in keys))
 
     def _process_trade_event(self, record: Dict[str, Any]) -> None:
         order = self._order_for_offer(record, "base_offer_id", "counter_offer_id")
@@ -638,12 +635,6 @@ class StellarExchange(ExchangePyBase):
     def _now(self) -> float:
         timestamp = self.current_timestamp
         return timestamp if timestamp == timestamp and timestamp > 0 else self._time()
-
-
-def _reveal(value: Any) -> Any:
-    """Config values may arrive as pydantic SecretStr; the auth module keeps them from then on."""
-    reveal = getattr(value, "get_secret_value", None)
-    return reveal() if reveal is not None else value
 
 
 __all__ = ["StellarExchange", "StellarOrderRejected", "StellarOrderNotFound"]

@@ -21,7 +21,7 @@ from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState,
 from hummingbot.core.data_type.trade_fee import TokenAmount, TradeFeeBase, TradeFeeSchema
 from stellar_sdk import Asset
 
-from hummingbot.connector.exchange.stellar.stellar_amounts import STROOP, to_stroops
+from hummingbot.connector.exchange.stellar.stellar_amounts import STROOP, from_stroops, to_stroops
 from hummingbot.connector.exchange.stellar.stellar_assets import asset_from_horizon
 from hummingbot.connector.exchange.stellar.stellar_constants import NATIVE_ASSET_CODE
 from hummingbot.connector.exchange.stellar.stellar_horizon_records import close_timestamp, record_asset_key, trade_id
@@ -136,14 +136,14 @@ class OrderFills:
         self._account_id = account_id
         self._base_key_of_pair = base_key_of_pair
         self._fee_schema = fee_schema
-        self._network_fees: LRUCache = LRUCache(maxsize=_ORDERS_REMEMBERED)        # client id -> XLM
+        self._network_fees: LRUCache = LRUCache(maxsize=_ORDERS_REMEMBERED)        # client id -> stroops
         self._placement_ids: LRUCache = LRUCache(maxsize=_ORDERS_REMEMBERED)       # client id -> {key: id}
         self._unmatched: LRUCache = LRUCache(maxsize=_ORDERS_REMEMBERED)           # offer id -> [records]
 
     def placement_updates(self, order: InFlightOrder, outcome: OpOutcome, timestamp: float) -> List[TradeUpdate]:
         """The fills of the offers `order`'s operation claimed when it was placed."""
         if outcome.fee_charged_share_stroops:
-            self._network_fees[order.client_order_id] = outcome.fee_charged_share
+            self._network_fees[order.client_order_id] = outcome.fee_charged_share_stroops
         if not outcome.fills:
             return []
         ids = self._placement_ids.setdefault(order.client_order_id, {})
@@ -186,6 +186,8 @@ class OrderFills:
         self._unmatched.setdefault(str(record.get(ours)), []).append(record)
 
     def release_unmatched(self, exchange_order_id: str) -> List[Dict[str, Any]]:
+        if not self._unmatched:   # as a rule: no trade comes before its order learns its offer
+            return []
         return self._unmatched.pop(exchange_order_id, [])
 
     def _source_from_record(self, order: InFlightOrder, record: Dict[str, Any], now: float) -> Optional[FillSource]:
@@ -209,8 +211,8 @@ class OrderFills:
                           counter_offer_id=counter_offer_id)
 
     def _fee(self, order: InFlightOrder) -> TradeFeeBase:
-        network_fee = self._network_fees.pop(order.client_order_id, None)
-        flat_fees = [TokenAmount(NATIVE_ASSET_CODE, network_fee)] if network_fee else []
+        network_fee = self._network_fees.pop(order.client_order_id, None)   # stroops of XLM
+        flat_fees = [TokenAmount(NATIVE_ASSET_CODE, from_stroops(network_fee))] if network_fee else []
         return TradeFeeBase.new_spot_fee(fee_schema=self._fee_schema(), trade_type=order.trade_type,
                                          flat_fees=flat_fees)
 

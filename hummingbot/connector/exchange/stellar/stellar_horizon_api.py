@@ -1,8 +1,9 @@
 """HorizonApi: the connector's REST calls to Horizon, through Hummingbot's throttled RESTAssistant.
 
-Each call is timed under `HORIZON_CALL_PREFIX + path template`, and rate limited under the path
-template's limit id (see `stellar_constants.build_rate_limits`). Horizon problem bodies
-(application/problem+json) are returned where the caller needs them, never swallowed.
+Each call is timed under `HORIZON_CALL_PREFIX + path template`, noted in the connector's
+`RequestBudget` (if given), and rate limited under the path template's limit id (see
+`stellar_constants.build_rate_limits`). Horizon problem bodies (application/problem+json) are
+returned where the caller needs them, never swallowed.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from hummingbot.connector.exchange.stellar import stellar_constants as CONSTANTS
 from hummingbot.connector.exchange.stellar import stellar_measurement as measurement
 from hummingbot.connector.exchange.stellar import stellar_web_utils as web_utils
 from hummingbot.connector.exchange.stellar.stellar_horizon_records import close_timestamp
+from hummingbot.connector.exchange.stellar.stellar_request_budget import REST, SUBMIT, RequestBudget
 
 _CALL_PREFIX = measurement.HORIZON_CALL_PREFIX
 _FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -44,12 +46,14 @@ class HorizonUnavailableError(HorizonError):
 
 class HorizonApi:
     def __init__(self, api_factory: WebAssistantsFactory, horizon_url: str,
-                 domain: str = CONSTANTS.DEFAULT_DOMAIN, request_timeout: float = 10.0):
+                 domain: str = CONSTANTS.DEFAULT_DOMAIN, request_timeout: float = 10.0,
+                 budget: Optional[RequestBudget] = None):
         self._api_factory = api_factory
         self._horizon_url = horizon_url.rstrip("/")
         self._domain = domain
         self._timeout = request_timeout
         self._rest: Optional[RESTAssistant] = None
+        self._budget = budget
 
     @property
     def horizon_url(self) -> str:
@@ -70,6 +74,8 @@ class HorizonApi:
         """GET `path`; returns (HTTP status, decoded JSON body) whatever the status."""
         template = path_template or limit_id or path
         rest = await self._assistant()
+        if self._budget is not None:
+            self._budget.note(template, REST)
         start = measurement.now()
         try:
             response = await rest.execute_request_and_get_response(
@@ -105,13 +111,14 @@ class HorizonApi:
             raise error_cls("GET", CONSTANTS.OFFER_PATH, status, body)
         return body
 
-    async def get_account_trades(self, account_id: str, since: float = 0) -> List[Dict[str, Any]]:
+    async def get_account_trades(self, account_id: str, since: float = 0,
+                                 max_pages: int = TRADES_MAX_PAGES) -> List[Dict[str, Any]]:
         """The account's trades, newest first, back to `since` (epoch seconds, with a minute's margin)
-        or `TRADES_MAX_PAGES` pages of Horizon's largest size, whichever comes first."""
+        or `max_pages` pages of Horizon's largest size, whichever comes first."""
         path = CONSTANTS.ACCOUNT_TRADES_PATH.format(account_id=quote(account_id, safe=""))
         params: Dict[str, Any] = {"order": "desc", "limit": TRADES_PAGE_LIMIT}
         records: List[Dict[str, Any]] = []
-        for _ in range(TRADES_MAX_PAGES):
+        for _ in range(max(1, max_pages)):
             page = await self.get_json(path, params=dict(params), limit_id=CONSTANTS.ACCOUNT_TRADES_PATH)
             batch = (page.get("_embedded") or {}).get("records") or []
             records.extend(batch)
@@ -169,6 +176,8 @@ class HorizonApi:
         request = RESTRequest(method=RESTMethod.POST, url=self.url(template),
                               data=urlencode({"tx": envelope_xdr}), headers=_FORM_HEADERS,
                               throttler_limit_id=template)
+        if self._budget is not None:
+            self._budget.note(template, SUBMIT)
         start = measurement.now()
         try:
             async with self._api_factory.throttler.execute_task(limit_id=template):

@@ -29,7 +29,8 @@ BOOK_UPDATE = "book.update"
 USER_STREAM_EVENT = "user_stream.event"
 
 # Prefixes: the full point name is the prefix plus a short tag, e.g. "horizon./order_book"
-HORIZON_CALL_PREFIX = "horizon."
+HORIZON_CALL_PREFIX = "horizon."                 # a REST call (GET, or the POST of a submission), timed
+HORIZON_STREAM_PREFIX = "horizon_stream."        # a counter: one per stream opening (Horizon counts each)
 RPC_CALL_PREFIX = "rpc."
 CACHE_HIT_PREFIX = "cache_hit."
 CACHE_MISS_PREFIX = "cache_miss."

@@ -27,14 +27,22 @@ def mark_filled_if_covered(order: InFlightOrder, offer_gone: bool = False) -> bo
 
 
 class OfferStatus:
+    # A gone offer's fills come by the trade stream with the news that it is gone (a cancel that found it gone,
+    # from the same ledger's ingestion): while the stream is up they are waited for this long before Horizon is
+    # asked for the offer's trades (a read per cancel that raced a fill would cost as much as the fills' rate).
+    STREAM_GRACE_S = 2.0
+
     def __init__(self, horizon: HorizonApi, account_id: str, order_fills: fills.OrderFills,
-                 tracker: ClientOrderTracker, base_asset_of_pair: Callable[[str], Asset], now: Callable[[], float]):
+                 tracker: ClientOrderTracker, base_asset_of_pair: Callable[[str], Asset], now: Callable[[], float],
+                 trades_streamed: Callable[[], bool] = lambda: False):
+        """`trades_streamed()`: whether the account's trade stream is connected now."""
         self._horizon = horizon
         self._account_id = account_id
         self._fills = order_fills
         self._tracker = tracker
         self._base_asset_of_pair = base_asset_of_pair
         self._now = now
+        self._trades_streamed = trades_streamed
 
     async def update_orders(self, orders: List[InFlightOrder],
                             on_error: Callable[[InFlightOrder, Exception], Awaitable[None]]) -> None:
@@ -85,13 +93,29 @@ class OfferStatus:
     async def resolve_gone(self, order: InFlightOrder, finish_filled: bool = True,
                            finish_cancelled: bool = True) -> OrderState:
         """An offer that left the ledger was filled or cancelled: its trades tell which (never guess:
-        if the trades cannot be read, this raises and the order stays as it is)."""
-        for trade_update in await self.trade_updates(order):
-            self._tracker.process_trade_update(trade_update)
+        if the trades cannot be read, this raises and the order stays as it is). Fills that cover the order
+        already, or that the trade stream brings within `STREAM_GRACE_S`, tell it without a read."""
+        if not await self._covered_by_streamed_fills(order):
+            for trade_update in await self.trade_updates(order):
+                self._tracker.process_trade_update(trade_update)
         state = OrderState.FILLED if mark_filled_if_covered(order, offer_gone=True) else OrderState.CANCELED
         if (finish_filled and state is OrderState.FILLED) or (finish_cancelled and state is OrderState.CANCELED):
             self.finish(order, state, self._now())
         return state
+
+    async def _covered_by_streamed_fills(self, order: InFlightOrder) -> bool:
+        """The order's fills cover it (up to rounding: no trade can add to them), now or once the trade stream,
+        if connected, brought the rest within the grace."""
+        if fills.fills_cover(order):
+            return True
+        if not self._trades_streamed():
+            return False
+        try:
+            async with asyncio.timeout(self.STREAM_GRACE_S):   # unlike wait_for, never drops a cancel
+                await order.completely_filled_event.wait()
+        except TimeoutError:
+            return False
+        return fills.fills_cover(order)
 
     async def settle_if_gone(self, order: InFlightOrder) -> None:
         if await self._horizon.get_offer(order.exchange_order_id) is None and not order.is_done:
@@ -103,14 +127,16 @@ class OfferStatus:
         records = await self._horizon.get_account_trades(self._account_id, since=order.creation_timestamp)
         return self._updates(records, {order.exchange_order_id: order})
 
-    async def report_fills(self, orders: List[InFlightOrder]) -> None:
-        """One read of the account's recent trades serves every order (not one request per order)."""
+    async def report_fills(self, orders: List[InFlightOrder], max_pages: Optional[int] = None) -> None:
+        """One read of the account's recent trades serves every order (not one request per order); at most
+        `max_pages` pages of them (None: HorizonApi's default)."""
         by_offer = {o.exchange_order_id: o for o in orders if o.exchange_order_id is not None}
         if not by_offer:
             return
         oldest = min(o.creation_timestamp for o in by_offer.values())
+        pages = {} if max_pages is None else {"max_pages": max_pages}
         try:
-            records = await self._horizon.get_account_trades(self._account_id, since=oldest)
+            records = await self._horizon.get_account_trades(self._account_id, since=oldest, **pages)
         except asyncio.CancelledError:
             raise
         except Exception as error:

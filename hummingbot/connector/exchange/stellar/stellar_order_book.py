@@ -5,9 +5,20 @@ ask amounts are in BASE and its bid amounts in QUOTE; Hummingbot wants base amou
 sides, so bid amounts are divided by the price. A streamed `/order_book` event is the whole
 book, so every book message here is a SNAPSHOT. Hummingbot's OrderBook stores floats, so
 prices and amounts are converted straight to float (no Decimal detour on the hot path).
+
+Only what changed is applied: `BookSequence` (one per pair, in the data source) compares each
+Horizon book with the pair's previous one level by level (C-level list and dict comparisons),
+parses only the levels that differ, and gives the message, besides the whole book, the changed
+rows and the book they change. `StellarOrderBook` (the tracker's books) applies those rows as a
+diff when it holds exactly that previous book, and the whole book otherwise (the first book, a
+book dropped on the way, a book applied by other means, or a book whose sides are not strictly
+ordered or that is locked or crossed, where Hummingbot's diff would truncate levels), so it
+always holds exactly what Horizon's last book says.
 """
 import time
-from typing import Any, Dict, List, Optional, Tuple
+from itertools import compress, count, islice
+from operator import gt, itemgetter, lt, ne
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from hummingbot.core.data_type.common import TradeType
 from hummingbot.core.data_type.order_book import OrderBook
@@ -69,6 +80,130 @@ def _rows_careful(levels: List[Dict[str, Any]], is_bid: bool) -> List[Tuple[floa
     return rows
 
 
+Row = Tuple[float, float]
+_price = itemgetter(0)
+
+
+def _ordered(rows: List[Row], is_bid: bool) -> bool:
+    """Strictly in Horizon's order, best first (so no two rows share a price)."""
+    prices = list(map(_price, rows))
+    return all(map(gt if is_bid else lt, prices, islice(prices, 1, None)))
+
+
+def _side_change(old_raw: List[Dict[str, Any]], old_rows: List[Row], old_ordered: Optional[bool],
+                 new_raw: List[Dict[str, Any]], is_bid: bool) -> Tuple[List[Row], Optional[List[Row]], Optional[bool]]:
+    """(the new side's rows, the changed rows (amount 0: the level is gone), strictly ordered (None: not
+    worked out)). Levels equal to the previous book's keep their rows; only the span from the first to
+    the last difference is parsed (each level of it that differs when the side kept its length, else
+    all of it). No changed rows (None) when every level changed (or the first, the middle and the last
+    did): the whole book is cheaper to apply then."""
+    n_old, n_new = len(old_raw), len(new_raw)
+    common = n_old if n_old < n_new else n_new
+    head = next(compress(count(), map(ne, old_raw, new_raw)), common)
+    if head == common and n_old == n_new:
+        return old_rows, [], old_ordered
+    tail = next(compress(count(), map(ne, reversed(old_raw), reversed(new_raw))), common)
+    if tail > common - head:
+        tail = common - head
+    old_end, new_end = n_old - tail, n_new - tail
+    if head == 0 and tail == 0 and common > 2 and old_raw[n_old // 2] != new_raw[n_new // 2]:
+        return _rows(new_raw, is_bid), None, None   # first, middle and last levels changed: likely all
+    if n_old == n_new:   # the side kept its length: only the levels that differ
+        positions: Sequence[int] = list(compress(range(head, new_end), map(
+            ne, islice(old_raw, head, old_end), islice(new_raw, head, new_end))))
+        if len(positions) == n_new:
+            return _rows(new_raw, is_bid), None, None
+        parsed = _rows([new_raw[i] for i in positions], is_bid)
+        gone = [old_rows[i] for i in positions]
+        rows = old_rows.copy()
+        for i, row in zip(positions, parsed, strict=True):
+            rows[i] = row
+        if list(map(_price, parsed)) == list(map(_price, gone)):   # amounts changed, prices kept: in order still
+            return rows, parsed, old_ordered
+        seams: Sequence[int] = [j for i in positions for j in (i, i + 1)]
+    else:                # levels came or went: the span is new
+        parsed = _rows(new_raw[head:new_end], is_bid)
+        gone = old_rows[head:old_end]
+        rows = old_rows[:head] + parsed + old_rows[old_end:]
+        seams = range(head, new_end + 1)
+    if gone:
+        kept = set(gone)
+        changes = [row for row in parsed if row not in kept]
+        prices = set(map(_price, parsed))
+        changes += [(price, 0.0) for price, _ in gone if price not in prices]
+    else:
+        changes = parsed
+    if not old_ordered:
+        return rows, changes, _ordered(rows, is_bid)
+    # Pairs of unchanged neighbours were in order already: check the pairs a changed row is in.
+    last = len(rows)
+    before = gt if is_bid else lt
+    for j in seams:
+        if 0 < j < last and not before(rows[j - 1][0], rows[j][0]):
+            return rows, changes, False
+    return rows, changes, True
+
+
+def _crossed(bids: List[Row], asks: List[Row]) -> bool:
+    """Locked or crossed, the best of each side first: Hummingbot's diffs would truncate such a book."""
+    return bool(bids and asks and bids[0][0] >= asks[0][0])
+
+
+class BookSequence:
+    """The Horizon books of one pair, one after another (see the module's docstring)."""
+
+    __slots__ = ("_raw", "_rows", "_ordered", "_update_id")
+
+    def __init__(self) -> None:
+        self._raw: Optional[Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]] = None
+        self._rows: Tuple[List[Row], List[Row]] = ([], [])
+        self._ordered: Tuple[Optional[bool], Optional[bool]] = (None, None)   # None: not known yet
+        self._update_id: Optional[int] = None
+
+    def message(self, book: Dict[str, Any], trading_pair: str) -> "StellarOrderBookMessage":
+        """A SNAPSHOT of `book` (whole rows, as `snapshot_message_from_exchange` gives) that also names
+        the previous book (`base_update_id`) and what changed since (`changes`: bid rows, ask rows; None
+        when the whole book is to be applied), and whether both books are `clean`: strictly ordered
+        sides, neither locked nor crossed, so that only the changes may be applied."""
+        changes, clean = None, False
+        try:
+            raw = (book["bids"], book["asks"])
+            if self._raw is None:
+                bids, asks = _rows(raw[0], True), _rows(raw[1], False)
+                ordered: Tuple[Optional[bool], Optional[bool]] = (None, None)
+            else:
+                bids, bid_changes, bids_ordered = _side_change(self._raw[0], self._rows[0], self._ordered[0],
+                                                               raw[0], True)
+                asks, ask_changes, asks_ordered = _side_change(self._raw[1], self._rows[1], self._ordered[1],
+                                                               raw[1], False)
+                ordered = (bids_ordered, asks_ordered)
+                if bid_changes is not None and ask_changes is not None:
+                    changes = (bid_changes, ask_changes)
+                    base_clean = self._clean(self._rows, self._ordered)
+                    self._ordered = base_clean[1]
+                    new_clean = self._clean((bids, asks), ordered)
+                    clean, ordered = base_clean[0] and new_clean[0], new_clean[1]
+        except (KeyError, TypeError, ValueError, ZeroDivisionError) as error:
+            raise ValueError(f"Malformed Horizon order book for {trading_pair}: {type(error).__name__} {error}") \
+                from error
+        update_id = next_update_id()
+        message = StellarOrderBookMessage(_SNAPSHOT, {
+            "trading_pair": trading_pair, "update_id": update_id, "bids": bids, "asks": asks,
+            "base_update_id": self._update_id, "changes": changes, "clean": clean,
+        }, timestamp=update_id * 1e-9)
+        self._raw, self._rows, self._ordered, self._update_id = raw, (bids, asks), ordered, update_id
+        return message
+
+    @staticmethod
+    def _clean(rows: Tuple[List[Row], List[Row]], ordered: Tuple[Optional[bool], Optional[bool]]
+               ) -> Tuple[bool, Tuple[bool, bool]]:
+        """(whether a book is clean, whether each side is ordered), its order worked out if not known yet."""
+        bids, asks = rows
+        bids_ordered = _ordered(bids, True) if ordered[0] is None else ordered[0]
+        asks_ordered = _ordered(asks, False) if ordered[1] is None else ordered[1]
+        return bids_ordered and asks_ordered and not _crossed(bids, asks), (bids_ordered, asks_ordered)
+
+
 class StellarOrderBookMessage(OrderBookMessage):
     """A book message whose rows the parser already made (price, base amount) floats.
 
@@ -78,16 +213,57 @@ class StellarOrderBookMessage(OrderBookMessage):
 
     @property
     def bids(self) -> List[OrderBookRow]:
-        update_id = self.content["update_id"]
-        return [OrderBookRow(price, amount, update_id) for price, amount in self.content["bids"]]
+        return _book_rows(self.content["bids"], self.content["update_id"])
 
     @property
     def asks(self) -> List[OrderBookRow]:
-        update_id = self.content["update_id"]
-        return [OrderBookRow(price, amount, update_id) for price, amount in self.content["asks"]]
+        return _book_rows(self.content["asks"], self.content["update_id"])
+
+
+def _book_rows(rows: List[Row], update_id: int) -> List[OrderBookRow]:
+    """OrderBookRows (NamedTuples) made as tuples are: OrderBookRow(...) runs a Python __new__ per row."""
+    new_row = tuple.__new__
+    return [new_row(OrderBookRow, (price, amount, update_id)) for price, amount in rows]
 
 
 class StellarOrderBook(OrderBook):
+    """Hummingbot's OrderBook, fed only the changed levels of a Horizon book when it holds the book
+    they change (see the module's docstring). Every Horizon book is a whole book, so `snapshot_uid`
+    is the update id of the last one it holds, whether applied whole or by its changes."""
+
+    def __init__(self, dex: bool = False):
+        super().__init__(dex)
+        self._applied: Optional[int] = None   # update id of the Stellar book this book holds exactly, if any
+        self._book_uid = 0                     # update id of the last whole book, applied whole or by its changes
+
+    @property
+    def snapshot_uid(self) -> int:
+        return self._book_uid
+
+    def apply_snapshot(self, bids: List[OrderBookRow], asks: List[OrderBookRow], update_id: int):
+        self._applied = None
+        super().apply_snapshot(bids, asks, update_id)
+        self._book_uid = update_id
+
+    def apply_diffs(self, bids: List[OrderBookRow], asks: List[OrderBookRow], update_id: int):
+        self._applied = None
+        super().apply_diffs(bids, asks, update_id)
+
+    def restore_from_snapshot_and_diffs(self, snapshot: OrderBookMessage, diffs: List[OrderBookMessage]):
+        content = snapshot.content
+        update_id = content["update_id"]
+        if diffs or not isinstance(snapshot, StellarOrderBookMessage):
+            super().restore_from_snapshot_and_diffs(snapshot, diffs)   # Hummingbot's, diffs replayed
+            self._applied = None
+            return
+        changes = content["changes"]
+        if changes is not None and content["clean"] and self._applied == content["base_update_id"] \
+                and self._applied is not None:
+            OrderBook.apply_diffs(self, _book_rows(changes[0], update_id), _book_rows(changes[1], update_id),
+                                  update_id)
+        else:   # what Hummingbot's restore does without diffs to replay
+            OrderBook.apply_snapshot(self, snapshot.bids, snapshot.asks, update_id)
+        self._applied = self._book_uid = update_id
 
     @classmethod
     def snapshot_message_from_exchange(cls,

@@ -12,13 +12,15 @@ asset, prices in QUOTE per BASE unless said otherwise):
 - cancel → the same kind of offer operation with the offer id and amount 0.
 
 Everything is validated here, before the pipeline queues anything, so bad input fails the caller
-at once with a message that names the order. Packing operations to XDR is `stellar_tx_builder`'s.
+at once with a message that names the order. `offer_terms` gives an intent's operation as plain
+fields, which `stellar_tx_builder.offer_xdr` packs (the pipeline's way: no stellar-sdk object on the
+order path); `operation_for` makes the same operation a stellar-sdk object.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Optional, Union
+from typing import NamedTuple, Optional, Union
 
 from hummingbot.core.data_type.common import OrderType, TradeType
 from stellar_sdk import Asset, CreatePassiveSellOffer, ManageBuyOffer, ManageSellOffer, MuxedAccount, Price
@@ -70,34 +72,61 @@ class CancelOrderIntent:
 OrderIntent = Union[CreateOrderIntent, CancelOrderIntent]
 SourceAccount = Optional[Union[MuxedAccount, str]]
 
+# Operation types (xdr.OperationType) of the offer operations
+MANAGE_SELL_OFFER = 3
+CREATE_PASSIVE_SELL_OFFER = 4
+MANAGE_BUY_OFFER = 12
+_SDK_OPERATIONS = {MANAGE_SELL_OFFER: ManageSellOffer, CREATE_PASSIVE_SELL_OFFER: CreatePassiveSellOffer,
+                   MANAGE_BUY_OFFER: ManageBuyOffer}
+
+
+class OfferTerms(NamedTuple):
+    """An offer operation's fields: what `operation_for` makes a stellar-sdk operation of, and what
+    `stellar_tx_builder.offer_xdr` packs straight to XDR (the same bytes)."""
+
+    op_type: int          # MANAGE_SELL_OFFER, CREATE_PASSIVE_SELL_OFFER or MANAGE_BUY_OFFER
+    selling: Asset
+    buying: Asset
+    amount: int           # stroops (the buy amount of a ManageBuyOffer); 0 deletes the offer
+    price_n: int
+    price_d: int
+    offer_id: int = 0     # 0: a new offer (a passive sell offer has none)
+
 
 def operation_for(intent: OrderIntent, source_account_id: SourceAccount = None) -> Operation:
     """The operation for `intent`; `source_account_id` sets the operation's source (the trading
     account when a channel account is the transaction's source; None: the transaction's source)."""
+    terms = offer_terms(intent)
+    price = _DELETE_PRICE if terms.amount == 0 else Price(terms.price_n, terms.price_d)
+    amount = _ZERO_AMOUNT if terms.amount == 0 else stroops_str(terms.amount)
+    if terms.op_type == CREATE_PASSIVE_SELL_OFFER:
+        return CreatePassiveSellOffer(selling=terms.selling, buying=terms.buying, amount=amount, price=price,
+                                      source=source_account_id)
+    return _SDK_OPERATIONS[terms.op_type](selling=terms.selling, buying=terms.buying, amount=amount, price=price,
+                                          offer_id=terms.offer_id, source=source_account_id)
+
+
+def offer_terms(intent: OrderIntent) -> OfferTerms:
+    """The validated fields of `intent`'s operation; StellarOrderError for bad input."""
     if isinstance(intent, CreateOrderIntent):
-        return _create_operation(intent, source_account_id)
+        return _create_terms(intent)
     if isinstance(intent, CancelOrderIntent):
-        return _cancel_operation(intent, source_account_id)
+        return _cancel_terms(intent)
     raise TypeError(f"Expected a CreateOrderIntent or CancelOrderIntent, got {type(intent).__name__}")
 
 
-def _create_operation(intent: CreateOrderIntent, source: SourceAccount) -> Operation:
+def _create_terms(intent: CreateOrderIntent) -> OfferTerms:
     amount_stroops, price_n, price_d = _validate_create(intent)
-    amount = stroops_str(amount_stroops)
-    price = Price(price_n, price_d)
     if intent.order_type == OrderType.LIMIT:
         if intent.trade_type == TradeType.SELL:
-            return ManageSellOffer(selling=intent.base, buying=intent.quote, amount=amount, price=price,
-                                   source=source)
-        return ManageBuyOffer(selling=intent.quote, buying=intent.base, amount=amount, price=price, source=source)
+            return OfferTerms(MANAGE_SELL_OFFER, intent.base, intent.quote, amount_stroops, price_n, price_d)
+        return OfferTerms(MANAGE_BUY_OFFER, intent.quote, intent.base, amount_stroops, price_n, price_d)
     if intent.trade_type == TradeType.SELL:
-        return CreatePassiveSellOffer(selling=intent.base, buying=intent.quote, amount=amount, price=price,
-                                      source=source)
-    return _passive_buy(intent, amount_stroops, price_n, price_d, source)
+        return OfferTerms(CREATE_PASSIVE_SELL_OFFER, intent.base, intent.quote, amount_stroops, price_n, price_d)
+    return _passive_buy(intent, amount_stroops, price_n, price_d)
 
 
-def _passive_buy(intent: CreateOrderIntent, amount_stroops: int, price_n: int, price_d: int,
-                 source: SourceAccount) -> Operation:
+def _passive_buy(intent: CreateOrderIntent, amount_stroops: int, price_n: int, price_d: int) -> OfferTerms:
     """Stellar has no passive *buy* offer, so a maker-only buy of BASE is a passive *sell* of QUOTE
     for BASE: amount = base amount × price (in quote), price = 1/price (base per quote).
 
@@ -112,11 +141,10 @@ def _passive_buy(intent: CreateOrderIntent, amount_stroops: int, price_n: int, p
         raise StellarOrderError(
             f"Order {intent.client_order_id}: amount {intent.amount} × price {intent.price} is below one stroop "
             f"of {token_name(intent.quote)}; a maker-only buy must commit at least 0.0000001 of it")
-    return CreatePassiveSellOffer(selling=intent.quote, buying=intent.base, amount=stroops_str(quote_stroops),
-                                  price=Price(price_d, price_n), source=source)
+    return OfferTerms(CREATE_PASSIVE_SELL_OFFER, intent.quote, intent.base, quote_stroops, price_d, price_n)
 
 
-def _cancel_operation(intent: CancelOrderIntent, source: SourceAccount) -> Operation:
+def _cancel_terms(intent: CancelOrderIntent) -> OfferTerms:
     """Delete the offer: an offer operation with its id and amount 0.
 
     stellar-core (ManageOfferOpFrameBase::doApply) looks the offer up by (source account, offer id)
@@ -125,22 +153,20 @@ def _cancel_operation(intent: CancelOrderIntent, source: SourceAccount) -> Opera
     a resting SELL sells BASE (ManageSellOffer), a resting BUY made by ManageBuyOffer is deleted by
     ManageBuyOffer, and a maker-only BUY (a passive sell of QUOTE) by ManageSellOffer selling QUOTE.
     """
-    if isinstance(intent.offer_id, bool) or not isinstance(intent.offer_id, int) or intent.offer_id <= 0:
+    offer_id = intent.offer_id
+    if isinstance(offer_id, bool) or not isinstance(offer_id, int) or offer_id <= 0:
         raise StellarOrderError(
-            f"Cancel of {intent.client_order_id}: offer id must be a positive integer, got {intent.offer_id!r}")
+            f"Cancel of {intent.client_order_id}: offer id must be a positive integer, got {offer_id!r}")
     if intent.base == intent.quote:
         raise StellarOrderError(f"Cancel of {intent.client_order_id}: base and quote are the same asset")
     if intent.trade_type == TradeType.SELL:
-        return ManageSellOffer(selling=intent.base, buying=intent.quote, amount=_ZERO_AMOUNT, price=_DELETE_PRICE,
-                               offer_id=intent.offer_id, source=source)
+        return OfferTerms(MANAGE_SELL_OFFER, intent.base, intent.quote, 0, 1, 1, offer_id)
     if intent.trade_type != TradeType.BUY:
         raise StellarOrderError(
             f"Cancel of {intent.client_order_id}: trade type {intent.trade_type} is not BUY or SELL")
     if intent.order_type == OrderType.LIMIT_MAKER:
-        return ManageSellOffer(selling=intent.quote, buying=intent.base, amount=_ZERO_AMOUNT, price=_DELETE_PRICE,
-                               offer_id=intent.offer_id, source=source)
-    return ManageBuyOffer(selling=intent.quote, buying=intent.base, amount=_ZERO_AMOUNT, price=_DELETE_PRICE,
-                          offer_id=intent.offer_id, source=source)
+        return OfferTerms(MANAGE_SELL_OFFER, intent.quote, intent.base, 0, 1, 1, offer_id)
+    return OfferTerms(MANAGE_BUY_OFFER, intent.quote, intent.base, 0, 1, 1, offer_id)
 
 
 def _validate_create(intent: CreateOrderIntent) -> tuple[int, int, int]:

@@ -30,6 +30,19 @@ class StellarOrderTracker(ClientOrderTracker):
             return None
         return super().fetch_order(None, exchange_order_id)   # by exchange id: Hummingbot's scan (rare)
 
+    def fillable_order_for_offers(self, *exchange_order_ids: str) -> Optional[InFlightOrder]:
+        """The order one of these offer ids names: the active orders first (almost every fill hits one), then
+        the finished and lost ones Hummingbot keeps a while for late fills (a map built over all of them)."""
+        for order in self._in_flight_orders.values():
+            if order.exchange_order_id in exchange_order_ids:
+                return order
+        everything = self.all_fillable_orders_by_exchange_order_id
+        for exchange_order_id in exchange_order_ids:
+            order = everything.get(exchange_order_id)
+            if order is not None:
+                return order
+        return None
+
     @property
     def cached_orders(self) -> Dict[str, InFlightOrder]:
         cache = self._cached_orders

@@ -2,9 +2,12 @@
 
 Both data sources (market data and the account's user stream) keep one `StreamGroup`. It
 
-- reads Horizon over REST through Hummingbot's web assistants (rate limited like everything else);
+- reads Horizon over REST through Hummingbot's web assistants (rate limited like everything else),
+  each read timed under the measuring point `horizon.<path template>`, as HorizonApi's calls are;
 - opens `HorizonStream`s on one keep-alive aiohttp session, created on first use, and keeps each
-  under its name (a stream reopened under the same name replaces the one before it);
+  under its name (a stream reopened under the same name replaces the one before it); every
+  opening, first or again, is counted (`horizon_stream.<path template>`);
+- notes each request (REST read or stream opening) in the connector's `RequestBudget`, if given;
 - runs listeners in tasks, grouped by a key (a trading pair, a channel), restarting one after an
   unexpected error with a capped backoff;
 - holds the data source's listener (`listen_for_subscriptions` / `listen_for_user_stream`) until it
@@ -21,8 +24,10 @@ import aiohttp
 from hummingbot.core.web_assistant.connections.data_types import RESTMethod
 from hummingbot.core.web_assistant.web_assistants_factory import WebAssistantsFactory
 
+import hummingbot.connector.exchange.stellar.stellar_measurement as measurement
 import hummingbot.connector.exchange.stellar.stellar_web_utils as web_utils
 from hummingbot.connector.exchange.stellar.stellar_backoff import Backoff
+from hummingbot.connector.exchange.stellar.stellar_request_budget import REST, STREAM, RequestBudget
 from hummingbot.connector.exchange.stellar.stellar_sse import HorizonStream, OnConnect
 
 
@@ -35,8 +40,10 @@ class StreamGroup:
                  logger: logging.Logger,
                  session: Optional[aiohttp.ClientSession] = None,
                  backoff_base: float = 0.5,
-                 backoff_cap: float = 30.0):
+                 backoff_cap: float = 30.0,
+                 budget: Optional[RequestBudget] = None):
         self._api_factory = api_factory
+        self._budget = budget
         self._domain = domain
         self._horizon_url = horizon_url
         self._logger = logger
@@ -54,14 +61,22 @@ class StreamGroup:
         return web_utils.public_rest_url(path, self._domain, self._horizon_url)
 
     async def get_json(self, path: str, params: Dict[str, str], limit_id: Optional[str] = None) -> Dict[str, Any]:
-        """GET `path`, throttled under `limit_id` (the path itself unless given)."""
+        """GET `path`, throttled under `limit_id` (the path itself unless given), which also names it in the
+        measuring points and the request budget (a path template, as HorizonApi names its calls)."""
+        template = limit_id or path
         rest_assistant = await self._api_factory.get_rest_assistant()
-        return await rest_assistant.execute_request(
-            url=self.url(path),
-            params=params,
-            method=RESTMethod.GET,
-            throttler_limit_id=limit_id or path,
-        )
+        if self._budget is not None:
+            self._budget.note(template, REST)
+        start = measurement.now()
+        try:
+            return await rest_assistant.execute_request(
+                url=self.url(path),
+                params=params,
+                method=RESTMethod.GET,
+                throttler_limit_id=template,
+            )
+        finally:
+            measurement.record(measurement.HORIZON_CALL_PREFIX + template, start)
 
     # Streams
 
@@ -80,11 +95,18 @@ class StreamGroup:
             idle_timeout=idle_timeout,
             drop_replayed=drop_replayed,
             on_connect=on_connect,
-            throttle=lambda: self._api_factory.throttler.execute_task(limit_id=limit_id),
+            throttle=lambda: self._opening(limit_id),
             logger=self._logger,
         )
         self._streams.setdefault(key, {})[name] = stream
         return stream
+
+    def _opening(self, limit_id: str):
+        """Entered before each connection of a stream: Horizon counts every opening as a request."""
+        measurement.count(measurement.HORIZON_STREAM_PREFIX + limit_id)
+        if self._budget is not None:
+            self._budget.note(limit_id, STREAM)
+        return self._api_factory.throttler.execute_task(limit_id=limit_id)
 
     def streams(self) -> List[HorizonStream]:
         return [stream for streams in self._streams.values() for stream in streams.values()]

@@ -2,7 +2,7 @@
 
 The pipeline is the only owner of sequence numbers. Its rules, in the order an intent meets them:
 
-1. Validation: `submit(intent)` turns the intent into its operation at once (`operation_for`), so
+1. Validation: `submit(intent)` turns the intent into its operation at once (`offer_terms`), so
    bad input raises `StellarOrderError` before anything is queued (in `submit_many`, that intent
    alone gets a failed outcome with code `invalid_order`).
 2. Queue and coalescing: stellar-core keeps one pending transaction per source account. Each
@@ -60,7 +60,7 @@ from hummingbot.connector.exchange.stellar.stellar_auth import TransactionSigner
 from hummingbot.connector.exchange.stellar.stellar_backoff import Backoff
 from hummingbot.connector.exchange.stellar.stellar_horizon_api import TRANSIENT_ERRORS, HorizonApi, HorizonError
 from hummingbot.connector.exchange.stellar.stellar_horizon_records import close_timestamp
-from hummingbot.connector.exchange.stellar.stellar_order_ops import OrderIntent, operation_for
+from hummingbot.connector.exchange.stellar.stellar_order_ops import OrderIntent, offer_terms
 from hummingbot.connector.exchange.stellar.stellar_sequence import SequenceManager
 from hummingbot.connector.exchange.stellar.stellar_tx_builder import EnvelopeBuilder, SignedEnvelope
 from hummingbot.connector.exchange.stellar.stellar_tx_results import (
@@ -243,7 +243,7 @@ class TransactionPipeline:
     def _job(self, intent: OrderIntent, start_ns: Optional[int]) -> _Job:
         if self._stopped:
             raise PipelineStoppedError("The transaction pipeline was stopped")
-        packed = self._builder.pack(operation_for(intent, self._op_source))
+        packed = self._builder.pack_offer(offer_terms(intent), self._op_source)
         return _Job(intent, packed, asyncio.get_running_loop().create_future(),
                     measurement.now() if start_ns is None else start_ns)
 

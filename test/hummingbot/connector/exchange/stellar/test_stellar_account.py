@@ -1,8 +1,6 @@
-import asyncio
 from decimal import Decimal
 
-from hummingbot.connector.exchange.stellar.stellar_account import BalanceRefresher, balances_from_account
-from test.waiting import wait_until
+from hummingbot.connector.exchange.stellar.stellar_account import AccountSync, balances_from_account
 
 ISSUER = "GBBD47IF6LWK7P7MDEVSCWR7DPUWV3NY3DTQEVFL4NAT4AQH3ZLLFLA5"
 
@@ -43,21 +41,64 @@ def test_available_never_goes_below_zero():
     assert balances_from_account(poor, token, reserve)[1] == {"XLM": Decimal("0")}
 
 
-async def test_refresher_reads_once_per_burst_and_retries_a_failed_read():
+class FakeSource:
+    """The user stream data source as AccountSync sees it."""
+
+    def __init__(self, current: bool = False, up: bool = False):
+        self.current = current
+        self.up = up
+
+    def account_stream_current(self) -> bool:
+        return self.current
+
+    def all_streams_connected(self) -> bool:
+        return self.up
+
+
+def make_sync(source, read):
+    held = ({}, {})
+    return AccountSync(lambda: source, read, lambda: held, token, reserve), held
+
+
+async def test_streamed_accounts_set_the_balances_and_the_poll_reads_none_while_the_stream_is_current():
     reads = []
-    fail_next = [True]
 
     async def read():
-        reads.append(asyncio.get_running_loop().time())
-        if fail_next[0]:
-            fail_next[0] = False
-            raise OSError("Horizon is down")
+        reads.append(1)
+        return ACCOUNT
 
-    refresher = BalanceRefresher(read, delay=0.01, retry_cap=0.05)
-    for _ in range(10):
-        refresher.schedule()          # a burst of effects from one ledger
-    await wait_until(lambda: len(reads) >= 2, timeout=3.0, what="a retry after the failed read")
-    assert len(reads) == 2            # the failed read and its retry; the burst asked for one
-    refresher.schedule()
-    await wait_until(lambda: len(reads) == 3, timeout=3.0, what="a read for a later change")
-    refresher.stop()
+    source = FakeSource(current=True, up=True)
+    sync, (totals, available) = make_sync(source, read)
+    sync.apply(ACCOUNT, streamed=True)
+    assert (totals, available) == balances_from_account(ACCOUNT, token, reserve)
+    await sync.refresh()
+    assert reads == [] and sync.reads == 0 and sync.streamed == 1
+
+    source.current = False   # the account stream dropped (or has not sent the account since it reconnected)
+    await sync.refresh()
+    assert reads == [1] and sync.reads == 1
+
+
+async def test_a_read_overtaken_by_a_streamed_account_is_dropped():
+    newer = {**ACCOUNT, "balances": [{"balance": "50.0000000", "selling_liabilities": "0.0000000",
+                                      "asset_type": "native"}]}
+    sync, (totals, _available) = make_sync(FakeSource(), None)
+
+    async def read():
+        sync.apply(newer, streamed=True)   # the stream delivers while the REST answer is on its way
+        return ACCOUNT
+
+    sync._read_account = read
+    await sync.refresh()
+    assert totals == {"XLM": Decimal("50")}, "the older REST answer must not replace the streamed account"
+    assert sync.reads == 1
+
+
+def test_poll_interval_and_trade_pages_follow_the_streams():
+    source = FakeSource(up=True)
+    sync, _held = make_sync(source, None)
+    assert (sync.poll_interval(300, 5), sync.trade_pages()) == (300, 1)
+    source.up = False
+    assert (sync.poll_interval(300, 5), sync.trade_pages()) == (5, None)
+    no_source = AccountSync(lambda: None, None, lambda: ({}, {}), token, reserve)
+    assert no_source.poll_interval(300, 5) == 5

@@ -14,10 +14,12 @@ from hummingbot.core.data_type.order_book_tracker import OrderBookTracker
 import hummingbot.connector.exchange.stellar.stellar_constants as CONSTANTS
 import hummingbot.connector.exchange.stellar.stellar_web_utils as web_utils
 from hummingbot.connector.exchange.stellar.stellar_api_order_book_data_source import StellarAPIOrderBookDataSource
+from hummingbot.connector.exchange.stellar.stellar_order_book import StellarOrderBook
 from test.hummingbot.connector.exchange.stellar.data_source_test_support import (
     DOMAIN,
     ISSUER,
     MinimalConnector,
+    book_level,
     horizon_book,
     horizon_trade,
     page,
@@ -373,6 +375,56 @@ class StellarAPIOrderBookDataSourceTests(IsolatedAsyncioWrapperTestCase):
         await wait_until(lambda: abs(order_book.last_trade_price - 0.15) < 1e-12)
 
         self.assertAlmostEqual(20.0, next(order_book.bid_entries()).amount)   # 3 USDC at 0.15 = 20 XLM
+
+    async def test_the_trackers_book_is_each_streamed_book_in_turn_across_a_drop_and_its_resync(self):
+        """Books stream one after another (levels change, come and go), the stream drops and the REST
+        resync brings a book of its own, then books stream again: after each book the tracker applies,
+        its book is exactly that book (what a whole snapshot of it gives), mostly applied as a diff."""
+        def book(step: int) -> dict:   # each step: one bid's amount changes, an ask level comes or goes
+            bids = [book_level(1000 - 3 * i, 10_000, f"{1 + (i == step % 12) * step}.0000000") for i in range(12)]
+            asks = [book_level(1001 + 3 * i, 10_000, f"{2 + i}.5000000") for i in range(10) if i != step % 4 + 3]
+            return {"bids": bids, "asks": asks}
+
+        def entries(order_book: OrderBook) -> tuple:
+            return ([(e.price, e.amount) for e in order_book.bid_entries()],
+                    [(e.price, e.amount) for e in order_book.ask_entries()])
+
+        def whole(message: OrderBookMessage) -> tuple:
+            order_book = OrderBook()
+            order_book.apply_snapshot(message.bids, message.asks, message.update_id)
+            return entries(order_book)
+
+        self.server.plan("/order_book", Plan(drop_after=8))
+        self.server.set_rest("/order_book", book(0))
+        self.server.set_object("/order_book", book(0))
+        tracker = QuickOrderBookTracker(self.data_source, [PAIR])
+        tracker.start()
+        self.addCleanup(tracker.stop)
+        await asyncio.wait_for(tracker.wait_ready(), 5)
+        order_book = tracker.order_books[PAIR]
+        self.assertIsInstance(order_book, StellarOrderBook)
+        applied = []   # (the book's best bid amount, it is the message's book, only its changes went in)
+        restore = order_book.restore_from_snapshot_and_diffs
+
+        def spy(message, past_diffs):
+            restore(message, past_diffs)
+            kept = any(e.update_id != message.update_id for e in [*order_book.bid_entries(), *order_book.ask_entries()])
+            applied.append((message.bids[0].amount, entries(order_book) == whole(message), kept))
+            self.assertEqual(message.update_id, order_book.snapshot_uid)
+
+        order_book.restore_from_snapshot_and_diffs = spy
+        for step in range(1, 16):
+            if step == 7:   # the stream drops after its 8th book; the resync's REST book differs from all
+                self.server.set_rest("/order_book", {"bids": [book_level(1, 10, "4.2000000")],
+                                                     "asks": [book_level(11, 100, "1.0000000")]})
+            self.server.set_object("/order_book", book(step))
+            expected = StellarOrderBook.snapshot_message_from_exchange(book(step), metadata={"trading_pair": PAIR})
+            await wait_until(lambda expected=expected: entries(order_book) == whole(expected), what=f"book {step}")
+        self.assertTrue(all(exact for _, exact, _ in applied), applied)
+        self.assertIn(42.0, [round(amount, 9) for amount, _, _ in applied])   # the resync's book (4.2 USDC at 0.1)
+        self.assertGreaterEqual(sum(diff for _, _, diff in applied), 10)
+        self.assertEqual(2, len(self.server.route("/order_book").rest_requests))   # the first book, the resync
+        self.assertEqual(1, self.data_source.stream_stats()[f"{CONSTANTS.ORDER_BOOK_PATH} {PAIR}"]["reconnects"])
 
     async def test_tracker_stop_then_close_releases_everything_and_the_tracker_can_start_again(self):
         """What the exchange's stop_network and start_network do with the tracker and this data source."""

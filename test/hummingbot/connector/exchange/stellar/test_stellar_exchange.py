@@ -34,6 +34,7 @@ from hummingbot.core.event.events import (
     OrderFilledEvent,
     SellOrderCreatedEvent,
 )
+from hummingbot.core.network_iterator import NetworkStatus
 from hummingbot.core.web_assistant.connections.connections_factory import ConnectionsFactory
 from stellar_sdk import (
     Asset,
@@ -75,6 +76,12 @@ def _asset_fields(asset: Asset, prefix: str = "") -> Dict[str, str]:
 
 def _page(records: List[Dict[str, Any]]) -> Dict[str, Any]:
     return {"_links": {}, "_embedded": {"records": records}}
+
+
+def account_reads(mock_api: aioresponses) -> List[Any]:
+    """The GET /accounts/{id} calls (not the fee figures' reads a balance computation may start)."""
+    return [call for (method, url), calls in mock_api.requests.items() if method == "GET"
+            and url.path == CONSTANTS.ACCOUNT_PATH.format(account_id=TRADER.public_key) for call in calls]
 
 
 def _stroops(amount: Decimal) -> int:
@@ -334,10 +341,8 @@ class StellarExchangeTests(AbstractExchangeConnectorTests.ExchangeConnectorTests
 
     @property
     def balance_event_websocket_update(self):
-        effect = {"id": "0004294971393-0000000001", "paging_token": "4294971393-1", "account": self.account_id,
-                  "type": "account_credited", "type_i": 2, "amount": "5.0000000"}
-        effect.update(_asset_fields(COINALPHA))
-        return {"channel": "effect", "data": effect, "cursor": effect["paging_token"]}
+        # The account stream sends the whole account record: its balances, no REST read.
+        return {"channel": "account", "data": self.balance_request_mock_response_for_base_and_quote, "cursor": None}
 
     def trade_record(self, order: Optional[InFlightOrder], base_amount: Decimal, price: Decimal,
                      trade_id: str = "4294971393-0", our_side: str = "auto") -> Dict[str, Any]:
@@ -657,6 +662,21 @@ class StellarExchangeTests(AbstractExchangeConnectorTests.ExchangeConnectorTests
             "INFO", f"Created {OrderType.LIMIT.name} {TradeType.SELL.name} order {order_id} for "
                     f"{Decimal('100.000000')} {self.trading_pair} at {Decimal('10000.0000')}."))
 
+    # The OPEN update of a placed order runs in the creating task: an error in it is logged, as Hummingbot's
+    # own task for it would log it, and does not report the placed order as failed.
+    @aioresponses()
+    async def test_an_error_updating_a_placed_order_is_logged_and_does_not_fail_it(self, mock_api):
+        self._simulate_trading_rules_initialized()
+        self.exchange._set_current_timestamp(1640780000)
+        self.configure_transactions(mock_api)
+        tracker = self.exchange._order_tracker
+        with patch.object(tracker, "_process_order_update", AsyncMock(side_effect=RuntimeError("boom"))):
+            order_id = self.place_sell_order()
+            await self.wait_for(lambda: self.is_logged("ERROR", f"Unexpected error updating order {order_id} to OPEN."))
+        await asyncio.sleep(0)
+        self.assertEqual([], self.order_failure_logger.event_log)
+        self.assertNotEqual(OrderState.FAILED, self.exchange.in_flight_orders[order_id].current_state)
+
     # A rejected order is a 400 ERROR answer with the result XDR naming the failing operation.
     @aioresponses()
     async def test_create_order_fails_and_raises_failure_event(self, mock_api):
@@ -734,17 +754,16 @@ class StellarExchangeTests(AbstractExchangeConnectorTests.ExchangeConnectorTests
         self.assertEqual(0, len(self.buy_order_completed_logger.event_log))
         self.assertEqual(1, self.exchange._order_tracker._order_not_found_records[order.client_order_id])
 
-    # Effects carry no balances: an effect makes the connector read the account again.
+    # The account record on the user stream carries the balances: applied at once, with no REST read.
     @aioresponses()
     async def test_user_stream_balance_update(self, mock_api):
         self.exchange._set_current_timestamp(1640780000)
-        self._configure_balance_response(self.balance_request_mock_response_for_base_and_quote, mock_api)
 
         await self.feed_user_stream(self.balance_event_websocket_update)
-        await self.wait_for(lambda: self.base_asset in self.exchange.available_balances)
 
         self.assertEqual(Decimal("10"), self.exchange.available_balances[self.base_asset])
         self.assertEqual(Decimal("15"), self.exchange.get_balance(self.base_asset))
+        self.assertEqual({}, mock_api.requests)   # nothing asked of Horizon
 
     # A removed offer is told apart from a fill by its trades (one REST read), never guessed.
     @aioresponses()
@@ -986,6 +1005,43 @@ class StellarExchangeTests(AbstractExchangeConnectorTests.ExchangeConnectorTests
         self.assertEqual(0, len(self.order_failure_logger.event_log))
         self.assertEqual(1, len(self.order_filled_logger.event_log))
 
+    @aioresponses()
+    async def test_a_cancel_that_raced_a_fill_waits_for_the_trade_stream_instead_of_reading_the_trades(self, mock_api):
+        self.exchange._set_current_timestamp(1640780000)
+        order = self.track(order_id="OID1", exchange_order_id="21")
+        self.ledger.missing_offers.add(21)
+        self.configure_transactions(mock_api)
+        self.streams_up()
+        record = self.trade_record(order, order.amount, order.price)
+
+        self.exchange.cancel(self.trading_pair, order.client_order_id)
+        await self.wait_for(lambda: self.ledger.envelopes)
+        # The fill that emptied the offer comes by the trade stream, after the cancel's outcome.
+        await asyncio.sleep(0.2)
+        await self.feed_user_stream({"channel": "trade", "data": record, "cursor": record["paging_token"]})
+        await self.wait_for(lambda: len(self.buy_order_completed_logger.event_log) == 1)
+
+        self.assertTrue(order.is_filled)
+        self.assertEqual(1, len(self.order_filled_logger.event_log))
+        self.assertEqual(0, len(self.order_cancelled_logger.event_log))
+        self.assertFalse(any(url.path.endswith("/trades") for _method, url in mock_api.requests))
+
+    @aioresponses()
+    async def test_a_cancel_that_raced_a_fill_reads_the_trades_when_the_stream_brings_none_in_time(self, mock_api):
+        self.exchange._set_current_timestamp(1640780000)
+        self.exchange._offer_status.STREAM_GRACE_S = 0.05
+        order = self.track(order_id="OID1", exchange_order_id="21")
+        self.ledger.missing_offers.add(21)
+        self.configure_transactions(mock_api)
+        self.configure_trades(mock_api, [self.trade_record(order, order.amount, order.price)])
+        self.streams_up()
+
+        self.exchange.cancel(self.trading_pair, order.client_order_id)
+        await self.wait_for(lambda: len(self.buy_order_completed_logger.event_log) == 1)
+
+        self.assertTrue(order.is_filled)
+        self.assertTrue(any(url.path.endswith("/trades") for _method, url in mock_api.requests))
+
     async def test_partial_fill_while_a_cancel_is_pending_keeps_the_cancel_pending(self):
         order = self.track(order_id="OID1", exchange_order_id="21", amount=Decimal("2"))
         order.update_with_order_update(OrderUpdate(
@@ -1041,6 +1097,84 @@ class StellarExchangeTests(AbstractExchangeConnectorTests.ExchangeConnectorTests
 
     def test_time_synchronizer_never_involved(self):
         self.assertFalse(self.exchange._is_request_exception_related_to_time_synchronizer(OSError("-1021")))
+
+    # === Horizon's request budget: what the safety poll and the network check still ask ===
+
+    def streams_up(self, account_current: bool = True, all_up: bool = True) -> None:
+        source = self.exchange._user_stream_tracker.data_source
+        source.account_stream_current = lambda: account_current
+        source.all_streams_connected = lambda: all_up
+        source.streams_connected = lambda: {"account": account_current, "account trades": all_up}
+
+    @aioresponses()
+    async def test_the_safety_poll_reads_no_account_while_the_account_stream_is_current(self, mock_api):
+        self.exchange._set_current_timestamp(1640780000)
+        self.streams_up()
+        await self.feed_user_stream(self.balance_event_websocket_update)
+
+        await self.exchange._update_balances()
+
+        self.assertEqual([], account_reads(mock_api))
+        self.assertEqual(Decimal("15"), self.exchange.get_balance(self.base_asset))
+        self.streams_up(account_current=False, all_up=False)   # the stream dropped: the poll reads the account
+        self._configure_balance_response(self.balance_request_mock_response_only_base, mock_api)
+        await self.exchange._update_balances()
+        self.assertEqual(1, len(account_reads(mock_api)))
+        self.assertNotIn(self.quote_asset, self.exchange.available_balances)
+
+    @aioresponses()
+    async def test_the_safety_poll_reads_one_page_of_trades_while_the_streams_are_up(self, mock_api):
+        self.exchange._set_current_timestamp(1640780000)
+        order = self.track(order_id="OID1", exchange_order_id="21")
+        full_page = [self.trade_record(None, Decimal("1"), Decimal("10000"), trade_id=f"{i}-0", our_side="none")
+                     for i in range(200)]
+        mock_api.get(self.trades_url, body=json.dumps(_page(full_page)), repeat=True)
+        self.streams_up()
+        await self.exchange._update_orders_fills([order])
+        self.assertEqual(1, sum(len(calls) for calls in mock_api.requests.values()))
+
+        self.streams_up(account_current=False, all_up=False)   # a backstop without streams looks further back
+        await self.exchange._update_orders_fills([order])
+        self.assertEqual(1 + 5, sum(len(calls) for calls in mock_api.requests.values()))
+
+    @aioresponses()
+    async def test_the_network_check_asks_horizon_only_while_no_stream_is_open(self, mock_api):
+        mock_api.get(self.network_status_url, body=json.dumps(self.network_status_request_successful_mock_response),
+                     repeat=True)
+        self.streams_up()
+        self.exchange._orderbook_ds.streams_connected = lambda: {}
+        self.assertEqual(NetworkStatus.CONNECTED, await self.exchange.check_network())
+        self.assertEqual({}, mock_api.requests)
+
+        self.streams_up(account_current=False, all_up=False)
+        self.exchange._user_stream_tracker.data_source.streams_connected = lambda: {"account": False}
+        self.assertEqual(NetworkStatus.CONNECTED, await self.exchange.check_network())
+        self.assertEqual(1, sum(len(calls) for calls in mock_api.requests.values()))
+
+    def test_the_safety_poll_comes_a_long_interval_after_the_last_while_the_streams_are_up(self):
+        polls = []
+        self.exchange._poll_notifier = type("Notifier", (), {"set": lambda _self: polls.append(now)})()
+        self.streams_up()
+        for now in (1000.0, 1001.0):   # the first tick polls at once
+            self.exchange.tick(now)
+        self.assertEqual([1000.0, 1001.0], polls)   # no poll ran yet, so the notifier stays set
+        self.exchange._last_poll_timestamp = 1001.0
+        polls.clear()
+        for now in (1100.0, 1200.0, 1300.0, 1301.0):
+            self.exchange.tick(now)
+        self.assertEqual([1301.0], polls)   # 300 s after the last poll, not at a multiple of 300 s (1200)
+        self.assertEqual(300.0, self.exchange.LONG_POLL_INTERVAL)
+        self.streams_up(account_current=False, all_up=False)
+        polls.clear()
+        self.exchange._last_poll_timestamp = 1301.0
+        for now in (1302.0, 1306.0):
+            self.exchange.tick(now)
+        self.assertEqual([1306.0], polls)   # streams down: Hummingbot's short interval
+
+    def test_the_exchange_warns_past_its_horizons_budget(self):
+        public = StellarExchange(stellar_secret_key=TRADER.secret, trading_pairs=[], rate_limits_share_pct=Decimal(50))
+        self.assertEqual(1800, public._request_budget.requests_per_hour)   # half of SDF's 3,600 an hour
+        self.assertEqual(CONSTANTS.LOCAL_HORIZON_REQUESTS_PER_HOUR, self.exchange._request_budget.requests_per_hour)
 
 
 

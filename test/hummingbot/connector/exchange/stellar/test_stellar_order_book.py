@@ -1,3 +1,4 @@
+import random
 from itertools import pairwise
 
 import pytest
@@ -6,6 +7,7 @@ from hummingbot.core.data_type.order_book import OrderBook
 from hummingbot.core.data_type.order_book_message import OrderBookMessage, OrderBookMessageType
 
 from hummingbot.connector.exchange.stellar.stellar_order_book import (
+    BookSequence,
     StellarOrderBook,
     StellarOrderBookMessage,
     next_update_id,
@@ -160,3 +162,110 @@ def test_an_order_book_restored_from_it_holds_the_book():
     book.restore_from_snapshot_and_diffs(message, [])
     assert book.get_price(False) == 0.125 and book.get_price(True) == 0.15
     assert book.snapshot_uid == message.update_id
+
+
+# Only what changed is applied, and the book is always exactly the last book Horizon sent.
+
+def _entries(book: OrderBook):
+    return ([(e.price, e.amount) for e in book.bid_entries()], [(e.price, e.amount) for e in book.ask_entries()])
+
+
+def _whole(message) -> tuple:
+    """What Hummingbot's OrderBook holds after the message as a whole snapshot."""
+    book = OrderBook()
+    book.apply_snapshot(message.bids, message.asks, message.update_id)
+    return _entries(book)
+
+
+def _random_books(rng: random.Random, count: int):
+    """Horizon books one after another: amounts change, levels come and go (shifting the others),
+    whole sides empty; now and then a book that is locked, crossed, unsorted, the same again, with two
+    rationals of one price, or with rationals written as strings."""
+    bids = {(1000 - 3 * i, 10_000): rng.randrange(1, 10**9) for i in range(20)}
+    asks = {(1001 + 3 * i, 10_000): rng.randrange(1, 10**9) for i in range(20)}
+    for _ in range(count):
+        for side, sign in ((bids, -1), (asks, 1)):
+            for _ in range(rng.choice([0, 1, 1, 2, 3, 8])):
+                roll = rng.random()
+                if roll < 0.4 and side:
+                    side[rng.choice(list(side))] = rng.randrange(1, 10**9)
+                elif roll < 0.7 and side:
+                    del side[rng.choice(list(side))]
+                else:
+                    price = 1000 + sign * rng.randrange(1, 80) + (0 if sign < 0 else 1)
+                    side[(price, 10_000)] = rng.randrange(1, 10**9)
+            if rng.random() < 0.03:
+                side.clear()
+        book_bids = sorted(bids.items(), key=lambda item: -item[0][0])
+        book_asks = sorted(asks.items(), key=lambda item: item[0][0])
+        roll = rng.random()
+        if roll < 0.04 and book_asks:      # locked: a bid at the best ask's price (passive offers)
+            book_bids.insert(0, (book_asks[0][0], 5))
+        elif roll < 0.06 and book_asks:    # crossed
+            book_bids.insert(0, ((book_asks[0][0][0] + 2, 10_000), 5))
+        elif roll < 0.08:                  # unsorted
+            rng.shuffle(book_bids)
+        elif roll < 0.10 and book_bids:    # one price written as two rationals: two levels, one float price
+            (n, d), amount = book_bids[-1]
+            book_bids.append(((2 * n, 2 * d), amount + 1))
+        levels = ([level(n, d, f"{amount / 1e7:.7f}") for (n, d), amount in book_bids],
+                  [level(n, d, f"{amount / 1e7:.7f}") for (n, d), amount in book_asks])
+        if rng.random() < 0.03:
+            for one in levels[0][:3]:
+                one["price_r"] = {"n": str(one["price_r"]["n"]), "d": str(one["price_r"]["d"])}
+        yield {"bids": levels[0], "asks": levels[1]}
+        if rng.random() < 0.05:
+            yield {"bids": [dict(one) for one in levels[0]], "asks": [dict(one) for one in levels[1]]}
+
+
+def test_the_book_is_the_last_horizon_book_after_every_one_of_many():
+    rng = random.Random(11)
+    sequence = BookSequence()
+    book = StellarOrderBook()
+    applied = as_diffs = 0
+    for horizon in _random_books(rng, 3000):
+        message = sequence.message(horizon, PAIR)
+        roll = rng.random()
+        if roll < 0.03:
+            continue                       # dropped on the way (the tracker was not ready for it)
+        if roll < 0.05:                    # applied by other means: the data source's first REST book
+            book.apply_snapshot(message.bids, message.asks, message.update_id)
+        else:
+            book.restore_from_snapshot_and_diffs(message, [])
+            as_diffs += _kept_a_level(book, message)
+        applied += 1
+        assert _entries(book) == _whole(message)
+        assert book.snapshot_uid == message.update_id   # a whole book, whichever way it went in
+    assert applied > 2800 and as_diffs > 1500   # most books went in as their changes
+
+
+def _kept_a_level(book: OrderBook, message) -> bool:
+    """Some level of the book was not written by this message: only its changes were applied."""
+    return any(entry.update_id != message.update_id for side in (book.bid_entries(), book.ask_entries())
+               for entry in side)
+
+
+def test_changes_name_only_what_changed():
+    sequence = BookSequence()
+    first = {"bids": [level(10, 100, "5.0000000"), level(9, 100, "9.0000000"), level(8, 100, "1.0000000")],
+             "asks": [level(11, 100, "200.0000000"), level(12, 100, "10.0000000")]}
+    sequence.message(first, PAIR)
+    second = {"bids": [level(10, 100, "5.0000000"), level(8, 100, "2.0000000")],       # 0.09 gone, 0.08 changed
+              "asks": [level(11, 100, "200.0000000"), level(12, 100, "10.0000000"), level(13, 100, "1.0000000")]}
+    message = sequence.message(second, PAIR)
+    bid_changes, ask_changes = message.content["changes"]
+    assert sorted(bid_changes) == [pytest.approx((0.08, 25.0)), (0.09, 0.0)]
+    assert ask_changes == [pytest.approx((0.13, 1.0))]
+    assert message.content["clean"]
+    again = sequence.message({"bids": list(second["bids"]), "asks": list(second["asks"])}, PAIR)
+    assert again.content["changes"] == ([], []) and again.content["base_update_id"] == message.update_id
+
+
+def test_a_malformed_book_is_refused_and_the_next_is_compared_with_the_last_good_one():
+    sequence = BookSequence()
+    good = {"bids": [level(1, 10, "1.0000000")], "asks": [level(2, 10, "1.0000000")]}
+    first = sequence.message(good, PAIR)
+    with pytest.raises(ValueError, match="Malformed Horizon order book"):
+        sequence.message({"bids": [{"price_r": {"n": 0, "d": 1}, "price": "0", "amount": "1"}], "asks": []}, PAIR)
+    nxt = sequence.message({"bids": [level(1, 10, "2.0000000")], "asks": good["asks"]}, PAIR)
+    assert nxt.content["base_update_id"] == first.update_id

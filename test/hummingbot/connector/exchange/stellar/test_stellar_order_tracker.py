@@ -81,3 +81,15 @@ def test_cached_orders_are_the_unexpired_ones_in_order_as_hummingbots_tracker_gi
         assert list(ours.all_fillable_orders_by_exchange_order_id) == \
             list(stock.all_fillable_orders_by_exchange_order_id)
     assert list(ours.cached_orders) == []
+
+
+def test_an_offer_id_finds_its_active_order_first_and_a_finished_one_after():
+    tracker = StellarOrderTracker(connector=MagicMock())
+    active = _order("HBOT-active", "101")
+    finished = _order("HBOT-finished", "202")
+    tracker.start_tracking_order(active)
+    tracker.start_tracking_order(finished)
+    tracker.stop_tracking_order("HBOT-finished")     # kept in Hummingbot's cache for late fills
+    assert tracker.fillable_order_for_offers("555", "101") is active
+    assert tracker.fillable_order_for_offers("202", "555") is finished
+    assert tracker.fillable_order_for_offers("555", "556") is None

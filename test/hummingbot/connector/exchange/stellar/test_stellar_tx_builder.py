@@ -19,11 +19,18 @@ from stellar_sdk import (
 )
 
 from hummingbot.connector.exchange.stellar.stellar_auth import StellarAuth
-from hummingbot.connector.exchange.stellar.stellar_order_ops import CancelOrderIntent, CreateOrderIntent, operation_for
+from hummingbot.connector.exchange.stellar.stellar_order_ops import (
+    CancelOrderIntent,
+    CreateOrderIntent,
+    offer_terms,
+    operation_for,
+)
 from hummingbot.connector.exchange.stellar.stellar_tx_builder import (
     EnvelopeBuilder,
     header_xdr,
     header_xdr_sdk,
+    offer_xdr,
+    offer_xdr_sdk,
     operation_xdr,
     operation_xdr_sdk,
 )
@@ -75,6 +82,25 @@ def test_every_intent_packs_as_stellar_sdk_does():
         for source in (None, MuxedAccount(TRADER)):
             operation = operation_for(intent, source)
             assert operation_xdr(operation) == _sdk_bytes(operation)
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_every_intent_packs_from_its_terms_as_stellar_sdk_packs_its_operation(source):
+    """The pipeline's way (offer_terms, then offer_xdr: no stellar-sdk object) gives the bytes of the
+    stellar-sdk operation operation_for makes, for every intent kind, side and amount."""
+    for base, quote in [(ASSETS[0], ASSETS[1]), (ASSETS[2], ASSETS[0]), (ASSETS[3], ASSETS[2])]:
+        intents = [CreateOrderIntent("c", base, quote, side, kind, amount, price)
+                   for side in (TradeType.BUY, TradeType.SELL) for kind in (OrderType.LIMIT, OrderType.LIMIT_MAKER)
+                   for amount, price in [(Decimal("12.5"), Decimal("0.1234567")), (Decimal("0.0000001"),
+                                         Decimal("2147483647")), (Decimal("922337203.6854775"), Decimal("3.3"))]]
+        intents += [CancelOrderIntent("c", base, quote, side, offer_id, kind)
+                    for side in (TradeType.BUY, TradeType.SELL) for kind in (OrderType.LIMIT, OrderType.LIMIT_MAKER)
+                    for offer_id in (1, 987654321, 2**63 - 1)]
+        for intent in intents:
+            terms = offer_terms(intent)
+            expected = _sdk_bytes(operation_for(intent, source))
+            assert EnvelopeBuilder.pack_offer(terms, source) == offer_xdr(*terms, source) == expected
+            assert offer_xdr_sdk(*terms, source) == expected
 
 
 def test_other_operations_are_left_to_stellar_sdk():

@@ -1,3 +1,5 @@
+import base64
+import random
 from decimal import Decimal
 
 import pytest
@@ -10,10 +12,12 @@ from hummingbot.connector.exchange.stellar.stellar_tx_results import (
     OFFER_DELETED,
     OFFER_UPDATED,
     TX_CODES,
+    _fast_decode,
     decode_transaction_result,
     failed_outcome,
     first_operation_id,
     parse_result_codes,
+    transaction_result_from_xdr_object,
 )
 from test.hummingbot.connector.exchange.stellar import result_xdr_factory as f
 
@@ -261,3 +265,91 @@ def test_amounts_are_exact_units_of_stroops():
     fill = decode_transaction_result(f.tx_result(f.TX.txSUCCESS, [f.sell_offer_ok(
         [f.claim(MAKER_A, 11, QUOTE, 1, BASE, 123_456_789)])]), [PAIR]).operations[0].fills[0]
     assert (fill.base_amount, fill.quote_amount) == (Decimal("12.3456789"), Decimal("0.0000001"))
+
+
+# The bytes reader of offer results (`_fast_decode`) against stellar-sdk's XDR classes
+
+def _sdk_decode(result_xdr, order_assets=(), **kwargs):
+    return transaction_result_from_xdr_object(x.TransactionResult.from_xdr(result_xdr), order_assets, **kwargs)
+
+
+def _random_asset(rng):
+    kind = rng.randrange(3)
+    if kind == 0:
+        return Asset.native()
+    issuer = rng.choice([ISSUER, MAKER_A, MAKER_B])
+    return Asset(rng.choice(["USDC", "EUR", "A"]) if kind == 1 else rng.choice(["LONGCODE1234", "ABCDE"]), issuer)
+
+
+def _random_claim(rng, base, quote):
+    sold, bought = (base, quote) if rng.random() < 0.5 else (quote, base)
+    if rng.random() < 0.3:
+        sold = _random_asset(rng)
+    kind = rng.randrange(3)
+    amounts = dict(asset_sold=sold.to_xdr_object(), amount_sold=x.Int64(rng.randrange(1, 10**15)),
+                   asset_bought=bought.to_xdr_object(), amount_bought=x.Int64(rng.randrange(1, 10**15)))
+    if kind == 0:
+        return f.claim(rng.choice([MAKER_A, MAKER_B]), rng.randrange(1, 10**12), sold, amounts["amount_sold"].int64,
+                       bought, amounts["amount_bought"].int64)
+    if kind == 1:
+        seller = Keypair.from_public_key(rng.choice([MAKER_A, MAKER_B])).raw_public_key()
+        return x.ClaimAtom(type=x.ClaimAtomType.CLAIM_ATOM_TYPE_V0, v0=x.ClaimOfferAtomV0(
+            seller_ed25519=x.Uint256(seller), offer_id=x.Int64(rng.randrange(1, 10**12)), **amounts))
+    return x.ClaimAtom(type=x.ClaimAtomType.CLAIM_ATOM_TYPE_LIQUIDITY_POOL, liquidity_pool=x.ClaimLiquidityAtom(
+        liquidity_pool_id=x.PoolID(x.Hash(bytes(rng.randrange(256) for _ in range(32)))), **amounts))
+
+
+def _random_op_result(rng, base, quote):
+    roll = rng.random()
+    if roll < 0.1:
+        outer = [code for code in x.OperationResultCode if code != x.OperationResultCode.opINNER]
+        return x.OperationResult(code=rng.choice(outer))
+    if roll < 0.25:
+        if rng.random() < 0.5:
+            return f.sell_offer_failed(rng.choice([c for c in x.ManageSellOfferResultCode if c.value != 0]))
+        return f.buy_offer_failed(rng.choice([c for c in x.ManageBuyOfferResultCode if c.value != 0]))
+    claims = [_random_claim(rng, base, quote) for _ in range(rng.choice([0, 0, 1, 3]))]
+    effect = rng.choice(list(x.ManageOfferEffect))
+    offer = None
+    if effect != x.ManageOfferEffect.MANAGE_OFFER_DELETED:
+        selling, buying = (base, quote) if rng.random() < 0.5 else (quote, base)
+        offer = f.offer_entry(ME, rng.randrange(1, 2**62), selling, buying, rng.randrange(0, 2**62),
+                              (rng.randrange(1, 2**31), rng.randrange(1, 2**31)), passive=rng.random() < 0.3)
+    kind = rng.randrange(3)
+    if kind == 0:
+        return f.buy_offer_ok(claims, offer, effect)
+    return f.sell_offer_ok(claims, offer, effect, passive=kind == 2)
+
+
+def test_the_bytes_reader_gives_what_stellar_sdk_gives_for_offer_results():
+    rng = random.Random(7)
+    for _ in range(400):
+        base, quote = _random_asset(rng), _random_asset(rng)
+        ops = [_random_op_result(rng, base, quote) for _ in range(rng.choice([1, 1, 2, 5, 20]))]
+        code = f.TX.txSUCCESS if rng.random() < 0.7 else f.TX.txFAILED
+        result_xdr = f.tx_result(code, ops, fee_charged=rng.randrange(0, 10**6))
+        pairs = [(base, quote)] * rng.choice([0, len(ops) // 2, len(ops)])
+        kwargs = dict(tx_hash="cd" * 32, ledger=rng.randrange(1, 10**6), tx_paging_token=rng.choice([None, "12345"]))
+        assert _fast_decode(base64.b64decode(result_xdr), pairs) is not None
+        assert decode_transaction_result(result_xdr, pairs, **kwargs) == _sdk_decode(result_xdr, pairs, **kwargs)
+
+
+@pytest.mark.parametrize("code", [f.TX.txTOO_LATE, f.TX.txBAD_SEQ, f.TX.txINSUFFICIENT_FEE])
+def test_results_without_operations_go_through_stellar_sdk(code):
+    result_xdr = f.tx_result(code)
+    assert _fast_decode(base64.b64decode(result_xdr), ()) is None
+    assert decode_transaction_result(result_xdr) == _sdk_decode(result_xdr)
+
+
+def test_other_operations_and_damaged_bytes_go_through_stellar_sdk():
+    payment = x.OperationResult(code=x.OperationResultCode.opINNER, tr=x.OperationResultTr(
+        type=x.OperationType.PAYMENT, payment_result=x.PaymentResult(code=x.PaymentResultCode.PAYMENT_SUCCESS)))
+    mixed = f.tx_result(f.TX.txSUCCESS, [f.sell_offer_ok(), payment])
+    assert _fast_decode(base64.b64decode(mixed), ()) is None
+    assert decode_transaction_result(mixed) == _sdk_decode(mixed)
+    good = base64.b64decode(f.tx_result(f.TX.txSUCCESS, [f.sell_offer_ok(
+        [f.claim(MAKER_A, 11, QUOTE, 25, BASE, 10)], f.offer_entry(ME, 9, BASE, QUOTE, 5, (1, 2)))]))
+    for damaged in (good[:-1], good + b"\0\0\0\0", good[:40], good[:-8] + b"\0\0\0\1" + good[-4:]):
+        assert _fast_decode(damaged, ()) is None
+        with pytest.raises(ValueError, match="Cannot decode"):
+            decode_transaction_result(base64.b64encode(damaged).decode())

@@ -171,14 +171,18 @@ class StellarMarket:
             self.net.faults.release_ledgers()
 
     async def submit(self, keypair: Keypair, *operations, source: Optional[str] = None) -> dict:
-        """A transaction from `keypair` (sequence read from the ledger), applied in the next ledger."""
-        sequence = self.net.network.state.account(keypair.public_key).seq_num
-        builder = TransactionBuilder(Account(keypair.public_key, sequence), self.net.passphrase, base_fee=100)
-        for operation in operations:
-            builder.append_operation(operation)
-        envelope = builder.add_time_bounds(0, 0).build()
-        envelope.sign(keypair)
-        return await self.net.submit(envelope.to_xdr())
+        return await submit(self.net, keypair, *operations)
+
+
+async def submit(net: Sandbox, keypair: Keypair, *operations) -> dict:
+    """A transaction of `operations` from `keypair` (sequence read from the ledger), applied in the next ledger."""
+    sequence = net.network.state.account(keypair.public_key).seq_num
+    builder = TransactionBuilder(Account(keypair.public_key, sequence), net.passphrase, base_fee=100)
+    for operation in operations:
+        builder.append_operation(operation)
+    envelope = builder.add_time_bounds(0, 0).build()
+    envelope.sign(keypair)
+    return await net.submit(envelope.to_xdr())
 
 
 async def start_exchange(net: Sandbox, trader: Keypair, usdc: Asset, channels: List[Keypair],

@@ -164,17 +164,21 @@ async def test_balances_and_liabilities_follow_the_ledger(make_stellar_market):
     assert balances["XLM"][1] == Decimal(native["balance"]) - 150 - 4 * reserve
 
 
-async def test_balances_recover_when_an_account_read_fails(make_stellar_market):
-    """A fill's effects trigger an account read; if that read fails the balances must not stay stale."""
+async def test_balances_catch_up_when_the_account_stream_comes_back(make_stellar_market):
+    """Balances come from the account stream. While it is cut and refused (and so is every REST read of the
+    account), a fill cannot reach them; once Horizon answers again they catch up with the ledger."""
     m = await make_stellar_market()
     sell = await m.place_open(TradeType.SELL, "100", "0.2")
     await balances_match_ledger(m)
     other = await another_trader(m)
-    m.net.faults.set(errors={"rate": 1.0, "statuses": [503], "paths": [f"/accounts/{m.trader.public_key}"]})
+    account_path = f"/accounts/{m.trader.public_key}"
+    m.net.faults.set(errors={"rate": 1.0, "statuses": [503], "paths": [account_path]})
+    assert m.net.faults.drop_streams([account_path]) == 1
     await m.submit(other, ManageBuyOffer(selling=m.usdc, buying=XLM, amount="40", price="0.2"))
-    await wait_until(lambda: sell.executed_amount_base == Decimal("40"), what="fill seen on the stream")
-    await wait_until(lambda: m.net.faults.injected["errors"] >= 1, what="an account read refused")
-    assert m.exchange.get_balance("USDC") == Decimal("1000"), "no account read succeeded yet"
+    await wait_until(lambda: sell.executed_amount_base == Decimal("40"), what="fill seen on the trade stream")
+    refused = m.net.faults.injected["errors"]
+    await wait_until(lambda: m.net.faults.injected["errors"] >= refused + 1, what="the account refused again")
+    assert m.exchange.get_balance("USDC") == Decimal("1000"), "nothing could have told the connector yet"
     m.net.faults.clear()
     balances = await balances_match_ledger(m)
     assert balances["USDC"][0] == Decimal("1008")
@@ -299,14 +303,15 @@ async def test_no_fill_is_lost_or_doubled_across_user_stream_drops(make_stellar_
 
 
 async def test_fills_during_a_user_stream_outage_arrive_once_when_it_ends(make_stellar_market):
-    """The account's streams are cut and refused (503) while three fills happen; Hummingbot's REST poll
-    does not run meanwhile, so the fills can only come from the streams resuming at their cursors."""
+    """The account's streams are cut and refused (503) while three fills happen; Hummingbot's REST poll,
+    which runs every few seconds while they are down, is refused too (same paths), so the fills can only
+    come from the streams resuming at their cursors."""
     m = await make_stellar_market()
     other = await another_trader(m)
     sell = await m.place_open(TradeType.SELL, "100", "0.2")
-    account_streams = f"/accounts/{m.trader.public_key}/*"
+    account_streams = f"/accounts/{m.trader.public_key}*"
     m.net.faults.set(errors={"rate": 1.0, "statuses": [503], "paths": [account_streams]})
-    assert m.net.faults.drop_streams([account_streams]) == 4   # effects, trades, offers, transactions
+    assert m.net.faults.drop_streams([account_streams]) == 4   # the account, its trades, offers, transactions
     for _ in range(3):
         await m.submit(other, ManageBuyOffer(selling=m.usdc, buying=XLM, amount="10", price="0.2"))
     refused = m.net.faults.injected["errors"]

@@ -10,25 +10,17 @@ from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState
 from hummingbot.core.event.event_logger import EventLogger
 from hummingbot.core.event.events import MarketEvent
 from hummingbot.core.web_assistant.connections.connections_factory import ConnectionsFactory
-from stellar_sdk import Account, Asset, Keypair, TransactionBuilder
+from stellar_sdk import Asset
 from stellar_sdk.operation import ManageBuyOffer, ManageSellOffer
 
 from hummingbot.connector.exchange.stellar.stellar_exchange import StellarExchange
 from stellar_sandbox.sandbox import Sandbox
+from test.hummingbot.connector.exchange.stellar.integration.conftest import submit
 from test.waiting import wait_until
 
 PAIR = "XLM-USD"
 XLM = Asset.native()
 
-
-async def submit(net, keypair: Keypair, *operations) -> None:
-    sequence = net.network.state.account(keypair.public_key).seq_num
-    builder = TransactionBuilder(Account(keypair.public_key, sequence), net.passphrase, base_fee=100)
-    for operation in operations:
-        builder.append_operation(operation)
-    envelope = builder.add_time_bounds(0, 0).build()
-    envelope.sign(keypair)
-    await net.submit(envelope.to_xdr(), "a previous run's offers")
 
 
 async def offer_ids(net, account_id: str) -> List[str]:

@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 from hummingbot.core.data_type.common import TradeType
-from stellar_sdk import Account, Asset, Keypair, TransactionBuilder
+from stellar_sdk import Asset
 from stellar_sdk.operation import ManageBuyOffer, ManageSellOffer
 
 import hummingbot.connector.exchange.stellar.stellar_constants as CONSTANTS
@@ -14,6 +14,7 @@ from hummingbot.connector.exchange.stellar.stellar_api_user_stream_data_source i
 from hummingbot.connector.exchange.stellar.stellar_auth import StellarAuth
 from hummingbot.connector.exchange.stellar.stellar_instrument_cache import InstrumentCache
 from stellar_sandbox.sandbox import Sandbox, SandboxTransactionError
+from test.hummingbot.connector.exchange.stellar.integration.conftest import submit
 from test.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -32,15 +33,6 @@ class SandboxConnector:
     async def exchange_symbol_associated_to_pair(self, trading_pair: str) -> str:
         return trading_pair
 
-
-async def submit(net: Sandbox, keypair: Keypair, *operations) -> dict:
-    sequence = net.network.state.account(keypair.public_key).seq_num
-    builder = TransactionBuilder(Account(keypair.public_key, sequence), net.passphrase, base_fee=100)
-    for operation in operations:
-        builder.append_operation(operation)
-    envelope = builder.add_time_bounds(0, 0).build()
-    envelope.sign(keypair)
-    return await net.submit(envelope.to_xdr())
 
 
 async def next_matching(queue: asyncio.Queue, predicate, timeout: float = 10.0):
@@ -106,14 +98,21 @@ async def test_books_trades_and_account_events_from_the_sandbox():
             prices = await book_source.get_last_traded_prices([PAIR])
             assert prices[PAIR] == pytest.approx(0.1)
 
-            # The maker's account streams: its transaction, the offers it made, the fill's effects and trade.
-            seen = {}
-            while set(seen) != {"trade", "effect", "offer", "transaction"}:
+            # The maker's account streams: the account itself, its transaction, the offers it made, the fill's trade.
+            def usdc_liabilities(account: dict) -> str:
+                return next(b for b in account["balances"] if b.get("asset_code") == "USDC")["selling_liabilities"]
+
+            seen, after_fill = {}, None
+            while set(seen) != {"trade", "account", "offer", "transaction"} or after_fill is None:
                 event = await asyncio.wait_for(user_events.get(), 10)
                 seen.setdefault(event["channel"], event)
+                if event["channel"] == "account" and usdc_liabilities(event["data"]) == "8.0000000":
+                    after_fill = event   # the bid's 80 XLM left at 0.1: the account as the ledger has it now
             assert seen["trade"]["cursor"] == seen["trade"]["data"]["paging_token"]
             assert seen["trade"]["data"]["base_is_seller"] is not None
             assert seen["offer"]["data"]["seller"] == maker.public_key
+            # Each account event is the whole account record, with no cursor to resume from.
+            assert after_fill["cursor"] is None and after_fill["data"]["id"] == maker.public_key
 
             # A failed transaction charges its fee too (and may be the answer a submission waits
             # for): it reaches the user stream, though Horizon leaves failed ones out by default.
