@@ -171,11 +171,6 @@ for values in ({"stellar_secret_key": "S" + "A" * 55, "stellar_markets": "USDC:"
 """
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "connector change proposed, not made here (the connector folder is not ours): without stellar-sdk, "
-    "stellar_utils.parse_markets should turn the ModuleNotFoundError of its stellar_assets import into a "
-    "ValueError naming the fix, which Hummingbot's `connect` shows before asking again; today it escapes "
-    "pydantic, the connect task dies (its error in the log file only) and the client ignores every command"))
 def test_connect_without_stellar_sdk_refuses_the_markets_answer_and_names_the_fix(tmp_path):
     python = python_without_stellar_sdk(tmp_path)
     completed = subprocess.run([python, "-c", CONFIG_WITHOUT_STELLAR_SDK], cwd=REPO_ROOT, env=child_env(),

@@ -41,7 +41,11 @@ def parse_markets(value: Any) -> List[str]:
     if value is None:
         return []
     # Only now: stellar-sdk (which validates the issuers) is too heavy for Hummingbot's settings scan.
-    from hummingbot.connector.exchange.stellar.stellar_assets import StellarConfigError, asset_key, parse_asset
+    try:
+        from hummingbot.connector.exchange.stellar.stellar_assets import StellarConfigError, asset_key, parse_asset
+    except ModuleNotFoundError as error:   # Hummingbot shows a ValueError and asks again; anything else hangs it
+        raise ValueError(f"{error.name} is not installed in this Python: run `hummingbot-stellar install` or "
+                         f"pip install 'stellar-sdk[aiohttp]>=16,<17'") from None
 
     items = value.split(",") if isinstance(value, str) else list(value)
     markets = []
@@ -169,8 +173,9 @@ class StellarConfigMap(BaseConnectorConfigMap):
         "Enter your Stellar secret key (S..., the trading account)", default=..., secure=True, prompt_on_new=True)
     stellar_markets: Optional[str] = _field(
         "Assets you trade beyond the known list, comma separated CODE:ISSUER (empty for none)", prompt_on_new=True)
-    stellar_horizon_url: Optional[str] = _field("Horizon URL (empty for the network's default)")
-    stellar_network_passphrase: Optional[str] = _field("Network passphrase (empty for the network's default)")
+    stellar_horizon_url: Optional[str] = _field("Horizon URL (empty for the network's default)", prompt_on_new=True)
+    stellar_network_passphrase: Optional[str] = _field("Network passphrase (empty for the network's default)",
+                                                       prompt_on_new=True)
     stellar_rpc_url: Optional[str] = _field("Stellar RPC URL (empty for none or the network's default)")
     stellar_channel_secret_keys: SecretStr = _field(
         "Channel account secret keys, comma separated (empty for none)", default=SecretStr(""), secure=True)
@@ -220,8 +225,10 @@ class StellarTestnetConfigMap(BaseConnectorConfigMap):
     stellar_testnet_markets: Optional[str] = _field(
         "Testnet assets you trade beyond the known list, comma separated CODE:ISSUER (empty for none)",
         prompt_on_new=True)
-    stellar_testnet_horizon_url: Optional[str] = _field("Horizon URL (empty for the testnet default)")
-    stellar_testnet_network_passphrase: Optional[str] = _field("Network passphrase (empty for the testnet default)")
+    stellar_testnet_horizon_url: Optional[str] = _field("Horizon URL (empty for the testnet default)",
+                                                        prompt_on_new=True)
+    stellar_testnet_network_passphrase: Optional[str] = _field("Network passphrase (empty for the testnet default)",
+                                                               prompt_on_new=True)
     stellar_testnet_rpc_url: Optional[str] = _field("Stellar RPC URL (empty for the testnet default)")
     stellar_testnet_channel_secret_keys: SecretStr = _field(
         "Channel account secret keys, comma separated (empty for none)", default=SecretStr(""), secure=True)
