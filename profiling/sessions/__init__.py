@@ -7,8 +7,7 @@ some 5 MB).
 """
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from profiling.lazy import lazy_getattr
 
 _HOMES = {
     "MemrayResult": "profiling.sessions.memray_session",
@@ -26,8 +25,4 @@ _HOMES = {
 __all__ = sorted(_HOMES)
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(home), name)
+__getattr__ = lazy_getattr(__name__, _HOMES)

@@ -13,8 +13,7 @@ and eth_account), and a profiled process should hold only what its strategy uses
 """
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from profiling.lazy import lazy_getattr
 
 _HOMES = {
     "MarketMakingParams": "profiling.strategies.params",
@@ -27,8 +26,4 @@ _HOMES = {
 __all__ = list(_HOMES)
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(home), name)
+__getattr__ = lazy_getattr(__name__, _HOMES)
