@@ -66,6 +66,13 @@ def horizon_asset_params(asset: Asset, prefix: str = "") -> Dict[str, str]:
     }
 
 
+def offer_asset(offer: dict, side: str) -> Asset:
+    """The `side` ("selling" or "buying") asset of a Horizon offer record: a nested object in /offers
+    answers, flat `selling_asset_*` fields in stream and effect records."""
+    value = offer.get(side)
+    return asset_from_horizon(value) if isinstance(value, dict) else asset_from_horizon(offer, side + "_")
+
+
 def asset_from_horizon(record: dict, prefix: str = "") -> Asset:
     """Read `{prefix}asset_type`, `{prefix}asset_code`, `{prefix}asset_issuer` as Horizon writes them."""
     asset_type = record.get(f"{prefix}asset_type")

@@ -22,7 +22,7 @@ from hummingbot.core.data_type.trade_fee import TokenAmount, TradeFeeBase, Trade
 from stellar_sdk import Asset
 
 from hummingbot.connector.exchange.stellar.stellar_amounts import STROOP, from_stroops, to_stroops
-from hummingbot.connector.exchange.stellar.stellar_assets import asset_from_horizon
+from hummingbot.connector.exchange.stellar.stellar_assets import offer_asset
 from hummingbot.connector.exchange.stellar.stellar_constants import NATIVE_ASSET_CODE
 from hummingbot.connector.exchange.stellar.stellar_horizon_records import close_timestamp, record_asset_key, trade_id
 from hummingbot.connector.exchange.stellar.stellar_tx_results import OpOutcome
@@ -109,9 +109,7 @@ def resting_offer_state(order: InFlightOrder, offer: Dict[str, Any], base: Asset
 def _remaining_base(offer: Dict[str, Any], base: Asset) -> Decimal:
     """The base amount an offer still offers (a buy rests as an offer selling the quote)."""
     amount = Decimal(offer["amount"])
-    selling = offer.get("selling")
-    selling_asset = asset_from_horizon(selling) if isinstance(selling, dict) else asset_from_horizon(offer, "selling_")
-    if selling_asset == base:
+    if offer_asset(offer, "selling") == base:
         return amount
     price_r = offer.get("price_r")
     if price_r:

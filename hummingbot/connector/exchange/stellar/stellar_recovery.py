@@ -21,7 +21,7 @@ from hummingbot.connector.utils import get_new_client_order_id
 from hummingbot.core.data_type.common import OrderType, TradeType
 from hummingbot.core.data_type.in_flight_order import OrderState, OrderUpdate
 
-from hummingbot.connector.exchange.stellar.stellar_assets import StellarConfigError, asset_from_horizon
+from hummingbot.connector.exchange.stellar.stellar_assets import StellarConfigError, offer_asset
 from hummingbot.connector.exchange.stellar.stellar_backoff import Backoff
 from hummingbot.connector.exchange.stellar.stellar_fills import rests_on_book
 from hummingbot.connector.exchange.stellar.stellar_order_ops import CancelOrderIntent
@@ -92,8 +92,8 @@ async def recover_offers(exchange: Any, policy: str = CANCEL) -> RecoveryReport:
 def _cancel_intent(offer: Dict[str, Any]) -> CancelOrderIntent:
     # Deleting needs only the offer id (stellar-core skips asset checks for amount 0); the offer's own
     # assets keep the operation readable in explorers.
-    return CancelOrderIntent(client_order_id=f"unknown-offer-{offer['id']}", base=_asset(offer, "selling"),
-                             quote=_asset(offer, "buying"), trade_type=TradeType.SELL, offer_id=int(offer["id"]))
+    return CancelOrderIntent(client_order_id=f"unknown-offer-{offer['id']}", base=offer_asset(offer, "selling"),
+                             quote=offer_asset(offer, "buying"), trade_type=TradeType.SELL, offer_id=int(offer["id"]))
 
 
 def _adopt(exchange: Any, offer: Dict[str, Any]) -> bool:
@@ -115,7 +115,7 @@ def _adopt(exchange: Any, offer: Dict[str, Any]) -> bool:
 
 def _as_order(exchange: Any, offer: Dict[str, Any]) -> Optional[Tuple[str, TradeType, Decimal, Decimal]]:
     """(pair, side, base amount, quote per base) of an offer selling S for B: a SELL of S-B, or a BUY of B-S."""
-    selling, buying = _asset(offer, "selling"), _asset(offer, "buying")
+    selling, buying = offer_asset(offer, "selling"), offer_asset(offer, "buying")
     rational = offer.get("price_r") or {}
     price = Decimal(rational["n"]) / Decimal(rational["d"]) if rational else Decimal(offer["price"])
     amount = Decimal(offer["amount"])
@@ -130,11 +130,6 @@ def _as_order(exchange: Any, offer: Dict[str, Any]) -> Optional[Tuple[str, Trade
         if (base, quote) == (buying, selling):
             return pair, TradeType.BUY, amount * price, 1 / price
     return None
-
-
-def _asset(offer: Dict[str, Any], side: str):
-    value = offer.get(side)
-    return asset_from_horizon(value) if isinstance(value, dict) else asset_from_horizon(offer, side + "_")
 
 
 def _log(report: RecoveryReport, policy: str) -> None:

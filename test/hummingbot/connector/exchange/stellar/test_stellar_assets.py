@@ -98,3 +98,16 @@ def test_asset_from_horizon_round_trips_params():
 def test_asset_from_horizon_rejects_unusable_records(record):
     with pytest.raises(StellarConfigError):
         asset_from_horizon(record)
+
+
+def test_offer_asset_reads_nested_and_flat_offer_records_alike():
+    from hummingbot.connector.exchange.stellar.stellar_assets import offer_asset
+
+    issuer = Keypair.random().public_key
+    nested = {"selling": {"asset_type": "native"},
+              "buying": {"asset_type": "credit_alphanum4", "asset_code": "USDC", "asset_issuer": issuer}}
+    flat = {"selling_asset_type": "native", "buying_asset_type": "credit_alphanum4",
+            "buying_asset_code": "USDC", "buying_asset_issuer": issuer}
+    for offer in (nested, flat):
+        assert offer_asset(offer, "selling") == Asset.native()
+        assert offer_asset(offer, "buying") == Asset("USDC", issuer)
