@@ -128,7 +128,8 @@ async def test_cancel_of_an_offer_that_just_filled_reports_the_fill_not_a_failur
     sell = await m.place_open(SELL, "10", "0.5")
     await m.cancel_behind_a_take(sell, buy_xlm="10", price="0.5")   # the taker's higher fee goes first
 
-    await wait_until(lambda: sell.is_done, what="order done")
+    # is_done turns true with the last fill, before the order update that completes it: wait on the event.
+    await wait_until(lambda: m.log(MarketEvent.SellOrderCompleted), what="sell completed")
     assert sell.is_filled
     assert [(f.amount, f.price) for f in m.fills(sell.client_order_id)] == [(Decimal(10), Decimal("0.5"))]
     assert m.cancels() == [] and m.failures() == []

@@ -162,7 +162,8 @@ async def test_buy_filled_partly_then_fully_amounts_in_base_units(stellar_market
     assert Decimal((await offers_by_id(m))[buy.exchange_order_id]["amount"]) == 3    # USDC left: 12 x 0.25
 
     await m.take(SELL, "12", "0.25")
-    await wait_until(lambda: buy.is_filled, what="filled")
+    # is_filled turns true with the last fill, before the order update that completes it: wait on the event.
+    await wait_until(lambda: events_of(m, MarketEvent.BuyOrderCompleted, buy.client_order_id), what="completed")
     assert await m.offers() == []
     assert [(f.trade_type, f.amount, f.price) for f in m.fills(buy.client_order_id)] == \
         [(BUY, Decimal(8), Decimal("0.25")), (BUY, Decimal(12), Decimal("0.25"))]
