@@ -130,8 +130,9 @@ def _add_loadtest_parser(commands) -> None:
         "loadtest", help="load and failure tests: book-event rates and faults against a running strategy",
         allow_abbrev=False, description=f"Scenarios: {table}. Each writes report.md (with its verdict) and "
                                         "loadtest.json into <output>/<number>-<name>/.")
-    loadtest.add_argument("--scenario", required=True, metavar="N[,N...]|all",
-                          help="which scenario(s) to run, 1-6 or all")
+    loadtest.add_argument("--scenario", required=True, metavar="N|NAME[,...]|all",
+                          help=f"which scenario(s) to run: numbers 1-{len(SCENARIOS)}, names "
+                               f"({', '.join(s.name for s in SCENARIOS.values())}) or all")
     loadtest.add_argument("--full", action="store_true", help="the issue's full lengths instead of the short ones")
     loadtest.add_argument("--duration", type=_positive_float, default=None, metavar="S",
                           help="seconds each scenario runs (overrides the short/full length)")
@@ -144,6 +145,13 @@ def _add_loadtest_parser(commands) -> None:
     loadtest.add_argument("--progress", action="store_true", help="a progress bar on stderr")
     loadtest.add_argument("--log-level", default="WARNING", choices=("DEBUG", "INFO", "WARNING", "ERROR"),
                           help=f"console log level (INFO goes to <output>/<scenario>/{LOG_FILE})")
+    restart = loadtest.add_argument_group("the restart scenario")
+    restart.add_argument("--unknown-offers", choices=("cancel", "adopt"), default=None,
+                         help="what the restarted bot's connector does with offers no saved order knows "
+                              "(stellar_unknown_offers; default cancel)")
+    restart.add_argument("--without-recovery", action="store_true",
+                         help="the negative control: restart without Hummingbot's saved state and with the "
+                              "connector's start-up recovery switched off (the verdict must then FAIL)")
 
 
 def scenario_from_args(args: argparse.Namespace, environ: Optional[dict] = None):
@@ -264,22 +272,18 @@ def _loadtest(parser: argparse.ArgumentParser, args: argparse.Namespace, marks: 
         parser.error(str(error))
     if len(numbers) > 1:
         return _loadtests_one_process_each(args, numbers)
-    load_run_modules(marks, strategy="pmm", trade_records=False)
-    from profiling.loadtest import run_load_scenario
-
     failed = False
     for number in numbers:
         scenario = SCENARIOS[number]
         duration = scenario.duration(args.full, args.duration)
-        output = args.output / f"{number}-{scenario.name}"
+        output = args.output / scenario.folder
         output.mkdir(parents=True, exist_ok=True)
-        config = ProfilingConfig(yappi=args.yappi, report_on_exit=False,
-                                 memray=scenario.memray if args.memray is None else args.memray)
         print(f"Load test {number}: {scenario.title}, {duration:g} s -> {output}", file=sys.stderr)
         log_handlers = _configure_logging(args.log_level, output / LOG_FILE)
+        if scenario.restart is None:   # Hummingbot, the connector and the strategy, before the run's loop
+            load_run_modules(marks, strategy="pmm", trade_records=False)
         try:
-            outcome = asyncio.run(run_load_scenario(scenario, output, duration=duration, profiling=config,
-                                                    progress=args.progress, memory_marks=marks))
+            outcome = asyncio.run(_load_scenario(scenario, output, duration, args, marks))
         except Exception as error:
             logger.debug("the load test failed", exc_info=True)
             print(f"Load test {number} failed to run: {type(error).__name__}: {error}", file=sys.stderr)
@@ -289,9 +293,32 @@ def _loadtest(parser: argparse.ArgumentParser, args: argparse.Namespace, marks: 
             for handler in log_handlers:
                 logging.getLogger().removeHandler(handler)
                 handler.close()
-        print(outcome.run.report.markdown.read_text(encoding="utf-8"))
+        print(outcome.report_markdown.read_text(encoding="utf-8"))
         failed = failed or not outcome.passed
     return EXIT_FAILED if failed else EXIT_OK
+
+
+async def _load_scenario(scenario, output: Path, duration: float, args: argparse.Namespace, marks: MemoryMarks):
+    """One scenario: the probe's on the profiling runner in this process, or a process-level chaos scenario (the bot
+    in child processes it kills and restarts: this process loads no Hummingbot)."""
+    if scenario.restart is not None:
+        from dataclasses import replace
+
+        from profiling.restart_chaos import run_restart_scenario
+
+        restart = scenario.restart
+        if args.unknown_offers is not None:
+            restart = replace(restart, unknown_offers=args.unknown_offers)
+        if args.without_recovery:
+            restart = replace(restart, recovery=False)
+        return await run_restart_scenario(scenario, output, duration=duration, restart=restart,
+                                          progress=args.progress)
+    from profiling.loadtest import run_load_scenario
+
+    config = ProfilingConfig(yappi=args.yappi, report_on_exit=False,
+                             memray=scenario.memray if args.memray is None else args.memray)
+    return await run_load_scenario(scenario, output, duration=duration, profiling=config, progress=args.progress,
+                                   memory_marks=marks)
 
 
 def _loadtests_one_process_each(args: argparse.Namespace, numbers: Sequence[int]) -> int:
@@ -305,6 +332,8 @@ def _loadtests_one_process_each(args: argparse.Namespace, numbers: Sequence[int]
     options += ["--duration", str(args.duration)] if args.duration is not None else []
     options += [] if args.memray is None else ["--memray" if args.memray else "--no-memray"]
     options += ["--progress"] if args.progress else []
+    options += ["--unknown-offers", args.unknown_offers] if args.unknown_offers else []
+    options += ["--without-recovery"] if args.without_recovery else []
     failed = False
     for number in numbers:
         completed = subprocess.run([sys.executable, "-m", "profiling", "loadtest", "--scenario", str(number),

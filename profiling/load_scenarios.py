@@ -21,6 +21,20 @@ class Chaos:
 
 
 @dataclass(frozen=True)
+class Restart:
+    """Process-level chaos: the bot runs in a child process that is killed with SIGKILL mid-run (offers on the
+    book, a transaction in flight when one comes within `kill_wait_s`) and started again on the same Hummingbot
+    state (its trade database: MarketsRecorder's saved tracking states), while the sandbox and the market go on."""
+    kill_every_s: float = 60.0        # one kill per this much strategy time (at least one)
+    kill_wait_s: float = 11.0         # how long to wait for a transaction in flight (two refreshes of 5 s)
+    unknown_offers: str = "cancel"    # the connector's `stellar_unknown_offers` for the restarted bot
+    recovery: bool = True             # False: restart without the saved state and without the connector's recovery
+
+    def kills(self, duration: float) -> int:
+        return max(1, int(round(duration / self.kill_every_s)))
+
+
+@dataclass(frozen=True)
 class LoadScenario:
     number: int
     name: str
@@ -31,6 +45,11 @@ class LoadScenario:
     full_s: float
     chaos: Optional[Chaos] = None
     memray: bool = False
+    restart: Optional[Restart] = None   # a process-level chaos scenario (profiling.restart_chaos), not the probe's
+
+    @property
+    def folder(self) -> str:
+        return f"{self.number}-{self.name}"
 
     def rate_at(self, fraction: float) -> float:
         rate = self.rates[0][1]
@@ -66,19 +85,29 @@ SCENARIOS: Dict[int, LoadScenario] = {s.number: s for s in (
     LoadScenario(6, "chaos", "chaos at 20 events/s", "every stream reconnects within 5 s (timing); no fill lost "
                  "or duplicated; no order duplicated or forgotten; balances equal the ledger's after the stop",
                  rates=((0.0, 20.0),), short_s=40, full_s=600, chaos=Chaos()),
+    LoadScenario(7, "restart", "bot killed (SIGKILL) and restarted", "0 lost or duplicated orders, 0 missed or "
+                 "duplicated fills (the ledger's records against what the bots reported), balances equal the "
+                 "ledger's at the end, no offer left unknown to the last bot, REST reads per hour in steady state "
+                 "within the budget", rates=((0.0, 0.0),), short_s=60, full_s=300, restart=Restart()),
 )}
 
 
 def parse_scenarios(text: str) -> List[int]:
-    """`all`, or comma-separated scenario numbers."""
+    """`all`, or comma-separated scenario numbers or names (`6,restart`)."""
     if text.strip().lower() == "all":
         return sorted(SCENARIOS)
+    by_name = {s.name: s.number for s in SCENARIOS.values()}
     numbers = []
     for part in text.split(","):
+        part = part.strip().lower()
+        if part in by_name:
+            numbers.append(by_name[part])
+            continue
         try:
             number = int(part)
         except ValueError:
-            raise ValueError(f"scenarios are numbers 1-{len(SCENARIOS)} or 'all', got {part!r}") from None
+            raise ValueError(f"scenarios are numbers 1-{len(SCENARIOS)}, names ({', '.join(by_name)}) or 'all', "
+                             f"got {part!r}") from None
         if number not in SCENARIOS:
             raise ValueError(f"no scenario {number}; there are 1-{len(SCENARIOS)}")
         numbers.append(number)

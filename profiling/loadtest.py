@@ -33,10 +33,12 @@ from hummingbot.core.event.event_forwarder import EventForwarder
 from hummingbot.core.event.events import MarketEvent
 
 from profiling.config import ProfilingConfig
+from profiling.ledger_audit import all_records
 from profiling.load_scenarios import SCENARIOS, Chaos, LoadScenario, parse_scenarios  # noqa: F401  (re-exported)
 from profiling.memory import MemoryMarks
 from profiling.runner import RunContext, RunResult, Scenario, run
 from profiling.strategies.market_activity import HorizonClient, reference_price
+from profiling.verdicts import Check, verdict_markdown  # noqa: F401  (re-exported)
 
 logger = logging.getLogger(__name__)
 
@@ -59,15 +61,6 @@ class Sample:
     rss_mb: float
     cpu_percent: float
     events_applied: int
-
-
-@dataclass
-class Check:
-    name: str
-    criterion: str
-    measured: str
-    passed: bool
-    timing: bool = False
 
 
 class LoadProbe:
@@ -222,8 +215,8 @@ def queue_depth(connector) -> int:
 
 async def ledger_activity(horizon, account_id: str) -> Dict[str, Any]:
     """The trader's trades and offer-creating operations, as the ledger has them."""
-    trades = await _all_records(horizon, f"/accounts/{account_id}/trades")
-    operations = await _all_records(horizon, f"/accounts/{account_id}/operations")
+    trades = await all_records(horizon, f"/accounts/{account_id}/trades")
+    operations = await all_records(horizon, f"/accounts/{account_id}/operations")
     # The connector places with create_passive_sell_offer or a manage offer of offer id 0; others change or cancel.
     creates = [op for op in operations if op.get("type") == "create_passive_sell_offer" or (
                op.get("type") in ("manage_sell_offer", "manage_buy_offer")
@@ -233,17 +226,6 @@ async def ledger_activity(horizon, account_id: str) -> Dict[str, Any]:
         kinds[op.get("type", "?")] = kinds.get(op.get("type", "?"), 0) + 1
     return {"trades": len(trades), "offer_creates": len(creates), "operations": kinds,
             "sample_operation": operations[-1] if operations else None}
-
-
-async def _all_records(horizon, path: str) -> List[dict]:
-    records: List[dict] = []
-    cursor = None
-    while True:
-        page = await horizon.records(path, **({"cursor": cursor} if cursor else {}))
-        records += page
-        if len(page) < 200:
-            return records
-        cursor = page[-1]["paging_token"]
 
 
 def _asset_text(asset) -> str:
@@ -407,18 +389,6 @@ def chaos_checks(probe: LoadProbe, result: RunResult) -> List[Check]:
     ]
 
 
-def verdict_markdown(scenario: LoadScenario, duration: float, checks: Sequence[Check], fig: Dict[str, Any]) -> str:
-    passed = all(check.passed for check in checks)
-    lines = [f"## Load test {scenario.number}: {scenario.title} ({duration:g} s): {'PASS' if passed else 'FAIL'}",
-             "", f"Criterion: {scenario.criterion}.", "", "| Check | Criterion | Measured | Result |",
-             "|---|---|---|---|"]
-    lines += [f"| {c.name}{' (timing)' if c.timing else ''} | {c.criterion} | {c.measured} | "
-              f"{'PASS' if c.passed else 'FAIL'} |" for c in checks]
-    lines += ["", "| Figure | Value |", "|---|---:|"]
-    lines += [f"| {name} | {value} |" for name, value in fig.items()]
-    return "\n".join(lines) + "\n"
-
-
 @dataclass
 class LoadTestResult:
     scenario: LoadScenario
@@ -436,6 +406,10 @@ class LoadTestResult:
     @property
     def correctness_passed(self) -> bool:
         return all(check.passed for check in self.checks if not check.timing)
+
+    @property
+    def report_markdown(self) -> Path:
+        return self.run.report.markdown
 
     def to_dict(self) -> Dict[str, Any]:
         return {"scenario": self.scenario.number, "name": self.scenario.name, "title": self.scenario.title,

@@ -291,18 +291,11 @@ async def _profiled_session(scenario: Scenario, output: Path, profiling: Profili
     requests: Optional[Dict[str, Any]] = None
     connector_url = connector_url or horizon.url
     try:
-        connector = StellarExchange(
-            stellar_secret_key=participants.trader.secret,
-            stellar_markets=participants.markets,
-            stellar_horizon_url=connector_url,
-            stellar_network_passphrase=horizon.passphrase,
-            stellar_channel_secret_keys=[c.secret for c in participants.channels] or None,
-            stellar_rpc_url=scenario.rpc_url or (connector_url + SANDBOX_RPC_PATH if scenario.horizon_url is None
-                                                 else None),
-            trading_pairs=list(scenario.pairs),
-            trading_required=True,
-            domain=CONNECTOR_NAME,
-        )
+        connector = build_connector(
+            trader_secret=participants.trader.secret, markets=participants.markets, horizon_url=connector_url,
+            passphrase=horizon.passphrase, channel_secrets=[c.secret for c in participants.channels],
+            rpc_url=scenario.rpc_url or (connector_url + SANDBOX_RPC_PATH if scenario.horizon_url is None else None),
+            pairs=scenario.pairs)
         counter = OrderEventCounter(connector)
         context = RunContext(scenario, connector, horizon, participants, sandbox_process, counter)
         log_url = connector_url if connector_url != horizon.url else None   # a frontend of the connector's own
@@ -330,6 +323,24 @@ async def _profiled_session(scenario: Scenario, output: Path, profiling: Profili
                      ledger_check=ledger_check, interrupted=interrupted, artefacts=sorted(output.iterdir()))
 
 
+def build_connector(*, trader_secret: str, markets: str, horizon_url: str, passphrase: str,
+                    channel_secrets: Sequence[str], rpc_url: Optional[str], pairs: Sequence[str],
+                    unknown_offers: Optional[str] = None) -> StellarExchange:
+    """The connector as a run trades with it (also the restart scenario's bot process, `profiling.bot_process`)."""
+    return StellarExchange(
+        stellar_secret_key=trader_secret,
+        stellar_markets=markets,
+        stellar_horizon_url=horizon_url,
+        stellar_network_passphrase=passphrase,
+        stellar_channel_secret_keys=list(channel_secrets) or None,
+        stellar_rpc_url=rpc_url,
+        stellar_unknown_offers=unknown_offers,
+        trading_pairs=list(pairs),
+        trading_required=True,
+        domain=CONNECTOR_NAME,
+    )
+
+
 async def _drive(scenario: Scenario, connector: StellarExchange, output: Path, horizon: HorizonClient,
                  participants: Participants, market: MarketActivity, counter: OrderEventCounter,
                  progress: bool, stop_event: asyncio.Event, probe: Optional[RunProbe] = None,
@@ -347,7 +358,7 @@ async def _drive(scenario: Scenario, connector: StellarExchange, output: Path, h
             profiler.attach_markets_recorder(markets_recorder)
     strategy = None
     try:
-        strategy = _strategy(scenario, connector)
+        strategy = build_strategy(scenario, connector)
         clock = Clock(ClockMode.REALTIME, tick_size=1.0)
         clock.add_iterator(connector)
         clock.add_iterator(strategy)
@@ -370,7 +381,7 @@ async def _drive(scenario: Scenario, connector: StellarExchange, output: Path, h
             await market.stop()  # the market stands still while we settle, so the balances can be compared
             if scenario.strategy == "v2":
                 await strategy.on_stop()
-            await _cancel_all(connector, scenario.ledger_interval if scenario.horizon_url is None
+            await cancel_all_orders(connector, scenario.ledger_interval if scenario.horizon_url is None
                               else HORIZON_LEDGER_S)
             check = await check_against_ledger(connector, horizon, participants.trader.public_key,
                                                settle_s=max(3.0, 4 * scenario.ledger_interval))
@@ -443,7 +454,7 @@ async def _sandbox_log(session: aiohttp.ClientSession, log_url: Optional[str]) -
         return None
 
 
-def _strategy(scenario: Scenario, connector: StellarExchange):
+def build_strategy(scenario: Scenario, connector: StellarExchange):
     # Each strategy's module only when it runs: they load different parts of Hummingbot.
     if scenario.strategy == "pmm":
         from profiling.strategies.pure_market_making import build_pure_market_making
@@ -513,7 +524,7 @@ async def _wait(duration: float, stop_event: asyncio.Event, counter: OrderEventC
         bar.close()
 
 
-async def _cancel_all(connector: StellarExchange, ledger_s: float) -> None:
+async def cancel_all_orders(connector: StellarExchange, ledger_s: float) -> None:
     # The strategy's last refresh may have cancels in flight (a fill can turn an order's PENDING_CANCEL back into
     # PARTIALLY_FILLED, so the states do not tell): let the queue drain and the last transaction reach a ledger,
     # or a second cancel of an order finds its offer gone and fails, fee charged.
@@ -658,4 +669,5 @@ def _pct(fraction: Decimal) -> str:
 
 
 __all__: Sequence[str] = ["Scenario", "RunResult", "RunContext", "RunProbe", "LedgerCheck", "OrderEventCounter", "run",
-                          "check_against_ledger", "ledger_balances", "STRATEGIES"]
+                          "check_against_ledger", "ledger_balances", "STRATEGIES", "build_connector", "build_strategy",
+                          "cancel_all_orders"]

@@ -40,6 +40,14 @@ class TradeRecords:
         self.recorder.start()
         return self.recorder
 
+    def restore_market_states(self) -> None:
+        """Give each connector the orders this config's last session saved (MarketsRecorder's `MarketState`, written
+        at every order event), as Hummingbot does before its clock starts: the connector then picks them up."""
+        if self.recorder is None:
+            raise RuntimeError("trade records are not open")
+        for connector in self._connectors:
+            self.recorder.restore_market_states(self._config_name, connector)
+
     def stop(self) -> None:
         recorder, self.recorder = self.recorder, None
         if recorder is None:
