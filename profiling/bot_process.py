@@ -236,7 +236,8 @@ def _disable_recovery() -> None:
 def _order_summary(order) -> Dict[str, Any]:
     return {"order_id": order.client_order_id, "exchange_order_id": order.exchange_order_id,
             "state": order.current_state.name, "side": order.trade_type.name, "amount": str(order.amount),
-            "price": str(order.price), "executed": str(order.executed_amount_base)}
+            "price": str(order.price), "executed": str(order.executed_amount_base),
+            "fills": sorted(order.order_fills)}   # trade ids: a restored order's saved fills
 
 
 def _orders_state(connector) -> Dict[str, Any]:

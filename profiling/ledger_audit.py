@@ -113,6 +113,7 @@ class BotRun:
     killed: bool
     created: Dict[str, str] = field(default_factory=dict)                # client id -> offer id
     restored: Dict[str, Optional[str]] = field(default_factory=dict)     # client id -> offer id (None: pending)
+    restored_fills: Set[str] = field(default_factory=set)                # trade ids the restored orders held
     ended: Set[str] = field(default_factory=set)                         # cancelled, completed or failed
     fills: List[Tuple[str, str]] = field(default_factory=list)           # (trade id, client id)
     recovery: Optional[Dict[str, List[str]]] = None
@@ -127,6 +128,7 @@ class BotRun:
             event = entry.get("event")
             if event == "started":
                 run.restored = {o["order_id"]: o.get("exchange_order_id") for o in entry.get("restored") or []}
+                run.restored_fills = {str(t) for o in entry.get("restored") or [] for t in o.get("fills") or []}
             elif event == "ready":
                 run.recovery = entry.get("recovery")
                 run.ready_wall = entry.get("wall")
@@ -161,9 +163,11 @@ class Accounting:
     figures: Dict[str, Any]
 
 
-def account_for(history: LedgerHistory, runs: Sequence[BotRun], offers_after: Sequence[str]) -> Accounting:
+def account_for(history: LedgerHistory, runs: Sequence[BotRun], offers_after: Sequence[str],
+                recorded_fills: Optional[Sequence[str]] = None) -> Accounting:
     """The ledger against the bots' reports (see the module); `offers_after`: the account's offers once the last
-    bot has exited."""
+    bot has exited; `recorded_fills`: the trade ids in Hummingbot's trade database (its TradeFill rows), the durable
+    witness of the fills beside the journals' events."""
     holders: Dict[str, Set[str]] = defaultdict(set)     # offer id -> client ids that reported it
     offers_of: Dict[str, Set[str]] = defaultdict(set)   # client id -> offer ids reported for it
     for run in runs:
@@ -173,7 +177,8 @@ def account_for(history: LedgerHistory, runs: Sequence[BotRun], offers_after: Se
                 offers_of[client_id].add(offer_id)
     unknown_settled = {o for run in runs for kind in ("cancelled", "adopted") for o in run.recovered(kind)}
     adopted_at = {o: run.ready_wall for run in runs for o in run.recovered("adopted")}
-    explained: Dict[str, List[str]] = {"fills before recovery": [], "filled at placement, bot killed": []}
+    explained: Dict[str, List[str]] = {"fills before recovery": [], "filled at placement, bot killed": [],
+                                       "fills reported again after a kill, not saved before it": []}
     lost, duplicated = [], []
 
     # Orders: every offer-creating operation belongs to a reported order or to an offer the recovery settled.
@@ -213,14 +218,28 @@ def account_for(history: LedgerHistory, runs: Sequence[BotRun], offers_after: Se
     duplicated += [f"offer {o}: reported by orders {sorted(c)}" for o, c in sorted(holders.items()) if len(c) > 1]
     duplicated += [f"order {c}: offers {sorted(o)}" for c, o in sorted(offers_of.items()) if len(o) > 1]
 
-    # Fills: each trade of the account reported exactly once, by the order of its offer.
-    reported = Counter(trade for run in runs for trade, _client in run.fills)
-    duplicated_fills = [f"trade {t}: reported {n} times" for t, n in sorted(reported.items()) if n > 1]
-    duplicated_fills += [f"trade {t}: reported, not on the ledger" for t in sorted(reported)
+    # Fills: each trade of the account reported exactly once, by the order of its offer. A bot killed between
+    # reporting a fill and Hummingbot saving it (MarketsRecorder writes after the event) leaves a state without it:
+    # the next bot reports it again, and Hummingbot's trade database records it once.
+    reports: Dict[str, List[int]] = defaultdict(list)
+    for index, run in enumerate(runs):
+        for trade, _client in run.fills:
+            reports[trade].append(index)
+    duplicated_fills = []
+    for trade, indices in sorted(reports.items()):
+        repeats = [j for i, j in zip(indices, indices[1:], strict=False) if j == i or not runs[j - 1].killed
+                   or trade in runs[j].restored_fills]
+        if repeats:
+            duplicated_fills.append(f"trade {trade}: reported {len(indices)} times")
+        elif len(indices) > 1:
+            explained["fills reported again after a kill, not saved before it"].append(trade)
+    recorded = Counter(recorded_fills or [])
+    duplicated_fills += [f"trade {t}: {n} rows in the trade database" for t, n in sorted(recorded.items()) if n > 1]
+    duplicated_fills += [f"trade {t}: reported, not on the ledger" for t in sorted(set(reports) | set(recorded))
                          if t not in history.trades]
     missed = []
     for trade, (offer_id, closed_at) in sorted(history.trades.items()):
-        if trade in reported:
+        if trade in reports or trade in recorded:
             continue
         # No order could report these: an offer recovery found unknown (before it was settled or adopted), or
         # the taker fills of a create whose bot was killed before it learnt the outcome.
@@ -229,12 +248,16 @@ def account_for(history: LedgerHistory, runs: Sequence[BotRun], offers_after: Se
             explained["fills before recovery"].append(trade)
         else:
             missed.append(f"trade {trade} of offer {offer_id}")
+    if recorded_fills is not None:
+        unrecorded = [t for t in sorted(reports) if t not in recorded]
+        missed += [f"trade {t}: reported, not in the trade database" for t in unrecorded]
 
     last = runs[-1] if runs else None
     tracked_at_end = set((last.stopped or {}).get("tracked_offers") or []) if last is not None else set()
     figures = {
         "ledger_offer_creates": len(history.creates), "orders_reported": len({c for r in runs for c in r.created}),
-        "ledger_trades": len(history.trades), "fills_reported": sum(reported.values()),
+        "ledger_trades": len(history.trades), "fills_reported": sum(len(i) for i in reports.values()),
+        "fills_in_trade_database": None if recorded_fills is None else len(recorded_fills),
         "orders_restored": [len(run.restored) for run in runs],
         "recovered_known": [len(run.recovered("known")) for run in runs],
         "recovered_adopted": [len(run.recovered("adopted")) for run in runs],

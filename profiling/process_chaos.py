@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import sqlite3
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -251,7 +252,7 @@ class ChaosHarness:
         self.save_journals()
         history = await read_ledger_history(self.horizon, self.participants.trader.public_key)
         runs = [BotRun.from_journal(s.label, s.bot.journal, killed=s.ended_by == "kill") for s in self.segments]
-        accounting = account_for(history, runs, history.offers)
+        accounting = account_for(history, runs, history.offers, recorded_fills(self.output / TRADES_DB))
         return Evidence(history, runs, history.offers, accounting, runs[-1].stopped if runs else None)
 
     def common_checks(self, evidence: Evidence) -> List[Check]:
@@ -272,10 +273,13 @@ class ChaosHarness:
                   "restored without its offer placed again, no more unknown offers after a kill than creates "
                   "in flight", _listed(a.duplicated_orders, "0"), not a.duplicated_orders),
             Check("fills missed", "0: every trade of the account on the ledger reported by the order of its "
-                  "offer (trades of offers no order held, before recovery settled them, are counted apart)",
+                  "offer and recorded in Hummingbot's trade database (trades of offers no order held, before "
+                  "recovery settled them, are counted apart)",
                   _listed(a.missed_fills, f"0 of {figures['ledger_trades']} ledger trades"
                           + (f" ({explained})" if explained else "")), not a.missed_fills),
-            Check("fills duplicated", "0: no trade id reported twice, none that the ledger lacks",
+            Check("fills duplicated", "0: no trade id reported twice (a fill re-reported by the next bot because "
+                  "the kill came before Hummingbot saved it is counted apart), none recorded twice in Hummingbot's "
+                  "trade database, none that the ledger lacks",
                   _listed(a.duplicated_fills, f"0 of {figures['fills_reported']} reported"), not a.duplicated_fills),
             Check("balances", "the last bot's balances equal the ledger's after its orderly stop",
                   "no final stop" if stop is None else ("equal" if not differences else "; ".join(
@@ -351,6 +355,12 @@ def write_result(result: ChaosResult, notes: List[str]) -> None:
     result.report.write_text(text, encoding="utf-8")
     (result.report.parent / LOADTEST_JSON).write_text(json.dumps(result.to_dict(), indent=2, default=str),
                                                       encoding="utf-8")
+
+
+def recorded_fills(db_path: Path) -> List[str]:
+    """The trade ids of Hummingbot's trade database (MarketsRecorder's TradeFill rows), one per row."""
+    with contextlib.closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as db:
+        return [str(row[0]) for row in db.execute('SELECT exchange_trade_id FROM "TradeFill"')]
 
 
 def reads_budget() -> float:

@@ -21,9 +21,9 @@ CLI = [sys.executable, "-c", "import conftest, sys; from profiling.__main__ impo
 CHAOS_SECONDS = 15
 
 
-def test_the_table_holds_the_issues_six_scenarios_with_short_defaults_and_full_lengths():
-    assert sorted(SCENARIOS) == [1, 2, 3, 4, 5, 6]
-    assert all(s.short_s <= 45 for s in SCENARIOS.values())
+def test_the_table_holds_the_issues_scenarios_with_short_defaults_and_full_lengths():
+    assert sorted(SCENARIOS) == [1, 2, 3, 4, 5, 6, 7]
+    assert all(s.short_s <= 45 for s in SCENARIOS.values() if s.restart is None)
     assert SCENARIOS[1].full_s == 600 and SCENARIOS[1].rate_at(0.5) == 10
     assert SCENARIOS[2].rate_at(0.0) == 100
     burst = SCENARIOS[3]
@@ -38,12 +38,18 @@ def test_the_table_holds_the_issues_six_scenarios_with_short_defaults_and_full_l
     assert SCENARIOS[2].duration(full=False) == SCENARIOS[2].short_s
     assert SCENARIOS[2].duration(full=True) == SCENARIOS[2].full_s
     assert SCENARIOS[2].duration(full=True, override=7) == 7
+    restart = SCENARIOS[7]
+    assert (restart.name, restart.folder, restart.chaos) == ("restart", "7-restart", None)
+    assert restart.restart.recovery and restart.restart.unknown_offers == "cancel"
+    # One kill in the default 60 s of trading (the whole run under 2 minutes), one a minute with --full.
+    assert restart.restart.kills(restart.short_s) == 1 and restart.restart.kills(restart.full_s) == 5
 
 
 def test_scenario_selection_and_the_command_line():
-    assert parse_scenarios("all") == [1, 2, 3, 4, 5, 6]
+    assert parse_scenarios("all") == [1, 2, 3, 4, 5, 6, 7]
     assert parse_scenarios("6,2") == [6, 2]
-    for bad in ("7", "x", "0"):
+    assert parse_scenarios("restart") == [7] and parse_scenarios("chaos, Restart") == [6, 7]
+    for bad in ("8", "x", "0", "restarts"):
         with pytest.raises(ValueError):
             parse_scenarios(bad)
     args = build_parser().parse_args(["loadtest", "--scenario", "3", "--full", "--duration", "12"])
@@ -52,6 +58,9 @@ def test_scenario_selection_and_the_command_line():
     with pytest.raises(SystemExit) as exit_info:
         main(["loadtest", "--scenario", "9"])
     assert exit_info.value.code == 2
+    args = build_parser().parse_args(["loadtest", "--scenario", "restart", "--without-recovery",
+                                      "--unknown-offers", "adopt"])
+    assert (args.without_recovery, args.unknown_offers) == (True, "adopt")
 
 
 def test_a_result_passes_only_when_every_check_does_and_correctness_leaves_timings_out():
