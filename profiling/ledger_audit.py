@@ -115,6 +115,7 @@ class BotRun:
     restored: Dict[str, Optional[str]] = field(default_factory=dict)     # client id -> offer id (None: pending)
     restored_fills: Set[str] = field(default_factory=set)                # trade ids the restored orders held
     ended: Set[str] = field(default_factory=set)                         # cancelled, completed or failed
+    settled_at_start: Set[str] = field(default_factory=set)              # ended before the bot reported ready
     fills: List[Tuple[str, str]] = field(default_factory=list)           # (trade id, client id)
     recovery: Optional[Dict[str, List[str]]] = None
     ready_wall: Optional[float] = None
@@ -138,6 +139,8 @@ class BotRun:
                 run.fills.append((str(entry["trade_id"]), entry["order_id"]))
             elif event in ("cancelled", "completed", "failed"):
                 run.ended.add(entry["order_id"])
+                if run.ready_wall is None:
+                    run.settled_at_start.add(entry["order_id"])
             elif event == "orders":
                 run.last_orders = {key: list(entry.get(key) or []) for key in ("resting", "creating")}
             elif event == "stopped":
@@ -263,6 +266,7 @@ def account_for(history: LedgerHistory, runs: Sequence[BotRun], offers_after: Se
         "recovered_adopted": [len(run.recovered("adopted")) for run in runs],
         "recovered_cancelled": [len(run.recovered("cancelled")) for run in runs],
         "restored_failed": [len(run.recovered("failed_orders")) for run in runs],
+        "restored_settled_at_start": [len(run.settled_at_start & set(run.restored)) for run in runs],
         "creates_in_flight_at_kills": creates_in_flight, "offers_left": len(offers_after),
     }
     return Accounting(lost_orders=lost, duplicated_orders=duplicated, missed_fills=missed,

@@ -26,7 +26,10 @@ class Restart:
     book, a transaction in flight when one comes within `kill_wait_s`) and started again on the same Hummingbot
     state (its trade database: MarketsRecorder's saved tracking states), while the sandbox and the market go on."""
     kill_every_s: float = 60.0        # one kill per this much strategy time (at least one)
-    kill_wait_s: float = 11.0         # how long to wait for a transaction in flight (two refreshes of 5 s)
+    kill_wait_s: float = 11.0         # how long to wait for the moment aimed at (two refreshes of 5 s)
+    # The moments aimed at, kill after kill (cycled): "busy" an offer resting and a transaction in flight, "creating"
+    # an order's create in flight (its offer unknown to the next bot, unless Hummingbot saved the order pending).
+    kill_targets: Tuple[str, ...] = ("busy", "creating")
     unknown_offers: str = "cancel"    # the connector's `stellar_unknown_offers` for the restarted bot
     recovery: bool = True             # False: restart without the saved state and without the connector's recovery
 
