@@ -22,14 +22,15 @@ class Chaos:
 
 @dataclass(frozen=True)
 class Restart:
-    """Process-level chaos: the bot runs in a child process that is killed with SIGKILL mid-run (offers on the
-    book, a transaction in flight when one comes within `kill_wait_s`) and started again on the same Hummingbot
+    """Process-level chaos: the bot runs in a child process that is killed with SIGKILL mid-run (at the moments
+    `kill_targets` aims at, within `kill_wait_s`) and started again on the same Hummingbot
     state (its trade database: MarketsRecorder's saved tracking states), while the sandbox and the market go on."""
     kill_every_s: float = 60.0        # one kill per this much strategy time (at least one)
     kill_wait_s: float = 11.0         # how long to wait for the moment aimed at (two refreshes of 5 s)
-    # The moments aimed at, kill after kill (cycled): "busy" an offer resting and a transaction in flight, "creating"
-    # an order's create in flight (its offer unknown to the next bot, unless Hummingbot saved the order pending).
-    kill_targets: Tuple[str, ...] = ("busy", "creating")
+    # The moments aimed at, kill after kill (cycled): "resting" offers on the book and nothing in flight (the next bot
+    # keeps them), "creating" an order's create in flight (its offer unknown to the next bot, unless Hummingbot saved
+    # the order pending), "busy" offers on the book and a transaction in flight (a cancel, as a rule).
+    kill_targets: Tuple[str, ...] = ("resting", "creating", "busy")
     unknown_offers: str = "cancel"    # the connector's `stellar_unknown_offers` for the restarted bot
     recovery: bool = True             # False: restart without the saved state and without the connector's recovery
 

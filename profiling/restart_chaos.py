@@ -1,18 +1,18 @@
 """Load test 7, `restart`: pure market making against the sandbox while the bot process is killed with SIGKILL
-mid-run (offers on the book, a transaction in flight when one comes) and started again on the same Hummingbot
+mid-run (offers on the book; with more kills, creates or cancels in flight) and started again on the same Hummingbot
 state, the market going on meanwhile.
 
     python -m profiling loadtest --scenario restart                      # 60 s of trading, one kill (~1.5 min)
-    python -m profiling loadtest --scenario restart --full               # 300 s, a kill every 60 s
+    python -m profiling loadtest --scenario restart --full               # 300 s, a kill every 60 s (~6 min)
     python -m profiling loadtest --scenario restart --without-recovery   # the negative control: must FAIL
 
 The strategy's time is split into equal segments, one bot process each (`profiling.process_chaos.ChaosHarness`).
 At the end of a segment the scenario waits up to `Restart.kill_wait_s` for the moment it aims at (kill after kill:
-an offer resting and a transaction in flight, then a create in flight), else for an offer resting, then kills
-it. The next bot restores the orders Hummingbot's MarketsRecorder saved (`stellar_restart` config in
-`trades.sqlite`) before its clock starts, and the connector's crash recovery settles them and every offer nobody
-knows (`stellar_unknown_offers`, cancel by default). After the last segment the market stops and the last bot
-stops in order.
+offers resting and nothing in flight, a create in flight, offers resting and a transaction in flight), else for
+an offer resting, then kills it. The next bot restores the orders Hummingbot's MarketsRecorder saved
+(`stellar_restart` config in `trades.sqlite`) before its clock starts, and the connector's crash recovery settles
+them and every offer nobody knows (`stellar_unknown_offers`, cancel by default). After the last segment the
+market stops and the last bot stops in order.
 
 The verdict compares the ledger's records with what the bots reported (`profiling.ledger_audit`): no order lost
 or duplicated, no fill missed or duplicated, balances equal to the ledger's, no offer left unknown, REST reads in
@@ -73,9 +73,8 @@ async def run_restart_scenario(scenario: LoadScenario, output: Path, *, duration
 
 
 async def _kill_at(harness: ChaosHarness, segment: Segment, target: str, wait_s: float) -> Dict[str, Any]:
-    """Kill at the first moment the bot reports what `target` aims at ("busy": an offer resting and a transaction in
-    flight; "creating": a create in flight); after `wait_s`, at the first with an offer resting; after twice that,
-    at once."""
+    """Kill at the first moment the bot reports what `target` aims at (see `Restart.kill_targets`); after `wait_s`,
+    at the first with an offer resting; after twice that, at once."""
     bot = segment.bot
     started = time.monotonic()
     while True:
@@ -85,7 +84,7 @@ async def _kill_at(harness: ChaosHarness, segment: Segment, target: str, wait_s:
         in_flight = int(state.get("transactions") or 0)
         waited = time.monotonic() - started
         kind = (CREATING if creating else IN_FLIGHT if resting and in_flight else RESTING if resting else NOTHING)
-        aimed = kind == (CREATING if target == "creating" else IN_FLIGHT)
+        aimed = kind == {"creating": CREATING, "busy": IN_FLIGHT}.get(target, RESTING)
         if aimed or (kind in (IN_FLIGHT, RESTING) and waited >= wait_s) or waited >= 2 * wait_s:
             break
         await asyncio.sleep(KILL_POLL_S)
