@@ -13,26 +13,15 @@ The pipeline is the only owner of sequence numbers. Its rules, in the order an i
 3. Build and sign: sequence from the local `SequenceManager`, fee per operation from
    `ConfigCache.fee_per_op(cap)`, time bounds `[0, now + TX_TIME_BOUND_SECONDS]`; no Horizon read.
    Built by `stellar_tx_builder.EnvelopeBuilder`, signed as `StellarAuth.transaction_sources()` says.
-4. Submit to `/transactions_async`:
-   - PENDING / DUPLICATE: stellar-core has it; wait for the result (below).
-   - TRY_AGAIN_LATER, or HTTP 429 (rate limited): not accepted; wait and resubmit the same envelope
-     (never reaches the caller; past max_time it is expired by rule 6 without asking Horizon).
-   - ERROR: rejected, never applies, its sequence unused. `tx_bad_seq` → resync and rebuild; `tx_failed`
-     → the failing operations get their error, the others a new transaction; else all get the error.
-   - timeout, connection error, 504 or another 5xx without an answer: unknown. Resubmit the SAME
-     envelope (same hash: it applies at most once) and look the hash up, until it is found or
-     proven expired. An ERROR answer to a *resubmission* proves nothing (the first copy may have
-     applied, after which the copy is `tx_bad_seq`), so it only stops the resubmitting.
-5. Result: from the account's transaction stream (`notify_transaction`, called by the exchange) or
-   by polling `/transactions/{hash}` with a growing delay, whichever comes first. A transaction in
-   a ledger consumed its sequence number whether it succeeded or failed. On `tx_failed` the
-   failing operations get their error and the others are queued again.
-6. Expiry rule: a transaction whose fate is unknown is declared *never applied* only once the
-   local clock is past its max_time AND Horizon has ingested a ledger that closed after max_time
-   AND the hash is still unknown to Horizon. Then (and only then) its sequence is resynced and its
-   operations are queued again in a new transaction (`expired_policy="requeue"`, the default) or
-   fail with `tx_too_late` (`expired_policy="fail"`). An operation is never in two transactions
-   that could both apply. An operation queued again `max_attempts_per_intent` times fails with
+4-6. Submit, and learn the transaction's fate: `stellar_tx_submission.TransactionSubmitter` (same
+   envelope until stellar-core answers; result from the stream or by polling; expiry proven, never guessed).
+7. Settle: in a ledger, each operation gets its result (a transaction in a ledger consumed its sequence
+   number whether it succeeded or failed); on `tx_failed` the failing operations get their error and the
+   others are queued again. Rejected at submission (it never applies, its sequence is free): `tx_bad_seq` →
+   resync and rebuild; `tx_failed` → as in a ledger; else every operation gets the error. Never applied
+   (expired, or in a ledger as `tx_too_late`): the sequence is resynced and the operations queued again in
+   a new transaction (`expired_policy="requeue"`, the default) or failed with `tx_too_late`
+   (`expired_policy="fail"`). An operation queued again `max_attempts_per_intent` times fails with
    `submit_failed`.
 
 Each intent gets one `OpOutcome` (stellar_tx_results). Measuring points: `TX_BUILD_SIGN`, `TX_SUBMIT`
@@ -46,10 +35,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from collections import deque
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Callable, Deque, Dict, Iterable, KeysView, List, Optional, Sequence
 
 from stellar_sdk import MuxedAccount
@@ -57,9 +46,7 @@ from stellar_sdk import MuxedAccount
 from hummingbot.connector.exchange.stellar import stellar_constants as CONSTANTS
 from hummingbot.connector.exchange.stellar import stellar_measurement as measurement
 from hummingbot.connector.exchange.stellar.stellar_auth import TransactionSigner
-from hummingbot.connector.exchange.stellar.stellar_backoff import Backoff
 from hummingbot.connector.exchange.stellar.stellar_horizon_api import TRANSIENT_ERRORS, HorizonApi, HorizonError
-from hummingbot.connector.exchange.stellar.stellar_horizon_records import close_timestamp
 from hummingbot.connector.exchange.stellar.stellar_order_ops import OrderIntent, offer_terms
 from hummingbot.connector.exchange.stellar.stellar_sequence import SequenceManager
 from hummingbot.connector.exchange.stellar.stellar_tx_builder import EnvelopeBuilder, SignedEnvelope
@@ -69,6 +56,7 @@ from hummingbot.connector.exchange.stellar.stellar_tx_results import (
     decode_transaction_result,
     failed_outcome,
 )
+from hummingbot.connector.exchange.stellar.stellar_tx_submission import TransactionSubmitter
 
 REQUEUE = "requeue"
 FAIL = "fail"
@@ -76,8 +64,6 @@ FAIL = "fail"
 INVALID_ORDER = "invalid_order"           # error code of a batch intent that failed validation
 TX_EXPIRED = "tx_too_late"
 SUBMIT_FAILED = "submit_failed"           # the pipeline could not get a sequence number or an answer
-
-_NO_JITTER = random.Random(0)   # for Backoff(jitter=False), which never draws from it (saves seeding one per tx)
 
 
 class PipelineStoppedError(RuntimeError):
@@ -103,13 +89,6 @@ class _Lane:
     in_flight: Sequence[_Job] = ()
 
 
-@dataclass(slots=True)
-class _Fate:
-    """Of a submitted transaction: in a ledger (`record`), rejected (`rejection`), or neither: expired."""
-    record: Optional[Dict[str, Any]] = None
-    rejection: Optional[Dict[str, Any]] = None
-
-
 class TransactionPipeline:
     def __init__(self,
                  horizon: HorizonApi,
@@ -132,10 +111,9 @@ class TransactionPipeline:
             raise ValueError(f"expired_policy must be {REQUEUE!r} or {FAIL!r}, got {expired_policy!r}")
         if not 1 <= max_ops_per_tx <= CONSTANTS.MAX_OPS_PER_TX:
             raise ValueError(f"max_ops_per_tx must be 1..{CONSTANTS.MAX_OPS_PER_TX}, got {max_ops_per_tx}")
-        if not (0 < poll_initial_delay <= poll_max_delay and 0 < resubmit_delay <= poll_max_delay):
-            raise ValueError(f"poll_initial_delay ({poll_initial_delay}) and resubmit_delay ({resubmit_delay}) must be "
-                             f"positive and at most poll_max_delay ({poll_max_delay})")
-        self._horizon = horizon
+        self._submitter = TransactionSubmitter(horizon, poll_initial_delay=poll_initial_delay,
+                                               poll_max_delay=poll_max_delay, resubmit_delay=resubmit_delay,
+                                               clock=clock)
         self._config = config
         self._sequences = sequences or SequenceManager(horizon.get_account)
         self._builder = EnvelopeBuilder(network_passphrase or config.network_passphrase)
@@ -143,9 +121,6 @@ class TransactionPipeline:
         self._time_bound = int(time_bound_seconds)
         self._max_ops = max_ops_per_tx
         self._expired_policy = expired_policy
-        self._poll_initial = poll_initial_delay
-        self._poll_max = poll_max_delay
-        self._resubmit_delay = resubmit_delay
         self._max_rebuilds = max_rebuilds
         self._max_attempts = max_attempts_per_intent
         self._clock = clock
@@ -156,7 +131,6 @@ class TransactionPipeline:
                        for source_id, signer in auth.transaction_sources()]
         self._queue: Deque[_Job] = deque()
         self._work = asyncio.Event()
-        self._waiters: Dict[str, asyncio.Future] = {}
         self._stopped = False
         self.logger = logging.getLogger(__name__)
 
@@ -173,7 +147,7 @@ class TransactionPipeline:
     @property
     def awaited_hashes(self) -> KeysView[str]:
         """Hashes of submitted transactions whose fate is awaited (live, read-only): `notify_transaction`'s."""
-        return self._waiters.keys()
+        return self._submitter.awaited_hashes
 
     async def submit(self, intent: OrderIntent, start_ns: Optional[int] = None) -> OpOutcome:
         """Queue one intent and wait for its outcome. Raises StellarOrderError for invalid input,
@@ -204,9 +178,7 @@ class TransactionPipeline:
     def notify_transaction(self, tx_json: Dict[str, Any]) -> None:
         """A transaction record from the account's transaction stream. Resolves the wait for that
         hash if the pipeline is waiting for it; anything else is ignored."""
-        waiter = self._waiters.get(tx_json.get("hash") or tx_json.get("id") or "")
-        if waiter is not None and not waiter.done():
-            waiter.set_result(tx_json)
+        self._submitter.notify_transaction(tx_json)
 
     def start(self) -> None:
         """Start the lanes (done on first submit; call it to start them earlier)."""
@@ -314,7 +286,7 @@ class TransactionPipeline:
                 return
             start = measurement.now()
             signed = self._build(lane, jobs, sequence, start)
-            fate = await self._submit_until_known(signed, jobs, start)
+            fate = await self._submitter.submit_until_known(signed, partial(self._record_ack, start, jobs))
             if fate.record is not None:
                 self._sequences.applied(lane.account_id, signed.sequence)
                 self._settle_in_ledger(lane, jobs, signed, fate.record)
@@ -342,90 +314,6 @@ class TransactionPipeline:
                                      lane.signer)
         measurement.record(measurement.TX_BUILD_SIGN, start)
         return signed
-
-    # Submit and resolve
-
-    async def _submit_until_known(self, signed: SignedEnvelope, jobs: List[_Job], build_start: int) -> _Fate:
-        waiter = asyncio.get_running_loop().create_future()
-        self._waiters[signed.tx_hash] = waiter
-        try:
-            return await self._drive(signed, jobs, waiter, build_start)
-        finally:
-            self._waiters.pop(signed.tx_hash, None)
-
-    async def _drive(self, signed: SignedEnvelope, jobs: List[_Job], waiter: asyncio.Future,
-                     build_start: int) -> _Fate:
-        maybe_in_core = False     # some copy may have reached stellar-core (so it may apply)
-        must_submit = True
-        acked = False
-        poll = Backoff(self._poll_initial, 2.0, self._poll_max, rng=_NO_JITTER, jitter=False)
-        resubmit = Backoff(self._resubmit_delay, 2.0, self._poll_max, rng=_NO_JITTER, jitter=False)
-        while True:
-            if must_submit:
-                try:
-                    body = await self._horizon.submit_transaction_async(signed.envelope_xdr)
-                except TRANSIENT_ERRORS as e:
-                    self.logger.debug("Submission of %s has an unknown outcome (%r); resubmitting", signed.tx_hash, e)
-                    maybe_in_core = True
-                    body = None
-                except HorizonError as e:
-                    body = None
-                    # 429, rate limited: Horizon refused it unread, like TRY_AGAIN_LATER; it goes again after a pause.
-                    if e.status != 429:
-                        if not maybe_in_core:
-                            return _Fate(rejection={"tx_status": CONSTANTS.TX_STATUS_ERROR, "detail": str(e)})
-                        must_submit = False
-                if body is not None:
-                    status = body.get("tx_status")
-                    if status in (CONSTANTS.TX_STATUS_PENDING, CONSTANTS.TX_STATUS_DUPLICATE):
-                        maybe_in_core = True
-                        must_submit = False
-                        if not acked:
-                            acked = True
-                            self._record_ack(build_start, jobs)
-                    elif status == CONSTANTS.TX_STATUS_ERROR:
-                        if not maybe_in_core:
-                            return _Fate(rejection=body)
-                        must_submit = False   # an earlier copy may have applied: only the hash can tell
-                    # TRY_AGAIN_LATER: not accepted; the same envelope goes again after a pause
-            # Pause (to poll for the result, or before resubmitting); the stream may tell us first.
-            if not waiter.done():
-                backoff = poll if maybe_in_core and not must_submit else resubmit
-                await asyncio.wait((waiter,), timeout=backoff.next_delay())
-            if waiter.done():
-                return _Fate(waiter.result())
-            if maybe_in_core:       # only then can Horizon have it
-                try:
-                    record = await self._horizon.get_transaction(signed.tx_hash)
-                except TRANSIENT_ERRORS + (HorizonError,) as e:
-                    self.logger.debug("Looking up %s failed: %r", signed.tx_hash, e)
-                    record = None
-                if record is not None:
-                    return _Fate(record)
-            if self._clock() > signed.max_time:
-                if not maybe_in_core:
-                    return _Fate()        # expired, and never accepted anywhere: nothing can apply
-                fate = await self._expiry_check(signed)
-                if fate is not None:
-                    return fate
-
-    async def _expiry_check(self, signed: SignedEnvelope) -> Optional[_Fate]:
-        """Expired when Horizon has ingested a ledger closed after max_time and still lacks the hash;
-        in a ledger if it has it; None when that cannot be told yet."""
-        try:
-            ledger = await self._horizon.get_latest_ledger()
-            closed_at = close_timestamp(ledger["closed_at"])
-        except TRANSIENT_ERRORS + (HorizonError, KeyError, ValueError) as e:
-            self.logger.debug("Cannot read the latest ledger: %r", e)
-            return None
-        if closed_at <= signed.max_time:
-            return None
-        # Ledgers are ingested in order: if a ledger closed after max_time is in, so is ours (if any).
-        try:
-            record = await self._horizon.get_transaction(signed.tx_hash)
-        except TRANSIENT_ERRORS + (HorizonError,):
-            return None
-        return _Fate(record)       # expired when record is None
 
     # Settle
 

@@ -8,7 +8,7 @@ from stellar_sdk import Asset, Keypair, ManageBuyOffer, ManageSellOffer
 
 from hummingbot.connector.exchange.stellar import stellar_constants as CONSTANTS
 from hummingbot.connector.exchange.stellar import stellar_measurement as measurement
-from hummingbot.connector.exchange.stellar import stellar_tx_pipeline
+from hummingbot.connector.exchange.stellar import stellar_tx_submission
 from hummingbot.connector.exchange.stellar import stellar_web_utils as web_utils
 from hummingbot.connector.exchange.stellar.stellar_auth import StellarAuth
 from hummingbot.connector.exchange.stellar.stellar_config_cache import ConfigCache
@@ -177,12 +177,12 @@ async def test_resubmission_of_an_applied_tx_is_resolved_by_hash_not_rebuilt(har
 
 @pytest.fixture
 def pipeline_waits(monkeypatch):
-    """The timeouts of the pipeline's own asyncio.wait calls (its pauses), in order."""
+    """The timeouts of the submitter's own asyncio.wait calls (its pauses), in order."""
     waits = []
     real_wait = asyncio.wait
 
     def recording_wait(fs, *, timeout=None, **kwargs):
-        if timeout is not None and sys._getframe(1).f_globals["__name__"] == stellar_tx_pipeline.__name__:
+        if timeout is not None and sys._getframe(1).f_globals["__name__"] == stellar_tx_submission.__name__:
             waits.append(timeout)
         return real_wait(fs, timeout=timeout, **kwargs)
     monkeypatch.setattr(asyncio, "wait", recording_wait)
@@ -358,24 +358,27 @@ async def test_rejection_fails_every_op_and_frees_the_sequence(harness):
     assert harness.horizon.envelope(1).transaction.sequence == 101
 
 
-async def test_cancel_outcome_and_stream_notification(harness):
-    fake = harness.horizon
-    fake.auto_close = False
-    pipeline = harness.pipeline
-    pipeline._poll_initial = pipeline._poll_max = 30.0   # only the stream can resolve it in time
-    task = asyncio.ensure_future(pipeline.submit(CancelOrderIntent("HBOT-1", BASE, QUOTE, TradeType.BUY, 77)))
-    await fake.wait_posts(1)
-    assert list(pipeline.awaited_hashes) == [fake.envelope(0).hash_hex()]
-    (record,) = fake.close_ledger()
-    lookups = fake.tx_lookups
-    pipeline.notify_transaction({"hash": "00" * 32})     # someone else's transaction: ignored
-    pipeline.notify_transaction(record)
-    outcome = await in_time(task, 2.0)
-    assert not pipeline.awaited_hashes
-    assert outcome.success and outcome.offer_state == OFFER_DELETED and outcome.offer_id is None
-    assert fake.tx_lookups == lookups
-    op = fake.envelope(0).transaction.operations[0]
-    assert isinstance(op, ManageBuyOffer) and op.offer_id == 77 and Decimal(op.amount) == 0
+async def test_cancel_outcome_and_stream_notification(mock):
+    harness = Harness(mock, poll_initial_delay=30.0, poll_max_delay=30.0)   # only the stream can resolve it in time
+    try:
+        fake = harness.horizon
+        fake.auto_close = False
+        pipeline = harness.pipeline
+        task = asyncio.ensure_future(pipeline.submit(CancelOrderIntent("HBOT-1", BASE, QUOTE, TradeType.BUY, 77)))
+        await fake.wait_posts(1)
+        assert list(pipeline.awaited_hashes) == [fake.envelope(0).hash_hex()]
+        (record,) = fake.close_ledger()
+        lookups = fake.tx_lookups
+        pipeline.notify_transaction({"hash": "00" * 32})     # someone else's transaction: ignored
+        pipeline.notify_transaction(record)
+        outcome = await in_time(task, 2.0)
+        assert not pipeline.awaited_hashes
+        assert outcome.success and outcome.offer_state == OFFER_DELETED and outcome.offer_id is None
+        assert fake.tx_lookups == lookups
+        op = fake.envelope(0).transaction.operations[0]
+        assert isinstance(op, ManageBuyOffer) and op.offer_id == 77 and Decimal(op.amount) == 0
+    finally:
+        await harness.pipeline.stop()
 
 
 async def test_channel_accounts_source_the_tx_while_the_trader_sources_the_ops(mock):
