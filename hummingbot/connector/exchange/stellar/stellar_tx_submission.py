@@ -8,8 +8,8 @@ this module submits it and finds out what became of it, by these rules:
    - TRY_AGAIN_LATER, or HTTP 429 (rate limited): not accepted; wait and resubmit the same envelope
      (never reaches the caller; past max_time it is expired by rule 6 without asking Horizon).
    - ERROR: rejected, never applies, its sequence unused: the fate is that rejection (the pipeline decides
-     what follows: `tx_bad_seq` → resync and rebuild; `tx_failed` → the failing operations get their error,
-     the others a new transaction; else all get the error).
+     what follows: `tx_bad_seq` → resync and rebuild; `tx_insufficient_fee` → one rebuild at a higher bid;
+     `tx_failed` → the failing operations get their error, the others a new transaction; else all get it).
    - timeout, connection error, 504 or another 5xx without an answer: unknown. Resubmit the SAME
      envelope (same hash: it applies at most once) and look the hash up, until it is found or
      proven expired. An ERROR answer to a *resubmission* proves nothing (the first copy may have
@@ -47,6 +47,20 @@ class TxFate:
     rejection: Optional[Dict[str, Any]] = None
 
 
+class _Awaited:
+    """The wait for one transaction's record: the record once known, and the future a pause awaits."""
+    __slots__ = ("record", "wake")
+
+    def __init__(self) -> None:
+        self.record: Optional[Dict[str, Any]] = None
+        self.wake: Optional[asyncio.Future] = None
+
+
+def _wake_up(wake: asyncio.Future) -> None:
+    if not wake.done():
+        wake.set_result(None)
+
+
 class TransactionSubmitter:
     def __init__(self,
                  horizon: HorizonApi,
@@ -63,32 +77,34 @@ class TransactionSubmitter:
         self._poll_max = poll_max_delay
         self._resubmit_delay = resubmit_delay
         self._clock = clock
-        self._waiters: Dict[str, asyncio.Future] = {}
+        self._awaited: Dict[str, _Awaited] = {}
         self.logger = logging.getLogger(__name__)
 
     @property
     def awaited_hashes(self) -> KeysView[str]:
         """Hashes of submitted transactions whose fate is awaited (live, read-only)."""
-        return self._waiters.keys()
+        return self._awaited.keys()
 
     def notify_transaction(self, tx_json: Dict[str, Any]) -> None:
         """A transaction record from the account's transaction stream. Resolves the wait for that
         hash if one is under way; anything else is ignored."""
-        waiter = self._waiters.get(tx_json.get("hash") or tx_json.get("id") or "")
-        if waiter is not None and not waiter.done():
-            waiter.set_result(tx_json)
+        awaited = self._awaited.get(tx_json.get("hash") or tx_json.get("id") or "")
+        if awaited is not None and awaited.record is None:
+            awaited.record = tx_json
+            wake = awaited.wake
+            if wake is not None and not wake.done():
+                wake.set_result(None)
 
     async def submit_until_known(self, signed: SignedEnvelope, on_accepted: Callable[[], None]) -> TxFate:
         """Submit `signed` and follow it until its fate is known (rules 4-6). `on_accepted` is called
         once, when stellar-core first accepts it (PENDING or DUPLICATE)."""
-        waiter = asyncio.get_running_loop().create_future()
-        self._waiters[signed.tx_hash] = waiter
+        awaited = self._awaited[signed.tx_hash] = _Awaited()
         try:
-            return await self._drive(signed, waiter, on_accepted)
+            return await self._drive(signed, awaited, on_accepted)
         finally:
-            self._waiters.pop(signed.tx_hash, None)
+            self._awaited.pop(signed.tx_hash, None)
 
-    async def _drive(self, signed: SignedEnvelope, waiter: asyncio.Future, on_accepted: Callable[[], None]) -> TxFate:
+    async def _drive(self, signed: SignedEnvelope, awaited: _Awaited, on_accepted: Callable[[], None]) -> TxFate:
         maybe_in_core = False     # some copy may have reached stellar-core (so it may apply)
         must_submit = True
         acked = False
@@ -123,11 +139,20 @@ class TransactionSubmitter:
                         must_submit = False   # an earlier copy may have applied: only the hash can tell
                     # TRY_AGAIN_LATER: not accepted; the same envelope goes again after a pause
             # Pause (to poll for the result, or before resubmitting); the stream may tell us first.
-            if not waiter.done():
+            if awaited.record is None:
                 backoff = poll if maybe_in_core and not must_submit else resubmit
-                await asyncio.wait((waiter,), timeout=backoff.next_delay())
-            if waiter.done():
-                return TxFate(waiter.result())
+                # A plain future woken by the record or by a timer: asyncio.wait would cost a set, callbacks and
+                # one more loop turn per transaction.
+                loop = asyncio.get_running_loop()
+                wake = awaited.wake = loop.create_future()
+                timer = loop.call_later(backoff.next_delay(), _wake_up, wake)
+                try:
+                    await wake
+                finally:
+                    timer.cancel()
+                    awaited.wake = None
+            if awaited.record is not None:
+                return TxFate(awaited.record)
             if maybe_in_core:       # only then can Horizon have it
                 try:
                     record = await self._horizon.get_transaction(signed.tx_hash)

@@ -1,5 +1,4 @@
 import asyncio
-import sys
 from decimal import Decimal
 
 import pytest
@@ -177,15 +176,15 @@ async def test_resubmission_of_an_applied_tx_is_resolved_by_hash_not_rebuilt(har
 
 @pytest.fixture
 def pipeline_waits(monkeypatch):
-    """The timeouts of the submitter's own asyncio.wait calls (its pauses), in order."""
+    """The submitter's pauses (their delays, in order): each pause draws its delay from one of its Backoffs."""
     waits = []
-    real_wait = asyncio.wait
 
-    def recording_wait(fs, *, timeout=None, **kwargs):
-        if timeout is not None and sys._getframe(1).f_globals["__name__"] == stellar_tx_submission.__name__:
-            waits.append(timeout)
-        return real_wait(fs, timeout=timeout, **kwargs)
-    monkeypatch.setattr(asyncio, "wait", recording_wait)
+    class RecordingBackoff(stellar_tx_submission.Backoff):
+        def next_delay(self):
+            delay = super().next_delay()
+            waits.append(delay)
+            return delay
+    monkeypatch.setattr(stellar_tx_submission, "Backoff", RecordingBackoff)
     return waits
 
 
