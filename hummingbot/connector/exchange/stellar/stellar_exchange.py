@@ -117,7 +117,7 @@ class StellarExchange(ExchangePyBase):
         super().__init__(balance_asset_limit, rate_limits_share_pct)
         self._horizon = horizon_api or HorizonApi(self._web_assistants_factory, self._horizon_url, domain=domain,
                                                   budget=self._request_budget)
-        self._config_cache.attach(self._horizon.get_json)   # fee figures refresh when a read finds them expired
+        self._config_cache.attach(self._horizon.get_json)   # fee figures: read on a schedule, and when expired
         rpc_url = self._config_cache.rpc_url
         self._rpc: Optional[StellarRpc] = StellarRpc(self._web_assistants_factory, rpc_url) if rpc_url else None
         self._offer_status = OfferStatus(self._horizon, self.account_id, self._fills, self._order_tracker,
@@ -326,7 +326,7 @@ class StellarExchange(ExchangePyBase):
         if self.is_trading_required and (self._recovery is None or self._recovery.cancelled()):
             self._recovery = safe_ensure_future(recover_offers_when_possible(self, self._unknown_offers))
         if self.is_trading_required:
-            self._config_cache.refresh_soon()   # the first fee bid from the network's figures, not the defaults
+            self._config_cache.start_keeping_fresh()   # fee figures read now, then before they expire
         if self._rpc is not None:
             safe_ensure_future(self._check_rpc_health())
 
@@ -342,6 +342,7 @@ class StellarExchange(ExchangePyBase):
                 except Exception:
                     self.logger().exception("Could not cancel the open orders while stopping.")
         self._network_started = False
+        self._config_cache.stop_keeping_fresh()   # an order's fee read still refreshes expired figures
         # The pipeline keeps running: Hummingbot restarts the network after a connectivity blip, and a
         # transaction already submitted must still be resolved to the order that sent it.
         await super().stop_network()
