@@ -11,14 +11,18 @@ The pipeline is the only owner of sequence numbers. Its rules, in the order an i
    `MAX_OPS_PER_TX` operations a transaction. A channel is its transaction's source (sequence,
    fee) and the trading account every operation's source.
 3. Build and sign: sequence from the local `SequenceManager`, fee per operation from
-   `ConfigCache.fee_per_op(cap)`, time bounds `[0, now + TX_TIME_BOUND_SECONDS]`; no Horizon read.
+   `ConfigCache.fee_per_op(cap)` (cap: the user's `stellar_max_fee_stroops`), time bounds
+   `[0, now + TX_TIME_BOUND_SECONDS]`; no Horizon read.
    Built by `stellar_tx_builder.EnvelopeBuilder`, signed as `StellarAuth.transaction_sources()` says.
 4-6. Submit, and learn the transaction's fate: `stellar_tx_submission.TransactionSubmitter` (same
    envelope until stellar-core answers; result from the stream or by polling; expiry proven, never guessed).
 7. Settle: in a ledger, each operation gets its result (a transaction in a ledger consumed its sequence
    number whether it succeeded or failed); on `tx_failed` the failing operations get their error and the
    others are queued again. Rejected at submission (it never applies, its sequence is free): `tx_bad_seq` →
-   resync and rebuild; `tx_failed` → as in a ledger; else every operation gets the error. Never applied
+   resync and rebuild; `tx_failed` → as in a ledger; `tx_insufficient_fee` (a fee surge) → the fee figures
+   read at once, and the same operations rebuilt ONCE at a higher bid (`bid_after_fee_refusal`: what the
+   network asks, within the cap), else they fail with `fee_surge` and a message naming the cap and the fee
+   asked; else every operation gets the error. Never applied
    (expired, or in a ledger as `tx_too_late`): the sequence is resynced and the operations queued again in
    a new transaction (`expired_policy="requeue"`, the default) or failed with `tx_too_late`
    (`expired_policy="fail"`). An operation queued again `max_attempts_per_intent` times fails with
@@ -39,7 +43,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Callable, Deque, Dict, Iterable, KeysView, List, Optional, Sequence
+from typing import Any, Callable, Deque, Dict, Iterable, KeysView, List, Optional, Sequence, Tuple
 
 from stellar_sdk import MuxedAccount
 
@@ -64,6 +68,29 @@ FAIL = "fail"
 INVALID_ORDER = "invalid_order"           # error code of a batch intent that failed validation
 TX_EXPIRED = "tx_too_late"
 SUBMIT_FAILED = "submit_failed"           # the pipeline could not get a sequence number or an answer
+FEE_SURGE = "fee_surge"                   # refused for its fee, and no retry within the user's maximum would do
+TX_INSUFFICIENT_FEE = "tx_insufficient_fee"
+
+
+def bid_after_fee_refusal(refused_bid: int, fee_needed: int, operations: int, figures_bid: int, max_fee: int,
+                          retried: bool) -> Tuple[Optional[int], str]:
+    """After a transaction bidding `refused_bid` per operation was refused for its fee (`tx_insufficient_fee`,
+    whose result carries the fee the network needs for the whole transaction; 0: it does not say): the bid per
+    operation to retry at, or None and why not. The retry bids what the network asks, or the fresh figures'
+    bid (`figures_bid`, capped) if higher; only once, only above the refused bid and within `max_fee`."""
+    asked = -(-fee_needed // operations) if fee_needed > 0 else None
+    asks = f"it asks {asked} stroops per operation" if asked else "it does not say how much it asks"
+    if retried:
+        return None, (f"Fee surge: the network refused the fee again at {refused_bid} stroops per operation ({asks}); "
+                      f"the configured maximum is stellar_max_fee_stroops = {max_fee}.")
+    if asked is not None and asked > max_fee:
+        return None, (f"Fee surge: the network asks {asked} stroops per operation, above the configured maximum "
+                      f"stellar_max_fee_stroops = {max_fee}; raise it to trade during the surge.")
+    bid = max(asked or 0, figures_bid)
+    if bid <= refused_bid:
+        return None, (f"Fee surge: the network refused {refused_bid} stroops per operation ({asks}) and its fee "
+                      f"figures give no higher bid within the configured maximum stellar_max_fee_stroops = {max_fee}.")
+    return bid, ""
 
 
 class PipelineStoppedError(RuntimeError):
@@ -93,7 +120,7 @@ class TransactionPipeline:
     def __init__(self,
                  horizon: HorizonApi,
                  auth: Any,                      # StellarAuth: account_id, channel_account_ids, transaction_sources
-                 config: Any,                    # ConfigCache: fee_per_op(cap), network_passphrase
+                 config: Any,                    # ConfigCache: fee_per_op(cap), refresh_fees_now(), network_passphrase
                  sequences: Optional[SequenceManager] = None,
                  *,
                  network_passphrase: Optional[str] = None,
@@ -277,6 +304,7 @@ class TransactionPipeline:
     async def _run(self, lane: _Lane, jobs: List[_Job]) -> None:
         """Carry `jobs` through one transaction (rebuilding after rejections that prove it never applied)."""
         rebuilds = 0
+        fee_retry_bid: Optional[int] = None   # the bid of the one retry after a refusal for the fee
         while jobs:
             lane.in_flight = jobs
             try:
@@ -285,7 +313,8 @@ class TransactionPipeline:
                 self._fail_all(jobs, SUBMIT_FAILED, f"cannot read the sequence of {lane.account_id}: {e}")
                 return
             start = measurement.now()
-            signed = self._build(lane, jobs, sequence, start)
+            bid = fee_retry_bid or self._config.fee_per_op(self._max_fee_per_op)
+            signed = self._build(lane, jobs, sequence, start, bid)
             fate = await self._submitter.submit_until_known(signed, partial(self._record_ack, start, jobs))
             if fate.record is not None:
                 self._sequences.applied(lane.account_id, signed.sequence)
@@ -305,13 +334,21 @@ class TransactionPipeline:
                 rebuilds += 1
                 self._sequences.resync(lane.account_id)
                 continue
+            if result.tx_code == TX_INSUFFICIENT_FEE:
+                await self._config.refresh_fees_now()   # a surge: what the network's figures say now
+                fee_retry_bid, why_not = bid_after_fee_refusal(
+                    bid, result.fee_charged, len(jobs), self._config.fee_per_op(self._max_fee_per_op),
+                    self._max_fee_per_op, retried=fee_retry_bid is not None)
+                if fee_retry_bid is not None:
+                    continue     # the same operations, rebuilt on the same (unused) sequence number
+                self._fail_all(jobs, FEE_SURGE, why_not, tx_hash=signed.tx_hash, tx_code=TX_INSUFFICIENT_FEE)
+                return
             jobs = self._settle_failed(jobs, result)   # the innocent ones go again at once
 
-    def _build(self, lane: _Lane, jobs: List[_Job], sequence: int, start: int) -> SignedEnvelope:
+    def _build(self, lane: _Lane, jobs: List[_Job], sequence: int, start: int, fee_per_op: int) -> SignedEnvelope:
         max_time = int(self._clock()) + self._time_bound
-        fee = self._config.fee_per_op(self._max_fee_per_op) * len(jobs)
-        signed = self._builder.build(lane.source, sequence, fee, max_time, [job.operation_xdr for job in jobs],
-                                     lane.signer)
+        signed = self._builder.build(lane.source, sequence, fee_per_op * len(jobs), max_time,
+                                     [job.operation_xdr for job in jobs], lane.signer)
         measurement.record(measurement.TX_BUILD_SIGN, start)
         return signed
 
@@ -364,10 +401,13 @@ class TransactionPipeline:
             return None
 
     def _fail_all(self, jobs: Iterable[_Job], code: str, message: Optional[str], *, tx_hash: Optional[str] = None,
-                  ledger: Optional[int] = None) -> None:
-        """Each job fails with `code` and `message` (None: the code's message)."""
+                  ledger: Optional[int] = None, tx_code: Optional[str] = None) -> None:
+        """Each job fails with `code` and `message` (None: the code's message); `tx_code`, if not `code`."""
         for job in jobs:
-            self._resolve(job, failed_outcome(code, message, tx_hash=tx_hash, ledger=ledger))
+            outcome = failed_outcome(code, message, tx_hash=tx_hash, ledger=ledger)
+            if tx_code is not None:
+                outcome.tx_code = tx_code
+            self._resolve(job, outcome)
 
     def _resolve(self, job: _Job, outcome: OpOutcome) -> None:
         if job.future.done():
