@@ -38,8 +38,9 @@ from hummingbot.connector.exchange.stellar.stellar_auth import StellarAuth, reve
 from hummingbot.connector.exchange.stellar.stellar_config_cache import ConfigCache
 from hummingbot.connector.exchange.stellar.stellar_errors import StellarOrderNotFound, StellarOrderRejected
 from hummingbot.connector.exchange.stellar.stellar_horizon_api import HorizonApi
-from hummingbot.connector.exchange.stellar.stellar_instrument_cache import InstrumentCache, split_trading_pair
+from hummingbot.connector.exchange.stellar.stellar_instrument_cache import InstrumentCache
 from hummingbot.connector.exchange.stellar.stellar_offer_status import OfferStatus, mark_filled_if_covered
+from hummingbot.connector.exchange.stellar.stellar_order_ids import new_client_order_id
 from hummingbot.connector.exchange.stellar.stellar_order_ops import CancelOrderIntent, CreateOrderIntent
 from hummingbot.connector.exchange.stellar.stellar_order_pricing import check_maker_price, market_price_bound
 from hummingbot.connector.exchange.stellar.stellar_order_tracker import StellarOrderTracker
@@ -372,13 +373,19 @@ class StellarExchange(ExchangePyBase):
 
     def buy(self, trading_pair: str, amount: Decimal, order_type=OrderType.LIMIT, price: Decimal = s_decimal_NaN,
             **kwargs) -> str:
-        split_trading_pair(trading_pair)   # Hummingbot names an order after its pair's two sides
-        return super().buy(trading_pair, amount, order_type, price, **kwargs)
+        return self._new_order(TradeType.BUY, trading_pair, amount, order_type, price, kwargs)
 
     def sell(self, trading_pair: str, amount: Decimal, order_type=OrderType.LIMIT, price: Decimal = s_decimal_NaN,
              **kwargs) -> str:
-        split_trading_pair(trading_pair)   # Hummingbot names an order after its pair's two sides
-        return super().sell(trading_pair, amount, order_type, price, **kwargs)
+        return self._new_order(TradeType.SELL, trading_pair, amount, order_type, price, kwargs)
+
+    def _new_order(self, trade_type: TradeType, trading_pair: str, amount: Decimal, order_type: OrderType,
+                   price: Decimal, kwargs: Dict[str, Any]) -> str:
+        """ExchangePyBase's buy/sell, with Hummingbot's client order id made cheaper (stellar_order_ids)."""
+        order_id = new_client_order_id(trade_type is TradeType.BUY, trading_pair, self.client_order_id_prefix,
+                                       self.client_order_id_max_length)
+        safe_ensure_future(self._create_order(trade_type, order_id, trading_pair, amount, order_type, price, **kwargs))
+        return order_id
 
     async def _create_order(self, trade_type: TradeType, order_id: str, trading_pair: str, amount: Decimal,
                             order_type: OrderType, price: Optional[Decimal] = None, **kwargs):
