@@ -437,6 +437,10 @@ class LedgerState:
         offers = self.offers
         return (offers[oid] for _, oid in list(self._books.get((selling, buying), ())))
 
+    def book_pairs(self) -> list[tuple[str, str]]:
+        """(selling, buying) of every book holding at least one offer."""
+        return list(self._books)
+
     def offers_of(self, seller: str) -> list[Offer]:
         return [self.offers[oid] for oid in sorted(self._offers_by_seller.get(seller, ()))]
 
