@@ -382,10 +382,13 @@ class Horizon:
             raise errors.not_found()
         return json_response(resources.transaction(resources.base_url(request), record))
 
-    async def transaction_operations(self, request: web.Request) -> web.StreamResponse:
+    async def transaction_operations(self, request: web.Request, payments_only: bool = False) -> web.StreamResponse:
         tx_hash = params.tx_hash(request)
         return await self.history_collection(request, "operations", lambda c, o, n: self.history.operations_page(
-            c, o, n, tx_hash=tx_hash))
+            c, o, n, tx_hash=tx_hash, payments_only=payments_only))
+
+    async def transaction_payments(self, request: web.Request) -> web.StreamResponse:
+        return await self.transaction_operations(request, payments_only=True)
 
     async def transaction_effects(self, request: web.Request) -> web.StreamResponse:
         tx_hash = params.tx_hash(request)
@@ -504,6 +507,7 @@ def create_app(network: Any, **options: Any) -> web.Application:
     get("/transactions/{tx_id}", h.transaction)
     get("/transactions/{tx_id}/operations", h.transaction_operations)
     get("/transactions/{tx_id}/effects", h.transaction_effects)
+    get("/transactions/{tx_id}/payments", h.transaction_payments)
     get("/operations", h.operations)
     get("/operations/{op_id}", h.operation)
     get("/operations/{op_id}/effects", h.operation_effects)
