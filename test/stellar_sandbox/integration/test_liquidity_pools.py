@@ -200,3 +200,16 @@ async def test_deposit_and_withdraw_result_codes(net, server):
     account = await server.accounts().account_id(alice.public_key).call()
     [shares] = [b for b in account["balances"] if b["asset_type"] == "liquidity_pool_shares"]
     assert shares["balance"] == "20.0000000"  # none of the failures moved a share
+
+
+async def test_the_sandbox_helper_provides_liquidity(net, server):
+    usd = await net.issue_asset("USD")
+    provider = await net.create_account(10_000)
+    await net.trust_and_fund(provider, usd, "1000")
+    pool_id = await net.provide_liquidity(provider, usd, "400", XLM, "100")  # either order
+    assert pool_id == LiquidityPoolAsset(XLM, usd).liquidity_pool_id
+    assert await net.provide_liquidity(provider, XLM, "10", usd, "100") == pool_id  # trusts only once
+    record = await server.liquidity_pools().liquidity_pool(pool_id).call()
+    # the second deposit is proportional: 10 XLM bind, 40 USD follow
+    assert record["reserves"] == [{"asset": "native", "amount": "110.0000000"},
+                                  {"asset": f"USD:{usd.issuer}", "amount": "440.0000000"}]
