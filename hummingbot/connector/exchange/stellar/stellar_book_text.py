@@ -75,7 +75,7 @@ class BookText:
         try:
             level_rows_fast(book["bids"], True)
             level_rows_fast(book["asks"], False)
-        except (KeyError, TypeError):
+        except (KeyError, TypeError, ZeroDivisionError):
             return None
         return cls(text, frame, (bids, None, None), (asks, None, None))
 
