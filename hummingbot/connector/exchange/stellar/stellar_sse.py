@@ -192,6 +192,8 @@ class HorizonStream:
       only sign of health. Only a stream that dies within seconds of connecting backs off
       further; every opening is throttled anyway.
     - `idle_timeout`: reconnect when nothing, not even a keep-alive comment, arrived for that long.
+    - `decode=False`: each event's data is handed out as the text it came as, not decoded (the order
+      book data source compares each book's text with the last one's and decodes only what changed).
     - `throttle()`: entered before every connect, so opening a stream draws on the rate limit
       (public Horizon counts each stream opening as a request).
     """
@@ -209,6 +211,7 @@ class HorizonStream:
         idle_timeout: Optional[float] = None,
         connect_timeout: float = 10.0,
         drop_replayed: bool = True,
+        decode: bool = True,
         on_connect: Optional[OnConnect] = None,
         throttle: Optional[Callable[[], AsyncContextManager]] = None,
         headers: Optional[Dict[str, str]] = None,
@@ -224,6 +227,7 @@ class HorizonStream:
         self._healthy_after = healthy_after
         self._timeout = aiohttp.ClientTimeout(total=None, connect=connect_timeout, sock_read=idle_timeout)
         self._drop_replayed = drop_replayed
+        self._decode = decode
         self._on_connect = on_connect
         self._throttle = throttle
         self._headers = {"Accept": "text/event-stream", "Cache-Control": "no-cache", **(headers or {})}
@@ -404,6 +408,9 @@ class HorizonStream:
                         return None
                     self._last_key = key
             self._last_id = event_id
+        if not self._decode:
+            self.events += 1
+            return event_id, event.data
         try:
             payload = json_loads(event.data)
         except ValueError:

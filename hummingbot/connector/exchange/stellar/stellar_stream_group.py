@@ -82,8 +82,10 @@ class StreamGroup:
 
     def open_stream(self, key: Hashable, name: str, path: str, params: Optional[Dict[str, str]],
                     cursor: Optional[str], *, limit_id: Optional[str] = None, idle_timeout: Optional[float] = None,
-                    on_connect: Optional[OnConnect] = None, drop_replayed: bool = True) -> HorizonStream:
-        """A new stream of `path` under `key` and `name`; each opening draws on the rate limit `limit_id`."""
+                    on_connect: Optional[OnConnect] = None, drop_replayed: bool = True,
+                    decode: bool = True) -> HorizonStream:
+        """A new stream of `path` under `key` and `name`; each opening draws on the rate limit `limit_id`.
+        `decode=False`: its events' data as text (see HorizonStream)."""
         limit_id = limit_id or path
         stream = HorizonStream(
             self._get_session(),
@@ -94,6 +96,7 @@ class StreamGroup:
             backoff=Backoff(base=self._backoff_base, cap=self._backoff_cap),
             idle_timeout=idle_timeout,
             drop_replayed=drop_replayed,
+            decode=decode,
             on_connect=on_connect,
             throttle=lambda: self._opening(limit_id),
             logger=self._logger,

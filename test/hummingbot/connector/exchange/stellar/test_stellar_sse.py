@@ -205,6 +205,16 @@ async def test_stream_parses_split_chunks_keepalives_and_skips_bad_json(server, 
     assert stream.parse_errors == 1
 
 
+async def test_stream_hands_out_event_text_undecoded_when_asked(server, session):
+    # The order book data source compares each book's text with the last one's: nothing decoded here.
+    server.plan("/ob", Plan(raw=[b"data: {\"bids\":[]}\n\n", b"data: not json\n\n"]))
+    stream = HorizonStream(session, server.base_url + "/ob", cursor=None, decode=False, backoff=fast_backoff(),
+                           **FAST)
+    items = await take(stream, 2)
+    assert items == [(None, '{"bids":[]}'), (None, "not json")]
+    assert stream.events == 2 and stream.parse_errors == 0
+
+
 async def test_stream_backs_off_exponentially_on_errors_then_resets_once_healthy(server, session):
     server.publish("/ob", "1", {"n": 1})
     server.plan("/ob", Plan(status=503), Plan(status=503), Plan(status=429, headers={"Retry-After": "0"}))
