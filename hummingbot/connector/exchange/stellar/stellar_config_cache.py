@@ -1,6 +1,6 @@
 """ConfigCache: network settings and the network's current fee and reserve figures.
 
-Settings (Horizon URL, passphrase, RPC URL) are fixed for the connector's life and resolved once
+Settings (Horizon URLs, passphrase, RPC URL) are fixed for the connector's life and resolved once
 from the domain and the user's overrides. The figures change with the network and are read from
 Horizon through a `fetch_json` the exchange attaches (this module does no HTTP): fee figures stay
 fresh for `ttl_seconds` (surge pricing moves them), the base reserve and account thresholds for
@@ -18,7 +18,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Dict, Optional
+from typing import Any, Awaitable, Callable, Dict, Optional, Tuple
 
 from cachetools import TLRUCache
 
@@ -42,9 +42,10 @@ _LOGGER = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class NetworkSettings:
     domain: str
-    horizon_url: str
+    horizon_url: str                    # the first of horizon_urls: the one Horizon of a one-URL setting
     network_passphrase: str
     rpc_url: Optional[str]
+    horizon_urls: Tuple[str, ...] = ()  # every Horizon the user gave, in their order (failover: stellar_horizon_pool)
 
 
 def blank_to_none(value: Any) -> Any:
@@ -55,26 +56,44 @@ def blank_to_none(value: Any) -> Any:
     return value
 
 
+def split_urls(value: Any) -> Tuple[str, ...]:
+    """One URL or several (text separated by commas, or a list) -> the URLs without trailing slashes, blanks
+    and repeats dropped, in their order; () for none."""
+    value = blank_to_none(value)
+    if value is None:
+        return ()
+    items = value.split(",") if isinstance(value, str) else list(value)
+    urls: list = []
+    for item in items:
+        url = (blank_to_none(item) or "").rstrip("/") if isinstance(item, str) else item
+        if url and url not in urls:
+            urls.append(url)
+    return tuple(urls)
+
+
 def resolve_network_settings(domain: str,
-                             horizon_url: Optional[str] = None,
+                             horizon_url: Any = None,
                              network_passphrase: Optional[str] = None,
                              rpc_url: Optional[str] = None) -> NetworkSettings:
-    """The domain's defaults, each replaced by the user's override when one is given (blank = none)."""
-    horizon_url = blank_to_none(horizon_url) or CONSTANTS.HORIZON_URLS.get(domain)
+    """The domain's defaults, each replaced by the user's override when one is given (blank = none).
+    `horizon_url`: one URL, or several separated by commas (or a list)."""
+    default_url = CONSTANTS.HORIZON_URLS.get(domain)
+    horizon_urls = split_urls(horizon_url) or ((default_url.rstrip("/"),) if default_url else ())
+    horizon_url = horizon_urls[0] if horizon_urls else None
     network_passphrase = blank_to_none(network_passphrase) or CONSTANTS.NETWORK_PASSPHRASES.get(domain)
     if horizon_url is None or network_passphrase is None:
         raise ValueError(
             f"Domain {domain!r} has no default Horizon URL or network passphrase; "
             f"set stellar_horizon_url and stellar_network_passphrase")
     rpc_url = blank_to_none(rpc_url) or CONSTANTS.RPC_URLS.get(domain)
-    return NetworkSettings(domain=domain, horizon_url=horizon_url.rstrip("/"),
-                           network_passphrase=network_passphrase, rpc_url=rpc_url)
+    return NetworkSettings(domain=domain, horizon_url=horizon_url, network_passphrase=network_passphrase,
+                           rpc_url=rpc_url, horizon_urls=horizon_urls)
 
 
 class ConfigCache:
     def __init__(self,
                  domain: str = CONSTANTS.DEFAULT_DOMAIN,
-                 horizon_url: Optional[str] = None,
+                 horizon_url: Any = None,
                  network_passphrase: Optional[str] = None,
                  rpc_url: Optional[str] = None,
                  ttl_seconds: float = CONSTANTS.FEE_FIGURES_TTL_S,
@@ -109,6 +128,10 @@ class ConfigCache:
     @property
     def horizon_url(self) -> str:
         return self.network.horizon_url
+
+    @property
+    def horizon_urls(self) -> Tuple[str, ...]:
+        return self.network.horizon_urls
 
     @property
     def network_passphrase(self) -> str:
