@@ -51,7 +51,8 @@ class StellarAPIOrderBookDataSource(OrderBookTrackerDataSource):
                  depth: int = DEFAULT_DEPTH,
                  stream_backoff_base: float = 0.5,
                  stream_backoff_cap: float = 30.0,
-                 request_budget: Optional[RequestBudget] = None):
+                 request_budget: Optional[RequestBudget] = None,
+                 horizon_pool: Any = None):
         super().__init__(trading_pairs)
         if not 1 <= depth <= 200:
             raise ValueError(f"Order book depth must be between 1 and 200 (Horizon's limit), got {depth}")
@@ -65,7 +66,7 @@ class StellarAPIOrderBookDataSource(OrderBookTrackerDataSource):
         # Streams and their tasks are kept per trading pair.
         self._stream_group = StreamGroup(api_factory, domain, horizon_url, self.logger(), session=session,
                                          backoff_base=stream_backoff_base, backoff_cap=stream_backoff_cap,
-                                         budget=request_budget)
+                                         budget=request_budget, horizons=horizon_pool)
 
     # Public API used by the order book tracker
 

@@ -38,6 +38,7 @@ from hummingbot.connector.exchange.stellar.stellar_auth import StellarAuth, reve
 from hummingbot.connector.exchange.stellar.stellar_config_cache import ConfigCache
 from hummingbot.connector.exchange.stellar.stellar_errors import StellarOrderNotFound, StellarOrderRejected
 from hummingbot.connector.exchange.stellar.stellar_horizon_api import HorizonApi
+from hummingbot.connector.exchange.stellar.stellar_horizon_pool import HorizonPool
 from hummingbot.connector.exchange.stellar.stellar_instrument_cache import InstrumentCache
 from hummingbot.connector.exchange.stellar.stellar_offer_status import OfferStatus, mark_filled_if_covered
 from hummingbot.connector.exchange.stellar.stellar_order_ids import new_client_order_id
@@ -45,8 +46,6 @@ from hummingbot.connector.exchange.stellar.stellar_order_ops import CancelOrderI
 from hummingbot.connector.exchange.stellar.stellar_order_pricing import check_maker_price, market_price_bound
 from hummingbot.connector.exchange.stellar.stellar_order_tracker import StellarOrderTracker
 from hummingbot.connector.exchange.stellar.stellar_recovery import recover_offers_when_possible
-from hummingbot.connector.exchange.stellar.stellar_request_budget import RequestBudget
-from hummingbot.connector.exchange.stellar.stellar_rpc import StellarRpc
 from hummingbot.connector.exchange.stellar.stellar_tx_pipeline import TransactionPipeline
 from hummingbot.connector.exchange.stellar.stellar_tx_results import OpOutcome
 
@@ -88,15 +87,15 @@ class StellarExchange(ExchangePyBase):
         self._trading_required = trading_required
         self._config_cache = ConfigCache(domain=domain, horizon_url=stellar_horizon_url,
                                          network_passphrase=stellar_network_passphrase, rpc_url=stellar_rpc_url)
-        self._horizon_url = self._config_cache.horizon_url
+        self._horizon_url = self._config_cache.horizon_url   # the first configured; `active_horizon_url`: in use now
+        self._horizons = HorizonPool(self._config_cache.horizon_urls, domain, rate_limits_share_pct)
         secret = reveal(stellar_secret_key)
         if not trading_required and not (secret or "").strip():
             # Market data only (e.g. paper trading): nothing is signed, any key names the account.
             secret = Keypair.random().secret
         self._stellar_auth = StellarAuth(secret, reveal(stellar_channel_secret_keys))
-        self._rate_limits = web_utils.rate_limits_for(self._horizon_url, domain)
-        self._request_budget = RequestBudget.for_rate_limits(self._rate_limits, rate_limits_share_pct,
-                                                             self._horizon_url)   # warns past the hourly budget
+        self._rate_limits = self._horizons.rate_limits          # each Horizon's, under its own limit ids
+        self._request_budget = self._horizons.budgets[0]        # warns past the first Horizon's hourly budget
         self._markets = stellar_utils.parse_markets(stellar_markets)
         self.instrument_cache = InstrumentCache(domain, self._markets)
         self._max_fee_stroops = stellar_utils.validate_max_fee(stellar_max_fee_stroops)
@@ -116,11 +115,9 @@ class StellarExchange(ExchangePyBase):
         self._network_started = False
         self._stellar_fee_schema: Optional[TradeFeeSchema] = None
         super().__init__(balance_asset_limit, rate_limits_share_pct)
-        self._horizon = horizon_api or HorizonApi(self._web_assistants_factory, self._horizon_url, domain=domain,
-                                                  budget=self._request_budget)
+        self._rpc = self._horizons.attach(self._web_assistants_factory, self._config_cache.rpc_url).rpc  # last resort
+        self._horizon = horizon_api or self._horizons
         self._config_cache.attach(self._horizon.get_json)   # fee figures: read on a schedule, and when expired
-        rpc_url = self._config_cache.rpc_url
-        self._rpc: Optional[StellarRpc] = StellarRpc(self._web_assistants_factory, rpc_url) if rpc_url else None
         self._offer_status = OfferStatus(self._horizon, self.account_id, self._fills, self._order_tracker,
                                          lambda pair: self.instrument_cache.assets_for_pair(pair)[0], self._now,
                                          trades_streamed=self._account.streams_up)
@@ -153,6 +150,15 @@ class StellarExchange(ExchangePyBase):
     @property
     def horizon_url(self) -> str:
         return self._horizon_url
+
+    @property
+    def active_horizon_url(self) -> str:
+        """The Horizon reads, streams and submissions go to now (of those in stellar_horizon_url)."""
+        return self._horizons.active_url
+
+    def horizon_switches(self) -> List[Dict[str, Any]]:
+        """Each switch of the active Horizon: time, from_url, to_url, reason, fault_age_s (since first seen)."""
+        return [switch.as_dict() for switch in self._horizons.switches()]
 
     @property
     def network_passphrase(self) -> str:
@@ -213,12 +219,12 @@ class StellarExchange(ExchangePyBase):
     def _create_order_book_data_source(self) -> OrderBookTrackerDataSource:
         return StellarAPIOrderBookDataSource(trading_pairs=self._trading_pairs, connector=self, domain=self._domain,
                                              api_factory=self._web_assistants_factory, horizon_url=self._horizon_url,
-                                             request_budget=self._request_budget)
+                                             request_budget=self._request_budget, horizon_pool=self._horizons)
 
     def _create_user_stream_data_source(self) -> UserStreamTrackerDataSource:
         return StellarAPIUserStreamDataSource(auth=self._stellar_auth, connector=self, domain=self._domain,
                                               api_factory=self._web_assistants_factory, horizon_url=self._horizon_url,
-                                              request_budget=self._request_budget)
+                                              request_budget=self._request_budget, horizon_pool=self._horizons)
 
     # === Error classification ===
 
@@ -323,6 +329,7 @@ class StellarExchange(ExchangePyBase):
 
     async def start_network(self):
         await super().start_network()
+        self._horizons.start()   # with several Horizons, a ledger heartbeat on each
         self._network_started = True
         if self.is_trading_required and (self._recovery is None or self._recovery.cancelled()):
             self._recovery = safe_ensure_future(recover_offers_when_possible(self, self._unknown_offers))
@@ -347,6 +354,7 @@ class StellarExchange(ExchangePyBase):
         # The pipeline keeps running: Hummingbot restarts the network after a connectivity blip, and a
         # transaction already submitted must still be resolved to the order that sent it.
         await super().stop_network()
+        await self._horizons.stop()
         await self._orderbook_ds.close()   # Hummingbot's tracker cancels its listener but leaves the session open
 
     async def _status_polling_loop_fetch_updates(self):

@@ -25,7 +25,7 @@ import asyncio
 import logging
 import time
 from decimal import Decimal
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import aiohttp
 from hummingbot.core.web_assistant.web_assistants_factory import WebAssistantsFactory
@@ -40,7 +40,7 @@ from hummingbot.connector.exchange.stellar.stellar_horizon_api import (
     HorizonError,
     HorizonUnavailableError,
 )
-from hummingbot.connector.exchange.stellar.stellar_horizon_health import HorizonHealth, HorizonSwitch
+from hummingbot.connector.exchange.stellar.stellar_horizon_health import FAILING, HorizonHealth, HorizonSwitch
 from hummingbot.connector.exchange.stellar.stellar_horizon_records import close_timestamp
 from hummingbot.connector.exchange.stellar.stellar_request_budget import STREAM, RequestBudget
 from hummingbot.connector.exchange.stellar.stellar_rpc import StellarRpc, StellarRpcError
@@ -92,12 +92,22 @@ class HorizonPool:
         self._tasks: List[asyncio.Task] = []
         self._heartbeats: List[HorizonStream] = []
         self.rpc_submissions = 0      # envelopes the RPC carried (every Horizon failing)
+        self._switch_listeners: List[Callable[[str], None]] = []
+        self.health.add_listener(lambda switch: self._tell_listeners(switch.to_url))
 
-    def attach(self, api_factory: WebAssistantsFactory, rpc: Optional[StellarRpc] = None,
+    def _tell_listeners(self, url: str) -> None:
+        for listener in list(self._switch_listeners):
+            try:
+                listener(url)
+            except Exception:
+                self._logger.exception("A Horizon switch listener failed.")
+
+    def attach(self, api_factory: WebAssistantsFactory, rpc: Union[None, str, StellarRpc] = None,
                members: Optional[Sequence[HorizonApi]] = None, request_timeout: float = 10.0) -> HorizonPool:
-        """One HorizonApi per URL over `api_factory` (or `members`, one per URL, in their order)."""
+        """One HorizonApi per URL over `api_factory` (or `members`, one per URL, in their order); `rpc`: the
+        Stellar RPC (or its URL), if any."""
         self._api_factory = api_factory
-        self._rpc = rpc
+        self._rpc = StellarRpc(api_factory, rpc) if isinstance(rpc, str) else rpc
         self._members = list(members) if members is not None else [
             HorizonApi(api_factory, url, domain=self._domain, request_timeout=request_timeout, budget=budget,
                        index=index)
@@ -111,6 +121,10 @@ class HorizonPool:
     @property
     def urls(self) -> Tuple[str, ...]:
         return self._urls
+
+    @property
+    def rpc(self) -> Optional[StellarRpc]:
+        return self._rpc
 
     @property
     def active(self) -> HorizonApi:
@@ -130,8 +144,10 @@ class HorizonPool:
     def switches(self) -> List[HorizonSwitch]:
         return self.health.switches()
 
-    def add_switch_listener(self, listener: Callable[[HorizonSwitch], None]) -> None:
-        self.health.add_listener(listener)
+    def add_switch_listener(self, listener: Callable[[str], None]) -> None:
+        """`listener(url)`: streams should be on the Horizon at `url` now (a switch to it, or it streams again
+        after failing, so streams waiting out a backoff need not wait longer)."""
+        self._switch_listeners.append(listener)
 
     def index_of(self, url: str) -> Optional[int]:
         """The Horizon `url` (a full request URL) is on."""
@@ -341,7 +357,7 @@ class HorizonPool:
                 async for _event_id, ledger in stream:
                     if stream.connects != counted_connects:
                         counted_connects = stream.connects
-                        self.health.revived(index)   # it streams again: whatever failed before is over
+                        self._revived(index)
                     self.health.ledger(index, int(ledger["sequence"]), close_timestamp(ledger.get("closed_at")))
                 return
             except asyncio.CancelledError:
@@ -349,6 +365,13 @@ class HorizonPool:
             except Exception:   # a record without a sequence: log, and listen on
                 self._logger.exception(f"Unexpected ledger record from {self._urls[index]}.")
                 await asyncio.sleep(1.0)
+
+    def _revived(self, index: int) -> None:
+        """Its heartbeat connected again and streams: whatever failed before is over."""
+        was_failing = self.health.state(index)[0] == FAILING
+        self.health.revived(index)
+        if was_failing and index == self.health.active:
+            self._tell_listeners(self._urls[index])   # streams backing off from it come back now
 
     async def _monitor(self) -> None:
         while True:
