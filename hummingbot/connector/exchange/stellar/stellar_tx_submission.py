@@ -19,7 +19,8 @@ this module submits it and finds out what became of it, by these rules:
    a ledger consumed its sequence number whether it succeeded or failed.
 6. Expiry rule: a transaction whose fate is unknown is declared *never applied* only once the
    local clock is past its max_time AND Horizon has ingested a ledger that closed after max_time
-   AND the hash is still unknown to Horizon (`_expiry_check`). Only then may the pipeline put its
+   AND the hash is still unknown to that same Horizon (`_expiry_check`; both read from one,
+   `transaction_after`: of several Horizons, one may lag another). Only then may the pipeline put its
    operations in a new transaction: an operation is never in two transactions that could both apply.
 """
 from __future__ import annotations
@@ -34,7 +35,6 @@ from typing import Any, Callable, Dict, KeysView, Optional
 from hummingbot.connector.exchange.stellar import stellar_constants as CONSTANTS
 from hummingbot.connector.exchange.stellar.stellar_backoff import Backoff
 from hummingbot.connector.exchange.stellar.stellar_horizon_api import TRANSIENT_ERRORS, HorizonApi, HorizonError
-from hummingbot.connector.exchange.stellar.stellar_horizon_records import close_timestamp
 from hummingbot.connector.exchange.stellar.stellar_tx_builder import SignedEnvelope
 
 _NO_JITTER = random.Random(0)   # for Backoff(jitter=False), which never draws from it (saves seeding one per tx)
@@ -170,18 +170,14 @@ class TransactionSubmitter:
 
     async def _expiry_check(self, signed: SignedEnvelope) -> Optional[TxFate]:
         """Expired when Horizon has ingested a ledger closed after max_time and still lacks the hash;
-        in a ledger if it has it; None when that cannot be told yet."""
+        in a ledger if it has it; None when that cannot be told yet. Both reads come from ONE Horizon
+        (`transaction_after`): of several, one behind another may lack a hash the other has."""
         try:
-            ledger = await self._horizon.get_latest_ledger()
-            closed_at = close_timestamp(ledger["closed_at"])
+            closed_at, record = await self._horizon.transaction_after(signed.tx_hash, signed.max_time)
         except TRANSIENT_ERRORS + (HorizonError, KeyError, ValueError) as e:
-            self.logger.debug("Cannot read the latest ledger: %r", e)
+            self.logger.debug("Cannot tell yet whether %s expired: %r", signed.tx_hash, e)
             return None
         if closed_at <= signed.max_time:
             return None
         # Ledgers are ingested in order: if a ledger closed after max_time is in, so is ours (if any).
-        try:
-            record = await self._horizon.get_transaction(signed.tx_hash)
-        except TRANSIENT_ERRORS + (HorizonError,):
-            return None
         return TxFate(record)       # expired when record is None

@@ -333,3 +333,20 @@ async def test_not_found_proves_nothing_unless_the_rpcs_history_covers_the_trans
     answer["status"] = "SOMETHING"
     with pytest.raises(StellarRpcError):
         await rpc.transaction_after(TX_HASH)
+
+
+async def test_the_expiry_lookup_never_mixes_one_horizons_ledger_with_anothers_hash_lookup():
+    # A has ingested a ledger closed after max_time, then fails on the hash: both are read again from B,
+    # which has not ingested that far (so the lookup proves nothing yet), never A's ledger with B's hash.
+    throttler = web_utils.create_throttler(web_utils.rate_limits_for_horizons([A, B]))
+    factory = web_utils.build_api_factory(throttler)
+    pool = HorizonPool([A, B], health=HorizonHealth([A, B])).attach(factory)
+    page = "{}/ledgers?limit=1&order=desc"
+    with aioresponses() as mock:
+        mock.get(page.format(A), payload={"_embedded": {"records": [{"closed_at": "2023-11-14T22:15:00Z"}]}})
+        mock.get(f"{A}/transactions/{TX_HASH}", status=503, payload={"status": 503})
+        mock.get(page.format(B), payload={"_embedded": {"records": [{"closed_at": "2023-11-14T22:13:00Z"}]}})
+        closed_at, record = await pool.transaction_after(TX_HASH, after=1_700_000_000.0)   # 22:13:20
+        asked = [str(url) for (_method, url) in mock.requests]
+    assert closed_at == 1_699_999_980.0 and record is None       # B's ledger, B's answer: not yet after max_time
+    assert not any(url.startswith(f"{B}/transactions") for url in asked)
