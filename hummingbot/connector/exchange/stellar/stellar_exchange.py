@@ -80,8 +80,7 @@ class StellarExchange(ExchangePyBase):
                  domain: str = CONSTANTS.DEFAULT_DOMAIN,
                  horizon_api: Optional[HorizonApi] = None,
                  ):
-        """`horizon_api`: another Horizon client with HorizonApi's methods (an in-process stand-in for
-        benchmarks); by default one over Hummingbot's throttled web assistants."""
+        """`horizon_api`: a Horizon client with HorizonApi's methods (benchmarks); default: the HorizonPool."""
         self._domain = domain
         self._trading_pairs = list(trading_pairs or [])
         self._trading_required = trading_required
@@ -94,7 +93,6 @@ class StellarExchange(ExchangePyBase):
             # Market data only (e.g. paper trading): nothing is signed, any key names the account.
             secret = Keypair.random().secret
         self._stellar_auth = StellarAuth(secret, reveal(stellar_channel_secret_keys))
-        self._rate_limits = self._horizons.rate_limits          # each Horizon's, under its own limit ids
         self._request_budget = self._horizons.budgets[0]        # warns past the first Horizon's hourly budget
         self._markets = stellar_utils.parse_markets(stellar_markets)
         self.instrument_cache = InstrumentCache(domain, self._markets)
@@ -141,7 +139,7 @@ class StellarExchange(ExchangePyBase):
 
     @property
     def rate_limits_rules(self):
-        return self._rate_limits
+        return self._horizons.rate_limits   # each Horizon's, under its own limit ids
 
     @property
     def domain(self) -> str:
@@ -152,13 +150,16 @@ class StellarExchange(ExchangePyBase):
         return self._horizon_url
 
     @property
-    def active_horizon_url(self) -> str:
-        """The Horizon reads, streams and submissions go to now (of those in stellar_horizon_url)."""
+    def active_horizon_url(self) -> str:   # of stellar_horizon_url's: where reads, streams and submissions go now
         return self._horizons.active_url
 
     def horizon_switches(self) -> List[Dict[str, Any]]:
         """Each switch of the active Horizon: time, from_url, to_url, reason, fault_age_s (since first seen)."""
         return [switch.as_dict() for switch in self._horizons.switches()]
+
+    def horizon_health(self) -> List[Dict[str, Any]]:
+        """Per configured Horizon: state, reason, answers, failures, 429s, latency, ledger, ledgers behind, age."""
+        return self._horizons.health.snapshot()
 
     @property
     def network_passphrase(self) -> str:

@@ -2,9 +2,9 @@
 
 What it hears, per Horizon (by its index in the configured list):
 - `answered(i, latency)` / `failed(i, error)`: each call the pool made. A transient error (timeout,
-  connection error), a 5xx or a 429 makes a Horizon FAILING for a cooldown: COOLDOWN_S, doubling with
-  each failure in a row up to COOLDOWN_CAP_S, and never shorter than a 429's Retry-After. An answer
-  ends it. Latency is an average of the answered calls.
+  connection error), a 5xx or a 429 makes a Horizon FAILING for a cooldown: a 429's Retry-After, else
+  COOLDOWN_S doubling with each failure in a row up to COOLDOWN_CAP_S. An answer ends it. Latency is
+  an average of the answered calls.
 - `ledger(i, sequence, closed_at)`: the ledgers its heartbeat stream delivers (`/ledgers?cursor=now`,
   one stream per Horizon, only with several Horizons). Against the others': LAGGING once
   `lag_ledgers` behind the newest any Horizon delivered; SILENT once its ledger has not moved for
@@ -173,8 +173,12 @@ class HorizonHealth:
     # Hearing
 
     def start(self) -> None:
-        """The heartbeats start now: a Horizon that delivers no ledger from here on is silent."""
+        """The heartbeats start (again) now: what they said before is forgotten, so that a Horizon whose first
+        ledger comes a moment after another's is not taken for silent or behind."""
         self._started_at = self._clock()
+        self._leader_ledger = self._leader_at = None
+        for member in self._members:
+            member.ledger = member.advanced_at = member.behind_since = None
 
     def answered(self, index: int, latency_s: float) -> None:
         member = self._members[index]
@@ -194,10 +198,12 @@ class HorizonHealth:
         member.failures += 1
         member.rate_limited += rate_limited
         member.failures_in_row += 1
-        cooldown = min(self._cooldown_cap_s, self._cooldown_s * 2 ** min(member.failures_in_row - 1, 30))
-        if retry_after:
+        if retry_after is not None:   # Horizon said when to come back
             member.retry_until = max(member.retry_until, now + retry_after)
-        member.failing_until = max(member.failing_until, now + cooldown, member.retry_until)
+            member.failing_until = max(member.failing_until, member.retry_until)
+        else:
+            cooldown = min(self._cooldown_cap_s, self._cooldown_s * 2 ** min(member.failures_in_row - 1, 30))
+            member.failing_until = max(member.failing_until, now + cooldown)
         member.last_error = error
         if member.fault_since is None:
             member.fault_since = now

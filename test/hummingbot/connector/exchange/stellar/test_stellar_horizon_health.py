@@ -240,3 +240,21 @@ def test_the_snapshot_shows_each_horizons_figures(clock):
     assert rows[0]["active"] and rows[0]["answers"] == 2 and rows[0]["latency_s"] == pytest.approx(0.26)
     assert rows[0]["ledger_age_s"] == pytest.approx(3.0) and rows[0]["ledgers_behind"] == 0
     assert rows[1]["state"] == FAILING and rows[1]["failures"] == 1 and rows[1]["ledgers_behind"] == 2
+
+
+def test_a_429s_retry_after_replaces_the_cooldown(clock):
+    health = health_of(clock, cooldown_s=10.0)
+    health.failed(1, "HTTP 429", retry_after=1.0, rate_limited=True)
+    clock.advance(1.1)
+    assert health.state(1)[0] == HEALTHY      # Horizon said when to come back: no longer
+
+
+def test_heartbeats_started_again_forget_the_ledgers_heard_before(clock):
+    health = health_of(clock, lag_ledgers=3, min_silence_s=1.0)
+    stream_ledgers(health, clock, {0: 10, 1: 10}, 3)
+    clock.advance(600.0)                  # the network was stopped (Hummingbot restarts it after a blip)
+    health.start()
+    health.ledger(1, 500)                 # B's first ledger a moment before A's: A is neither behind nor silent
+    assert health.state(0)[0] == HEALTHY and health.active == 0
+    health.ledger(0, 500)
+    assert health.evaluate() is None

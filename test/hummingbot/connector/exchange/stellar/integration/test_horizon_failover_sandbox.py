@@ -82,6 +82,8 @@ async def test_primary_down_reads_and_streams_switch_and_a_fill_in_the_outage_is
     switch = (await wait_until(lambda: switched_to(m, 1), what="a switch to the second Horizon"))[0]
     assert switch["from_url"] == m.net.horizon_urls[0] and switch["fault_age_s"] >= 0
     assert m.exchange.active_horizon_url == m.net.horizon_urls[1]
+    first, second = m.exchange.horizon_health()
+    assert first["state"] != "healthy" and second["active"] and not first["active"]
     await wait_until(lambda: streams_on(m, 1), what="every stream on the second Horizon")
 
     await m.take(TradeType.BUY, "4", "0.2")     # a fill while the first Horizon is down
