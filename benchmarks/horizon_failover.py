@@ -1,7 +1,7 @@
 """How long the connector takes to leave a failing Horizon: `python -m benchmarks.horizon_failover [--rounds 2]`.
 
 A StellarExchange configured with two Horizon frontends of one embedded sandbox (in this process, ledgers every
-`LEDGER_INTERVAL_S`) runs as Hummingbot runs it (start_network, a clock ticking it). Each round sets, on the
+`--ledger-interval` s) runs as Hummingbot runs it (start_network, a clock ticking it). Each round sets, on the
 Horizon active at that moment (both healthy), one fault after the other, and waits for the switch away from it:
 
 - down: the frontend stops listening and resets its connections;
@@ -63,8 +63,8 @@ def _inject(net: Sandbox, index: int, fault: str) -> None:
         faults.drop_streams()
 
 
-async def measure(rounds: int) -> Dict[str, Any]:
-    async with Sandbox(ledger_interval=LEDGER_INTERVAL_S, horizons=2, stream_keep_alive=1.0) as net:
+async def measure(rounds: int, ledger_interval: float = LEDGER_INTERVAL_S) -> Dict[str, Any]:
+    async with Sandbox(ledger_interval=ledger_interval, horizons=2, stream_keep_alive=1.0) as net:
         usdc = await net.issue_asset("USDC")
         trader = await net.create_account(10_000)
         await net.trust_and_fund(trader, usdc, "1000")
@@ -79,7 +79,7 @@ async def measure(rounds: int) -> Dict[str, Any]:
             for _ in range(rounds):
                 for fault in FAULTS:
                     await _wait(lambda: all(row["state"] == "healthy" for row in exchange.horizon_health()),
-                                "both Horizons healthy again (the last fault over)")
+                                f"both Horizons healthy again (the last fault over): {exchange.horizon_health()}")
                     active = net.horizon_urls.index(exchange.active_horizon_url)
                     seen = len(exchange.horizon_switches())
                     injected_at = time.time()
@@ -105,8 +105,10 @@ async def measure(rounds: int) -> Dict[str, Any]:
 def main(argv: List[str] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=2, help="rounds of the four faults (default 2)")
+    parser.add_argument("--ledger-interval", type=float, default=LEDGER_INTERVAL_S,
+                        help=f"seconds between ledgers (default {LEDGER_INTERVAL_S})")
     args = parser.parse_args(argv)
-    print(json.dumps(asyncio.run(measure(args.rounds)), indent=2))
+    print(json.dumps(asyncio.run(measure(args.rounds, args.ledger_interval)), indent=2))
     return 0
 
 

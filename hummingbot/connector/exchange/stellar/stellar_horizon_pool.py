@@ -40,7 +40,7 @@ from hummingbot.connector.exchange.stellar.stellar_horizon_api import (
     HorizonError,
     HorizonUnavailableError,
 )
-from hummingbot.connector.exchange.stellar.stellar_horizon_health import FAILING, HorizonHealth, HorizonSwitch
+from hummingbot.connector.exchange.stellar.stellar_horizon_health import FAILING, SILENT, HorizonHealth, HorizonSwitch
 from hummingbot.connector.exchange.stellar.stellar_horizon_records import close_timestamp
 from hummingbot.connector.exchange.stellar.stellar_request_budget import STREAM, RequestBudget
 from hummingbot.connector.exchange.stellar.stellar_rpc import StellarRpc, StellarRpcError
@@ -48,6 +48,7 @@ from hummingbot.connector.exchange.stellar.stellar_sse import HorizonStream, SSE
 
 MONITOR_INTERVAL_S = 0.25      # how often silence is looked for (no I/O: a look at HorizonHealth)
 HEARTBEAT_IDLE_TIMEOUT_S = 60.0
+HEARTBEAT_REOPEN_S = 10.0      # a silent Horizon's heartbeat is reopened this often at most (it may be the line)
 _LOGGER = logging.getLogger(__name__)
 
 
@@ -91,6 +92,7 @@ class HorizonPool:
         self._session: Optional[aiohttp.ClientSession] = None
         self._tasks: List[asyncio.Task] = []
         self._heartbeats: List[HorizonStream] = []
+        self._reopened_at: List[float] = []
         self.rpc_submissions = 0      # envelopes the RPC carried (every Horizon failing)
         self._switch_listeners: List[Callable[[str], None]] = []
         self.health.add_listener(lambda switch: self._tell_listeners(switch.to_url))
@@ -301,6 +303,7 @@ class HorizonPool:
         self.health.start()
         self._session = aiohttp.ClientSession()
         self._heartbeats = [self._heartbeat_stream(index) for index in range(len(self._urls))]
+        self._reopened_at = [time.monotonic()] * len(self._urls)
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._beat(index, stream)) for index, stream in enumerate(self._heartbeats)]
         self._tasks.append(loop.create_task(self._monitor()))
@@ -377,3 +380,14 @@ class HorizonPool:
         while True:
             await asyncio.sleep(self._monitor_interval_s)
             self.health.evaluate()
+            self._reopen_silent_heartbeats()
+
+    def _reopen_silent_heartbeats(self) -> None:
+        """A silent Horizon's heartbeat connects again now and then: a stalled line (or proxy) is left, and the
+        Horizon is heard again once it streams."""
+        now = time.monotonic()
+        pause = max(HEARTBEAT_REOPEN_S, self.health.silence_s())
+        for index, stream in enumerate(self._heartbeats):
+            if now - self._reopened_at[index] >= pause and self.health.state(index)[0] == SILENT:
+                self._reopened_at[index] = now
+                stream.move()

@@ -350,3 +350,22 @@ async def test_the_expiry_lookup_never_mixes_one_horizons_ledger_with_anothers_h
         asked = [str(url) for (_method, url) in mock.requests]
     assert closed_at == 1_699_999_980.0 and record is None       # B's ledger, B's answer: not yet after max_time
     assert not any(url.startswith(f"{B}/transactions") for url in asked)
+
+
+def test_a_silent_horizons_heartbeat_is_reopened_now_and_then():
+    class Heartbeat:
+        moves = 0
+
+        def move(self):
+            self.moves += 1
+
+    now = [100.0]
+    health = HorizonHealth([A, B], clock=lambda: now[0], lag_ledgers=100, min_silence_s=1.0, max_silence_s=2.0)
+    pool = HorizonPool([A, B], health=health).attach(None, members=[StandIn(A), StandIn(B)])
+    pool._heartbeats, pool._reopened_at = [Heartbeat(), Heartbeat()], [float("-inf")] * 2
+    for sequence in range(10, 15):       # A streams ledgers, B none: B is silent
+        now[0] += 1.0
+        health.ledger(0, sequence)
+    pool._reopen_silent_heartbeats()
+    pool._reopen_silent_heartbeats()     # not again so soon
+    assert [beat.moves for beat in pool._heartbeats] == [0, 1]
