@@ -1,12 +1,12 @@
 """How long the connector takes to leave a failing Horizon: `python -m benchmarks.horizon_failover [--rounds 2]`.
 
 A StellarExchange configured with two Horizon frontends of one embedded sandbox (in this process, ledgers every
-`--ledger-interval` s) runs as Hummingbot runs it (start_network, a clock ticking it). Each round sets, on the
-Horizon active at that moment (both healthy), one fault after the other, and waits for the switch away from it:
+`--ledger-interval` s) runs as Hummingbot runs it: a real-time Hummingbot Clock starts and ticks it. Each round
+sets, on the Horizon active at that moment (both healthy), one fault after the other, and waits for the switch:
 
 - down: the frontend stops listening and resets its connections;
-- 429: every request refused with 429 (the next request, a read here, meets it: a connector learns of a
-  429 only by asking);
+- 429: every request refused with 429 (the next request, here a read of the trading rules, meets it: a
+  connector learns of a 429 only by asking);
 - lag: its ingestion falls 10 ledgers behind;
 - silent: its streams connect and then say nothing (they are dropped first, so they reconnect into silence).
 
@@ -25,6 +25,10 @@ import json
 import time
 from typing import Any, Dict, List
 
+from hummingbot.core.clock import Clock
+from hummingbot.core.clock_mode import ClockMode
+from hummingbot.core.web_assistant.connections.connections_factory import ConnectionsFactory
+
 from hummingbot.connector.exchange.stellar.stellar_exchange import StellarExchange
 from stellar_sandbox import Sandbox
 
@@ -42,14 +46,6 @@ async def _wait(predicate, what: str, timeout: float = WAIT_S) -> Any:
     return value
 
 
-async def _tick(exchange: StellarExchange) -> None:
-    while True:
-        now = time.time()
-        exchange._set_current_timestamp(now)
-        exchange.tick(now)
-        await asyncio.sleep(0.1)
-
-
 def _inject(net: Sandbox, index: int, fault: str) -> None:
     faults = net.frontends[index].faults
     if fault == "down":
@@ -64,6 +60,7 @@ def _inject(net: Sandbox, index: int, fault: str) -> None:
 
 
 async def measure(rounds: int, ledger_interval: float = LEDGER_INTERVAL_S) -> Dict[str, Any]:
+    ConnectionsFactory()._shared_client = None   # Hummingbot's process-wide session may belong to another loop
     async with Sandbox(ledger_interval=ledger_interval, horizons=2, stream_keep_alive=1.0) as net:
         usdc = await net.issue_asset("USDC")
         trader = await net.create_account(10_000)
@@ -71,8 +68,10 @@ async def measure(rounds: int, ledger_interval: float = LEDGER_INTERVAL_S) -> Di
         exchange = StellarExchange(stellar_secret_key=trader.secret, stellar_markets=f"USDC:{usdc.issuer}",
                                    stellar_horizon_url=",".join(net.horizon_urls),
                                    stellar_network_passphrase=net.passphrase, trading_pairs=["XLM-USDC"])
-        await exchange.start_network()
-        ticker = asyncio.ensure_future(_tick(exchange))
+        clock = Clock(ClockMode.REALTIME, tick_size=0.1)
+        clock.add_iterator(exchange)
+        clock.__enter__()
+        ticker = asyncio.ensure_future(clock.run())
         rows: List[Dict[str, Any]] = []
         try:
             await _wait(lambda: exchange.ready, "the exchange ready")
@@ -85,7 +84,7 @@ async def measure(rounds: int, ledger_interval: float = LEDGER_INTERVAL_S) -> Di
                     injected_at = time.time()
                     _inject(net, active, fault)
                     if fault == "429":
-                        await exchange._horizon.get_account(exchange.account_id)   # the next request meets it
+                        await exchange.refresh_trading_rules()   # the next request meets it
                     switch = (await _wait(lambda n=seen: exchange.horizon_switches()[n:], f"a switch ({fault})"))[0]
                     rows.append({"fault": fault, "from": switch["from_url"], "to": switch["to_url"],
                                  "reason": switch["reason"][:80],
@@ -95,7 +94,10 @@ async def measure(rounds: int, ledger_interval: float = LEDGER_INTERVAL_S) -> Di
                     await _wait(lambda: all(exchange.streams_connected().values()), "the streams connected")
         finally:
             ticker.cancel()
-            await exchange.stop_network()
+            await asyncio.gather(ticker, return_exceptions=True)
+            before = asyncio.all_tasks()
+            clock.__exit__(None, None, None)   # stops the exchange: its stop_network is awaited here
+            await asyncio.gather(*(asyncio.all_tasks() - before), return_exceptions=True)
             await exchange.pipeline.stop()
     return {"switches": rows,
             "worst_injected_to_switch_s": max(row["injected_to_switch_s"] for row in rows),
