@@ -113,7 +113,7 @@ class StellarExchange(ExchangePyBase):
         self._network_started = False
         self._stellar_fee_schema: Optional[TradeFeeSchema] = None
         super().__init__(balance_asset_limit, rate_limits_share_pct)
-        self._rpc = self._horizons.attach(self._web_assistants_factory, self._config_cache.rpc_url).rpc  # last resort
+        self._horizons.attach(self._web_assistants_factory, self._config_cache.rpc_url)   # the RPC: health, last resort
         self._horizon = horizon_api or self._horizons
         self._config_cache.attach(self._horizon.get_json)   # fee figures: read on a schedule, and when expired
         self._offer_status = OfferStatus(self._horizon, self.account_id, self._fills, self._order_tracker,
@@ -153,12 +153,10 @@ class StellarExchange(ExchangePyBase):
     def active_horizon_url(self) -> str:   # of stellar_horizon_url's: where reads, streams and submissions go now
         return self._horizons.active_url
 
-    def horizon_switches(self) -> List[Dict[str, Any]]:
-        """Each switch of the active Horizon: time, from_url, to_url, reason, fault_age_s (since first seen)."""
+    def horizon_switches(self) -> List[Dict[str, Any]]:   # time, from_url, to_url, reason, fault_age_s
         return [switch.as_dict() for switch in self._horizons.switches()]
 
-    def horizon_health(self) -> List[Dict[str, Any]]:
-        """Per configured Horizon: state, reason, answers, failures, 429s, latency, ledger, ledgers behind, age."""
+    def horizon_health(self) -> List[Dict[str, Any]]:   # per Horizon: state, reason, answers, failures, latency...
         return self._horizons.health.snapshot()
 
     @property
@@ -255,8 +253,7 @@ class StellarExchange(ExchangePyBase):
     async def _make_trading_rules_request(self) -> Any:
         return await self._horizon.get_json(CONSTANTS.ROOT_PATH)
 
-    async def _make_trading_pairs_request(self) -> Any:
-        return await self._horizon.get_json(CONSTANTS.ROOT_PATH)
+    _make_trading_pairs_request = _make_trading_rules_request   # the same root document names pairs and rules
 
     async def refresh_trading_rules(self) -> None:
         """Read the trading pairs and their rules from Horizon now (the status loop does it every 30 min)."""
@@ -336,8 +333,7 @@ class StellarExchange(ExchangePyBase):
             self._recovery = safe_ensure_future(recover_offers_when_possible(self, self._unknown_offers))
         if self.is_trading_required:
             self._config_cache.start_keeping_fresh()   # fee figures read now, then before they expire
-        if self._rpc is not None:
-            safe_ensure_future(self._check_rpc_health())
+        safe_ensure_future(self._horizons.check_rpc_health())   # nothing without a Stellar RPC
 
     async def stop_network(self):
         if self._network_started and self._cancel_all_on_stop and self.is_trading_required:
@@ -359,7 +355,7 @@ class StellarExchange(ExchangePyBase):
         await self._orderbook_ds.close()   # Hummingbot's tracker cancels its listener but leaves the session open
 
     async def _status_polling_loop_fetch_updates(self):
-        await self._check_rpc_health()
+        await self._horizons.check_rpc_health()
         await super()._status_polling_loop_fetch_updates()
 
     def tick(self, timestamp: float):
@@ -369,14 +365,10 @@ class StellarExchange(ExchangePyBase):
             self._poll_notifier.set()
         self._last_timestamp = timestamp
 
-    async def _check_rpc_health(self):
-        if self._rpc is not None:
-            await self._rpc.check_health()
-
     @property
     def rpc_health(self) -> Optional[Dict[str, Any]]:
         """The optional Stellar RPC's last getHealth answer."""
-        return None if self._rpc is None else self._rpc.last_health
+        return self._horizons.rpc_health
 
     # === Order placement ===
 

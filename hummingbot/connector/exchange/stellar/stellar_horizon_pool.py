@@ -129,6 +129,16 @@ class HorizonPool:
         return self._rpc
 
     @property
+    def rpc_health(self) -> Optional[Dict[str, Any]]:
+        """The Stellar RPC's last getHealth answer (None without an RPC)."""
+        return None if self._rpc is None else self._rpc.last_health
+
+    async def check_rpc_health(self) -> None:
+        """Ask the Stellar RPC for its health (`StellarRpc.check_health`: a warning unless healthy), if there is one."""
+        if self._rpc is not None:
+            await self._rpc.check_health()
+
+    @property
     def active(self) -> HorizonApi:
         return self._members[self.health.active]
 
