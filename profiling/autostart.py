@@ -18,9 +18,9 @@ import os
 from typing import TYPE_CHECKING, Mapping, Optional
 
 if TYPE_CHECKING:
-    from profiling.config import ProfilingConfig
-    from profiling.profiler import Profiler
-    from profiling.report import ReportPaths
+    from .config import ProfilingConfig
+    from .profiler import Profiler
+    from .report import ReportPaths
 
 ENV_VAR = "STELLAR_PROFILING"
 _OFF = ("", "0", "false", "no", "off")
@@ -40,7 +40,7 @@ def config_from_environment(environ: Optional[Mapping[str, str]] = None) -> Opti
     value = environ.get(ENV_VAR, "").strip()
     if value.lower() in _OFF:
         return None
-    from profiling.config import ProfilingConfig  # only now: it reads YAML
+    from .config import ProfilingConfig  # only now: it reads YAML
 
     if value.lower() in _ON:
         return ProfilingConfig()
@@ -58,7 +58,7 @@ def enable_from_environment(environ: Optional[Mapping[str, str]] = None) -> Opti
         return None
     if _active is not None:
         return _active
-    from profiling.profiler import Profiler  # only now: yappi, memray and matplotlib load when asked for
+    from .profiler import Profiler  # only now: yappi, memray and matplotlib load when asked for
 
     profiler = Profiler(config)
     profiler.start()

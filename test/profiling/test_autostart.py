@@ -162,23 +162,36 @@ class TestAutostart:
         completed = run_python(script, fresh_process_environment())
         assert completed.returncode == 0, completed.stderr
 
-    def test_the_pth_line_of_setup_py_starts_the_working_trees_autostart(self, tmp_path):
+    def test_the_pth_line_of_setup_py_starts_the_working_trees_autostart_under_its_installed_name(self, tmp_path):
         line = autostart_pth_line()
-        assert "profiling.autostart" in line
+        assert "__import__('hummingbot_stellar_profiling.autostart')" in line
+        installed_name = tmp_path / "site"  # the working tree's profiling/ under the name the wheel installs it as
+        installed_name.mkdir()
+        (installed_name / "hummingbot_stellar_profiling").symlink_to(REPO_ROOT / "profiling", target_is_directory=True)
         path = write_config(tmp_path, report_on_exit=True, scenario="pth line")
         script = (
             f"{line.strip()}\n"
             "import sys\n"
-            f"assert sys.modules['profiling.autostart'].__file__ == {str(REPO_ROOT / 'profiling' / 'autostart.py')!r}\n"
+            "from pathlib import Path\n"
+            "started = Path(sys.modules['hummingbot_stellar_profiling.autostart'].__file__).resolve()\n"
+            f"assert str(started) == {str(REPO_ROOT / 'profiling' / 'autostart.py')!r}, started\n"
+            "assert sys.modules['hummingbot_stellar_profiling.autostart'].active_profiler() is not None\n"
             "from hummingbot.connector.exchange.stellar import stellar_measurement as m\n"
             "assert m.is_enabled()\n"
+            "m.record_value(m.BOOK_UPDATE, 3_000_000)\n"
+            "assert not [n for n in sys.modules if n == 'profiling' or n.startswith('profiling.')], 'old name'\n"
         )
-        completed = run_python(script, fresh_process_environment(STELLAR_PROFILING=str(path)), without_pth_files=True)
+        environment = fresh_process_environment(STELLAR_PROFILING=str(path))
+        environment["PYTHONPATH"] = os.pathsep.join([str(installed_name), environment["PYTHONPATH"]])
+        completed = run_python(script, environment, without_pth_files=True)
         assert completed.returncode == 0, completed.stderr
         reports = list((tmp_path / "reports").glob("*/report.json"))
         assert [json.loads(report.read_text())["scenario"] for report in reports] == ["pth line"]
+        assert json.loads(reports[0].read_text())["latency"]["points"]["book.update"]["avg_ms"] == 3.0
 
     def test_the_pth_line_imports_nothing_of_profiling_when_off(self):
-        script = f"{autostart_pth_line().strip()}\nimport sys\nassert 'profiling' not in sys.modules\n"
+        script = (f"{autostart_pth_line().strip()}\nimport sys\n"
+                  "loaded = sorted(n for n in sys.modules if 'profiling' in n)\n"
+                  "assert not loaded, loaded\n")
         completed = run_python(script, fresh_process_environment(STELLAR_PROFILING=" Off "), without_pth_files=True)
         assert completed.returncode == 0, completed.stderr
