@@ -118,6 +118,10 @@ def draw_in_child_process(spec: Mapping[str, Any], spec_path: Path,
     environment = {key: value for key, value in os.environ.items() if key != "STELLAR_PROFILING"}
     environment["PYTHONPATH"] = os.pathsep.join(filter(None, [source_root, environment.get("PYTHONPATH")]))
     none: Dict[str, Optional[Path]] = {"latency_distribution": None, "resources": None}
+    # The child runs in source_root: every path it gets must not depend on this process's working directory.
+    spec_path = Path(spec_path).absolute()
+    spec = {**spec, **{key: str(Path(spec[key]).absolute()) for key in ("latency_path", "resources_path")
+                       if spec.get(key)}}
     spec_path.write_text(json.dumps(spec, default=str), encoding="utf-8")
     try:
         completed = subprocess.run([sys.executable, "-m", f"{__package__}.plots", str(spec_path)], capture_output=True,

@@ -81,7 +81,9 @@ class Profiler:
         memory_marks: Optional[MemoryMarks] = None,
     ) -> None:
         self.config = config
-        self.output_dir = Path(output_dir) if output_dir is not None else session_dir(config.output_dir)
+        # Absolute now: a session profiled from start-up (autostart) may change its working directory before
+        # the report is written.
+        self.output_dir = (Path(output_dir) if output_dir is not None else session_dir(config.output_dir)).absolute()
         self.scenario = scenario or config.scenario
         # The quality catalogue is read (YAML) only once the run is over; its file must exist from the start.
         self._catalogue = catalogue if not isinstance(catalogue, (str, Path)) else Path(catalogue)
