@@ -2,6 +2,7 @@
 import ast
 import json
 import os
+import signal
 import subprocess
 import sys
 import sysconfig
@@ -151,6 +152,38 @@ class TestAutostart:
         report = json.loads(reports[0].read_text())
         assert report["scenario"] == "autostart"
         assert report["latency"]["points"]["book.update"]["avg_ms"] == 2.0
+        assert f"STELLAR_PROFILING: report written to {reports[0].parent / 'report.md'}" in completed.stderr
+
+    def test_a_process_ended_by_sigterm_writes_the_report_then_ends_by_the_signal(self, tmp_path):
+        # `docker stop` and `kill` send SIGTERM, whose default skips exit handlers.
+        path = write_config(tmp_path, report_on_exit=True, scenario="terminated")
+        script = (
+            "import conftest, os, signal, time\n"
+            "import profiling.autostart\n"
+            "from hummingbot.connector.exchange.stellar import stellar_measurement as m\n"
+            "m.record_value(m.ORDER_CANCEL_ACK, 6_000_000)\n"
+            "os.kill(os.getpid(), signal.SIGTERM)\n"
+            "time.sleep(60)\n"
+            "raise SystemExit('still running after SIGTERM')\n"
+        )
+        completed = run_python(script, fresh_process_environment(STELLAR_PROFILING=str(path)))
+        assert completed.returncode == -signal.SIGTERM, completed.stderr
+        reports = list((tmp_path / "reports").glob("*/report.json"))
+        assert len(reports) == 1, completed.stderr
+        assert json.loads(reports[0].read_text())["latency"]["points"]["order_cancel.ack"]["avg_ms"] == 6.0
+
+    def test_sigterm_handled_by_the_application_stays_the_applications(self, tmp_path):
+        path = write_config(tmp_path, report_on_exit=True)
+        script = (
+            "import signal\n"
+            "signal.signal(signal.SIGTERM, lambda *_: None)\n"
+            "mine = signal.getsignal(signal.SIGTERM)\n"
+            "import conftest, profiling.autostart\n"
+            "assert profiling.autostart.active_profiler() is not None\n"
+            "assert signal.getsignal(signal.SIGTERM) is mine\n"
+        )
+        completed = run_python(script, fresh_process_environment(STELLAR_PROFILING=str(path)))
+        assert completed.returncode == 0, completed.stderr
 
     def test_off_it_starts_nothing_and_loads_no_profiler(self):
         script = ("import conftest, sys, profiling.autostart\n"
