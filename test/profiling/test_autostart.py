@@ -38,8 +38,9 @@ def write_config(tmp_path, **settings):
 def fresh_process_environment(**variables) -> dict:
     """os.environ without STELLAR_PROFILING, plus `variables`, with the working tree first on the path.
 
-    The installed distribution's `.pth` line runs at interpreter start-up, before `-c` code: with the
-    working tree on PYTHONPATH it imports the working tree's `profiling`, not the installed copy.
+    The installed distribution's `.pth` line runs at interpreter start-up, before `-c` code, and starts the
+    installed `hummingbot_stellar_profiling` when STELLAR_PROFILING is set: a script that imports the working
+    tree's `profiling.autostart` with STELLAR_PROFILING set runs with `without_pth_files`.
     """
     environment = {key: value for key, value in os.environ.items() if key != autostart.ENV_VAR}
     environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
@@ -144,7 +145,7 @@ class TestAutostart:
             "assert m.is_enabled()\n"
             "m.record_value(m.BOOK_UPDATE, 2_000_000)\n"
         )
-        completed = run_python(script, fresh_process_environment(STELLAR_PROFILING=str(path)))
+        completed = run_python(script, fresh_process_environment(STELLAR_PROFILING=str(path)), without_pth_files=True)
         assert completed.returncode == 0, completed.stderr
 
         reports = list((tmp_path / "reports").glob("*/report.json"))
@@ -166,7 +167,7 @@ class TestAutostart:
             "time.sleep(60)\n"
             "raise SystemExit('still running after SIGTERM')\n"
         )
-        completed = run_python(script, fresh_process_environment(STELLAR_PROFILING=str(path)))
+        completed = run_python(script, fresh_process_environment(STELLAR_PROFILING=str(path)), without_pth_files=True)
         assert completed.returncode == -signal.SIGTERM, completed.stderr
         reports = list((tmp_path / "reports").glob("*/report.json"))
         assert len(reports) == 1, completed.stderr
@@ -182,7 +183,7 @@ class TestAutostart:
             "assert profiling.autostart.active_profiler() is not None\n"
             "assert signal.getsignal(signal.SIGTERM) is mine\n"
         )
-        completed = run_python(script, fresh_process_environment(STELLAR_PROFILING=str(path)))
+        completed = run_python(script, fresh_process_environment(STELLAR_PROFILING=str(path)), without_pth_files=True)
         assert completed.returncode == 0, completed.stderr
 
     def test_off_it_starts_nothing_and_loads_no_profiler(self):
