@@ -32,11 +32,11 @@ import psutil
 from hummingbot.core.event.event_forwarder import EventForwarder
 from hummingbot.core.event.events import MarketEvent
 
-from profiling.config import ProfilingConfig
-from profiling.load_scenarios import SCENARIOS, Chaos, LoadScenario, parse_scenarios  # noqa: F401  (re-exported)
-from profiling.memory import MemoryMarks
-from profiling.runner import RunContext, RunResult, Scenario, run
-from profiling.strategies.market_activity import HorizonClient, reference_price
+from .config import ProfilingConfig
+from .load_scenarios import SCENARIOS, Chaos, LoadScenario, parse_scenarios  # noqa: F401  (re-exported)
+from .memory import MemoryMarks
+from .runner import RunContext, RunResult, Scenario, run
+from .strategies.market_activity import HorizonClient, reference_price
 
 logger = logging.getLogger(__name__)
 
