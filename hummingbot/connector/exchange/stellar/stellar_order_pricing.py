@@ -1,9 +1,9 @@
 """Prices the SDEX has no order type for: a MARKET order's worst price, a LIMIT_MAKER's cross check.
 
-Stellar has no market order and no post-only flag. A MARKET order is a crossing offer whose price
-bound is the book's price for its size, moved by the slippage against us (whatever it does not take
-at once is cancelled); a LIMIT_MAKER is a passive offer refused before submission if it would cross
-the book we see.
+Stellar has no market order and no post-only flag. A MARKET order is a path payment to ourselves
+(`stellar_path_payments`) whose price bound is the book's price for its size, moved by the slippage
+against us: it fills in full within the bound, on the book or a liquidity pool, or fails; a LIMIT_MAKER
+is a passive offer refused before submission if it would cross the book we see.
 """
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from typing import Any, Optional

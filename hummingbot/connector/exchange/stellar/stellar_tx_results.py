@@ -8,7 +8,10 @@ fills in the order's own terms (base amount, quote amount, price in quote per ba
 Horizon spells them (`tx_bad_seq`, `op_underfunded`, `op_cross_self`, ...), with the message
 `stellar_constants.result_code_message` gives.
 
-The results of offer operations (what the connector sends) are read straight from the bytes
+A path payment (a MARKET order) is read by `stellar_path_payments.path_payment_outcome`: its claim
+atoms (offers and pools) become fills the same way.
+
+The results of offer operations (most of what the connector sends) are read straight from the bytes
 (`_fast_decode`, about a tenth of stellar-sdk's XDR classes' time); anything else, or anything
 unexpected in them, goes through stellar-sdk, so both give the same outcome or the same error.
 """
@@ -24,6 +27,7 @@ from stellar_sdk import xdr as stellar_xdr
 
 from hummingbot.connector.exchange.stellar.stellar_constants import result_code_message
 from hummingbot.connector.exchange.stellar.stellar_op_outcome import Fill, OpOutcome, OrderAssets, fill_from_claim
+from hummingbot.connector.exchange.stellar.stellar_path_payments import path_payment_outcome
 
 OFFER_CREATED = "created"
 OFFER_UPDATED = "updated"
@@ -109,6 +113,8 @@ class TxResult:
         return [outcome if outcome.error_code is not None else None for outcome in ops]
 
 
+_PATH_PAYMENTS = (stellar_xdr.OperationType.PATH_PAYMENT_STRICT_SEND,
+                  stellar_xdr.OperationType.PATH_PAYMENT_STRICT_RECEIVE)
 _NO_OPERATION_RAN = frozenset({"tx_too_late", "tx_bad_seq"})
 
 
@@ -189,6 +195,7 @@ def _finish(tx_code: str, fee_charged: int, outcomes: List[OpOutcome], tx_hash: 
             outcome.offer_id = None
             outcome.offer_state = None
             outcome.fills = ()
+            outcome.delivered_stroops = None
         outcome.tx_code = tx_code
         outcome.tx_hash = tx_hash
         outcome.ledger = ledger
@@ -211,6 +218,8 @@ def operation_outcome(op_result: stellar_xdr.OperationResult, order_assets: Orde
         return _offer_outcome(tr.manage_buy_offer_result, "MANAGE_BUY_OFFER_", order_assets)
     if op_type == stellar_xdr.OperationType.CREATE_PASSIVE_SELL_OFFER:
         return _offer_outcome(tr.create_passive_sell_offer_result, "MANAGE_SELL_OFFER_", order_assets)
+    if op_type in _PATH_PAYMENTS:
+        return path_payment_outcome(tr, order_assets)
     return _generic_outcome(tr)
 
 
