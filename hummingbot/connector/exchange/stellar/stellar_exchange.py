@@ -396,9 +396,9 @@ class StellarExchange(ExchangePyBase):
         try:
             if trading_pair not in self._trading_rules:
                 raise self._unknown_pair_error(trading_pair)
-            if order_type is OrderType.MARKET and (price is None or price.is_nan()):
+            if order_type is OrderType.MARKET:   # a given price is a reference, like the book's, not the bound
                 price = market_price_bound(self._book(trading_pair), trading_pair, trade_type, amount,
-                                           self._market_slippage)
+                                           self._market_slippage, price)
         except ValueError as error:
             self.start_tracking_order(order_id=order_id, exchange_order_id=None, trading_pair=trading_pair,
                                       order_type=order_type, trade_type=trade_type,

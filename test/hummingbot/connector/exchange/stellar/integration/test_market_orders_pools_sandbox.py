@@ -163,12 +163,13 @@ async def test_a_market_order_no_venue_fills_within_its_bound_fails_clearly_and_
     pool_before = await reserves(m, pool_id)
     before = await holdings(m)
 
-    # Worst prices the strategy gave: a buy at no more than 0.2, a sell at no less than 0.3 (both venues are worse).
-    buy = await market_order(m, BUY, "10", "0.2")
-    sell = await market_order(m, SELL, "10", "0.3")
+    # Prices the strategy gave, moved by the 2 % slippage: a buy at no more than 0.153, a sell at no less than
+    # 0.392 (both venues are worse).
+    buy = await market_order(m, BUY, "10", "0.15")
+    sell = await market_order(m, SELL, "10", "0.4")
     failures = {f.order_id: f.error_message for f in m.failures()}
     assert "not filled" in failures[buy] and "op_over_source_max" in failures[buy]
-    assert "at 0.2 USDC per XLM or better" in failures[buy]
+    assert "at 0.153 USDC per XLM or better" in failures[buy]
     assert "not filled" in failures[sell] and "op_under_dest_min" in failures[sell]
     assert m.order(buy).current_state is OrderState.FAILED and m.order(sell).current_state is OrderState.FAILED
     assert m.fills() == []
