@@ -366,6 +366,8 @@ class Network:
             self.history.add_effect(effect, outcome.pools)
             new_records.append(("effects", effect))
         for index, trade in enumerate(outcome.trades):
+            if trade is None:   # a claim that traded nothing: no trade, but its index is skipped (as Horizon)
+                continue
             # Horizon's trade id is its paging token (unlike effect ids, it is not zero-padded).
             trade["id"] = trade["paging_token"] = f"{op_id}-{index}"
             self.history.add_trade(trade)

@@ -48,7 +48,8 @@ class OpContext:
 class OpOutcome:
     result: stellar_xdr.OperationResult
     effects: list[dict] = field(default_factory=list)
-    trades: list[dict] = field(default_factory=list)
+    # one per claim atom, in order (Horizon's trade id is "<op id>-<claim index>"); None: it traded nothing
+    trades: list[dict | None] = field(default_factory=list)
     # (selling, buying) of every offer book that changed; Horizon's views (X, Y) and (Y, X) both show it
     changed_books: set[tuple[str, str]] = field(default_factory=set)
     # Horizon offer JSON of every offer created, updated or removed (removed ones with amount "0.0000000")

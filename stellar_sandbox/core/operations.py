@@ -712,7 +712,8 @@ def _record_claims(
         else:
             outcome.changed_offers.append(state.offer_json(maker_offer))
         if claim.amount_sold == 0 and claim.amount_bought == 0:
-            continue  # an offer removed without trading is not a trade (as in Horizon)
+            outcome.trades.append(None)  # an offer removed without trading is not a trade, yet counts (as Horizon)
+            continue
         outcome.trades.append(_trade_json(claim, taker, taker_offer_id, close_time))
         taker_side = effect(
             taker,

@@ -2,7 +2,8 @@
 
 Glue: trading pairs resolve through the InstrumentCache, orders become intents that the
 TransactionPipeline turns into transactions, fills go through `OrderFills`, balances through
-`stellar_account`, MARKET and LIMIT_MAKER prices through `stellar_order_pricing`. An offer that
+`stellar_account`, MARKET and LIMIT_MAKER prices through `stellar_order_pricing` (a MARKET order is a
+path payment: `stellar_path_payments`). An offer that
 is gone from the ledger was filled or cancelled: its trades tell which, so a fill is never
 reported as a cancel.
 """
@@ -45,6 +46,7 @@ from hummingbot.connector.exchange.stellar.stellar_order_ids import new_client_o
 from hummingbot.connector.exchange.stellar.stellar_order_ops import CancelOrderIntent, CreateOrderIntent
 from hummingbot.connector.exchange.stellar.stellar_order_pricing import check_maker_price, market_price_bound
 from hummingbot.connector.exchange.stellar.stellar_order_tracker import StellarOrderTracker
+from hummingbot.connector.exchange.stellar.stellar_path_payments import MarketOrderIntent, order_rejection
 from hummingbot.connector.exchange.stellar.stellar_recovery import recover_offers_when_possible
 from hummingbot.connector.exchange.stellar.stellar_tx_pipeline import TransactionPipeline
 from hummingbot.connector.exchange.stellar.stellar_tx_results import OpOutcome
@@ -395,9 +397,9 @@ class StellarExchange(ExchangePyBase):
         try:
             if trading_pair not in self._trading_rules:
                 raise self._unknown_pair_error(trading_pair)
-            if order_type is OrderType.MARKET and (price is None or price.is_nan()):
+            if order_type is OrderType.MARKET:   # a given price is a reference, like the book's, not the bound
                 price = market_price_bound(self._book(trading_pair), trading_pair, trade_type, amount,
-                                           self._market_slippage)
+                                           self._market_slippage, price)
         except ValueError as error:
             self.start_tracking_order(order_id=order_id, exchange_order_id=None, trading_pair=trading_pair,
                                       order_type=order_type, trade_type=trade_type,
@@ -418,16 +420,17 @@ class StellarExchange(ExchangePyBase):
     def _book(self, trading_pair: str) -> Optional[OrderBook]:
         return self.order_books.get(trading_pair)
 
-    def _order_intent(self, order: InFlightOrder) -> CreateOrderIntent:
+    def _order_intent(self, order: InFlightOrder) -> Union[CreateOrderIntent, MarketOrderIntent]:
         base, quote = self.instrument_cache.assets_for_pair(order.trading_pair)
         order_type = order.order_type
         price = order.price
-        if order_type is OrderType.MARKET:
+        if order_type is OrderType.MARKET:   # a path payment to ourselves: book or pool, in full or not at all
             if price is None or not (price == price and price > 0):
                 price = market_price_bound(self._book(order.trading_pair), order.trading_pair, order.trade_type,
                                            order.amount, self._market_slippage)
-            order_type = OrderType.LIMIT
-        elif order_type is OrderType.LIMIT_MAKER:
+            return MarketOrderIntent(order.client_order_id, base, quote, order.trade_type, order.amount, price,
+                                     self.account_id)
+        if order_type is OrderType.LIMIT_MAKER:
             check_maker_price(self._book(order.trading_pair), order.trading_pair, order.trade_type, price)
         return CreateOrderIntent(client_order_id=order.client_order_id, base=base, quote=quote,
                                  trade_type=order.trade_type, order_type=order_type, amount=order.amount, price=price)
@@ -442,9 +445,10 @@ class StellarExchange(ExchangePyBase):
 
     async def _place_order_and_process_update(self, order: InFlightOrder, **kwargs) -> str:
         # The pipeline records the ack and confirm times from here.
-        outcome = await self._pipeline.submit(self._order_intent(order), measurement.now())
+        intent = self._order_intent(order)
+        outcome = await self._pipeline.submit(intent, measurement.now())
         if not outcome.success:
-            raise StellarOrderRejected(outcome.error_code, outcome.error_message, order.client_order_id)
+            raise order_rejection(intent, outcome)
         return await self._process_creation_outcome(order, outcome)
 
     async def _process_creation_outcome(self, order: InFlightOrder, outcome: OpOutcome) -> str:
@@ -466,22 +470,10 @@ class StellarExchange(ExchangePyBase):
             measurement.record(measurement.FILL_PROCESSING, start)
         for record in self._fills.release_unmatched(exchange_order_id):
             self._process_trade_event(record)   # trades of this offer streamed before we learnt its id
-        if not resting:
-            # Nothing rests: the order took all it could at once (a MARKET order's bound may leave less).
+        if not resting:   # the order took all it could at once (a MARKET order: all of it, or it failed)
             state = OrderState.FILLED if mark_filled_if_covered(order) else OrderState.CANCELED
             self._offer_status.finish(order, state, timestamp)
-        elif order.order_type is OrderType.MARKET:
-            await self._cancel_market_remainder(order)
         return exchange_order_id
-
-    async def _cancel_market_remainder(self, order: InFlightOrder) -> None:
-        """A MARKET order must not rest: whatever its bound did not take at once is cancelled."""
-        try:
-            await self._execute_order_cancel_and_process_update(order)
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:
-            self.logger().error(f"Could not cancel the unfilled rest of MARKET order {order.client_order_id}: {error}")
 
     # === Cancellation ===
 

@@ -2,9 +2,10 @@
 
 The pipeline is the only owner of sequence numbers. Its rules, in the order an intent meets them:
 
-1. Validation: `submit(intent)` turns the intent into its operation at once (`offer_terms`), so
-   bad input raises `StellarOrderError` before anything is queued (in `submit_many`, that intent
-   alone gets a failed outcome with code `invalid_order`).
+1. Validation: `submit(intent)` turns the intent into its operation at once (`offer_terms`, or
+   `path_payment_terms` for a MARKET order's `MarketOrderIntent`), so bad input raises
+   `StellarOrderError` before anything is queued (in `submit_many`, that intent alone gets a failed
+   outcome with code `invalid_order`).
 2. Queue and coalescing: stellar-core keeps one pending transaction per source account. Each
    source account (the trading account, or each channel account) is a *lane* with at most one
    transaction in flight; intents wait in one shared queue, which idle lanes share evenly, up to
@@ -43,7 +44,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Callable, Deque, Dict, Iterable, KeysView, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Deque, Dict, Iterable, KeysView, List, Optional, Sequence, Tuple, Union
 
 from stellar_sdk import MuxedAccount
 
@@ -52,6 +53,7 @@ from hummingbot.connector.exchange.stellar import stellar_measurement as measure
 from hummingbot.connector.exchange.stellar.stellar_auth import TransactionSigner
 from hummingbot.connector.exchange.stellar.stellar_horizon_api import TRANSIENT_ERRORS, HorizonApi, HorizonError
 from hummingbot.connector.exchange.stellar.stellar_order_ops import OrderIntent, offer_terms
+from hummingbot.connector.exchange.stellar.stellar_path_payments import MarketOrderIntent, path_payment_terms
 from hummingbot.connector.exchange.stellar.stellar_sequence import SequenceManager
 from hummingbot.connector.exchange.stellar.stellar_tx_builder import EnvelopeBuilder, SignedEnvelope
 from hummingbot.connector.exchange.stellar.stellar_tx_results import (
@@ -61,6 +63,8 @@ from hummingbot.connector.exchange.stellar.stellar_tx_results import (
     failed_outcome,
 )
 from hummingbot.connector.exchange.stellar.stellar_tx_submission import TransactionSubmitter
+
+Intent = Union[OrderIntent, MarketOrderIntent]   # whatever becomes one operation
 
 REQUEUE = "requeue"
 FAIL = "fail"
@@ -99,7 +103,7 @@ class PipelineStoppedError(RuntimeError):
 
 @dataclass(slots=True)
 class _Job:
-    intent: OrderIntent
+    intent: Intent
     operation_xdr: bytes          # packed once, at submission
     future: asyncio.Future
     start_ns: int
@@ -176,7 +180,7 @@ class TransactionPipeline:
         """Hashes of submitted transactions whose fate is awaited (live, read-only): `notify_transaction`'s."""
         return self._submitter.awaited_hashes
 
-    async def submit(self, intent: OrderIntent, start_ns: Optional[int] = None) -> OpOutcome:
+    async def submit(self, intent: Intent, start_ns: Optional[int] = None) -> OpOutcome:
         """Queue one intent and wait for its outcome. Raises StellarOrderError for invalid input,
         before anything is queued. `start_ns` (a `stellar_measurement.now()` value) is when the
         strategy asked, for the ack/confirm measurements."""
@@ -184,7 +188,7 @@ class TransactionPipeline:
         self._enqueue((job,))
         return await job.future
 
-    async def submit_many(self, intents: Iterable[OrderIntent], start_ns: Optional[int] = None) -> List[OpOutcome]:
+    async def submit_many(self, intents: Iterable[Intent], start_ns: Optional[int] = None) -> List[OpOutcome]:
         """Queue intents together (they share transactions, MAX_OPS_PER_TX at a time) and wait for all.
 
         An intent that fails validation does not stop the others: its outcome is a failure with
@@ -239,10 +243,13 @@ class TransactionPipeline:
 
     # Queue
 
-    def _job(self, intent: OrderIntent, start_ns: Optional[int]) -> _Job:
+    def _job(self, intent: Intent, start_ns: Optional[int]) -> _Job:
         if self._stopped:
             raise PipelineStoppedError("The transaction pipeline was stopped")
-        packed = self._builder.pack_offer(offer_terms(intent), self._op_source)
+        if isinstance(intent, MarketOrderIntent):
+            packed = self._builder.pack_path_payment(path_payment_terms(intent), self._op_source)
+        else:
+            packed = self._builder.pack_offer(offer_terms(intent), self._op_source)
         return _Job(intent, packed, asyncio.get_running_loop().create_future(),
                     measurement.now() if start_ns is None else start_ns)
 
