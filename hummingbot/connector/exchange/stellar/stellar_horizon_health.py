@@ -7,7 +7,9 @@ What it hears, per Horizon (by its index in the configured list):
   an average of the answered calls.
 - `ledger(i, sequence, closed_at)`: the ledgers its heartbeat stream delivers (`/ledgers?cursor=now`,
   one stream per Horizon, only with several Horizons). Against the others': LAGGING once
-  `lag_ledgers` behind the newest any Horizon delivered; SILENT once its ledger has not moved for
+  `lag_ledgers` behind the newest any Horizon delivered, or once it has lacked for `behind_s()` a
+  ledger another delivered (Horizons of one network ingest a ledger within about a second of each
+  other, so on 5 s ledgers this tells a stuck Horizon long before 3 ledgers); SILENT once its ledger has not moved for
   `silence_ledgers` ledger periods (at least `min_silence_s`) while another Horizon's did. A network
   whose ledgers all stop (a stalled close) makes no Horizon silent. Against the clock: the age of its
   latest ledger, shown in `snapshot()`.
@@ -36,6 +38,8 @@ _SEVERITY = {HEALTHY: 0, SLOW: 1, LAGGING: 2, SILENT: 3, FAILING: 4}
 
 COOLDOWN_S = 2.0
 COOLDOWN_CAP_S = 60.0
+MIN_BEHIND_S = 0.5
+MAX_BEHIND_S = 2.5
 _LATENCY_WEIGHT = 0.3        # of the newest sample in the latency average
 _PERIOD_WEIGHT = 0.2         # of the newest interval in the ledger period average
 _SWITCHES_KEPT = 256
@@ -75,6 +79,7 @@ class _Member:
 class HorizonHealth:
     def __init__(self, urls: Sequence[str], *, watch_ledgers: Optional[bool] = None, lag_ledgers: int = 3,
                  silence_ledgers: float = 3.0, min_silence_s: float = 1.0, max_silence_s: float = 30.0,
+                 behind_s: Optional[float] = None,
                  slow_latency_s: float = 3.0, cooldown_s: float = COOLDOWN_S, cooldown_cap_s: float = COOLDOWN_CAP_S,
                  clock: Callable[[], float] = time.monotonic, wall_clock: Callable[[], float] = time.time,
                  logger: Optional[logging.Logger] = None):
@@ -86,6 +91,7 @@ class HorizonHealth:
         self._silence_ledgers = silence_ledgers
         self._min_silence_s = min_silence_s
         self._max_silence_s = max_silence_s
+        self._behind_s = behind_s
         self._slow_latency_s = slow_latency_s
         self._cooldown_s = cooldown_s
         self._cooldown_cap_s = cooldown_cap_s
@@ -121,6 +127,14 @@ class HorizonHealth:
         period = self._period_s if self._period_s is not None else self._max_silence_s
         return min(self._max_silence_s, max(self._min_silence_s, self._silence_ledgers * period))
 
+    def behind_s(self) -> float:
+        """How long a Horizon may lack a ledger another one delivered: half a ledger period, within
+        [MIN_BEHIND_S, MAX_BEHIND_S] (unless set)."""
+        if self._behind_s is not None:
+            return self._behind_s
+        period = self._period_s if self._period_s is not None else 2 * MAX_BEHIND_S
+        return min(MAX_BEHIND_S, max(MIN_BEHIND_S, 0.5 * period))
+
     def state(self, index: int, now: Optional[float] = None) -> Tuple[str, str]:
         """(state, reason): the worst thing known of the Horizon now."""
         now = self._clock() if now is None else now
@@ -134,6 +148,9 @@ class HorizonHealth:
                 return SILENT, f"no ledger for {now - still_since:.1f}s while another Horizon streams them"
             if member.ledger is not None and self._leader_ledger - member.ledger >= self._lag_ledgers:
                 return LAGGING, f"{self._leader_ledger - member.ledger} ledgers behind"
+            if member.ledger is not None and member.behind_since is not None and \
+                    now - member.behind_since > self.behind_s():
+                return LAGGING, f"ledger {member.ledger + 1} {now - member.behind_since:.1f}s late"
         if member.latency_s is not None and member.latency_s > self._slow_latency_s:
             return SLOW, f"answers in {member.latency_s:.1f}s on average"
         return HEALTHY, ""

@@ -141,7 +141,7 @@ def test_the_fault_age_of_a_lag_counts_from_when_the_horizon_first_fell_behind(c
 
 
 def test_a_horizon_whose_ledgers_stop_while_the_others_stream_is_silent(clock):
-    health = health_of(clock, lag_ledgers=100, silence_ledgers=3, min_silence_s=1.0)
+    health = health_of(clock, lag_ledgers=100, silence_ledgers=3, min_silence_s=1.0, behind_s=1000.0)
     sequences = {0: 10, 1: 10}
     stream_ledgers(health, clock, sequences, 5, period=1.0)     # the period is learnt: 1 s, silence after 3 s
     sequences[0] = None
@@ -151,6 +151,36 @@ def test_a_horizon_whose_ledgers_stop_while_the_others_stream_is_silent(clock):
     state, reason = health.state(0)
     assert state == SILENT and reason.startswith("no ledger for 3.5s")
     assert health.evaluate().reason.startswith("silent: ") and health.active == 1
+
+
+def test_a_horizon_that_lacks_a_ledger_another_delivered_for_half_a_period_is_lagging(clock):
+    # 5 s ledgers: 3 ledgers behind would take 15 s; a ledger 2.5 s late tells it.
+    health = health_of(clock, lag_ledgers=3, min_silence_s=100.0)
+    sequences = {0: 10, 1: 10}
+    stream_ledgers(health, clock, sequences, 4, period=5.0)
+    assert health.behind_s() == 2.5
+    clock.advance(5.0)
+    health.ledger(1, 15)                  # B has ledger 15, A not yet
+    clock.advance(1.0)
+    assert health.state(0) == (HEALTHY, "") and health.evaluate() is None   # a second late: Horizons differ so
+    health.ledger(0, 15)
+    clock.advance(5.0)
+    health.ledger(1, 16)
+    clock.advance(2.6)
+    assert health.state(0) == (LAGGING, "ledger 16 2.6s late")
+    switch = health.evaluate()
+    assert (switch.to_url, switch.reason) == (B, "lagging: ledger 16 2.6s late")
+    assert switch.fault_age_s == pytest.approx(2.6)
+
+
+def test_how_late_a_ledger_may_be_follows_the_ledger_period_within_bounds(clock):
+    fast = health_of(clock, lag_ledgers=100)
+    stream_ledgers(fast, clock, {0: 10, 1: 10}, 4, period=0.1)
+    assert fast.behind_s() == 0.5
+    slow = health_of(clock, lag_ledgers=100)
+    stream_ledgers(slow, clock, {0: 10, 1: 10}, 4, period=2.0)
+    assert slow.behind_s() == pytest.approx(1.0)
+    assert health_of(clock).behind_s() == 2.5   # no period learnt yet
 
 
 def test_when_every_horizon_stops_none_is_silent(clock):
