@@ -3,10 +3,16 @@ network for tests and demos, and profiling.
 
 The distribution ships `hummingbot.connector.exchange.stellar` into an installed Hummingbot's
 package tree (Hummingbot discovers connectors by scanning that folder), plus our own top-level
-packages `stellar_sandbox`, `profiling` and `hummingbot_stellar_cli` (the `hummingbot-stellar` command: install
-the connector into a source checkout, Docker's /home/hummingbot or another Python; check it; run Hummingbot's
-client against the sandbox). It ships no `hummingbot/__init__.py` nor the
-intermediate ones, so the installed Hummingbot keeps owning those packages.
+packages `stellar_sandbox`, `hummingbot_stellar_profiling` and `hummingbot_stellar_cli` (the `hummingbot-stellar`
+command: install the connector into a source checkout, Docker's /home/hummingbot or another Python; check it;
+run Hummingbot's client against the sandbox). It ships no `hummingbot/__init__.py` nor the intermediate ones, so
+the installed Hummingbot keeps owning those packages.
+
+The repository's `profiling/` folder installs as `hummingbot_stellar_profiling`: `profiling` is the import name
+of an unrelated PyPI project (an interactive profiler), and two distributions writing one top-level package
+into site-packages overwrite each other. The folder keeps its name in the repository (`python -m profiling`
+from a checkout, the tests); its modules import each other relatively, so they work under both names.
+test/test_distribution.py checks the wheel's top-level names.
 
 Hummingbot itself is not declared here: on Python 3.11 its full dependency set cannot resolve,
 so it is installed with --no-deps from requirements/ (see README).
@@ -17,6 +23,10 @@ from setuptools import find_packages, setup
 from setuptools.command.build_py import build_py
 
 CONNECTOR_PACKAGE = "hummingbot.connector.exchange.stellar"
+PROFILING_SOURCE = "profiling"  # the repository's folder ...
+PROFILING_PACKAGE = "hummingbot_stellar_profiling"  # ... and the name it is installed under (see above)
+PROFILING_PACKAGES = [PROFILING_PACKAGE + name[len(PROFILING_SOURCE):]
+                      for name in find_packages(include=[PROFILING_SOURCE, PROFILING_SOURCE + ".*"])]
 # The connector's own requirements are kept in one place, which `hummingbot-stellar install` also reads.
 _requirements: dict = {}
 exec(Path("hummingbot_stellar_cli", "requirements.py").read_text(encoding="utf-8"), _requirements)
@@ -24,11 +34,11 @@ CONNECTOR_REQUIREMENTS = list(_requirements["CONNECTOR_REQUIREMENTS"])
 CLIENT_REQUIREMENTS = list(_requirements["CLIENT_REQUIREMENTS"])
 # Lets profiling be switched on in any Hummingbot session by the environment alone
 # (STELLAR_PROFILING, see conf/conf_stellar_profiling.yml). The line reads the variable before importing
-# anything: unset, `profiling` is not imported at start-up, so a source tree's `profiling` (first on the path
-# in `python -m profiling` and in the tests) is not shadowed by the installed copy.
+# anything: unset, nothing of profiling is imported at start-up (every Python start of the environment reads it).
 AUTOSTART_PTH = "hummingbot_stellar_profiling.pth"
 AUTOSTART_LINE = ("import os; os.environ.get('STELLAR_PROFILING', '').strip().lower() in "
-                  "('', '0', 'false', 'no', 'off') or __import__('profiling.autostart')\n")
+                  "('', '0', 'false', 'no', 'off') or __import__('hummingbot_stellar_profiling.autostart')\n")
+assert f"'{PROFILING_PACKAGE}.autostart'" in AUTOSTART_LINE
 
 
 class BuildPyWithAutostart(build_py):
@@ -45,9 +55,11 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.11",
     packages=[CONNECTOR_PACKAGE]
-    + find_packages(include=["stellar_sandbox", "stellar_sandbox.*", "profiling", "profiling.*",
-                             "hummingbot_stellar_cli", "hummingbot_stellar_cli.*"]),
-    package_data={CONNECTOR_PACKAGE: ["*.yml"], "profiling": ["*.json", "*.yml"]},
+    + find_packages(include=["stellar_sandbox", "stellar_sandbox.*", "hummingbot_stellar_cli",
+                             "hummingbot_stellar_cli.*"])
+    + PROFILING_PACKAGES,
+    package_dir={PROFILING_PACKAGE: PROFILING_SOURCE},
+    package_data={CONNECTOR_PACKAGE: ["*.yml"], PROFILING_PACKAGE: ["*.json", "*.yml"]},
     install_requires=CONNECTOR_REQUIREMENTS + [
         "aiohttp>=3.9",
         "yappi>=1.6",

@@ -1,30 +1,35 @@
 """Market data: a streamed order book message to an updated Hummingbot order book, per message.
 
-Subject (Stellar): Horizon's `/order_book` stream sends the whole book (N bids and N asks) on every
-change. The event goes through the exchange's own data source (`order_book_tracker.data_source`:
-`_parse_order_book_snapshot_message`, the hook Hummingbot's tracker calls: it compares the book with
-the pair's previous one and parses only the levels that changed) into the order book the data
-source makes for the tracker (`order_book_create_function()`, a `StellarOrderBook`), through
-`restore_from_snapshot_and_diffs` as Hummingbot's tracker does with a snapshot (it applies only the
-changed levels when it holds the previous book).
+Both sides start from the text their transport hands over and end with the updated OrderBook:
 
-Peer (Binance, in the same run): a depth-update websocket payload through Hummingbot's Binance
-connector (`BinanceAPIOrderBookDataSource._parse_order_book_diff_message`, with its symbol lookup)
-into an OrderBook with `apply_diffs`, as the tracker does with a diff.
+Subject (Stellar): Horizon's `/order_book` stream sends the whole book (N bids and N asks) on every
+change; the SSE reader hands the event's data over as text (`decode=False`). The text goes through
+the exchange's own data source (`order_book_tracker.data_source`: `_parse_order_book_snapshot_message`,
+the hook Hummingbot's tracker calls: it compares the text with the pair's previous book's and
+decodes only the levels that changed) into the order book the data source makes for the tracker
+(`order_book_create_function()`, a `StellarOrderBook`), through `restore_from_snapshot_and_diffs` as
+Hummingbot's tracker does with a snapshot (it applies only the changed levels when it holds the
+previous book).
+
+Peer (Binance, in the same run): a depth-update websocket text message decoded as Hummingbot's
+websocket connection decodes it (`WSConnection._build_resp`: aiohttp's `msg.json()`, the json
+module), through Hummingbot's Binance connector (`_parse_order_book_diff_message`, with its symbol
+lookup) into an OrderBook with `apply_diffs`, as the tracker does with a diff.
 
 Figures (each side alternates between two events, so every event changes the book):
 
 - `book_update_depth{20,200}`: every level of the book changes (N+N), against a Binance diff of
-  N+N levels; the JSON decoding of the payload (the connector's decoder, the same on both sides) is
-  included. Horizon's transport sends the whole book, so this is its worst case and its usual cost.
+  N+N levels. Horizon's transport sends the whole book, so this is its worst case.
 - `book_event_depth20_changed{2,40}`: a 20+20-level book in which 2 levels (one bid, one ask) or all
-  40 changed, against a Binance diff of those 2 or 40 levels: equal levels changed. From the
-  decoded event on (both data sources get decoded JSON from their transport: Hummingbot's websocket
-  assistant for Binance, the connector's SSE reader for Horizon); the decoding is reported apart.
+  40 changed, against a Binance diff of those 2 or 40 levels: equal levels changed.
+- `book_event_depth200_changed2`: the same with a 200+200-level book (the data source's depth):
+  what two changed levels cost does not grow with the book.
 - `book_level_changed_depth20`: the cost of one more changed level, (40 changed - 2 changed) / 38,
-  on each side, from the two figures above: what a level costs once the event is there.
-- `book_decode_depth20_vs_diff2` (reported, not checked): decoding a 20+20-level Horizon book (on
-  every event, whatever changed) against decoding a 1+1-level Binance diff.
+  on each side, from the two figures above. The output's "per changed level" lines also give each
+  event's cost divided by its changed levels.
+- `book_decode_depth20_vs_diff2` (reported, not checked): decoding a whole 20+20-level Horizon book
+  (what the text comparison spares: still done for a pair's first book and any text it cannot
+  compare) with the connector's decoder, against Hummingbot decoding a 1+1-level Binance diff.
 
 Ratio = Stellar median / Binance median (for the per-level figure, of the two slopes).
 """
@@ -38,18 +43,20 @@ import statistics
 import time
 from typing import Any, Dict, List, Optional, Sequence
 
+import aiohttp
 from bidict import bidict
 from hummingbot.connector.exchange.binance.binance_api_order_book_data_source import BinanceAPIOrderBookDataSource
 from hummingbot.connector.exchange.binance.binance_exchange import BinanceExchange
 from hummingbot.core.data_type.order_book import OrderBook
 from hummingbot.core.data_type.order_book_row import OrderBookRow
+from hummingbot.core.web_assistant.connections.ws_connection import WSConnection
 
 from benchmarks import harness
 from benchmarks.timing import figure, gc_paused, time_calls
 from hummingbot.connector.exchange.stellar.stellar_api_order_book_data_source import StellarAPIOrderBookDataSource
 from hummingbot.connector.exchange.stellar.stellar_sse import json_loads
 
-try:   # the same decoder on both sides, so the comparison is about the connectors' own work
+try:   # compact JSON, as Horizon and Binance write it
     from ujson import dumps as json_dumps
 except ImportError:  # pragma: no cover
     from json import dumps as json_dumps
@@ -96,61 +103,61 @@ def _binance_diff(depth: int, variant: int) -> str:
 
 
 def _binance_snapshot(depth: int) -> Dict[str, Any]:
-    diff = json_loads(_binance_diff(depth, 0))
+    diff = binance_decode(_binance_diff(depth, 0))
     return {"lastUpdateId": 0, "bids": diff["b"], "asks": diff["a"]}
 
 
 class _StellarSide:
-    """Horizon book events into the exchange's data source, then into the order book it makes for the
-    tracker. `decode`: the JSON decoding of each event is timed too (else it is done untimed just
-    before, as the transport hands the data source a freshly decoded event)."""
+    """Horizon book event texts into the exchange's data source, then into the order book it makes for
+    the tracker."""
 
-    def __init__(self, depth: int, exchange: Any, per_side: Optional[int] = None, decode: bool = True) -> None:
+    def __init__(self, depth: int, exchange: Any, per_side: Optional[int] = None) -> None:
         self.depth = depth
         source: StellarAPIOrderBookDataSource = exchange.order_book_tracker.data_source   # the exchange's own
         self._parse = source._parse_order_book_snapshot_message
         self._queue: asyncio.Queue = asyncio.Queue()
         self.book: OrderBook = source.order_book_create_function()
         self._payloads = [_stellar_book(depth, 0, per_side), _stellar_book(depth, 1, per_side)]
-        self.decode = decode
         self._next: Any = None
         self._i = 0
 
     def before(self) -> None:
-        """Untimed, just before `one()` when the decoding is not timed: decode its event."""
         self._i += 1
-        self._next = self._payloads[self._i % 2] if self.decode else json_loads(self._payloads[self._i % 2])
+        self._next = self._payloads[self._i % 2]
 
     async def one(self) -> None:
-        book = json_loads(self._next) if self.decode else self._next
-        await self._parse({"trading_pair": harness.PAIR, "book": book}, self._queue)
+        await self._parse({"trading_pair": harness.PAIR, "book": self._next}, self._queue)
         message = self._queue.get_nowait()
         self.book.restore_from_snapshot_and_diffs(message, [])
 
 
-class _BinanceSide:
-    """Binance depthUpdates into Hummingbot's Binance parser, then into the OrderBook as diffs."""
+def binance_decode(payload: str) -> Any:
+    """A websocket text message decoded as Hummingbot's websocket connection decodes it."""
+    return WSConnection._build_resp(aiohttp.WSMessage(aiohttp.WSMsgType.TEXT, payload, None)).data
 
-    def __init__(self, depth: int, source: BinanceAPIOrderBookDataSource, levels: Optional[int] = None,
-                 decode: bool = True) -> None:
+
+class _BinanceSide:
+    """Binance depthUpdate texts, decoded as Hummingbot does, into Hummingbot's Binance parser, then into
+    the OrderBook as diffs."""
+
+    def __init__(self, depth: int, source: BinanceAPIOrderBookDataSource, levels: Optional[int] = None) -> None:
         self.depth = depth
         levels = depth if levels is None else levels
         self._parse = source._parse_order_book_diff_message
         self._queue: asyncio.Queue = asyncio.Queue()
         self.book = OrderBook()
         self.book.apply_snapshot(*_rows(_binance_snapshot(depth)), 0)
-        self._payloads = [_binance_diff(levels, 1), _binance_diff(levels, 0)]
-        self.decode = decode
+        self._messages = [aiohttp.WSMessage(aiohttp.WSMsgType.TEXT, _binance_diff(levels, variant), None)
+                          for variant in (1, 0)]
         self._next: Any = None
         self._update_id = 0
 
     def before(self) -> None:
         self._update_id += 1
-        payload = self._payloads[self._update_id % 2]
-        self._next = payload if self.decode else json_loads(payload)
+        self._next = self._messages[self._update_id % 2]
 
     async def one(self) -> None:
-        raw = json_loads(self._next) if self.decode else self._next
+        raw = WSConnection._build_resp(self._next).data
         raw["U"] = raw["u"] = self._update_id     # diffs must be newer than the book
         await self._parse(raw, self._queue)
         message = self._queue.get_nowait()
@@ -202,7 +209,19 @@ def _slope_row(name: str, few: Dict[str, List[int]], all_: Dict[str, List[int]],
     return {"name": name, "subject": stellar, "floor": binance, "floor_name": "Binance, per level changed",
             "ratio": ratio,
             "description": f"one more changed level of a {EVENT_DEPTH}+{EVENT_DEPTH}-level book (from {FEW} to "
-                           f"{ALL} changed), vs one more level in a Binance diff; decoded events"}
+                           f"{ALL} changed), vs one more level in a Binance diff"}
+
+
+def _per_level(events: Dict[int, Dict[str, List[int]]], slope: Dict[str, Any]) -> Dict[str, Dict[str, float]]:
+    """The output's "per changed level" lines: each event's median over its changed levels, and the slope."""
+    lines = {}
+    for changed, samples in events.items():
+        for side, name in (("stellar", "Stellar"), ("binance", "Binance")):
+            lines[f"{name}, {changed} of {2 * EVENT_DEPTH} changed, per changed level"] = {
+                "median_us": round(statistics.median(samples[side]) / 1000 / changed, 3)}
+    lines["Stellar, one more changed level (slope)"] = {"median_us": slope["subject"]["median_us"]}
+    lines["Binance, one more changed level (slope)"] = {"median_us": slope["floor"]["median_us"]}
+    return lines
 
 
 async def _run(iterations: Dict[int, int], event_iterations: int) -> Dict[str, Any]:
@@ -215,35 +234,46 @@ async def _run(iterations: Dict[int, int], event_iterations: int) -> Dict[str, A
                                                iterations[depth])
             rows.append(figure(f"book_update_depth{depth}", stellar, peer,
                                floor_name=f"Binance diff, {depth}+{depth} levels",
-                               description=f"Horizon book event ({depth} bids + {depth} asks, every level changed, "
-                                           f"JSON decoding included) to updated OrderBook, vs Binance diff of the "
-                                           f"same size"))
+                               description=f"Horizon book event text ({depth} bids + {depth} asks, every level "
+                                           f"changed) to updated OrderBook, vs a Binance diff text of the same "
+                                           f"size"))
         events = {}
         for changed in (FEW, ALL):
             stellar, peer = await _interleaved([
-                _StellarSide(EVENT_DEPTH, exchange, per_side=changed // 2, decode=False),
-                _BinanceSide(EVENT_DEPTH, binance, levels=changed // 2, decode=False)], event_iterations)
+                _StellarSide(EVENT_DEPTH, exchange, per_side=changed // 2),
+                _BinanceSide(EVENT_DEPTH, binance, levels=changed // 2)], event_iterations)
             events[changed] = {"stellar": stellar, "binance": peer}
             rows.append(figure(f"book_event_depth{EVENT_DEPTH}_changed{changed}", stellar, peer,
                                floor_name=f"Binance diff, {changed // 2}+{changed // 2} levels",
-                               description=f"decoded Horizon book event ({EVENT_DEPTH}+{EVENT_DEPTH} levels, "
-                                           f"{changed} of them changed) to updated OrderBook, vs a decoded Binance "
-                                           f"diff of the {changed} levels"))
-        rows.append(_slope_row(f"book_level_changed_depth{EVENT_DEPTH}", events[FEW], events[ALL], ALL - FEW))
+                               description=f"Horizon book event text ({EVENT_DEPTH}+{EVENT_DEPTH} levels, "
+                                           f"{changed} of them changed) to updated OrderBook, vs a Binance diff "
+                                           f"text of the {changed} levels"))
+        slope = _slope_row(f"book_level_changed_depth{EVENT_DEPTH}", events[FEW], events[ALL], ALL - FEW)
+        rows.append(slope)
+        deep = DEPTHS[-1]
+        stellar, peer = await _interleaved([_StellarSide(deep, exchange, per_side=FEW // 2),
+                                            _BinanceSide(deep, binance, levels=FEW // 2)], iterations[deep])
+        rows.append(figure(f"book_event_depth{deep}_changed{FEW}", stellar, peer,
+                           floor_name=f"Binance diff, {FEW // 2}+{FEW // 2} levels",
+                           description=f"Horizon book event text ({deep}+{deep} levels, {FEW} of them changed) to "
+                                       f"updated OrderBook, vs a Binance diff text of the {FEW} levels: what a "
+                                       f"change costs when the book is as deep as the data source asks for"))
         horizon_book, binance_diff = _stellar_book(EVENT_DEPTH, 0), _binance_diff(FEW // 2, 0)
         decode = figure(f"book_decode_depth{EVENT_DEPTH}_vs_diff{FEW}",
                         time_calls(lambda: json_loads(horizon_book), event_iterations),
-                        time_calls(lambda: json_loads(binance_diff), event_iterations),
-                        floor_name=f"decoding a Binance diff, {FEW // 2}+{FEW // 2} levels",
-                        description=f"decoding a {EVENT_DEPTH}+{EVENT_DEPTH}-level Horizon book (every event), "
-                                    f"vs a Binance diff of {FEW} levels")
+                        time_calls(lambda: binance_decode(binance_diff), event_iterations),
+                        floor_name=f"Hummingbot decoding a Binance diff, {FEW // 2}+{FEW // 2} levels",
+                        description=f"decoding a whole {EVENT_DEPTH}+{EVENT_DEPTH}-level Horizon book (a pair's "
+                                    f"first, or a text that cannot be compared), vs a Binance diff of {FEW} levels")
         decode["checked"] = False
         rows.append(decode)
     finally:
         await harness.stop_exchange(exchange)
     for row in rows:
         row.setdefault("checked", True)
-    return {"benchmark": "market_data", "figures": rows}
+    return {"benchmark": "market_data", "figures": rows,
+            "breakdown": {f"market data, per changed level ({EVENT_DEPTH}+{EVENT_DEPTH}-level book)":
+                          _per_level(events, slope)}}
 
 
 def run(quick: bool = False) -> Dict[str, Any]:

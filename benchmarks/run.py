@@ -197,6 +197,8 @@ def breakdowns(results: List[Dict[str, Any]]) -> str:
 def _num(value: Optional[float], digits: int = 1) -> str:
     if value is None:
         return ""
+    if digits == 1 and abs(value) < 1:
+        digits = 2   # a per-level cost is a fraction of a µs
     return f"{value:,.{digits}f}"
 
 

@@ -35,7 +35,6 @@ from hummingbot.core.data_type.order_book import OrderBook
 from benchmarks import harness
 from benchmarks.market_data import _stellar_book
 from benchmarks.timing import gc_paused, settle
-from hummingbot.connector.exchange.stellar.stellar_sse import json_loads
 
 PAIR_COUNTS = (1, 5, 20, 50)
 LEVEL_COUNTS = (1, 2, 5, 10, 20)
@@ -100,7 +99,7 @@ class _Market:
         payload = self._payloads[self._cycle % 2]
         active = exchange.in_flight_orders
         for pair in self.pairs:
-            await self._parse({"trading_pair": pair, "book": json_loads(payload)}, self._queue)
+            await self._parse({"trading_pair": pair, "book": payload}, self._queue)   # the event as streamed
             self.books[pair].restore_from_snapshot_and_diffs(self._queue.get_nowait(), [])
             orders = [LimitOrder(client_order_id="", trading_pair=pair, is_buy=False,
                                  base_currency="XLM", quote_currency=pair.split("-")[1],

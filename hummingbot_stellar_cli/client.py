@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from hummingbot_stellar_cli import session_profiling
 from hummingbot_stellar_cli.home import HomeError
 
 DEFAULT_HOME = Path(".hummingbot-stellar")
@@ -182,17 +183,29 @@ def banner(demo: dict[str, Any], strategy_file: str | None, headless: bool, conn
     elif not headless:
         lines.append("No strategy loaded: `create` one (exchange stellar, market "
                      f"{demo['trading_pair']}), or `balance`.")
+    if session_profiling.requested():
+        lines.append("Profiling is on (STELLAR_PROFILING): the report is written when the session ends"
+                     + (" (Ctrl-C, SIGTERM or --duration)." if headless else " (`exit`)."))
     return "\n".join(lines)
 
 
 def run_client(args: argparse.Namespace) -> int:
-    home = args.home.expanduser().resolve()
-    from hummingbot_stellar_cli.home import use_home
-
+    """The session, profiled when STELLAR_PROFILING asks (see session_profiling): report written at its end."""
     if args.headless and args.no_connect:
         raise SystemExit("--headless needs the connection: drop --no-connect")
     if args.strategy and not args.no_sandbox:
         raise SystemExit("--strategy goes with --no-sandbox (the sandbox run writes its own strategy file)")
+    profiling = session_profiling.start_if_requested()
+    try:
+        return run_session(args)
+    finally:
+        session_profiling.write_report(profiling)
+
+
+def run_session(args: argparse.Namespace) -> int:
+    home = args.home.expanduser().resolve()
+    from hummingbot_stellar_cli.home import use_home
+
     use_home(home)  # before anything imports hummingbot.client
     if args.no_sandbox:
         return run_without_sandbox(args)

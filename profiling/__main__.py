@@ -25,8 +25,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import List, Optional, Sequence
 
-from profiling.config import ProfilingConfig
-from profiling.memory import PYTHON, MemoryMarks, load_run_modules
+from .config import ProfilingConfig
+from .memory import PYTHON, MemoryMarks, load_run_modules
 
 TRADER_SECRET_ENV = "STELLAR_PROFILING_TRADER_SECRET"
 EXIT_OK = 0
@@ -123,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_loadtest_parser(commands) -> None:
-    from profiling.load_scenarios import SCENARIOS
+    from .load_scenarios import SCENARIOS
 
     table = "; ".join(f"{s.number}: {s.title} ({s.short_s:g} s, --full {s.full_s:g} s)" for s in SCENARIOS.values())
     loadtest = commands.add_parser(
@@ -156,8 +156,8 @@ def _add_loadtest_parser(commands) -> None:
 
 def scenario_from_args(args: argparse.Namespace, environ: Optional[dict] = None):
     """The `Scenario` the arguments describe; UsageError for values that cannot run."""
-    from profiling.runner import Scenario
-    from profiling.strategies.params import MarketMakingParams
+    from .runner import Scenario
+    from .strategies.params import MarketMakingParams
 
     try:
         params = MarketMakingParams(order_amount=args.order_amount, order_levels=args.order_levels,
@@ -227,7 +227,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         config = profiling_config(args)
     except UsageError as error:
         parser.error(str(error))  # exits with EXIT_USAGE
-    from profiling.profiler import session_dir
+    from .profiler import session_dir
 
     output = args.output if args.output is not None else session_dir(config.output_dir)
     output.mkdir(parents=True, exist_ok=True)
@@ -264,7 +264,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 def _loadtest(parser: argparse.ArgumentParser, args: argparse.Namespace, marks: MemoryMarks) -> int:
     """Run the chosen load scenarios one after the other; exit 0 when every check of every one passed."""
-    from profiling.load_scenarios import SCENARIOS, parse_scenarios
+    from .load_scenarios import SCENARIOS, parse_scenarios
 
     try:
         numbers = parse_scenarios(args.scenario)
@@ -304,7 +304,7 @@ async def _load_scenario(scenario, output: Path, duration: float, args: argparse
     if scenario.restart is not None:
         from dataclasses import replace
 
-        from profiling.restart_chaos import run_restart_scenario
+        from .restart_chaos import run_restart_scenario
 
         restart = scenario.restart
         if args.unknown_offers is not None:
@@ -313,7 +313,7 @@ async def _load_scenario(scenario, output: Path, duration: float, args: argparse
             restart = replace(restart, recovery=False)
         return await run_restart_scenario(scenario, output, duration=duration, restart=restart,
                                           progress=args.progress)
-    from profiling.loadtest import run_load_scenario
+    from .loadtest import run_load_scenario
 
     config = ProfilingConfig(yappi=args.yappi, report_on_exit=False,
                              memray=scenario.memray if args.memray is None else args.memray)
@@ -336,7 +336,7 @@ def _loadtests_one_process_each(args: argparse.Namespace, numbers: Sequence[int]
     options += ["--without-recovery"] if args.without_recovery else []
     failed = False
     for number in numbers:
-        completed = subprocess.run([sys.executable, "-m", "profiling", "loadtest", "--scenario", str(number),
+        completed = subprocess.run([sys.executable, "-m", __package__, "loadtest", "--scenario", str(number),
                                     *options], check=False)
         failed = failed or completed.returncode != EXIT_OK
     return EXIT_FAILED if failed else EXIT_OK
@@ -354,7 +354,7 @@ def run_problems(result) -> List[str]:
 
 
 async def _run(scenario, output: Path, config: ProfilingConfig, progress: bool, marks: Optional[MemoryMarks] = None):
-    from profiling.runner import run
+    from .runner import run
 
     return await run(scenario, output_dir=output, profiling=config, progress=progress, handle_signals=True,
                      memory_marks=marks)

@@ -8,19 +8,26 @@ start-up, so any session can be profiled by configuration alone. It reads the en
 importing anything of `profiling`: with profiling off, importing it costs one environment lookup.
 
 - `enable_from_environment()`: installs a recorder into the connector's measuring points, starts
-  the sessions, and (with `report_on_exit`) writes the report when the process exits.
+  the sessions, and (with `report_on_exit`) writes the report when the process exits: at interpreter exit
+  (Hummingbot's `exit`, the end of a headless run, Ctrl-C), and on a SIGTERM nobody else handles (`docker
+  stop`), after which the process still ends by that signal. Where the report went goes to stderr.
 - `stop_active()`: stops that profiler and writes its report (what the exit handler does).
+
+Installed, this package is `hummingbot_stellar_profiling` (see setup.py); the `.pth` line imports it by that name.
 """
 from __future__ import annotations
 
 import atexit
 import os
+import signal
+import sys
+import threading
 from typing import TYPE_CHECKING, Mapping, Optional
 
 if TYPE_CHECKING:
-    from profiling.config import ProfilingConfig
-    from profiling.profiler import Profiler
-    from profiling.report import ReportPaths
+    from .config import ProfilingConfig
+    from .profiler import Profiler
+    from .report import ReportPaths
 
 ENV_VAR = "STELLAR_PROFILING"
 _OFF = ("", "0", "false", "no", "off")
@@ -40,7 +47,7 @@ def config_from_environment(environ: Optional[Mapping[str, str]] = None) -> Opti
     value = environ.get(ENV_VAR, "").strip()
     if value.lower() in _OFF:
         return None
-    from profiling.config import ProfilingConfig  # only now: it reads YAML
+    from .config import ProfilingConfig  # only now: it reads YAML
 
     if value.lower() in _ON:
         return ProfilingConfig()
@@ -58,13 +65,14 @@ def enable_from_environment(environ: Optional[Mapping[str, str]] = None) -> Opti
         return None
     if _active is not None:
         return _active
-    from profiling.profiler import Profiler  # only now: yappi, memray and matplotlib load when asked for
+    from .profiler import Profiler  # only now: yappi, memray and matplotlib load when asked for
 
     profiler = Profiler(config)
     profiler.start()
     _active = profiler
     if config.report_on_exit:
-        atexit.register(stop_active)
+        atexit.register(_report_at_exit)
+        _report_on_sigterm()
     return profiler
 
 
@@ -76,11 +84,42 @@ def stop_active(write_report: bool = True) -> Optional[ReportPaths]:
     """Stop the profiler started from the environment and write its report (None if none runs or none asked)."""
     global _active
     profiler, _active = _active, None
-    atexit.unregister(stop_active)
+    atexit.unregister(_report_at_exit)
+    _forget_sigterm()
     if profiler is None:
         return None
     result = profiler.stop()
     return profiler.write_report(result) if write_report else None
+
+
+
+def _report_at_exit() -> None:
+    paths = stop_active()
+    if paths is not None:
+        print(f"STELLAR_PROFILING: report written to {paths.markdown} (and report.json beside it)",
+              file=sys.stderr, flush=True)
+
+
+def _report_on_sigterm() -> None:
+    """SIGTERM's default ends the process without running exit handlers, so a headless Hummingbot stopped by
+    `docker stop` or `kill` would lose its report: while nobody else handles SIGTERM, write the report first,
+    then end by the signal as before. A handler the application installs later replaces this one."""
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+        return
+    signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+def _on_sigterm(signum: int, _frame) -> None:
+    try:
+        _report_at_exit()
+    finally:
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+
+def _forget_sigterm() -> None:
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is _on_sigterm:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 if is_requested():

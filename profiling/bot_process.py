@@ -101,7 +101,7 @@ class BotProcess:
         self.started_at = time.monotonic()
         # A session of its own: a Ctrl-C at the terminal reaches the scenario, which then stops the bot in order.
         self._process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "profiling.bot_process", stdin=asyncio.subprocess.PIPE,
+            sys.executable, "-m", f"{__package__}.bot_process", stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE, stderr=self._log, cwd=source_root, env=environment,
             start_new_session=True, limit=_READ_LIMIT)
         self.pid = self._process.pid
@@ -320,7 +320,7 @@ async def run_bot(spec: BotSpec, journal: _Journal, stop: asyncio.Event) -> None
     from hummingbot.core.clock import Clock
     from hummingbot.core.clock_mode import ClockMode
 
-    from profiling.runner import (
+    from .runner import (
         SANDBOX_RPC_PATH,
         Scenario,
         build_connector,
@@ -329,9 +329,9 @@ async def run_bot(spec: BotSpec, journal: _Journal, stop: asyncio.Event) -> None
         check_against_ledger,
         ledger_balances,
     )
-    from profiling.strategies.market_activity import HorizonClient
-    from profiling.strategies.params import MarketMakingParams
-    from profiling.strategies.trade_records import TradeRecords
+    from .strategies.market_activity import HorizonClient
+    from .strategies.params import MarketMakingParams
+    from .strategies.trade_records import TradeRecords
 
     if not spec.recovery:
         _disable_recovery()

@@ -32,13 +32,13 @@ import psutil
 from hummingbot.core.event.event_forwarder import EventForwarder
 from hummingbot.core.event.events import MarketEvent
 
-from profiling.config import ProfilingConfig
-from profiling.ledger_audit import all_records
-from profiling.load_scenarios import SCENARIOS, Chaos, LoadScenario, parse_scenarios  # noqa: F401  (re-exported)
-from profiling.memory import MemoryMarks
-from profiling.runner import RunContext, RunResult, Scenario, run
-from profiling.strategies.market_activity import HorizonClient, reference_price
-from profiling.verdicts import Check, verdict_markdown  # noqa: F401  (re-exported)
+from .config import ProfilingConfig
+from .ledger_audit import all_records
+from .load_scenarios import SCENARIOS, Chaos, LoadScenario, parse_scenarios  # noqa: F401  (re-exported)
+from .memory import MemoryMarks
+from .runner import RunContext, RunResult, Scenario, run
+from .strategies.market_activity import HorizonClient, reference_price
+from .verdicts import Check, verdict_markdown  # noqa: F401  (re-exported)
 
 logger = logging.getLogger(__name__)
 

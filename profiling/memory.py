@@ -111,6 +111,8 @@ class MemoryMarks:
         return [entry.to_dict() for entry in self._marks]
 
 
+_PACKAGE = __package__  # `profiling` in a checkout, `hummingbot_stellar_profiling` once installed
+
 # What a profiling run loads, step by step, and whose it is: (label, modules, holder). The strategy's step
 # depends on the strategy; MarketsRecorder's only when the run keeps trade records.
 HUMMINGBOT_STEP = ("Hummingbot's core (pandas and numpy through its logger, pydantic, and its settings scan, which "
@@ -122,15 +124,15 @@ CONNECTOR_STEPS = (
 )
 STRATEGY_STEPS = {
     "pmm": ("Hummingbot's PureMarketMakingStrategy (SQLAlchemy, through its inventory cost model)",
-            ("hummingbot.strategy.pure_market_making", "profiling.strategies.pure_market_making"), STRATEGY),
+            ("hummingbot.strategy.pure_market_making", f"{_PACKAGE}.strategies.pure_market_making"), STRATEGY),
     "v2": ("Hummingbot's StrategyV2Base (with MarketsRecorder, executors, candle feeds, SciPy)",
-           ("hummingbot.strategy.strategy_v2_base", "profiling.strategies.quote_refresher"), STRATEGY),
+           ("hummingbot.strategy.strategy_v2_base", f"{_PACKAGE}.strategies.quote_refresher"), STRATEGY),
 }
 MARKETS_RECORDER_STEP = ("Hummingbot's MarketsRecorder (trade database; its module loads the V2 executors, SciPy, "
                          "eth_account, prompt_toolkit)",
-                         ("hummingbot.connector.markets_recorder", "profiling.strategies.trade_records"), HUMMINGBOT)
+                         ("hummingbot.connector.markets_recorder", f"{_PACKAGE}.strategies.trade_records"), HUMMINGBOT)
 RUNNER_STEP = ("the profiling runner (recorder, sampler, market activity client; the report's modules load once "
-               "the run is over)", ("profiling.runner",), RUNNER)
+               "the run is over)", (f"{_PACKAGE}.runner",), RUNNER)
 
 
 def load_run_modules(marks: MemoryMarks, *, strategy: str, trade_records: bool) -> None:

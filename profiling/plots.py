@@ -114,15 +114,17 @@ def draw_in_child_process(spec: Mapping[str, Any], spec_path: Path,
                           timeout_s: float = CHILD_TIMEOUT_S) -> Tuple[Dict[str, Optional[Path]], Optional[str]]:
     """`draw(spec)` in a child process (the spec goes through `spec_path`, removed afterwards).
     Returns the plots drawn and, if the child failed, why."""
-    import profiling
-
-    source_root = str(Path(profiling.__file__).resolve().parent.parent)  # this very profiling package
+    source_root = str(Path(__file__).resolve().parent.parent)  # this very profiling package
     environment = {key: value for key, value in os.environ.items() if key != "STELLAR_PROFILING"}
     environment["PYTHONPATH"] = os.pathsep.join(filter(None, [source_root, environment.get("PYTHONPATH")]))
     none: Dict[str, Optional[Path]] = {"latency_distribution": None, "resources": None}
+    # The child runs in source_root: every path it gets must not depend on this process's working directory.
+    spec_path = Path(spec_path).absolute()
+    spec = {**spec, **{key: str(Path(spec[key]).absolute()) for key in ("latency_path", "resources_path")
+                       if spec.get(key)}}
     spec_path.write_text(json.dumps(spec, default=str), encoding="utf-8")
     try:
-        completed = subprocess.run([sys.executable, "-m", "profiling.plots", str(spec_path)], capture_output=True,
+        completed = subprocess.run([sys.executable, "-m", f"{__package__}.plots", str(spec_path)], capture_output=True,
                                    text=True, timeout=timeout_s, env=environment, cwd=source_root)
     except subprocess.TimeoutExpired:
         return none, f"the plots took longer than {timeout_s:.0f} s"

@@ -31,14 +31,14 @@ from typing import Any, Dict, List, Optional
 
 import aiohttp
 
-from profiling import horizon_requests
-from profiling.bot_process import BotProcess, BotSpec, connector_dir
-from profiling.ledger_audit import Accounting, BotRun, LedgerHistory, account_for, read_ledger_history
-from profiling.load_scenarios import LoadScenario
-from profiling.sandbox_process import SandboxProcess
-from profiling.strategies.market_activity import HorizonClient, Participants, prepare_participants
-from profiling.strategies.params import MarketMakingParams
-from profiling.verdicts import Check, verdict_markdown
+from . import horizon_requests
+from .bot_process import BotProcess, BotSpec, connector_dir
+from .ledger_audit import Accounting, BotRun, LedgerHistory, account_for, read_ledger_history
+from .load_scenarios import LoadScenario
+from .sandbox_process import SandboxProcess
+from .strategies.market_activity import HorizonClient, Participants, prepare_participants
+from .strategies.params import MarketMakingParams
+from .verdicts import Check, verdict_markdown
 
 logger = logging.getLogger(__name__)
 
@@ -365,7 +365,7 @@ def recorded_fills(db_path: Path) -> List[str]:
 
 def reads_budget() -> float:
     """The steady-state REST reads budget of the quality catalogue (`perf_horizon_reads_per_hour`)."""
-    from profiling.criteria import load_catalogue
+    from .criteria import load_catalogue
 
     return next(c.threshold for c in load_catalogue().criteria if c.id == READS_CRITERION)
 

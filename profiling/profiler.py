@@ -33,18 +33,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, List, Mapping, Optional, Sequence
 
-from profiling import hooks
-from profiling.attribution import MarketsRecorderTiming
-from profiling.config import ProfilingConfig
-from profiling.memory import PROCESS, PROFILERS, RUNNER, SESSION, MemoryMarks
-from profiling.recorder import DEFAULT_GROUPS, LatencyRecorder
-from profiling.sessions.resource_sampler import ResourceSample, ResourceSampler, ResourceSummary
+from . import hooks
+from .attribution import MarketsRecorderTiming
+from .config import ProfilingConfig
+from .memory import PROCESS, PROFILERS, RUNNER, SESSION, MemoryMarks
+from .recorder import DEFAULT_GROUPS, LatencyRecorder
+from .sessions.resource_sampler import ResourceSample, ResourceSampler, ResourceSummary
 
 if TYPE_CHECKING:
-    from profiling.criteria import Catalogue
-    from profiling.report import ReportPaths
-    from profiling.sessions.memray_session import MemrayResult
-    from profiling.sessions.yappi_session import YappiResult
+    from .criteria import Catalogue
+    from .report import ReportPaths
+    from .sessions.memray_session import MemrayResult
+    from .sessions.yappi_session import YappiResult
 
 _MB = 2**20
 logger = logging.getLogger(__name__)
@@ -81,12 +81,14 @@ class Profiler:
         memory_marks: Optional[MemoryMarks] = None,
     ) -> None:
         self.config = config
-        self.output_dir = Path(output_dir) if output_dir is not None else session_dir(config.output_dir)
+        # Absolute now: a session profiled from start-up (autostart) may change its working directory before
+        # the report is written.
+        self.output_dir = (Path(output_dir) if output_dir is not None else session_dir(config.output_dir)).absolute()
         self.scenario = scenario or config.scenario
         # The quality catalogue is read (YAML) only once the run is over; its file must exist from the start.
         self._catalogue = catalogue if not isinstance(catalogue, (str, Path)) else Path(catalogue)
         if self._catalogue is None or isinstance(self._catalogue, Path):
-            from profiling.criteria import default_catalogue_path
+            from .criteria import default_catalogue_path
 
             path = self._catalogue or default_catalogue_path()
             if not path.is_file():
@@ -99,16 +101,16 @@ class Profiler:
         profilers = [name for name, on in (("yappi", config.yappi), ("memray", config.memray)) if on]
         if profilers:
             self.memory_marks.load(f"the profilers' modules ({', '.join(profilers)})",
-                                   [f"profiling.sessions.{name}_session" for name in profilers], holder=PROFILERS)
+                                   [f"{__package__}.sessions.{name}_session" for name in profilers], holder=PROFILERS)
         self.yappi = None
         if config.yappi:
-            from profiling.sessions.yappi_session import YappiSession
+            from .sessions.yappi_session import YappiSession
 
             self.yappi = YappiSession(self.output_dir, clock_type=config.yappi_clock, top_n=config.top_functions,
                                       per_task=config.yappi_per_task)
         self.memray = None
         if config.memray:
-            from profiling.sessions.memray_session import MemraySession
+            from .sessions.memray_session import MemraySession
 
             self.memray = MemraySession(self.output_dir, native_traces=config.memray_native_traces,
                                         aggregate=config.memray_aggregate)
@@ -202,7 +204,7 @@ class Profiler:
     @property
     def catalogue(self) -> Catalogue:
         if isinstance(self._catalogue, Path):
-            from profiling.criteria import load_catalogue
+            from .criteria import load_catalogue
 
             self._catalogue = load_catalogue(self._catalogue)
         return self._catalogue
@@ -211,7 +213,7 @@ class Profiler:
                      notes: Sequence[str] = (), requests: Optional[Mapping[str, Any]] = None) -> ReportPaths:
         """`requests`: the connector's Horizon requests in steady state (`profiling.horizon_requests` figures)."""
         # Only now: the report's modules (and YAML for the catalogue) stay out of the measured process's memory.
-        from profiling.report import ReportInput, write_report
+        from .report import ReportInput, write_report
 
         figures = dict(extra or {})
         if result.disabled_hook_cost_ns is not None:

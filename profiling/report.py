@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
-from profiling.criteria import (
+from .criteria import (
     AT_RISK,
     FAILING,
     NOT_MEASURED,
@@ -83,7 +83,7 @@ class ReportPaths:
 def write_report(report_input: ReportInput, output_dir: Path | str,
                  catalogue: Optional[Catalogue | Path | str] = None) -> ReportPaths:
     """Write report.md, report.json and the plots into `output_dir`."""
-    from profiling.plots import draw_in_child_process
+    from .plots import draw_in_child_process
 
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)

@@ -28,9 +28,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from profiling.load_scenarios import LoadScenario, Restart
-from profiling.process_chaos import REPORT, ChaosHarness, ChaosResult, Evidence, Segment, write_result
-from profiling.verdicts import Check
+from .load_scenarios import LoadScenario, Restart
+from .process_chaos import REPORT, ChaosHarness, ChaosResult, Evidence, Segment, write_result
+from .verdicts import Check
 
 KILL_POLL_S = 0.02
 IN_FLIGHT = "offers resting, a transaction in flight"

@@ -48,15 +48,16 @@ from hummingbot.connector.exchange.stellar.stellar_constants import FEE_FIGURES_
 from hummingbot.connector.exchange.stellar.stellar_exchange import StellarExchange
 from hummingbot.connector.exchange.stellar.stellar_instrument_cache import split_trading_pair
 from hummingbot.connector.exchange.stellar.stellar_request_budget import requests_per_hour_of
-from profiling import horizon_requests
-from profiling.config import ProfilingConfig
-from profiling.memory import RUNNER, MemoryMarks, load_run_modules
-from profiling.profiler import Profiler, session_dir
-from profiling.strategies.market_activity import HorizonClient, MarketActivity, Participants, prepare_participants
-from profiling.strategies.params import MarketMakingParams
+
+from . import horizon_requests
+from .config import ProfilingConfig
+from .memory import RUNNER, MemoryMarks, load_run_modules
+from .profiler import Profiler, session_dir
+from .strategies.market_activity import HorizonClient, MarketActivity, Participants, prepare_participants
+from .strategies.params import MarketMakingParams
 
 if TYPE_CHECKING:
-    from profiling.report import ReportPaths
+    from .report import ReportPaths
 
 logger = logging.getLogger(__name__)
 
@@ -350,7 +351,7 @@ async def _drive(scenario: Scenario, connector: StellarExchange, output: Path, h
     connector's Horizon requests in steady state: `horizon_requests` figures, None without a profiler)."""
     records = None
     if scenario.keeps_trade_records:
-        from profiling.strategies.trade_records import TradeRecords
+        from .strategies.trade_records import TradeRecords
 
         records = TradeRecords(output / TRADES_DB, [connector], strategy_name=scenario.strategy)
         markets_recorder = records.start()
@@ -457,10 +458,10 @@ async def _sandbox_log(session: aiohttp.ClientSession, log_url: Optional[str]) -
 def build_strategy(scenario: Scenario, connector: StellarExchange):
     # Each strategy's module only when it runs: they load different parts of Hummingbot.
     if scenario.strategy == "pmm":
-        from profiling.strategies.pure_market_making import build_pure_market_making
+        from .strategies.pure_market_making import build_pure_market_making
 
         return build_pure_market_making(connector, scenario.pairs[0], scenario.params)
-    from profiling.strategies.quote_refresher import QuoteRefresher, QuoteRefresherConfig
+    from .strategies.quote_refresher import QuoteRefresher, QuoteRefresherConfig
 
     config = QuoteRefresherConfig(connector_name=CONNECTOR_NAME, trading_pairs=list(scenario.pairs),
                                   params=scenario.params)
@@ -576,7 +577,7 @@ async def _network(scenario: Scenario, stack: contextlib.AsyncExitStack, output:
     """(the sandbox's child process or None, Horizon URL, the connector's Horizon URL, passphrase, where it runs) —
     starting the embedded sandbox unless a URL is given."""
     if scenario.horizon_url is None and scenario.sandbox == "process":
-        from profiling.sandbox_process import SandboxProcess
+        from .sandbox_process import SandboxProcess
 
         sandbox = await stack.enter_async_context(SandboxProcess(scenario.ledger_interval, output / SANDBOX_LOG))
         where = (f"embedded sandbox in a child process (pid {sandbox.pid}) at {sandbox.horizon_url} (the connector on "

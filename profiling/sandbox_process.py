@@ -59,14 +59,12 @@ class SandboxProcess:
         self._command_lock = asyncio.Lock()  # one command line, one answer line: never two readers at once
 
     async def __aenter__(self) -> SandboxProcess:
-        import profiling
-
-        source_root = str(Path(profiling.__file__).resolve().parent.parent)  # this very profiling and sandbox
+        source_root = str(Path(__file__).resolve().parent.parent)  # this very profiling package and its sandbox
         environment = {key: value for key, value in os.environ.items() if key != "STELLAR_PROFILING"}
         environment["PYTHONPATH"] = os.pathsep.join(filter(None, [source_root, environment.get("PYTHONPATH")]))
         self._log = open(self.log_path, "wb") if self.log_path is not None else None  # noqa: SIM115
         self._process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "profiling.sandbox_process", "--ledger-interval", str(self.ledger_interval),
+            sys.executable, "-m", f"{__package__}.sandbox_process", "--ledger-interval", str(self.ledger_interval),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=self._log if self._log is not None else asyncio.subprocess.DEVNULL,
             cwd=source_root, env=environment, start_new_session=True)
@@ -207,7 +205,7 @@ async def _serve(ledger_interval: float) -> None:
 
 class _ChildMarket:
     def __init__(self, session, network) -> None:
-        from profiling.strategies.market_activity import HorizonClient
+        from .strategies.market_activity import HorizonClient
 
         self.network = network
         self.horizon = HorizonClient(session, network.horizon_url, network.passphrase)
@@ -237,7 +235,7 @@ class _ChildMarket:
     async def prepare(self, message: Dict[str, Any]) -> None:
         from stellar_sdk import Asset, Keypair
 
-        from profiling.strategies.market_activity import MarketActivity, Participants
+        from .strategies.market_activity import MarketActivity, Participants
 
         participants = Participants(
             trader=Keypair.random(), issuer=Keypair.random(),  # neither signs here: the runner holds those

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, Sequence
 
-from profiling.load_scenarios import LoadScenario
+from .load_scenarios import LoadScenario
 
 
 @dataclass

@@ -36,6 +36,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     market.add_argument("--market-mid", type=float, default=None,
                         help="starting mid price (default 1.0; with --demo: 0.1 of the demo asset per XLM)")
     market.add_argument("--market-participants", type=int, default=None, help="accounts (default: enough for the rate)")
+    market.add_argument("--market-pool-depth", type=float, default=None,
+                        help="also a liquidity pool on the pair, seeded with this many base units at the mid price; "
+                             "some participants then deposit and withdraw, and takes reach the pool (default: none)")
     demo = serve.add_argument_group("demo: a network ready for Hummingbot")
     demo.add_argument("--demo", action="store_true",
                       help="issue an asset, create funded accounts that trust it, run market activity on XLM "
@@ -92,7 +95,8 @@ def demo_settings_from(args: argparse.Namespace) -> DemoSettings | None:
     settings = DemoSettings(
         asset_code=args.demo_asset, accounts=args.demo_accounts, xlm=args.demo_xlm, asset_amount=args.demo_amount,
         market_rate=DemoSettings.market_rate if args.market_rate is None else args.market_rate,
-        market_mid=DemoSettings.market_mid if args.market_mid is None else args.market_mid)
+        market_mid=DemoSettings.market_mid if args.market_mid is None else args.market_mid,
+        market_pool_depth=args.market_pool_depth)
     try:
         settings.check()
     except ValueError as error:
@@ -138,7 +142,8 @@ async def serve(args: argparse.Namespace) -> None:
             print(describe_demo(demo), flush=True)
         elif args.market_rate:
             stats = await net.market.start(args.market_rate, mid=1.0 if args.market_mid is None else args.market_mid,
-                                           participants=args.market_participants)
+                                           participants=args.market_participants,
+                                           pool_depth=args.market_pool_depth)
             print(f"market activity {stats['base']} / {stats['counter']} at {args.market_rate}/s "
                   f"by {stats['participants']} accounts", flush=True)
         await stop.wait()

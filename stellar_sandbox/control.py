@@ -28,7 +28,8 @@ from stellar_sandbox.horizon import errors
 from stellar_sandbox.market.activity import MarketSettingsError
 
 _UNSET = object()
-MARKET_START_OPTIONS = {"rate", "mid", "volatility", "participants", "ops_per_tx", "take_share", "seed"}
+MARKET_START_OPTIONS = {"rate", "mid", "volatility", "participants", "ops_per_tx", "take_share", "seed",
+                        "pool_depth", "pool_share"}
 
 
 async def _json_body(request: web.Request) -> dict[str, Any]:

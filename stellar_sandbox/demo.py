@@ -30,6 +30,7 @@ class DemoSettings:
     asset_amount: str = "1000"  # units of the asset each account gets
     market_rate: float = 2.0  # book events per second on XLM/asset by the sandbox's participants (0: none)
     market_mid: float = 0.1  # starting price of one XLM in the asset
+    market_pool_depth: float | None = None  # XLM seeded into the XLM/asset liquidity pool (None: no pool)
 
     def check(self) -> None:
         if not ASSET_CODE.match(self.asset_code) or self.asset_code.upper() == "XLM":
@@ -56,7 +57,7 @@ async def prepare_demo(net: Any, settings: DemoSettings) -> dict[str, Any]:
     market: dict[str, Any] = {"running": False}
     if settings.market_rate:
         stats = await net.market.start(settings.market_rate, base=Asset.native(), counter=asset,
-                                       mid=settings.market_mid)
+                                       mid=settings.market_mid, pool_depth=settings.market_pool_depth)
         market = {"running": True, "rate": settings.market_rate, "mid": settings.market_mid,
                   "participants": stats["participants"]}
     asset_entry = f"{asset.code}:{asset.issuer}"

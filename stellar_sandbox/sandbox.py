@@ -5,6 +5,7 @@
         trader = await net.create_account(xlm=1000)
         usd = await net.issue_asset("USD")
         await net.trust_and_fund(trader, usd, "500")
+        pool_id = await net.provide_liquidity(trader, Asset.native(), "100", usd, "200")  # XLM/USD pool
 
 Ledgers close every `ledger_interval` seconds (None: only on `await net.close_ledger()`). The
 helpers go through real signed transactions from the network's root account (or the issuer), so
@@ -23,9 +24,10 @@ import logging
 from decimal import Decimal
 from typing import Any
 
-from stellar_sdk import Account, Asset, Keypair, TransactionBuilder
-from stellar_sdk.operation import ChangeTrust, Payment
+from stellar_sdk import Account, Asset, Keypair, LiquidityPoolAsset, Price, TransactionBuilder
+from stellar_sdk.operation import ChangeTrust, LiquidityPoolDeposit, Payment
 
+from stellar_sandbox.core.pools import pool_share_key
 from stellar_sandbox.faults import Faults, LedgerGate
 from stellar_sandbox.frontend import HORIZON, RPC, Frontend
 from stellar_sandbox.horizon.app import Horizon
@@ -255,6 +257,27 @@ class Sandbox:
         envelope.sign(keypair)
         envelope.sign(issuer)
         return await self.submit(envelope.to_xdr(), "trust_and_fund")
+
+    async def provide_liquidity(self, keypair: Keypair, asset_x: Asset, amount_x: Decimal | str | int,
+                                asset_y: Asset, amount_y: Decimal | str | int) -> str:
+        """One transaction: `keypair` trusts the pool of the two assets (if it does not yet) and deposits at
+        most `amount_x` and `amount_y` (any price); the pool id. It needs trustlines to both assets first."""
+        pool = LiquidityPoolAsset(asset_x, asset_y) if LiquidityPoolAsset.is_valid_lexicographic_order(
+            asset_x, asset_y) else LiquidityPoolAsset(asset_y, asset_x)
+        amounts = (amount_x, amount_y) if pool.asset_a == asset_x else (amount_y, amount_x)
+        operations = [] if self.network.state.trustline(keypair.public_key, pool_share_key(
+            pool.liquidity_pool_id)) else [ChangeTrust(pool)]
+        operations.append(LiquidityPoolDeposit(pool.liquidity_pool_id, str(amounts[0]), str(amounts[1]),
+                                               Price(1, 2**31 - 1), Price(2**31 - 1, 1)))
+        sequence = self.network.state.account(keypair.public_key).seq_num
+        builder = TransactionBuilder(Account(keypair.public_key, sequence), self.passphrase,
+                                     base_fee=self.network.inclusion_fee(len(operations))).add_time_bounds(0, 0)
+        for operation in operations:
+            builder.append_operation(operation)
+        envelope = builder.build()
+        envelope.sign(keypair)
+        await self.submit(envelope.to_xdr(), "provide_liquidity")
+        return pool.liquidity_pool_id
 
     async def submit(self, envelope_xdr: str, what: str = "transaction") -> Record:
         """Submit and wait for the ledger; the applied transaction record or SandboxTransactionError."""

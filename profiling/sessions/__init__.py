@@ -7,19 +7,19 @@ some 5 MB).
 """
 from __future__ import annotations
 
-from profiling.lazy import lazy_getattr
+from ..lazy import lazy_getattr
 
 _HOMES = {
-    "MemrayResult": "profiling.sessions.memray_session",
-    "MemraySession": "profiling.sessions.memray_session",
-    "ResourceSample": "profiling.sessions.resource_sampler",
-    "ResourceSampler": "profiling.sessions.resource_sampler",
-    "ResourceSummary": "profiling.sessions.resource_sampler",
-    "FunctionStat": "profiling.sessions.yappi_session",
-    "TaskStat": "profiling.sessions.yappi_session",
-    "YappiResult": "profiling.sessions.yappi_session",
-    "YappiSession": "profiling.sessions.yappi_session",
-    "code_origin": "profiling.sessions.yappi_session",
+    "MemrayResult": f"{__name__}.memray_session",
+    "MemraySession": f"{__name__}.memray_session",
+    "ResourceSample": f"{__name__}.resource_sampler",
+    "ResourceSampler": f"{__name__}.resource_sampler",
+    "ResourceSummary": f"{__name__}.resource_sampler",
+    "FunctionStat": f"{__name__}.yappi_session",
+    "TaskStat": f"{__name__}.yappi_session",
+    "YappiResult": f"{__name__}.yappi_session",
+    "YappiSession": f"{__name__}.yappi_session",
+    "code_origin": f"{__name__}.yappi_session",
 }
 
 __all__ = sorted(_HOMES)

@@ -40,6 +40,7 @@ _COMPONENTS: Tuple[Tuple[str, str], ...] = (
     ("connector", "/hummingbot/connector/exchange/stellar/"),
     ("stellar-sdk", "/stellar_sdk/"),
     ("profiling", "/profiling/"),
+    ("profiling", "/hummingbot_stellar_profiling/"),  # its installed name
     ("hummingbot", "/hummingbot/"),
 )
 _MAX_FRAMES = 64

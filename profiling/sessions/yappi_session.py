@@ -31,7 +31,7 @@ NO_TASK = "(no asyncio task)"
 _ORIGINS = (
     ("connector", ("/hummingbot/connector/exchange/stellar/",)),
     ("sandbox", ("/stellar_sandbox/",)),
-    ("profiling", ("/profiling/",)),
+    ("profiling", ("/profiling/", "/hummingbot_stellar_profiling/")),
     ("hummingbot", ("/hummingbot/",)),
 )
 

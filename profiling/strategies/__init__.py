@@ -13,14 +13,14 @@ and eth_account), and a profiled process should hold only what its strategy uses
 """
 from __future__ import annotations
 
-from profiling.lazy import lazy_getattr
+from ..lazy import lazy_getattr
 
 _HOMES = {
-    "MarketMakingParams": "profiling.strategies.params",
-    "build_pure_market_making": "profiling.strategies.pure_market_making",
-    "QuoteRefresher": "profiling.strategies.quote_refresher",
-    "QuoteRefresherConfig": "profiling.strategies.quote_refresher",
-    "TradeRecords": "profiling.strategies.trade_records",
+    "MarketMakingParams": f"{__name__}.params",
+    "build_pure_market_making": f"{__name__}.pure_market_making",
+    "QuoteRefresher": f"{__name__}.quote_refresher",
+    "QuoteRefresherConfig": f"{__name__}.quote_refresher",
+    "TradeRecords": f"{__name__}.trade_records",
 }
 
 __all__ = list(_HOMES)

@@ -7,7 +7,7 @@ from hummingbot.connector.exchange_base import ExchangeBase
 from hummingbot.strategy.market_trading_pair_tuple import MarketTradingPairTuple
 from hummingbot.strategy.pure_market_making import PureMarketMakingStrategy
 
-from profiling.strategies.params import MarketMakingParams
+from .params import MarketMakingParams
 
 
 def build_pure_market_making(connector: ExchangeBase, trading_pair: str,

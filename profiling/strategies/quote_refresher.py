@@ -14,7 +14,7 @@ from hummingbot.core.data_type.order_candidate import OrderCandidate
 from hummingbot.strategy.strategy_v2_base import StrategyV2Base
 from pydantic import BaseModel, ConfigDict
 
-from profiling.strategies.params import MarketMakingParams
+from .params import MarketMakingParams
 
 
 class QuoteRefresherConfig(BaseModel):

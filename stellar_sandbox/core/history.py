@@ -276,24 +276,28 @@ class History:
     def add_ledger(self, record: Record) -> None:
         self.ledgers.add(int(record["paging_token"]), record)
 
-    def add_transaction(self, record: Record, accounts: Iterable[str]) -> None:
-        """``accounts``: every participant (tx source, fee source, operation participants)."""
+    def add_transaction(self, record: Record, accounts: Iterable[str], pools: Iterable[str] = ()) -> None:
+        """``accounts``: every participant (tx source, fee source, operation participants); ``pools``: the
+        liquidity pools whose entry it changed (Horizon's pool participants)."""
         key = int(record["paging_token"])
-        self.transactions.add(key, record, [("account", a) for a in accounts])
+        self.transactions.add(key, record, [*(("account", a) for a in accounts), *(("pool", p) for p in pools)])
         self._tx_key_by_hash[record["hash"]] = key
         inner = record.get("inner_transaction")
         if inner:
             self._tx_key_by_hash[inner["hash"]] = key
 
-    def add_operation(self, record: Record, accounts: Iterable[str]) -> None:
+    def add_operation(self, record: Record, accounts: Iterable[str], pools: Iterable[str] = ()) -> None:
         index_keys: list[Hashable] = [("account", a) for a in accounts]
+        index_keys.extend(("pool", p) for p in pools)
         if record.get("type") in _PAYMENT_TYPES:
             index_keys.append("payments")
             index_keys.extend(("payments", a) for a in accounts)
         self.operations.add(int(record["paging_token"]), record, index_keys)
 
-    def add_effect(self, record: Record) -> None:
-        index_keys = [("account", record["account"])] if record.get("account") else []
+    def add_effect(self, record: Record, pools: Iterable[str] = ()) -> None:
+        """``pools``: the pools its operation changed (Horizon lists every effect of such an operation)."""
+        index_keys: list[Hashable] = [("account", record["account"])] if record.get("account") else []
+        index_keys.extend(("pool", p) for p in pools)
         self.effects.add(parse_pair_cursor(record["paging_token"]), record, index_keys)
 
     def add_trade(self, record: Record) -> None:
@@ -305,6 +309,9 @@ class History:
             offer_id = record.get(f"{side}_offer_id")
             if offer_id:
                 index_keys.append(("offer", str(offer_id)))
+            pool_id = record.get(f"{side}_liquidity_pool_id")
+            if pool_id:
+                index_keys.append(("pool", pool_id))
         base, counter = trade_asset_key(record, "base"), trade_asset_key(record, "counter")
         index_keys.append(("pair",) + tuple(sorted((base, counter))))
         self.trades.add(parse_pair_cursor(record["paging_token"]), record, index_keys)
@@ -342,12 +349,13 @@ class History:
         account: Optional[str] = None,
         ledger: Optional[int] = None,
         include_failed: bool = False,
+        liquidity_pool: Optional[str] = None,
     ) -> list[Record]:
         return self.transactions.page(
             cursor,
             order,
             limit,
-            index=("account", account) if account else None,
+            index=_participant_index(account, liquidity_pool),
             key_range=_ledger_range(ledger, 0) if ledger is not None else None,
             accept=None if include_failed else _successful_only,
         )
@@ -363,6 +371,7 @@ class History:
         tx_hash: Optional[str] = None,
         include_failed: bool = False,
         payments_only: bool = False,
+        liquidity_pool: Optional[str] = None,
     ) -> list[Record]:
         """Operations, optionally only payments (Horizon's ``/payments``)."""
         key_range = self._tx_or_ledger_range(tx_hash, ledger, 0)
@@ -371,7 +380,7 @@ class History:
         if payments_only:
             index: Optional[Hashable] = ("payments", account) if account else "payments"
         else:
-            index = ("account", account) if account else None
+            index = _participant_index(account, liquidity_pool)
         accept: Optional[Callable[[Record], bool]] = None
         if not include_failed and tx_hash is None:
             accept = _successful_only
@@ -389,6 +398,7 @@ class History:
         ledger: Optional[int] = None,
         tx_hash: Optional[str] = None,
         operation_id: Optional[int] = None,
+        liquidity_pool: Optional[str] = None,
     ) -> list[Record]:
         if operation_id is not None:
             key_range: Optional[tuple[int, int]] = (pair_key(operation_id, 0), pair_key(operation_id + 1, 0))
@@ -397,7 +407,7 @@ class History:
             if key_range is None:
                 return []
         return self.effects.page(
-            cursor, order, limit, index=("account", account) if account else None, key_range=key_range or None
+            cursor, order, limit, index=_participant_index(account, liquidity_pool), key_range=key_range or None
         )
 
     def trades_page(
@@ -410,21 +420,30 @@ class History:
         offer_id: Optional[str] = None,
         base_asset: Optional[str] = None,
         counter_asset: Optional[str] = None,
+        liquidity_pool: Optional[str] = None,
+        trade_type: Optional[str] = None,
     ) -> list[Record]:
-        """Trades; with a pair, oriented as asked (base/counter swapped and price inverted if needed)."""
+        """Trades; with a pair, oriented as asked (base/counter swapped and price inverted if needed).
+
+        ``trade_type``: ``orderbook`` or ``liquidity_pool`` (None or ``all``: both)."""
         if (base_asset is None) != (counter_asset is None):
             raise ValueError("base_asset and counter_asset must be given together")
+        kind = None if trade_type in (None, "all") else trade_type
         if base_asset is not None:
             index: Optional[Hashable] = ("pair",) + tuple(sorted((base_asset, counter_asset)))
-            accept = None
-            if account is not None or offer_id is not None:
-                accept = _trade_filter(account, offer_id)
+            accept = _trade_filter(account, offer_id, kind, liquidity_pool)
             page = self.trades.page(cursor, order, limit, index=index, accept=accept)
             return [r if trade_asset_key(r, "base") == base_asset else reverse_trade(r) for r in page]
         if offer_id is not None:
-            accept = _trade_filter(account, None) if account is not None else None
-            return self.trades.page(cursor, order, limit, index=("offer", str(offer_id)), accept=accept)
-        return self.trades.page(cursor, order, limit, index=("account", account) if account else None)
+            index = ("offer", str(offer_id))
+            accept = _trade_filter(account, None, kind, liquidity_pool)
+        elif liquidity_pool is not None:
+            index = ("pool", liquidity_pool)
+            accept = _trade_filter(account, None, kind, None)
+        else:
+            index = ("account", account) if account else None
+            accept = _trade_filter(None, None, kind, None)
+        return self.trades.page(cursor, order, limit, index=index, accept=accept)
 
     def _tx_or_ledger_range(self, tx_hash: Optional[str], ledger: Optional[int], shift: int):
         """Key range of a transaction's or a ledger's records; ``()`` for none, ``None`` if unknown tx."""
@@ -442,9 +461,27 @@ def _ledger_range(ledger: int, shift: int) -> tuple[int, int]:
     return ((ledger << 32) << shift, ((ledger + 1) << 32) << shift)
 
 
-def _trade_filter(account: Optional[str], offer_id: Optional[str]) -> Callable[[Record], bool]:
+def _participant_index(account: Optional[str], liquidity_pool: Optional[str]) -> Optional[Hashable]:
+    if account:
+        return ("account", account)
+    return ("pool", liquidity_pool) if liquidity_pool else None
+
+
+def _trade_filter(
+    account: Optional[str], offer_id: Optional[str], trade_type: Optional[str], liquidity_pool: Optional[str]
+) -> Optional[Callable[[Record], bool]]:
+    """A filter for the criteria the page's index does not already apply (None: keep every record)."""
+    if account is None and offer_id is None and trade_type is None and liquidity_pool is None:
+        return None
+
     def accept(record: Record) -> bool:
         if account is not None and account not in (record.get("base_account"), record.get("counter_account")):
+            return False
+        if trade_type is not None and record.get("trade_type") != trade_type:
+            return False
+        if liquidity_pool is not None and liquidity_pool not in (
+            record.get("base_liquidity_pool_id"), record.get("counter_liquidity_pool_id")
+        ):
             return False
         return offer_id is None or str(offer_id) in (
             str(record.get("base_offer_id")),

@@ -3,7 +3,7 @@
 Vocabulary from stellar-core: the taker sends *sheep* and receives *wheat*; the resting (maker)
 offers it crosses sell wheat for sheep. Offers are taken best price first, then oldest (lowest id),
 each at the maker's own price, with exchange rounding in favour of the offer that stays on the book.
-Liquidity pools are not modelled.
+Liquidity pools are `venues`' business: offers never cross them, path payments choose per hop.
 """
 
 from __future__ import annotations

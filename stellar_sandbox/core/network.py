@@ -9,6 +9,7 @@ new record then goes to the listeners. No I/O, no asyncio: the web layer drives 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import logging
 import time
@@ -26,6 +27,7 @@ from stellar_sandbox.core.assets import NATIVE
 from stellar_sandbox.core.history import History
 from stellar_sandbox.core.operations import OpContext, OpOutcome, apply_operation
 from stellar_sandbox.core.records import (
+    ledger_header,
     ledger_record,
     operation_participants,
     operation_record,
@@ -116,8 +118,8 @@ class Network:
         genesis_time = int(clock())
         self.state.ledger_seq, self.state.close_time = 1, genesis_time
         self.state.create_account(self.root_keypair.public_key, TOTAL_COINS, 0)
-        genesis_hash = hashlib.sha256(self.network_id + b"genesis").hexdigest()
-        self.latest_ledger: Record = self._ledger_record(1, genesis_hash, "0" * 64, genesis_time, 0, 0, 0, 0)
+        genesis_tx_set = hashlib.sha256(self.network_id + b"genesis").digest()
+        self.latest_ledger: Record = self._ledger_record(1, "0" * 64, genesis_time, genesis_tx_set, 0, 0, 0, 0)
         self.history.add_ledger(self.latest_ledger)
 
     # ----- listeners -----
@@ -271,11 +273,9 @@ class Network:
             else:
                 failed += 1
         prev_hash = self.latest_ledger["hash"]
-        digest = hashlib.sha256(bytes.fromhex(prev_hash) + seq.to_bytes(4, "big") + close_time.to_bytes(8, "big"))
-        for tx_hash in tx_hashes:
-            digest.update(tx_hash)
+        tx_set_hash = hashlib.sha256(bytes.fromhex(prev_hash) + b"".join(tx_hashes)).digest()
         ledger = self._ledger_record(
-            seq, digest.hexdigest(), prev_hash, close_time, successful, failed, op_count, tx_set_op_count
+            seq, prev_hash, close_time, tx_set_hash, successful, failed, op_count, tx_set_op_count
         )
         self.latest_ledger = ledger
         self.history.add_ledger(ledger)
@@ -336,16 +336,19 @@ class Network:
             op_result = outcomes[index].result if index < len(outcomes) else None
             op_record = operation_record(op, op_id=op_id, source_id=source_id, tx_hash=tx.hash, closed_at=closed_at,
                                          successful=all_ok, result=op_result)
+            if all_ok:
+                op_record.update(outcomes[index].details)
             accounts = operation_participants(op, source_id)
             participants.update(accounts)
-            op_records.append((op_record, accounts))
+            op_records.append((op_record, accounts, outcomes[index].pools if all_ok else ()))
         if all_ok:  # as Horizon, whose ledger entries changed take part too (e.g. makers whose offers filled)
             for outcome in outcomes:
                 participants.update(effect["account"] for effect in outcome.effects if effect.get("account"))
-        self.history.add_transaction(record, participants)
+        tx_pools = set().union(*(pools for _, _, pools in op_records))
+        self.history.add_transaction(record, participants, tx_pools)
         new_records.append(("transactions", record))
-        for op_record, accounts in op_records:
-            self.history.add_operation(op_record, accounts)
+        for op_record, accounts, pools in op_records:
+            self.history.add_operation(op_record, accounts, pools)
             new_records.append(("operations", op_record))
         if all_ok:
             for index, outcome in enumerate(outcomes):
@@ -360,9 +363,11 @@ class Network:
             effect["id"] = f"{op_id:019d}-{index:010d}"
             effect["paging_token"] = f"{op_id}-{index}"
             effect["created_at"] = closed_at
-            self.history.add_effect(effect)
+            self.history.add_effect(effect, outcome.pools)
             new_records.append(("effects", effect))
         for index, trade in enumerate(outcome.trades):
+            if trade is None:   # a claim that traded nothing: no trade, but its index is skipped (as Horizon)
+                continue
             # Horizon's trade id is its paging token (unlike effect ids, it is not zero-padded).
             trade["id"] = trade["paging_token"] = f"{op_id}-{index}"
             self.history.add_trade(trade)
@@ -381,11 +386,18 @@ class Network:
         return fee_bump_result(outer, fee, tx.tx_hash_bytes, inner_result(code, op_results))
 
     def _ledger_record(
-        self, seq: int, ledger_hash: str, prev_hash: str, close_time: int, successful: int, failed: int,
+        self, seq: int, prev_hash: str, close_time: int, tx_set_hash: bytes, successful: int, failed: int,
         op_count: int, tx_set_op_count: int,
     ) -> Record:
+        """The ledger's Horizon record; its hash is the SHA-256 of its header XDR, as on a real network."""
+        header = ledger_header(
+            sequence=seq, prev_hash=prev_hash, closed_at=close_time, tx_set_hash=tx_set_hash,
+            total_coins=TOTAL_COINS, fee_pool=self._fee_pool, id_pool=self.state.id_pool, base_fee=self.base_fee,
+            base_reserve=self.base_reserve, max_tx_set_size=self.max_ops_per_ledger, protocol_version=PROTOCOL_VERSION,
+        )
         return ledger_record(
-            sequence=seq, ledger_hash=ledger_hash, prev_hash=prev_hash, closed_at=close_time,
+            sequence=seq, ledger_hash=hashlib.sha256(header).hexdigest(), prev_hash=prev_hash, closed_at=close_time,
+            header_xdr=base64.b64encode(header).decode(),
             successful=successful, failed=failed, operation_count=op_count,
             tx_set_operation_count=tx_set_op_count, total_coins=TOTAL_COINS, fee_pool=self._fee_pool,
             base_fee=self.base_fee, base_reserve=self.base_reserve, max_tx_set_size=self.max_ops_per_ledger,

@@ -1,7 +1,9 @@
 """Operation appliers: ``apply_operation(state, op, source_id, ctx) -> OpOutcome``.
 
 Each applier follows stellar-core's checks in stellar-core's order and returns the same result
-XDR, so stellar-sdk clients decode it as from a real network. Effects and trades are Horizon-shaped
+XDR, so stellar-sdk clients decode it as from a real network. Path payments trade each hop with the
+better venue, book or liquidity pool (``venues``); pool-share trustlines, deposits and withdrawals are
+``pool_ops``'. Effects and trades are Horizon-shaped
 dicts without ``id``/``paging_token``/``created_at`` (the history assigns those). A failed operation
 leaves the ledger untouched (its savepoint is restored); a transaction whose operation failed must
 still be rolled back by the caller's own savepoint.
@@ -10,7 +12,7 @@ still be rolled back by the caller's own savepoint.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from stellar_sdk import xdr as stellar_xdr
 
@@ -43,94 +45,22 @@ from stellar_sandbox.core.matching import (
     Claim,
     convert_with_offers,
 )
+from stellar_sandbox.core.op_base import (
+    OP_CODE,
+    TOID_OFFER_ID_FLAG,
+    Failed,
+    OpContext,
+    OpOutcome,
+    OpType,
+    asset_effect,
+    effect,
+    inner,
+    op_failure,
+)
+from stellar_sandbox.core.pool_ops import change_trust_pool_share, liquidity_pool_deposit, liquidity_pool_withdraw
+from stellar_sandbox.core.pool_records import pool_trade_effect, pool_trade_json
 from stellar_sandbox.core.state import AUTHORIZED_FLAG, PASSIVE_FLAG, LedgerState, Offer, iso_time
-
-OpType = stellar_xdr.OperationType
-_OP_CODE = stellar_xdr.OperationResultCode
-TOID_OFFER_ID_FLAG = 1 << 62  # Horizon's synthetic offer ids for takers whose offer never rested
-
-EFFECT_TYPE_I = {
-    "account_created": 0,
-    "account_credited": 2,
-    "account_debited": 3,
-    "signer_created": 10,
-    "trustline_created": 20,
-    "trustline_removed": 21,
-    "trustline_updated": 22,
-    "trade": 33,
-}
-
-
-@dataclass(slots=True)
-class OpContext:
-    """What an operation needs to know about the ledger being closed."""
-
-    ledger_seq: int
-    close_time: int  # unix seconds
-    op_id: int = 0  # the operation's TOID; Horizon derives synthetic taker offer ids from it
-
-
-@dataclass(slots=True)
-class OpOutcome:
-    result: stellar_xdr.OperationResult
-    effects: list[dict] = field(default_factory=list)
-    trades: list[dict] = field(default_factory=list)
-    # (selling, buying) of every offer book that changed; Horizon's views (X, Y) and (Y, X) both show it
-    changed_books: set[tuple[str, str]] = field(default_factory=set)
-    # Horizon offer JSON of every offer created, updated or removed (removed ones with amount "0.0000000")
-    changed_offers: list[dict] = field(default_factory=list)
-
-    @property
-    def success(self) -> bool:
-        return is_success(self.result)
-
-
-class _Failed(Exception):
-    """An operation failed with a result; raised inside appliers to unwind to apply_operation."""
-
-    def __init__(self, result: stellar_xdr.OperationResult) -> None:
-        super().__init__()
-        self.result = result
-
-
-_SUCCESS_CODES = {
-    OpType.CREATE_ACCOUNT: ("create_account_result", 0),
-    OpType.PAYMENT: ("payment_result", 0),
-    OpType.PATH_PAYMENT_STRICT_RECEIVE: ("path_payment_strict_receive_result", 0),
-    OpType.PATH_PAYMENT_STRICT_SEND: ("path_payment_strict_send_result", 0),
-    OpType.MANAGE_SELL_OFFER: ("manage_sell_offer_result", 0),
-    OpType.MANAGE_BUY_OFFER: ("manage_buy_offer_result", 0),
-    OpType.CREATE_PASSIVE_SELL_OFFER: ("create_passive_sell_offer_result", 0),
-    OpType.CHANGE_TRUST: ("change_trust_result", 0),
-}
-
-
-def is_success(result: stellar_xdr.OperationResult) -> bool:
-    """Whether an operation result is its type's SUCCESS code."""
-    if result.code != _OP_CODE.opINNER or result.tr is None:
-        return False
-    attr = _SUCCESS_CODES.get(result.tr.type)
-    return attr is not None and getattr(result.tr, attr[0]).code.value == 0
-
-
-def _op_failure(code: stellar_xdr.OperationResultCode) -> _Failed:
-    return _Failed(stellar_xdr.OperationResult(code))
-
-
-def _inner(op_type: stellar_xdr.OperationType, **arm: object) -> stellar_xdr.OperationResult:
-    return stellar_xdr.OperationResult(_OP_CODE.opINNER, stellar_xdr.OperationResultTr(op_type, **arm))
-
-
-def _effect(account: str, kind: str, **details: object) -> dict:
-    effect: dict = {"account": account, "type": kind, "type_i": EFFECT_TYPE_I[kind]}
-    effect.update(details)
-    return effect
-
-
-def _asset_effect(account: str, kind: str, asset: str, amount: int) -> dict:
-    effect = _effect(account, kind, amount=format_amount(amount))
-    effect.update(horizon_fields(asset))
-    return effect
+from stellar_sandbox.core.venues import PoolClaim, convert_hop
 
 
 def apply_operation(state: LedgerState, op: stellar_xdr.Operation, source_id: str, ctx: OpContext) -> OpOutcome:
@@ -143,13 +73,13 @@ def apply_operation(state: LedgerState, op: stellar_xdr.Operation, source_id: st
     state.close_time = ctx.close_time
     applier = _APPLIERS.get(op.body.type)
     if applier is None:
-        return OpOutcome(stellar_xdr.OperationResult(_OP_CODE.opNOT_SUPPORTED))
+        return OpOutcome(stellar_xdr.OperationResult(OP_CODE.opNOT_SUPPORTED))
     if source_id not in state.accounts:
-        return OpOutcome(stellar_xdr.OperationResult(_OP_CODE.opNO_ACCOUNT))
+        return OpOutcome(stellar_xdr.OperationResult(OP_CODE.opNO_ACCOUNT))
     token = state.snapshot()
     try:
         outcome = applier(state, op.body, source_id, ctx)
-    except _Failed as failure:
+    except Failed as failure:
         state.restore(token)
         return OpOutcome(failure.result)
     except BaseException:
@@ -166,8 +96,8 @@ def _create_account(state: LedgerState, body: stellar_xdr.OperationBody, source:
     op = body.create_account_op
     code = stellar_xdr.CreateAccountResultCode
 
-    def fail(c: stellar_xdr.CreateAccountResultCode) -> _Failed:
-        return _Failed(_inner(OpType.CREATE_ACCOUNT, create_account_result=stellar_xdr.CreateAccountResult(c)))
+    def fail(c: stellar_xdr.CreateAccountResultCode) -> Failed:
+        return Failed(inner(OpType.CREATE_ACCOUNT, create_account_result=stellar_xdr.CreateAccountResult(c)))
 
     destination = account_id_from_xdr(op.destination)
     starting = op.starting_balance.int64
@@ -182,14 +112,14 @@ def _create_account(state: LedgerState, body: stellar_xdr.OperationBody, source:
     if not state.add_balance(source, NATIVE, -starting):
         raise AssertionError("debit within the available balance was refused")
     state.create_account(destination, starting, ctx.ledger_seq << 32)
-    result = _inner(
+    result = inner(
         OpType.CREATE_ACCOUNT,
         create_account_result=stellar_xdr.CreateAccountResult(code.CREATE_ACCOUNT_SUCCESS),
     )
     effects = [
-        _effect(destination, "account_created", starting_balance=format_amount(starting)),
-        _asset_effect(source, "account_debited", NATIVE, starting),
-        _effect(destination, "signer_created", weight=1, public_key=destination, key=""),
+        effect(destination, "account_created", starting_balance=format_amount(starting)),
+        asset_effect(source, "account_debited", NATIVE, starting),
+        effect(destination, "signer_created", weight=1, public_key=destination, key=""),
     ]
     return OpOutcome(result, effects)
 
@@ -202,48 +132,50 @@ def _change_trust(state: LedgerState, body: stellar_xdr.OperationBody, source: s
     code = stellar_xdr.ChangeTrustResultCode
 
     def result(c: stellar_xdr.ChangeTrustResultCode) -> stellar_xdr.OperationResult:
-        return _inner(OpType.CHANGE_TRUST, change_trust_result=stellar_xdr.ChangeTrustResult(c))
+        return inner(OpType.CHANGE_TRUST, change_trust_result=stellar_xdr.ChangeTrustResult(c))
 
     limit = op.limit.int64
     if op.line.type == stellar_xdr.AssetType.ASSET_TYPE_POOL_SHARE:
-        raise _op_failure(_OP_CODE.opNOT_SUPPORTED)  # liquidity pools are not modelled
+        return change_trust_pool_share(state, op, source)
     if limit < 0 or op.line.type == stellar_xdr.AssetType.ASSET_TYPE_NATIVE or not is_valid_xdr_asset(op.line):
-        raise _Failed(result(code.CHANGE_TRUST_MALFORMED))
+        raise Failed(result(code.CHANGE_TRUST_MALFORMED))
     asset = key_from_xdr(op.line)
     issuer = issuer_of(asset)
     if issuer == source:
-        raise _Failed(result(code.CHANGE_TRUST_MALFORMED))
+        raise Failed(result(code.CHANGE_TRUST_MALFORMED))
     line = state.trustline(source, asset)
     if line is not None:
         if limit < line.balance + line.buying_liabilities:
-            raise _Failed(result(code.CHANGE_TRUST_INVALID_LIMIT))
+            raise Failed(result(code.CHANGE_TRUST_INVALID_LIMIT))
         if limit == 0:
+            if line.pool_use_count:
+                raise Failed(result(code.CHANGE_TRUST_CANNOT_DELETE))  # a pool-share trustline still needs it
             state.delete_trustline(source, asset)
             state.add_subentries(source, -1)
             kind = "trustline_removed"
         else:
             if issuer not in state.accounts:
-                raise _Failed(result(code.CHANGE_TRUST_NO_ISSUER))
+                raise Failed(result(code.CHANGE_TRUST_NO_ISSUER))
             state.mut_trustline(source, asset).limit = limit
             kind = "trustline_updated"
     else:
         if limit == 0:
-            raise _Failed(result(code.CHANGE_TRUST_INVALID_LIMIT))
+            raise Failed(result(code.CHANGE_TRUST_INVALID_LIMIT))
         issuer_account = state.accounts.get(issuer)
         if issuer_account is None:
-            raise _Failed(result(code.CHANGE_TRUST_NO_ISSUER))
+            raise Failed(result(code.CHANGE_TRUST_NO_ISSUER))
         refusal = state.can_add_subentry(source)
         if refusal == "LOW_RESERVE":
-            raise _Failed(result(code.CHANGE_TRUST_LOW_RESERVE))
+            raise Failed(result(code.CHANGE_TRUST_LOW_RESERVE))
         if refusal is not None:
-            raise _op_failure(_OP_CODE.opTOO_MANY_SUBENTRIES)
+            raise op_failure(OP_CODE.opTOO_MANY_SUBENTRIES)
         state.add_subentries(source, 1)
         auth_required = issuer_account.flags & 1
         state.create_trustline(source, asset, limit, 0 if auth_required else AUTHORIZED_FLAG)
         kind = "trustline_created"
-    effect = _effect(source, kind, limit=format_amount(limit))
-    effect.update(horizon_fields(asset))
-    return OpOutcome(result(code.CHANGE_TRUST_SUCCESS), [effect])
+    trust_effect = effect(source, kind, limit=format_amount(limit))
+    trust_effect.update(horizon_fields(asset))
+    return OpOutcome(result(code.CHANGE_TRUST_SUCCESS), [trust_effect])
 
 
 # ---- payments ---------------------------------------------------------------------------------
@@ -293,23 +225,13 @@ def _check_destination(state: LedgerState, destination: str, send: str, dest_ass
 
 def _convert_hop(
     state: LedgerState, source: str, send: str, max_send: int, recv: str, max_recv: int, rounding: int, crossed: int
-) -> tuple[int, int, list[Claim]]:
-    claims: list[Claim] = []
-    conv = convert_with_offers(
-        state,
-        source,
-        send,
-        max_send,
-        recv,
-        max_recv,
-        claims,
-        rounding=rounding,
-        max_offers=MAX_OFFERS_TO_CROSS - crossed,
-    )
+) -> tuple[int, int, list[Claim | PoolClaim]]:
+    """One hop, whole, on the better of the book and the pool (see ``venues``)."""
+    conv, claims = convert_hop(state, source, send, max_send, recv, max_recv, rounding, MAX_OFFERS_TO_CROSS - crossed)
     if conv.code == CONVERT_CROSS_SELF:
         raise _PathFailure("OFFER_CROSS_SELF")
     if conv.code == CONVERT_TOO_MANY:
-        raise _op_failure(_OP_CODE.opEXCEEDED_WORK_LIMIT)
+        raise op_failure(OP_CODE.opEXCEEDED_WORK_LIMIT)
     exact = conv.wheat_received == max_recv if rounding == ROUND_PATH_STRICT_RECEIVE else conv.sheep_sent == max_send
     if conv.code != CONVERT_OK or not exact:
         raise _PathFailure("TOO_FEW_OFFERS")
@@ -379,21 +301,21 @@ def _payment(state: LedgerState, body: stellar_xdr.OperationBody, source: str, c
     code = stellar_xdr.PaymentResultCode
 
     def result(suffix: str) -> stellar_xdr.OperationResult:
-        return _inner(OpType.PAYMENT, payment_result=stellar_xdr.PaymentResult(code[f"PAYMENT_{suffix}"]))
+        return inner(OpType.PAYMENT, payment_result=stellar_xdr.PaymentResult(code[f"PAYMENT_{suffix}"]))
 
     amount = op.amount.int64
     if amount <= 0 or not is_valid_xdr_asset(op.asset):
-        raise _Failed(result("MALFORMED"))
+        raise Failed(result("MALFORMED"))
     destination = account_id_from_muxed(op.destination)
     asset = key_from_xdr(op.asset)
     if not (destination == source and asset == NATIVE):  # XLM to oneself succeeds without a change
         try:
             _strict_receive(state, source, destination, asset, amount, asset, amount, [])
         except _PathFailure as failure:
-            raise _Failed(result(failure.suffix)) from None
+            raise Failed(result(failure.suffix)) from None
     effects = [
-        _asset_effect(destination, "account_credited", asset, amount),
-        _asset_effect(source, "account_debited", asset, amount),
+        asset_effect(destination, "account_credited", asset, amount),
+        asset_effect(source, "account_debited", asset, amount),
     ]
     return OpOutcome(result("SUCCESS"), effects)
 
@@ -420,7 +342,7 @@ def _path_payment_strict_receive(
     prefix = "PATH_PAYMENT_STRICT_RECEIVE_"
 
     def result(suffix: str) -> stellar_xdr.OperationResult:
-        return _inner(
+        return inner(
             OpType.PATH_PAYMENT_STRICT_RECEIVE,
             path_payment_strict_receive_result=stellar_xdr.PathPaymentStrictReceiveResult(code[prefix + suffix]),
         )
@@ -428,15 +350,15 @@ def _path_payment_strict_receive(
     dest_amount, send_max = op.dest_amount.int64, op.send_max.int64
     path = _path_assets(op.path)
     if dest_amount <= 0 or send_max <= 0 or path is None:
-        raise _Failed(result("MALFORMED"))
+        raise Failed(result("MALFORMED"))
     if not (is_valid_xdr_asset(op.send_asset) and is_valid_xdr_asset(op.dest_asset)):
-        raise _Failed(result("MALFORMED"))
+        raise Failed(result("MALFORMED"))
     destination = account_id_from_muxed(op.destination)
     send_asset, dest_asset = key_from_xdr(op.send_asset), key_from_xdr(op.dest_asset)
     try:
         sent, claims = _strict_receive(state, source, destination, send_asset, send_max, dest_asset, dest_amount, path)
     except _PathFailure as failure:
-        raise _Failed(result(failure.suffix)) from None
+        raise Failed(result(failure.suffix)) from None
     success = stellar_xdr.PathPaymentStrictReceiveResultSuccess(
         offers=[c.to_xdr() for c in claims],
         last=stellar_xdr.SimplePaymentResult(
@@ -448,7 +370,7 @@ def _path_payment_strict_receive(
         source,
         ctx,
         claims,
-        _inner(
+        inner(
             OpType.PATH_PAYMENT_STRICT_RECEIVE,
             path_payment_strict_receive_result=stellar_xdr.PathPaymentStrictReceiveResult(
                 code.PATH_PAYMENT_STRICT_RECEIVE_SUCCESS, success=success
@@ -456,8 +378,8 @@ def _path_payment_strict_receive(
         ),
     )
     outcome.effects[:0] = [
-        _asset_effect(destination, "account_credited", dest_asset, dest_amount),
-        _asset_effect(source, "account_debited", send_asset, sent),
+        asset_effect(destination, "account_credited", dest_asset, dest_amount),
+        asset_effect(source, "account_debited", send_asset, sent),
     ]
     return outcome
 
@@ -470,7 +392,7 @@ def _path_payment_strict_send(
     prefix = "PATH_PAYMENT_STRICT_SEND_"
 
     def result(suffix: str) -> stellar_xdr.OperationResult:
-        return _inner(
+        return inner(
             OpType.PATH_PAYMENT_STRICT_SEND,
             path_payment_strict_send_result=stellar_xdr.PathPaymentStrictSendResult(code[prefix + suffix]),
         )
@@ -478,15 +400,15 @@ def _path_payment_strict_send(
     send_amount, dest_min = op.send_amount.int64, op.dest_min.int64
     path = _path_assets(op.path)
     if send_amount <= 0 or dest_min <= 0 or path is None:
-        raise _Failed(result("MALFORMED"))
+        raise Failed(result("MALFORMED"))
     if not (is_valid_xdr_asset(op.send_asset) and is_valid_xdr_asset(op.dest_asset)):
-        raise _Failed(result("MALFORMED"))
+        raise Failed(result("MALFORMED"))
     destination = account_id_from_muxed(op.destination)
     send_asset, dest_asset = key_from_xdr(op.send_asset), key_from_xdr(op.dest_asset)
     try:
         received, claims = _strict_send(state, source, destination, send_asset, send_amount, dest_asset, dest_min, path)
     except _PathFailure as failure:
-        raise _Failed(result(failure.suffix)) from None
+        raise Failed(result(failure.suffix)) from None
     success = stellar_xdr.PathPaymentStrictSendResultSuccess(
         offers=[c.to_xdr() for c in claims],
         last=stellar_xdr.SimplePaymentResult(
@@ -498,7 +420,7 @@ def _path_payment_strict_send(
         source,
         ctx,
         claims,
-        _inner(
+        inner(
             OpType.PATH_PAYMENT_STRICT_SEND,
             path_payment_strict_send_result=stellar_xdr.PathPaymentStrictSendResult(
                 code.PATH_PAYMENT_STRICT_SEND_SUCCESS, success=success
@@ -506,8 +428,8 @@ def _path_payment_strict_send(
         ),
     )
     outcome.effects[:0] = [
-        _asset_effect(destination, "account_credited", dest_asset, received),
-        _asset_effect(source, "account_debited", send_asset, send_amount),
+        asset_effect(destination, "account_credited", dest_asset, received),
+        asset_effect(source, "account_debited", send_asset, send_amount),
     ]
     return outcome
 
@@ -537,13 +459,13 @@ def _offer_result(
 ) -> stellar_xdr.OperationResult:
     if op_type == OpType.MANAGE_BUY_OFFER:
         res_code = stellar_xdr.ManageBuyOfferResultCode[f"MANAGE_BUY_OFFER_{suffix}"]
-        return _inner(op_type, manage_buy_offer_result=stellar_xdr.ManageBuyOfferResult(res_code, success))
+        return inner(op_type, manage_buy_offer_result=stellar_xdr.ManageBuyOfferResult(res_code, success))
     res = stellar_xdr.ManageSellOfferResult(
         stellar_xdr.ManageSellOfferResultCode[f"MANAGE_SELL_OFFER_{suffix}"], success
     )
     if op_type == OpType.CREATE_PASSIVE_SELL_OFFER:
-        return _inner(op_type, create_passive_sell_offer_result=res)
-    return _inner(op_type, manage_sell_offer_result=res)
+        return inner(op_type, create_passive_sell_offer_result=res)
+    return inner(op_type, manage_sell_offer_result=res)
 
 
 def _manage_sell_offer(state: LedgerState, body: stellar_xdr.OperationBody, source: str, ctx: OpContext) -> OpOutcome:
@@ -605,8 +527,8 @@ def _manage_offer(
 ) -> OpOutcome:
     op_type = req.op_type
 
-    def fail(suffix: str) -> _Failed:
-        return _Failed(_offer_result(op_type, suffix))
+    def fail(suffix: str) -> Failed:
+        return Failed(_offer_result(op_type, suffix))
 
     # doCheckValid
     if not (is_valid_xdr_asset(selling) and is_valid_xdr_asset(buying)):
@@ -637,7 +559,7 @@ def _manage_offer(
             if line is not None and not line.is_authorized:
                 raise fail("BUY_NOT_AUTHORIZED")
 
-    outcome = OpOutcome(stellar_xdr.OperationResult(_OP_CODE.opINNER))
+    outcome = OpOutcome(stellar_xdr.OperationResult(OP_CODE.opINNER))
     creating = req.offer_id == 0
     if creating:
         flags = PASSIVE_FLAG if req.passive_on_create else 0
@@ -645,7 +567,7 @@ def _manage_offer(
         if refusal == "LOW_RESERVE":
             raise fail("LOW_RESERVE")
         if refusal is not None:
-            raise _op_failure(_OP_CODE.opTOO_MANY_SUBENTRIES)
+            raise op_failure(OP_CODE.opTOO_MANY_SUBENTRIES)
         state.add_subentries(source, 1)
     else:
         old = state.offer(req.offer_id)
@@ -668,7 +590,7 @@ def _manage_offer(
         offer = Offer(offer_id, source, sheep, wheat, remaining, n, d, flags)
         state.put_offer(offer)
         state.acquire_liabilities(offer)
-        effect = (
+        offer_effect = (
             stellar_xdr.ManageOfferEffect.MANAGE_OFFER_CREATED
             if creating
             else (stellar_xdr.ManageOfferEffect.MANAGE_OFFER_UPDATED)
@@ -683,7 +605,7 @@ def _manage_offer(
             flags=stellar_xdr.Uint32(flags),
             ext=stellar_xdr.OfferEntryExt(0),
         )
-        result_offer = stellar_xdr.ManageOfferSuccessResultOffer(effect, offer_xdr)
+        result_offer = stellar_xdr.ManageOfferSuccessResultOffer(offer_effect, offer_xdr)
         taker_offer_id = offer_id
         outcome.changed_books.add((sheep, wheat))
         outcome.changed_offers.append(state.offer_json(offer))
@@ -707,7 +629,7 @@ def _cross_and_size(
     req: _OfferRequest,
     flags: int,
     claims: list[Claim],
-    fail: Callable[[str], _Failed],
+    fail: Callable[[str], Failed],
 ) -> int:
     """Cross the book for a new or updated offer; returns the amount left to rest on the book."""
     sheep, wheat, n, d = req.sheep, req.wheat, req.price_n, req.price_d
@@ -741,7 +663,7 @@ def _cross_and_size(
     if conv.code == CONVERT_CROSS_SELF:
         raise fail("CROSS_SELF")
     if conv.code == CONVERT_TOO_MANY:
-        raise _op_failure(_OP_CODE.opEXCEEDED_WORK_LIMIT)
+        raise op_failure(OP_CODE.opEXCEEDED_WORK_LIMIT)
     if conv.wheat_received and not state.add_balance(source, wheat, conv.wheat_received):
         raise AssertionError("offer claimed over limit")
     if conv.sheep_sent and not state.add_balance(source, sheep, -conv.sheep_sent):
@@ -775,6 +697,11 @@ def _record_claims(
     """Add Horizon's trade records, the two trade effects per claim and the makers' offer changes."""
     close_time = iso_time(ctx.close_time)
     for claim in claims:
+        if isinstance(claim, PoolClaim):
+            outcome.pools.add(claim.pool_id)
+            outcome.trades.append(pool_trade_json(claim, taker, taker_offer_id, close_time))
+            outcome.effects.append(pool_trade_effect(state.pools[claim.pool_id], claim, taker))
+            continue
         outcome.changed_books.add((claim.asset_sold, claim.asset_bought))
         maker_offer = state.offer(claim.offer_id)
         if maker_offer is None:
@@ -785,9 +712,10 @@ def _record_claims(
         else:
             outcome.changed_offers.append(state.offer_json(maker_offer))
         if claim.amount_sold == 0 and claim.amount_bought == 0:
-            continue  # an offer removed without trading is not a trade (as in Horizon)
+            outcome.trades.append(None)  # an offer removed without trading is not a trade, yet counts (as Horizon)
+            continue
         outcome.trades.append(_trade_json(claim, taker, taker_offer_id, close_time))
-        taker_side = _effect(
+        taker_side = effect(
             taker,
             "trade",
             seller=claim.seller,
@@ -797,7 +725,7 @@ def _record_claims(
         )
         taker_side.update(horizon_fields(claim.asset_bought, "sold_"))
         taker_side.update(horizon_fields(claim.asset_sold, "bought_"))
-        maker_side = _effect(
+        maker_side = effect(
             claim.seller,
             "trade",
             seller=taker,
@@ -850,4 +778,6 @@ _APPLIERS: dict[stellar_xdr.OperationType, Callable[..., OpOutcome]] = {
     OpType.MANAGE_BUY_OFFER: _manage_buy_offer,
     OpType.CREATE_PASSIVE_SELL_OFFER: _create_passive_sell_offer,
     OpType.CHANGE_TRUST: _change_trust,
+    OpType.LIQUIDITY_POOL_DEPOSIT: liquidity_pool_deposit,
+    OpType.LIQUIDITY_POOL_WITHDRAW: liquidity_pool_withdraw,
 }

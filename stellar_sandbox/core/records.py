@@ -7,6 +7,7 @@ envelope. Ids are Horizon's: TOIDs ``(ledger << 32) | (tx_order << 12) | op_inde
 from __future__ import annotations
 
 import base64
+import hashlib
 from functools import lru_cache
 from typing import Any, Optional
 
@@ -15,6 +16,8 @@ from stellar_sdk import xdr as sx
 
 from stellar_sandbox.core.amounts import format_amount, price_to_str
 from stellar_sandbox.core.assets import horizon_fields, key_from_xdr
+from stellar_sandbox.core.pool_ops import deposit_prices
+from stellar_sandbox.core.pool_records import asset_amounts, pool_share_fields
 from stellar_sandbox.core.state import iso_time
 from stellar_sandbox.core.validation import DecodedTx, account_id_of_raw, muxed_id, raw_of_muxed
 
@@ -57,6 +60,7 @@ def ledger_record(
     base_reserve: int,
     max_tx_set_size: int,
     protocol_version: int,
+    header_xdr: str = "",
 ) -> Record:
     return {
         "id": ledger_hash,
@@ -75,7 +79,50 @@ def ledger_record(
         "base_reserve_in_stroops": base_reserve,
         "max_tx_set_size": max_tx_set_size,
         "protocol_version": protocol_version,
+        "header_xdr": header_xdr,
     }
+
+
+def ledger_header(
+    *,
+    sequence: int,
+    prev_hash: str,
+    closed_at: int,
+    tx_set_hash: bytes,
+    total_coins: int,
+    fee_pool: int,
+    id_pool: int,
+    base_fee: int,
+    base_reserve: int,
+    max_tx_set_size: int,
+    protocol_version: int,
+) -> bytes:
+    """A LedgerHeader's XDR bytes: the sandbox's own values where it keeps them, zero hashes for what it
+    does not model (transaction results, bucket list, skip list)."""
+    zero = sx.Hash(bytes(32))
+    header = sx.LedgerHeader(
+        ledger_version=sx.Uint32(protocol_version),
+        previous_ledger_hash=sx.Hash(bytes.fromhex(prev_hash)),
+        scp_value=sx.StellarValue(
+            tx_set_hash=sx.Hash(tx_set_hash),
+            close_time=sx.TimePoint(sx.Uint64(closed_at)),
+            upgrades=[],
+            ext=sx.StellarValueExt(sx.StellarValueType.STELLAR_VALUE_BASIC),
+        ),
+        tx_set_result_hash=zero,
+        bucket_list_hash=zero,
+        ledger_seq=sx.Uint32(sequence),
+        total_coins=sx.Int64(total_coins),
+        fee_pool=sx.Int64(fee_pool),
+        inflation_seq=sx.Uint32(0),
+        id_pool=sx.Uint64(id_pool),
+        base_fee=sx.Uint32(base_fee),
+        base_reserve=sx.Uint32(base_reserve),
+        max_tx_set_size=sx.Uint32(max_tx_set_size),
+        skip_list=[zero, zero, zero, zero],
+        ext=sx.LedgerHeaderExt(0),
+    )
+    return header.to_xdr_bytes()
 
 
 # ----- transactions -----
@@ -285,13 +332,17 @@ def _operation_fields(op: sx.Operation, source_id: str, result: Optional[sx.Oper
     if t == OP.CHANGE_TRUST:
         o = body.change_trust_op
         fields = {}
-        if o.line.type.value != 3:  # not a liquidity pool share
+        if o.line.type.value == 3:  # liquidity pool shares
+            fields.update(pool_share_fields(hashlib.sha256(o.line.liquidity_pool.to_xdr_bytes()).hexdigest()))
+        else:
             fields.update(_asset(o.line))
             key = key_from_xdr(o.line)
             if key != "native":
                 fields["trustee"] = key.partition(":")[2]
         fields.update({"limit": format_amount(o.limit.int64), "trustor": source_id})
         return fields
+    if t == OP.LIQUIDITY_POOL_DEPOSIT or t == OP.LIQUIDITY_POOL_WITHDRAW:
+        return _pool_operation_fields(body)
     if t == OP.SET_TRUST_LINE_FLAGS:
         o = body.set_trust_line_flags_op
         fields = _asset(o.asset)
@@ -323,6 +374,25 @@ def _operation_fields(op: sx.Operation, source_id: str, result: Optional[sx.Oper
     if t == OP.SET_OPTIONS:
         return _set_options_fields(body.set_options_op)
     return {}
+
+
+def _pool_operation_fields(body: sx.OperationBody) -> Record:
+    """A pool operation's record as Horizon shows it for a failed transaction (assets unnamed, nothing moved);
+    the network adds what the applied operation knows (``OpOutcome.details``) when it succeeded."""
+    unknown, nothing = ("", ""), (0, 0)
+    if body.type == OP.LIQUIDITY_POOL_DEPOSIT:
+        o = body.liquidity_pool_deposit_op
+        fields: Record = {"liquidity_pool_id": o.liquidity_pool_id.pool_id.hash.hex(),
+                          "reserves_max": asset_amounts(unknown, (o.max_amount_a.int64, o.max_amount_b.int64))}
+        fields.update(deposit_prices(o))
+        fields["reserves_deposited"] = asset_amounts(unknown, nothing)
+        fields["shares_received"] = format_amount(0)
+        return fields
+    o = body.liquidity_pool_withdraw_op
+    return {"liquidity_pool_id": o.liquidity_pool_id.pool_id.hash.hex(),
+            "reserves_min": asset_amounts(unknown, (o.min_amount_a.int64, o.min_amount_b.int64)),
+            "shares": format_amount(o.amount.int64),
+            "reserves_received": asset_amounts(unknown, nothing)}
 
 
 def _flags(value: int) -> list[int]:

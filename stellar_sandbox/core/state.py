@@ -23,6 +23,8 @@ from functools import lru_cache
 
 from stellar_sandbox.core.amounts import INT64_MAX, format_amount, offer_liabilities, price_to_str
 from stellar_sandbox.core.assets import NATIVE, asset_sort_key, horizon_fields, issuer_of
+from stellar_sandbox.core.pool_invariants import check_pools
+from stellar_sandbox.core.pools import LiquidityPool, is_pool_share, pool_id_of_share
 
 DEFAULT_BASE_RESERVE = 5_000_000
 ACCOUNT_SUBENTRY_LIMIT = 1000
@@ -30,7 +32,8 @@ AUTHORIZED_FLAG = 1
 AUTHORIZED_TO_MAINTAIN_LIABILITIES_FLAG = 2
 PASSIVE_FLAG = 1
 
-_ACCOUNT, _TRUSTLINE, _OFFER, _ID_POOL = 0, 1, 2, 3
+_ACCOUNT, _TRUSTLINE, _OFFER, _ID_POOL, _POOL = 0, 1, 2, 3, 4
+TRUSTLINE_CLAWBACK_ENABLED_FLAG = 4
 
 
 @lru_cache(maxsize=1024)
@@ -69,6 +72,7 @@ class TrustLine:
     selling_liabilities: int = 0
     last_modified_ledger: int = 0
     last_modified_time: int = 0
+    pool_use_count: int = 0  # pools whose share trustline needs this asset trustline (liquidityPoolUseCount)
 
     @property
     def is_authorized(self) -> bool:
@@ -76,7 +80,10 @@ class TrustLine:
 
     @property
     def can_maintain_liabilities(self) -> bool:
-        return bool(self.flags & (AUTHORIZED_FLAG | AUTHORIZED_TO_MAINTAIN_LIABILITIES_FLAG))
+        # pool-share trustlines carry no flags and are always authorized to maintain liabilities (stellar-core)
+        return bool(self.flags & (AUTHORIZED_FLAG | AUTHORIZED_TO_MAINTAIN_LIABILITIES_FLAG)) or is_pool_share(
+            self.asset
+        )
 
 
 @dataclass(slots=True)
@@ -109,6 +116,7 @@ class LedgerState:
         self.accounts: dict[str, Account] = {}
         self._trustlines: dict[str, dict[str, TrustLine]] = {}
         self.offers: dict[int, Offer] = {}
+        self.pools: dict[str, LiquidityPool] = {}  # by hex pool id
         self._books: dict[tuple[str, str], list[tuple[float, int]]] = {}
         self._offers_by_seller: dict[str, set[int]] = {}
         self.id_pool = 0  # last offer id handed out (stellar-core's header.idPool)
@@ -198,6 +206,11 @@ class LedgerState:
                 self._unindex_offer(current)
             if old is not None:
                 self._index_offer(old)  # type: ignore[arg-type]
+        elif kind == _POOL:
+            if old is None:
+                self.pools.pop(key, None)  # type: ignore[arg-type]
+            else:
+                self.pools[key] = old  # type: ignore[index]
         else:
             self.id_pool = old  # type: ignore[assignment]
 
@@ -225,6 +238,8 @@ class LedgerState:
                 entry = self.trustline(*key)  # type: ignore[misc]
             elif kind == _OFFER:
                 entry = self.offers.get(key)  # type: ignore[call-overload]
+            elif kind == _POOL:
+                entry = self.pools.get(key)  # type: ignore[call-overload]
             else:
                 changes.append((kind, key, self.id_pool))
                 continue
@@ -252,13 +267,14 @@ class LedgerState:
         other._trustlines = {key: {asset: copy.copy(line) for asset, line in lines.items()}
                              for key, lines in self._trustlines.items()}
         other.offers = {key: copy.copy(offer) for key, offer in self.offers.items()}
+        other.pools = {key: copy.copy(pool) for key, pool in self.pools.items()}
         other._books = {pair: list(book) for pair, book in self._books.items()}
         other._offers_by_seller = {seller: set(ids) for seller, ids in self._offers_by_seller.items()}
         other.id_pool = self.id_pool
         other.ledger_seq, other.close_time = self.ledger_seq, self.close_time
         return other
 
-    def _stamp(self, entry: Account | TrustLine | Offer) -> None:
+    def _stamp(self, entry: Account | TrustLine | Offer | LiquidityPool) -> None:
         entry.last_modified_ledger = self.ledger_seq
         entry.last_modified_time = self.close_time
 
@@ -324,6 +340,41 @@ class LedgerState:
         self._record(_TRUSTLINE, (account_id, asset), line)
         del self._trustlines[account_id][asset]
 
+    # ---- liquidity pools ------------------------------------------------------------------------
+
+    def pool(self, pool_id: str) -> LiquidityPool | None:
+        return self.pools.get(pool_id)
+
+    def create_pool(self, pool: LiquidityPool) -> LiquidityPool:
+        if pool.pool_id in self.pools:
+            raise ValueError(f"liquidity pool {pool.pool_id} already exists")
+        self._record(_POOL, pool.pool_id, None)
+        self._stamp(pool)
+        self.pools[pool.pool_id] = pool
+        return pool
+
+    def mut_pool(self, pool_id: str) -> LiquidityPool:
+        pool = self.pools[pool_id]
+        self._record(_POOL, pool_id, pool)
+        pool = self.pools[pool_id]
+        self._stamp(pool)
+        return pool
+
+    def delete_pool(self, pool_id: str) -> None:
+        self._record(_POOL, pool_id, self.pools[pool_id])
+        del self.pools[pool_id]
+
+    @contextmanager
+    def dry_run(self) -> Iterator[None]:
+        """Changes made inside are undone at exit and never reported by ``take_changes`` (what-if pricing)."""
+        touched, self._touched = self._touched, None
+        token = self.snapshot()
+        try:
+            yield
+        finally:
+            self.restore(token)
+            self._touched = touched
+
     # ---- offers -------------------------------------------------------------------------------
 
     def offer(self, offer_id: int) -> Offer | None:
@@ -385,6 +436,10 @@ class LedgerState:
         """Offers selling ``selling`` for ``buying``, best first (a snapshot of the current order)."""
         offers = self.offers
         return (offers[oid] for _, oid in list(self._books.get((selling, buying), ())))
+
+    def book_pairs(self) -> list[tuple[str, str]]:
+        """(selling, buying) of every book holding at least one offer."""
+        return list(self._books)
 
     def offers_of(self, seller: str) -> list[Offer]:
         return [self.offers[oid] for oid in sorted(self._offers_by_seller.get(seller, ()))]
@@ -512,12 +567,13 @@ class LedgerState:
         self._add_liabilities(offer.seller, offer.buying, 0, -buying)
         self._add_liabilities(offer.seller, offer.selling, -selling, 0)
 
-    def can_add_subentry(self, account_id: str) -> str | None:
-        """None when one more subentry fits, else ``"LOW_RESERVE"`` or ``"TOO_MANY_SUBENTRIES"``."""
+    def can_add_subentry(self, account_id: str, count: int = 1) -> str | None:
+        """None when ``count`` more subentries fit (a pool-share trustline is 2), else ``"LOW_RESERVE"`` or
+        ``"TOO_MANY_SUBENTRIES"``."""
         acc = self.accounts[account_id]
-        if acc.num_subentries >= ACCOUNT_SUBENTRY_LIMIT:
+        if acc.num_subentries + count > ACCOUNT_SUBENTRY_LIMIT:
             return "TOO_MANY_SUBENTRIES"
-        if self.available_balance(account_id, NATIVE) < self.base_reserve:
+        if self.available_balance(account_id, NATIVE) < count * self.base_reserve:
             return "LOW_RESERVE"
         return None
 
@@ -550,7 +606,10 @@ class LedgerState:
         if acc is None:
             return None
         balances = []
-        for line in sorted(self.trustlines_of(account_id), key=lambda t: asset_sort_key(t.asset)):
+        lines = self.trustlines_of(account_id)
+        for line in sorted((t for t in lines if is_pool_share(t.asset)), key=lambda t: t.asset):
+            balances.append(_pool_share_balance(line))
+        for line in sorted((t for t in lines if not is_pool_share(t.asset)), key=lambda t: asset_sort_key(t.asset)):
             entry = {
                 "balance": format_amount(line.balance),
                 "limit": format_amount(line.limit),
@@ -559,6 +618,7 @@ class LedgerState:
                 "last_modified_ledger": line.last_modified_ledger,
                 "is_authorized": line.is_authorized,
                 "is_authorized_to_maintain_liabilities": line.can_maintain_liabilities,
+                "is_clawback_enabled": bool(line.flags & TRUSTLINE_CLAWBACK_ENABLED_FLAG),
             }
             entry.update(horizon_fields(line.asset))
             balances.append(entry)
@@ -649,7 +709,7 @@ class LedgerState:
             (a.account_id, NATIVE, a) for a in self.accounts.values()
         ]
         for lines in self._trustlines.values():
-            entries.extend((line.account_id, line.asset, line) for line in lines.values())
+            entries.extend((ln.account_id, ln.asset, ln) for ln in lines.values() if not is_pool_share(ln.asset))
         for account_id, asset, entry in entries:
             sell, buy = expected.pop((account_id, asset), (0, 0))
             if (entry.selling_liabilities, entry.buying_liabilities) != (sell, buy):
@@ -670,7 +730,7 @@ class LedgerState:
         for offer in self.offers.values():
             counts[offer.seller] = counts.get(offer.seller, 0) + 1
         for account_id, lines in self._trustlines.items():
-            counts[account_id] = counts.get(account_id, 0) + len(lines)
+            counts[account_id] = counts.get(account_id, 0) + sum(2 if is_pool_share(a) else 1 for a in lines)
         for acc in self.accounts.values():
             entries_held = counts.get(acc.account_id, 0)
             if acc.num_subentries != entries_held:
@@ -678,6 +738,21 @@ class LedgerState:
         in_books = sum(len(book) for book in self._books.values())
         if in_books != len(self.offers):
             raise AssertionError(f"books hold {in_books} offers, ledger {len(self.offers)}")
+        check_pools(self)
+
+
+def _pool_share_balance(line: TrustLine) -> dict:
+    """Horizon's balance line of pool shares (no liabilities; flags as the trustline has them: none)."""
+    return {
+        "balance": format_amount(line.balance),
+        "liquidity_pool_id": pool_id_of_share(line.asset),
+        "limit": format_amount(line.limit),
+        "last_modified_ledger": line.last_modified_ledger,
+        "is_authorized": line.is_authorized,
+        "is_authorized_to_maintain_liabilities": line.is_authorized,
+        "is_clawback_enabled": False,
+        "asset_type": "liquidity_pool_shares",
+    }
 
 
 __all__ = [

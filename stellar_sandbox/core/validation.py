@@ -32,6 +32,8 @@ from stellar_sdk import xdr as sx
 from stellar_sdk.exceptions import BadSignatureError
 
 from stellar_sandbox.core.assets import is_valid_xdr_asset
+from stellar_sandbox.core.pool_ops import deposit_malformed, withdraw_malformed
+from stellar_sandbox.core.pools import pool_from_change_trust
 
 # ----- codes -----
 
@@ -478,6 +480,10 @@ _MALFORMED = {
     OP_TYPE.MANAGE_BUY_OFFER: ("manage_buy_offer_result", sx.ManageBuyOfferResult, sx.ManageBuyOfferResultCode,
                                "MANAGE_BUY_OFFER"),
     OP_TYPE.CHANGE_TRUST: ("change_trust_result", sx.ChangeTrustResult, sx.ChangeTrustResultCode, "CHANGE_TRUST"),
+    OP_TYPE.LIQUIDITY_POOL_DEPOSIT: ("liquidity_pool_deposit_result", sx.LiquidityPoolDepositResult,
+                                     sx.LiquidityPoolDepositResultCode, "LIQUIDITY_POOL_DEPOSIT"),
+    OP_TYPE.LIQUIDITY_POOL_WITHDRAW: ("liquidity_pool_withdraw_result", sx.LiquidityPoolWithdrawResult,
+                                      sx.LiquidityPoolWithdrawResultCode, "LIQUIDITY_POOL_WITHDRAW"),
 }
 
 
@@ -520,7 +526,7 @@ def _op_well_formed(op: sx.Operation, source_raw: bytes) -> bool:
         if o.limit.int64 < 0 or line.type == sx.AssetType.ASSET_TYPE_NATIVE:
             return False
         if line.type == sx.AssetType.ASSET_TYPE_POOL_SHARE:
-            return True
+            return pool_from_change_trust(line) is not None
         if not is_valid_xdr_asset(line):
             return False
         alpha = line.alpha_num4 if line.alpha_num4 is not None else line.alpha_num12
@@ -534,6 +540,10 @@ def _op_well_formed(op: sx.Operation, source_raw: bytes) -> bool:
             amounts_ok = o.send_amount.int64 > 0 and o.dest_min.int64 > 0
         assets = [o.send_asset, o.dest_asset, *o.path]
         return amounts_ok and all(is_valid_xdr_asset(a) for a in assets)
+    if t == OP_TYPE.LIQUIDITY_POOL_DEPOSIT:
+        return not deposit_malformed(body.liquidity_pool_deposit_op)
+    if t == OP_TYPE.LIQUIDITY_POOL_WITHDRAW:
+        return not withdraw_malformed(body.liquidity_pool_withdraw_op)
     return True
 
 

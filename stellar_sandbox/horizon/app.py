@@ -7,7 +7,6 @@ pages like Horizon (`cursor`, `order`, `limit`) and, where Horizon streams, answ
 from __future__ import annotations
 
 import asyncio
-import json
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from typing import Any
@@ -16,8 +15,9 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from stellar_sandbox.core.history import MAX_LIMIT
-from stellar_sandbox.horizon import errors, params, resources
+from stellar_sandbox.horizon import errors, liquidity_pools, params, paths, resources
 from stellar_sandbox.horizon.paging import PageQuery, parse_limit, parse_page_query
+from stellar_sandbox.horizon.resources import json_response
 from stellar_sandbox.horizon.root_agent import RootAgent
 from stellar_sandbox.horizon.rpc import StellarRpc
 from stellar_sandbox.horizon.streaming import StreamHub, book_topic, dumps, stream_object, stream_records, wants_stream
@@ -31,16 +31,11 @@ from stellar_sandbox.horizon.trade_aggregations import (
 )
 
 Record = dict[str, Any]
-HAL_JSON = "application/hal+json"
 HORIZON_VERSION = "stellar-sandbox-1.0"
 CORE_VERSION = "stellar-core (stellar-sandbox, embedded)"
 TRADE_TYPES = ("all", "orderbook", "liquidity_pool")
 
 HORIZON_KEY = web.AppKey("horizon", object)
-
-
-def json_response(body: Any, status: int = 200) -> web.Response:
-    return web.Response(status=status, text=json.dumps(body), content_type=HAL_JSON, charset="utf-8")
 
 
 class Horizon:
@@ -291,6 +286,8 @@ class Horizon:
         counter = params.asset_from_fields(request, "counter_")
         offer_id = params.unsigned(request, "offer_id")
         account_id = params.optional_account(request, "account_id")
+        pool_value = request.query.get("liquidity_pool_id", "")
+        pool_id = liquidity_pools.pool_id_param(pool_value) if pool_value else None
         trade_type = request.query.get("trade_type", "") or "all"
         if trade_type not in TRADE_TYPES:
             raise errors.invalid_field("trade_type", "Trade type must be all, orderbook or liquidity_pool")
@@ -300,18 +297,19 @@ class Horizon:
         if base is not None and offer_id:
             raise errors.invalid_field("base_asset_type,counter_asset_type,offer_id",
                                        "this endpoint does not support filtering by both asset pair and offer id ")
-        if offer_id and account_id:
+        if sum(1 for given in (offer_id, account_id, pool_id) if given) > 1:
             raise errors.invalid_field("account_id,liquidity_pool_id,offer_id",
                                        "Use a single filter for trades, you can only use one of account_id, "
                                        "liquidity_pool_id, offer_id")
         if offer_id and trade_type == "liquidity_pool":
             raise errors.invalid_field("trade_type",
                                        "trade_type liquidity_pool cannot be used with the offer_id filter")
-        if trade_type == "liquidity_pool":  # the sandbox has no liquidity pools
-            return await self.history_collection(request, "trades", lambda c, o, n: [])
+        if pool_id and trade_type == "orderbook":
+            raise errors.invalid_field("trade_type",
+                                       "trade_type orderbook cannot be used with the liquidity_pool_id filter")
         return await self.history_collection(request, "trades", lambda c, o, n: self.history.trades_page(
             c, o, n, account=account_id, offer_id=str(offer_id) if offer_id else None,
-            base_asset=base, counter_asset=counter))
+            base_asset=base, counter_asset=counter, liquidity_pool=pool_id, trade_type=trade_type))
 
     async def trade_aggregations(self, request: web.Request) -> web.Response:
         base = params.asset_from_fields(request, "base_", required=True)
@@ -364,9 +362,10 @@ class Horizon:
                 next_params["end_time"] = str(last)
             else:
                 next_params["start_time"] = str(last + resolution)
-        return {
+        return {  # Horizon's page links: `prev` is always there, and always empty for aggregations
             "_links": {"self": {"href": self_href},
-                       "next": {"href": f"{base}{request.path}?{urlencode(sorted(next_params.items()))}"}},
+                       "next": {"href": f"{base}{request.path}?{urlencode(sorted(next_params.items()))}"},
+                       "prev": {"href": ""}},
             "_embedded": {"records": buckets},
         }
 
@@ -383,10 +382,13 @@ class Horizon:
             raise errors.not_found()
         return json_response(resources.transaction(resources.base_url(request), record))
 
-    async def transaction_operations(self, request: web.Request) -> web.StreamResponse:
+    async def transaction_operations(self, request: web.Request, payments_only: bool = False) -> web.StreamResponse:
         tx_hash = params.tx_hash(request)
         return await self.history_collection(request, "operations", lambda c, o, n: self.history.operations_page(
-            c, o, n, tx_hash=tx_hash))
+            c, o, n, tx_hash=tx_hash, payments_only=payments_only))
+
+    async def transaction_payments(self, request: web.Request) -> web.StreamResponse:
+        return await self.transaction_operations(request, payments_only=True)
 
     async def transaction_effects(self, request: web.Request) -> web.StreamResponse:
         tx_hash = params.tx_hash(request)
@@ -505,6 +507,7 @@ def create_app(network: Any, **options: Any) -> web.Application:
     get("/transactions/{tx_id}", h.transaction)
     get("/transactions/{tx_id}/operations", h.transaction_operations)
     get("/transactions/{tx_id}/effects", h.transaction_effects)
+    get("/transactions/{tx_id}/payments", h.transaction_payments)
     get("/operations", h.operations)
     get("/operations/{op_id}", h.operation)
     get("/operations/{op_id}/effects", h.operation_effects)
@@ -516,6 +519,8 @@ def create_app(network: Any, **options: Any) -> web.Application:
     app.router.add_post("/transactions_async", h.submit_transaction_async)
     app.router.add_post("/rpc", h.rpc_endpoint)
     app.router.add_post("/soroban/rpc", h.rpc_endpoint)
+    liquidity_pools.register(app, horizon)
+    paths.register(app, horizon)
     return app
 
 

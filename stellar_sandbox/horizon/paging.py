@@ -7,7 +7,9 @@ overrides `cursor` (how an SSE client resumes).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 
@@ -87,3 +89,24 @@ def parse_page_query(request: web.Request, now_token: str | None = None, default
     cursor = parse_cursor(request, now_token)
     limit = parse_limit(request, default_limit, max_limit)
     return PageQuery(cursor=cursor, order=order, limit=limit, limit_given="limit" in request.query)
+
+
+def parse_string_page_query(request: web.Request, default_limit: int = DEFAULT_LIMIT,
+                            max_limit: int = MAX_LIMIT) -> PageQuery:
+    """Paging of records whose paging token is a string (pool ids, asset tokens): the cursor is taken as
+    it is (Horizon skips its cursor validation there); `Last-Event-ID` still overrides it."""
+    order = request.query.get("order", "") or "asc"
+    if order not in ("asc", "desc"):
+        raise invalid_field("order", "order: invalid value")
+    cursor = request.headers.get("Last-Event-ID", "") or request.query.get("cursor", "")
+    limit = parse_limit(request, default_limit, max_limit)
+    return PageQuery(cursor=cursor or None, order=order, limit=limit, limit_given="limit" in request.query)
+
+
+def page_by_token(records: list, token: Callable[[Any], str], query: PageQuery) -> list:
+    """One page of `records` (sorted by ascending `token`) after (asc) or before (desc) the query's cursor."""
+    if query.order == "asc":
+        chosen = [r for r in records if query.cursor is None or token(r) > query.cursor]
+        return chosen[:query.limit]
+    chosen = [r for r in records if query.cursor is None or token(r) < query.cursor]
+    return chosen[::-1][:query.limit]

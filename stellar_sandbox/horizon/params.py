@@ -4,6 +4,7 @@ from __future__ import annotations
 from aiohttp import web
 from stellar_sdk.strkey import StrKey
 
+from stellar_sandbox.core.amounts import to_stroops
 from stellar_sandbox.core.assets import NATIVE, asset_key, key_from_horizon
 from stellar_sandbox.horizon.errors import Problem, invalid_field
 
@@ -32,20 +33,49 @@ def asset_from_fields(request: web.Request, prefix: str, required: bool = False,
         raise problem or invalid_field(f"{prefix}asset", f"invalid {prefix}asset: {exc}") from None
 
 
+def canonical_asset(value: str) -> str:
+    """Asset key of Horizon's canonical form, `native` or `CODE:ISSUER`; ValueError if it is not one."""
+    if value == NATIVE:
+        return NATIVE
+    code, sep, issuer = value.partition(":")
+    if not sep:
+        raise ValueError("expected 'native' or 'CODE:ISSUER'")
+    return asset_key(code, issuer)
+
+
+def canonical_assets(request: web.Request, name: str, limit: int) -> list[str]:
+    """A comma-separated list of canonical assets (at most `limit`), as the path endpoints take them."""
+    values = [v for v in request.query.get(name, "").split(",") if v]
+    try:
+        assets = [canonical_asset(v) for v in values]
+    except ValueError as exc:
+        raise invalid_field(name, str(exc)) from None
+    if len(assets) > limit:
+        raise invalid_field(name, f"list of assets exceeds maximum length of {limit}")
+    return assets
+
+
 def asset_from_canonical(request: web.Request, name: str) -> str | None:
     """Asset key from Horizon's newer form: `native` or `CODE:ISSUER` (None if absent)."""
     value = request.query.get(name, "")
     if not value:
         return None
-    if value == NATIVE:
-        return NATIVE
-    code, sep, issuer = value.partition(":")
     try:
-        if not sep:
-            raise ValueError("expected 'native' or 'CODE:ISSUER'")
-        return asset_key(code, issuer)
+        return canonical_asset(value)
     except ValueError as exc:
         raise invalid_field(name, f"Asset {value!r} is invalid: {exc}") from None
+
+
+def amount(request: web.Request, name: str) -> int:
+    """A required positive amount with at most 7 decimals, in stroops."""
+    value = request.query.get(name, "")
+    try:
+        stroops = to_stroops(value)
+    except ValueError:
+        stroops = 0
+    if stroops <= 0:
+        raise invalid_field(name, "Value must be a positive amount with at most 7 decimal places")
+    return stroops
 
 
 def offer_asset(request: web.Request, side: str) -> str | None:

@@ -7,6 +7,7 @@ and `prev` links built the way Horizon builds them (the request URL with `cursor
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -15,6 +16,11 @@ from aiohttp import web
 
 Record = dict[str, Any]
 PAGING_OPTIONS = "{?cursor,limit,order}"
+HAL_JSON = "application/hal+json"
+
+
+def json_response(body: Any, status: int = 200) -> web.Response:
+    return web.Response(status=status, text=json.dumps(body), content_type=HAL_JSON, charset="utf-8")
 
 
 def base_url(request: web.Request) -> str:
@@ -90,10 +96,11 @@ def effect(base: str, record: Record) -> Record:
 
 def trade(base: str, record: Record) -> Record:
     links: dict[str, Any] = {"self": {"href": ""}}
-    if record.get("base_account"):
-        links["base"] = link(f"{base}/accounts/{record['base_account']}")
-    if record.get("counter_account"):
-        links["counter"] = link(f"{base}/accounts/{record['counter_account']}")
+    for side in ("base", "counter"):  # an offer's side links its account, a pool's side the pool
+        if record.get(f"{side}_account"):
+            links[side] = link(f"{base}/accounts/{record[f'{side}_account']}")
+        elif record.get(f"{side}_liquidity_pool_id"):
+            links[side] = link(f"{base}/liquidity_pools/{record[f'{side}_liquidity_pool_id']}")
     links["operation"] = link(f"{base}/operations/{_op_id_of(record['id'])}")
     return _with_links(record, links)
 
@@ -119,6 +126,19 @@ def account(base: str, record: Record) -> Record:
     })
 
 
+def liquidity_pool(base: str, record: Record) -> Record:
+    self_href = f"{base}/liquidity_pools/{record['id']}"
+    return _with_links(record, {
+        "self": link(self_href),
+        "transactions": paged_link(self_href + "/transactions"),
+        "operations": paged_link(self_href + "/operations"),
+    })
+
+
+def asset_stat(base: str, record: Record) -> Record:
+    return _with_links(record, {"toml": {"href": ""}})  # issuers have no home domain here
+
+
 RENDERERS: dict[str, Callable[[str, Record], Record]] = {
     "ledgers": ledger,
     "transactions": transaction,
@@ -127,6 +147,8 @@ RENDERERS: dict[str, Callable[[str, Record], Record]] = {
     "trades": trade,
     "offers": offer,
     "accounts": account,
+    "liquidity_pools": liquidity_pool,
+    "assets": asset_stat,
 }
 
 
@@ -164,6 +186,13 @@ def root(base: str, info: Record) -> Record:
     links = {
         "account": link(f"{base}/accounts/{{account_id}}"),
         "accounts": link(f"{base}/accounts{{?signer,sponsor,asset,liquidity_pool,cursor,limit,order}}"),
+        "assets": link(f"{base}/assets{{?asset_code,asset_issuer,cursor,limit,order}}"),
+        "liquidity_pools": link(f"{base}/liquidity_pools{{?reserves,account,cursor,limit,order}}"),
+        "strict_receive_paths": link(f"{base}/paths/strict-receive{{?source_assets,source_account,destination_account,"
+                                     "destination_asset_type,destination_asset_issuer,destination_asset_code,"
+                                     "destination_amount}"),
+        "strict_send_paths": link(f"{base}/paths/strict-send{{?destination_account,destination_assets,"
+                                  "source_asset_type,source_asset_issuer,source_asset_code,source_amount}"),
         "account_transactions": paged_link(f"{base}/accounts/{{account_id}}/transactions"),
         "effects": link(f"{base}/effects{{?cursor,limit,order}}"),
         "fee_stats": link(f"{base}/fee_stats"),
@@ -184,3 +213,9 @@ def root(base: str, info: Record) -> Record:
         "transactions": paged_link(f"{base}/transactions"),
     }
     return _with_links(info, links)
+
+
+def json_page(request: web.Request, records: Iterable[Record], render: Callable[[str, Record], Record],
+              query: Any) -> web.Response:
+    """`page` of already selected records as the HTTP response (`query`: a paging.PageQuery)."""
+    return json_response(page(request, records, render, query.cursor, query.order, query.limit))

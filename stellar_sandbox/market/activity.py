@@ -10,7 +10,10 @@ through real transactions; they submit envelopes built and signed with stellar-s
 `Network.submit`, the same entry as `POST /transactions_async`. A *book event* is one applied
 operation of a participant, each exactly one of: offer created, offer updated, offer removed
 (makers) or a take that fills resting offers (takers: a path payment to themselves, so they never
-rest an offer). Transactions that fail count nothing; the rate controller owes their events again.
+rest an offer). With ``pool_depth`` the pair also gets a liquidity pool (``pool_liquidity``): a share
+``pool_share`` of the makers become providers that deposit and withdraw (one event per operation),
+and the takes trade with the pool whenever it quotes them better. Without it (the default) nothing
+about pools happens. Transactions that fail count nothing; the rate controller owes their events again.
 An account has at most one pending transaction per ledger, so each carries up to `ops_per_tx`
 operations and there are enough participants for the rate at the sandbox's ledger interval.
 """
@@ -27,6 +30,7 @@ from stellar_sdk import Asset, Keypair, MuxedAccount, Price, TimeBounds, Transac
 from stellar_sdk.operation import ManageBuyOffer, ManageSellOffer, Operation, PathPaymentStrictSend
 from stellar_sdk.preconditions import Preconditions
 
+from stellar_sandbox.core.pools import pool_id_for
 from stellar_sandbox.market.planner import (
     ASK,
     BID,
@@ -38,6 +42,7 @@ from stellar_sandbox.market.planner import (
     Update,
     plan_takes,
 )
+from stellar_sandbox.market.pool_liquidity import PoolLiquidity
 from stellar_sandbox.market.rate import RateController
 from stellar_sandbox.market.walk import PriceWalk
 
@@ -111,11 +116,23 @@ def check_options(rate: Any, mid: Any, volatility: Any, participants: Any, ops_p
         raise MarketSettingsError("seed", f"expected an integer or null, got {seed!r}")
 
 
+def check_pool_options(pool_depth: Any, pool_share: Any, mid: float) -> None:
+    if pool_depth is None:
+        return
+    depth, most = _number(pool_depth, "pool_depth"), PARTICIPANT_XLM / 10
+    if not 0 < depth <= most or depth * mid > most:  # a provider seeds it out of its own holdings
+        raise MarketSettingsError("pool_depth", f"must be positive, with it and pool_depth x mid at most {most:g}, "
+                                                f"got {pool_depth}")
+    if not 0 < _number(pool_share, "pool_share") < 1:
+        raise MarketSettingsError("pool_share", f"must be in (0, 1), got {pool_share}")
+
+
 @dataclass(slots=True)
 class Participant:
     keypair: Keypair
     account: MuxedAccount
     maker: bool
+    provider: bool = False  # a maker turned liquidity provider: deposits and withdraws instead of quoting
     pending_hash: str | None = None
     pending_ops: int = 0
 
@@ -142,6 +159,7 @@ class MarketActivity:
         self.walk: PriceWalk | None = None
         self.controller: RateController | None = None
         self.planner: MakerPlanner | None = None
+        self.pool: PoolLiquidity | None = None
         self.applied_events = 0
         self.applied_transactions = 0
         self.failed_transactions = 0
@@ -156,15 +174,18 @@ class MarketActivity:
 
     async def start(self, rate: float = 50.0, *, base: Asset | None = None, counter: Asset | None = None,
                     mid: float = 1.0, volatility: float = 0.01, participants: int | None = None,
-                    ops_per_tx: int = 5, take_share: float = 0.2, seed: int | None = None) -> Record:
+                    ops_per_tx: int = 5, take_share: float = 0.2, seed: int | None = None,
+                    pool_depth: float | None = None, pool_share: float = 0.2) -> Record:
         """Create and fund participants (unless already running on this pair), then trade at `rate` events/s.
 
         `base` defaults to a new asset MKT, `counter` to XLM; either issued asset must be known to the
         sandbox (`issue_asset`). `participants`: how many accounts (default: enough for the rate).
+        `pool_depth`: base units seeded into the pair's liquidity pool at `mid` (None: no pool activity).
         """
         if self.running:
             raise RuntimeError("market activity is already running; use set_rate() or stop() first")
         check_options(rate, mid, volatility, participants, ops_per_tx, take_share, seed)
+        check_pool_options(pool_depth, pool_share, float(mid))
         self.rng = random.Random(seed)
         self.walk = PriceWalk(mid, volatility, self.rng)
         self.planner = MakerPlanner(self.rng)
@@ -182,6 +203,8 @@ class MarketActivity:
             raise ValueError("base and counter must be different assets")
         wanted = participants if participants is not None else self.participants_for(rate)
         await self._add_participants(wanted - len(self.participants))
+        if pool_depth is not None:
+            await self._open_pool(pool_depth, pool_share, float(mid))
         self._listen()
         loop = asyncio.get_running_loop()
         self.controller = RateController(rate, loop.time())
@@ -220,7 +243,9 @@ class MarketActivity:
             "counter": self._counter_key if self.counter is not None else None,
             "mid_price": self.walk.mid if self.walk is not None else None,
             "participants": len(self.participants),
-            "makers": sum(1 for p in self.participants if p.maker),
+            "makers": sum(1 for p in self.participants if p.maker and not p.provider),
+            "providers": sum(1 for p in self.participants if p.provider),
+            "pool": self.pool.stats() if self.pool is not None else None,
             "ops_per_tx": self.ops_per_tx,
             "events_applied": self.applied_events,
             "transactions_submitted": self.submitted_transactions,
@@ -254,6 +279,21 @@ class MarketActivity:
             participant = Participant(keypair, MuxedAccount(keypair.public_key), maker)
             self.participants.append(participant)
             self._by_id[keypair.public_key] = participant
+
+    async def _open_pool(self, depth: float, share: float, mid: float) -> None:
+        """Turn a share of the makers into providers with pool-share trustlines, and seed the pool."""
+        if self.pool is None or self.pool.pool_id != pool_id_for(self._base_key, self._counter_key):
+            self.pool = PoolLiquidity(self.sandbox, self.base, self.counter, self.rng)
+        makers = [p for p in self.participants if p.maker]
+        wanted = max(1, round(share * len(makers)))
+        providers = [p for p in makers if p.provider][:wanted]
+        for participant in makers:
+            if len(providers) >= wanted or len(providers) >= len(makers) - 1:
+                break
+            if not participant.provider:
+                participant.provider = True
+                providers.append(participant)
+        await self.pool.open(providers, depth, mid)
 
     # ----- the loop -----
 
@@ -342,12 +382,16 @@ class MarketActivity:
     def _operations(self, participant: Participant, count: int) -> list[Operation]:
         mid = self.walk.mid
         state = self.sandbox.network.state
+        if participant.provider and self.pool is not None:
+            return self.pool.operations(participant.account_id, count)
         if participant.maker:
             intents: list[Intent] = self.planner.plan(self._resting(participant.account_id), mid, count)
         else:
+            pool = state.pool(self.pool.pool_id) if self.pool is not None else None
+            pooled = pool is not None and pool.total_shares > 0  # the pool takes either side
             intents = plan_takes(self.rng, count, mid,
-                                 can_buy=state.best_offer(self._base_key, self._counter_key) is not None,
-                                 can_sell=state.best_offer(self._counter_key, self._base_key) is not None)
+                                 can_buy=pooled or state.best_offer(self._base_key, self._counter_key) is not None,
+                                 can_sell=pooled or state.best_offer(self._counter_key, self._base_key) is not None)
         return [self._operation(intent, participant.account) for intent in intents]
 
     def _resting(self, account_id: str) -> list[RestingOffer]:

@@ -69,13 +69,14 @@ class DemoSandbox:
 class ClientSession:
     """One `hummingbot-stellar client` in a pseudo-terminal, read through its transcript."""
 
-    def __init__(self, home: Path, args: Sequence[str], rows: int = 50, columns: int = 200) -> None:
+    def __init__(self, home: Path, args: Sequence[str], rows: int = 50, columns: int = 200,
+                 env: dict[str, str] | None = None) -> None:
         self.transcript = home.parent / (home.name + "-transcript.txt")
         self.screen = open(home.parent / (home.name + "-terminal.log"), "w", encoding="utf-8")  # noqa: SIM115
         self.child = pexpect.spawn(
             sys.executable, ["-m", "hummingbot_stellar_cli", "client", "--home", str(home), "--transcript",
                              str(self.transcript), *args],
-            cwd=str(home.parent), env=child_env(), dimensions=(rows, columns), encoding="utf-8",
+            cwd=str(home.parent), env=child_env(**(env or {})), dimensions=(rows, columns), encoding="utf-8",
             codec_errors="replace", timeout=30)
         self.child.logfile_read = self.screen
         self.mark = 0  # transcript offset where the current command's output starts

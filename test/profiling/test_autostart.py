@@ -2,6 +2,7 @@
 import ast
 import json
 import os
+import signal
 import subprocess
 import sys
 import sysconfig
@@ -37,8 +38,9 @@ def write_config(tmp_path, **settings):
 def fresh_process_environment(**variables) -> dict:
     """os.environ without STELLAR_PROFILING, plus `variables`, with the working tree first on the path.
 
-    The installed distribution's `.pth` line runs at interpreter start-up, before `-c` code: with the
-    working tree on PYTHONPATH it imports the working tree's `profiling`, not the installed copy.
+    The installed distribution's `.pth` line runs at interpreter start-up, before `-c` code, and starts the
+    installed `hummingbot_stellar_profiling` when STELLAR_PROFILING is set: a script that imports the working
+    tree's `profiling.autostart` with STELLAR_PROFILING set runs with `without_pth_files`.
     """
     environment = {key: value for key, value in os.environ.items() if key != autostart.ENV_VAR}
     environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
@@ -143,7 +145,7 @@ class TestAutostart:
             "assert m.is_enabled()\n"
             "m.record_value(m.BOOK_UPDATE, 2_000_000)\n"
         )
-        completed = run_python(script, fresh_process_environment(STELLAR_PROFILING=str(path)))
+        completed = run_python(script, fresh_process_environment(STELLAR_PROFILING=str(path)), without_pth_files=True)
         assert completed.returncode == 0, completed.stderr
 
         reports = list((tmp_path / "reports").glob("*/report.json"))
@@ -151,6 +153,38 @@ class TestAutostart:
         report = json.loads(reports[0].read_text())
         assert report["scenario"] == "autostart"
         assert report["latency"]["points"]["book.update"]["avg_ms"] == 2.0
+        assert f"STELLAR_PROFILING: report written to {reports[0].parent / 'report.md'}" in completed.stderr
+
+    def test_a_process_ended_by_sigterm_writes_the_report_then_ends_by_the_signal(self, tmp_path):
+        # `docker stop` and `kill` send SIGTERM, whose default skips exit handlers.
+        path = write_config(tmp_path, report_on_exit=True, scenario="terminated")
+        script = (
+            "import conftest, os, signal, time\n"
+            "import profiling.autostart\n"
+            "from hummingbot.connector.exchange.stellar import stellar_measurement as m\n"
+            "m.record_value(m.ORDER_CANCEL_ACK, 6_000_000)\n"
+            "os.kill(os.getpid(), signal.SIGTERM)\n"
+            "time.sleep(60)\n"
+            "raise SystemExit('still running after SIGTERM')\n"
+        )
+        completed = run_python(script, fresh_process_environment(STELLAR_PROFILING=str(path)), without_pth_files=True)
+        assert completed.returncode == -signal.SIGTERM, completed.stderr
+        reports = list((tmp_path / "reports").glob("*/report.json"))
+        assert len(reports) == 1, completed.stderr
+        assert json.loads(reports[0].read_text())["latency"]["points"]["order_cancel.ack"]["avg_ms"] == 6.0
+
+    def test_sigterm_handled_by_the_application_stays_the_applications(self, tmp_path):
+        path = write_config(tmp_path, report_on_exit=True)
+        script = (
+            "import signal\n"
+            "signal.signal(signal.SIGTERM, lambda *_: None)\n"
+            "mine = signal.getsignal(signal.SIGTERM)\n"
+            "import conftest, profiling.autostart\n"
+            "assert profiling.autostart.active_profiler() is not None\n"
+            "assert signal.getsignal(signal.SIGTERM) is mine\n"
+        )
+        completed = run_python(script, fresh_process_environment(STELLAR_PROFILING=str(path)), without_pth_files=True)
+        assert completed.returncode == 0, completed.stderr
 
     def test_off_it_starts_nothing_and_loads_no_profiler(self):
         script = ("import conftest, sys, profiling.autostart\n"
@@ -162,23 +196,36 @@ class TestAutostart:
         completed = run_python(script, fresh_process_environment())
         assert completed.returncode == 0, completed.stderr
 
-    def test_the_pth_line_of_setup_py_starts_the_working_trees_autostart(self, tmp_path):
+    def test_the_pth_line_of_setup_py_starts_the_working_trees_autostart_under_its_installed_name(self, tmp_path):
         line = autostart_pth_line()
-        assert "profiling.autostart" in line
+        assert "__import__('hummingbot_stellar_profiling.autostart')" in line
+        installed_name = tmp_path / "site"  # the working tree's profiling/ under the name the wheel installs it as
+        installed_name.mkdir()
+        (installed_name / "hummingbot_stellar_profiling").symlink_to(REPO_ROOT / "profiling", target_is_directory=True)
         path = write_config(tmp_path, report_on_exit=True, scenario="pth line")
         script = (
             f"{line.strip()}\n"
             "import sys\n"
-            f"assert sys.modules['profiling.autostart'].__file__ == {str(REPO_ROOT / 'profiling' / 'autostart.py')!r}\n"
+            "from pathlib import Path\n"
+            "started = Path(sys.modules['hummingbot_stellar_profiling.autostart'].__file__).resolve()\n"
+            f"assert str(started) == {str(REPO_ROOT / 'profiling' / 'autostart.py')!r}, started\n"
+            "assert sys.modules['hummingbot_stellar_profiling.autostart'].active_profiler() is not None\n"
             "from hummingbot.connector.exchange.stellar import stellar_measurement as m\n"
             "assert m.is_enabled()\n"
+            "m.record_value(m.BOOK_UPDATE, 3_000_000)\n"
+            "assert not [n for n in sys.modules if n == 'profiling' or n.startswith('profiling.')], 'old name'\n"
         )
-        completed = run_python(script, fresh_process_environment(STELLAR_PROFILING=str(path)), without_pth_files=True)
+        environment = fresh_process_environment(STELLAR_PROFILING=str(path))
+        environment["PYTHONPATH"] = os.pathsep.join([str(installed_name), environment["PYTHONPATH"]])
+        completed = run_python(script, environment, without_pth_files=True)
         assert completed.returncode == 0, completed.stderr
         reports = list((tmp_path / "reports").glob("*/report.json"))
         assert [json.loads(report.read_text())["scenario"] for report in reports] == ["pth line"]
+        assert json.loads(reports[0].read_text())["latency"]["points"]["book.update"]["avg_ms"] == 3.0
 
     def test_the_pth_line_imports_nothing_of_profiling_when_off(self):
-        script = f"{autostart_pth_line().strip()}\nimport sys\nassert 'profiling' not in sys.modules\n"
+        script = (f"{autostart_pth_line().strip()}\nimport sys\n"
+                  "loaded = sorted(n for n in sys.modules if 'profiling' in n)\n"
+                  "assert not loaded, loaded\n")
         completed = run_python(script, fresh_process_environment(STELLAR_PROFILING=" Off "), without_pth_files=True)
         assert completed.returncode == 0, completed.stderr

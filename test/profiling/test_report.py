@@ -344,6 +344,17 @@ class TestReportFiles:
         assert data["plots"] == {"latency_distribution": "latency_distribution.png", "resources": "resources.png"}
         assert "![RSS and CPU over time](resources.png)" in paths.markdown.read_text()
 
+    def test_plots_are_drawn_into_a_folder_named_relative_to_the_working_directory(self, tmp_path, monkeypatch):
+        # A Hummingbot session profiled by STELLAR_PROFILING writes into reports/profiling/... of its working
+        # directory; the plots' child process runs elsewhere.
+        monkeypatch.chdir(tmp_path)
+        paths = write_report(report_input(), Path("reports") / "session", CATALOGUE)
+        data = json.loads(paths.json.read_text())
+        assert not [note for note in data["notes"] if note.startswith("Plots:")], data["notes"]
+        for name in ("latency_distribution", "resources"):
+            assert paths.plots[name] == tmp_path / "reports" / "session" / f"{name}.png"
+            assert paths.plots[name].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
 
 class TestRecommendations:
     def test_order_path_dominated_by_horizon(self):

@@ -1,5 +1,5 @@
 """A frontend's view of the network `lag` ledgers behind: state, history and events as of its ledger."""
-from stellar_sdk import Asset
+from stellar_sdk import Asset, LiquidityPoolAsset
 
 from stellar_sandbox.core.ingestion import IngestView
 from stellar_sandbox.core.network import Network
@@ -63,3 +63,22 @@ def test_a_replica_follows_offers_and_its_order_book():
     assert [offer.amount for offer in view.state.offers_of(bob.public_key)] == [100_000_000]
     assert view.state.order_book_json(usd, "native")["asks"][0]["price"] == "2.0000000"
     assert view.state.offers_of(bob.public_key)[0] is not net.state.offers_of(bob.public_key)[0]  # copies
+
+
+def test_a_replica_follows_liquidity_pools():
+    net = Network(clock=Clock())
+    alice = net.create_funded_account(1000)
+    usd = net.issue_asset(alice, "USD", {})
+    view = IngestView(net)
+    view.set_lag(1)
+    pool = LiquidityPoolAsset(Asset.native(), Asset(*usd.split(":")))
+    tx = net._builder(alice.public_key).append_change_trust_op(asset=pool).append_liquidity_pool_deposit_op(
+        liquidity_pool_id=pool.liquidity_pool_id, max_amount_a="100", max_amount_b="400", min_price="0.1",
+        max_price="10")
+    net._submit_and_close(net._signed(tx, alice))
+    assert view.state.pools == {} and net.state.pools[pool.liquidity_pool_id].reserve_a == 1_000_000_000
+    net.close_ledger()
+    replica = view.state.pools[pool.liquidity_pool_id]
+    assert (replica.reserve_a, replica.reserve_b, replica.total_shares) == (1_000_000_000, 4_000_000_000, 2_000_000_000)
+    assert replica is not net.state.pools[pool.liquidity_pool_id]  # a copy
+    assert view.state.account_json(alice.public_key)["balances"][0]["balance"] == "200.0000000"

@@ -242,6 +242,30 @@ def test_trades_effects_and_listeners(net, market):
     net.state.check_invariants()
 
 
+def test_a_claim_that_traded_nothing_is_no_trade_but_keeps_its_index_in_trade_ids(net, market):
+    """stellar-core lists an offer it removes without trading (its seller can no longer take what it buys) as a
+    claim atom of zero amounts; Horizon records no trade for it but numbers trades by claim index
+    (trades_processor: Order = the atom's index), so the next trade of the operation is "<op id>-1"."""
+    alice, bob, usd, usd_key = market["alice"], market["bob"], market["usd"], market["usd_key"]
+    carol = net.create_funded_account(1000)
+    net.issue_asset(market["issuer"], "USD", {carol: "1"})
+    net.submit(signed(sell_xlm(builder(net, alice), usd, amount="10", price="2"), alice))
+    net.submit(signed(sell_xlm(builder(net, carol), usd, amount="10", price="2"), carol))
+    net.close_ledger()
+    line = net.state.mut_trustline(alice.public_key, usd_key)
+    line.limit = line.balance   # alice can receive no more USD: her offer is removed when crossed, untraded
+    outcome = net.submit(signed(builder(net, bob).append_manage_sell_offer_op(
+        selling=usd, buying=Asset.native(), amount="20", price="0.5"), bob))
+    net.close_ledger()
+    claims = result_of(net.transaction(outcome.hash)).result.results[0].tr.manage_sell_offer_result.success
+    assert [(c.order_book.amount_sold.int64, c.order_book.amount_bought.int64) for c in claims.offers_claimed] == \
+        [(0, 0), (100_000_000, 200_000_000)]
+    [op] = net.history.operations_page(tx_hash=outcome.hash)
+    [trade] = net.history.trades_page(account=bob.public_key)
+    assert trade["id"] == trade["paging_token"] == f"{op['id']}-1"
+    assert trade["base_account"] == carol.public_key or trade["counter_account"] == carol.public_key
+
+
 def test_fee_bump_applies_and_is_found_by_both_hashes(net, market):
     alice, usd = market["alice"], market["usd"]
     sponsor = net.create_funded_account(100)

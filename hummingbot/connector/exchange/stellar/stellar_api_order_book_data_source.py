@@ -1,7 +1,7 @@
 """Public market data from Horizon: order book snapshots over REST, live books and trades over SSE.
 
 Horizon has no websocket: each pair gets one `/order_book` stream (every event is the whole
-book, so it goes to the snapshot queue) and one `/trades` stream (from `cursor=now`, resumed by
+book, so it goes to the snapshot queue, as the text it came as) and one `/trades` stream (from `cursor=now`, resumed by
 the last paging token). When a book stream reconnects, a REST snapshot is queued before the new
 connection's events are read, so the book never lags behind a gap. Each pair's books go through
 one `BookSequence`, so a message also carries what changed since the pair's previous book, and
@@ -51,7 +51,8 @@ class StellarAPIOrderBookDataSource(OrderBookTrackerDataSource):
                  depth: int = DEFAULT_DEPTH,
                  stream_backoff_base: float = 0.5,
                  stream_backoff_cap: float = 30.0,
-                 request_budget: Optional[RequestBudget] = None):
+                 request_budget: Optional[RequestBudget] = None,
+                 horizon_pool: Any = None):
         super().__init__(trading_pairs)
         if not 1 <= depth <= 200:
             raise ValueError(f"Order book depth must be between 1 and 200 (Horizon's limit), got {depth}")
@@ -65,7 +66,7 @@ class StellarAPIOrderBookDataSource(OrderBookTrackerDataSource):
         # Streams and their tasks are kept per trading pair.
         self._stream_group = StreamGroup(api_factory, domain, horizon_url, self.logger(), session=session,
                                          backoff_base=stream_backoff_base, backoff_cap=stream_backoff_cap,
-                                         budget=request_budget)
+                                         budget=request_budget, horizons=horizon_pool)
 
     # Public API used by the order book tracker
 
@@ -136,12 +137,23 @@ class StellarAPIOrderBookDataSource(OrderBookTrackerDataSource):
     # Queue message parsers (called by the base class listeners)
 
     async def _parse_order_book_snapshot_message(self, raw_message: Dict[str, Any], message_queue: asyncio.Queue):
+        """`raw_message["book"]`: a streamed event's text (only what changed since the pair's last book is
+        decoded), or a decoded REST book."""
         start = measurement.now()
         trading_pair = raw_message["trading_pair"]
         books = self._books.get(trading_pair)
         if books is None:
             books = self._books[trading_pair] = BookSequence()
-        message_queue.put_nowait(books.message(raw_message["book"], trading_pair))
+        book = raw_message["book"]
+        try:
+            message = books.message(book, trading_pair)
+        except ValueError as error:
+            if not isinstance(book, str):
+                raise
+            # As the SSE reader drops an event that is not JSON: the stream goes on with the next book.
+            self.logger().warning(f"Dropped an order book event for {trading_pair} ({len(book)} chars): {error}")
+            return
+        message_queue.put_nowait(message)
         measurement.record(measurement.BOOK_UPDATE, start)
 
     async def _parse_trade_message(self, raw_message: Dict[str, Any], message_queue: asyncio.Queue):
@@ -217,10 +229,11 @@ class StellarAPIOrderBookDataSource(OrderBookTrackerDataSource):
                 book = await self._request_order_book(trading_pair)
                 queue.put_nowait({"trading_pair": trading_pair, "book": book})
 
+        # Its events as text: each book is compared with the last as text, and only what changed is decoded.
         stream = self._open_stream(trading_pair, CONSTANTS.ORDER_BOOK_PATH, params, cursor=None,
-                                   on_connect=resync_on_reconnect)
-        async for _event_id, book in stream:
-            queue.put_nowait({"trading_pair": trading_pair, "book": book})
+                                   on_connect=resync_on_reconnect, decode=False)
+        async for _event_id, book_text in stream:
+            queue.put_nowait({"trading_pair": trading_pair, "book": book_text})
 
     async def _listen_trade_stream(self, trading_pair: str) -> None:
         queue = self._message_queue[self._trade_messages_queue_key]
@@ -230,10 +243,11 @@ class StellarAPIOrderBookDataSource(OrderBookTrackerDataSource):
             queue.put_nowait({"trading_pair": trading_pair, "trade": trade})
 
     def _open_stream(self, trading_pair: str, path: str, params: Dict[str, str], cursor: Optional[str],
-                     on_connect: Optional[OnConnect] = None) -> HorizonStream:
+                     on_connect: Optional[OnConnect] = None, decode: bool = True) -> HorizonStream:
         # Replaces the stream a restart of this listener left behind.
         return self._stream_group.open_stream(trading_pair, f"{path} {trading_pair}", path, params, cursor,
-                                              idle_timeout=self.STREAM_IDLE_TIMEOUT, on_connect=on_connect)
+                                              idle_timeout=self.STREAM_IDLE_TIMEOUT, on_connect=on_connect,
+                                              decode=decode)
 
     # Pair helpers
 

@@ -77,14 +77,15 @@ class StellarAPIUserStreamDataSource(UserStreamTrackerDataSource):
                  session: Optional[aiohttp.ClientSession] = None,
                  stream_backoff_base: float = 0.5,
                  stream_backoff_cap: float = 30.0,
-                 request_budget: Optional[RequestBudget] = None):
+                 request_budget: Optional[RequestBudget] = None,
+                 horizon_pool: Any = None):
         super().__init__()
         self._auth = auth
         self._connector = connector
         # One stream per channel, kept under the channel.
         self._stream_group = StreamGroup(api_factory, domain, horizon_url, self.logger(), session=session,
                                          backoff_base=stream_backoff_base, backoff_cap=stream_backoff_cap,
-                                         budget=request_budget)
+                                         budget=request_budget, horizons=horizon_pool)
         # Survive restarts of listen_for_user_stream: that is what makes a resume gap-free.
         self._cursors: Dict[str, Optional[str]] = {channel: None for channel in self.CURSOR_CHANNELS}
         self._recent: Dict[str, RecentTokens] = {channel: RecentTokens(self.DEDUPE_WINDOW)

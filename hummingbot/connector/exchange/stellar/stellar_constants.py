@@ -104,10 +104,12 @@ DEFAULT_MAX_FEE_STROOPS = 10_000       # our default cap per operation (0.001 XL
 TX_TIME_BOUND_SECONDS = 30             # max_time of a tx: after it, a lost tx can no longer apply
 BASE_RESERVE_STROOPS = 5_000_000       # 0.5 XLM per subentry, and twice that for the account itself
 FEE_PERCENTILE = 70                    # which percentile of recent fees charged we bid
-# Fee figures (/fee_stats) are read again at most this often, while transactions need them: 12 reads an
-# hour (it was 30 s, 120 an hour, twice the connector's whole steady-state budget of REST reads). A surge
-# in between shows as a refused transaction (tx_insufficient_fee), handled where it is refused.
+# Fee figures (/fee_stats) are read this often while the connector runs (ConfigCache.keep_fresh, a little
+# before they expire): 12 reads an hour (it was 30 s, 120 an hour, twice the connector's whole steady-state
+# budget of REST reads). A surge in between shows as a refused transaction (tx_insufficient_fee): the figures
+# are read at once and the transaction rebuilt once at the higher bid, within stellar_max_fee_stroops.
 FEE_FIGURES_TTL_S = 300.0
+FEE_FIGURES_MIN_AGE_S = 5.0            # a refused bid reads the figures again unless they are this young (a ledger)
 
 NATIVE_ASSET_CODE = "XLM"
 NATIVE_ASSET_TYPE = "native"

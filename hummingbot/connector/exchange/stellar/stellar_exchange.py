@@ -2,7 +2,8 @@
 
 Glue: trading pairs resolve through the InstrumentCache, orders become intents that the
 TransactionPipeline turns into transactions, fills go through `OrderFills`, balances through
-`stellar_account`, MARKET and LIMIT_MAKER prices through `stellar_order_pricing`. An offer that
+`stellar_account`, MARKET and LIMIT_MAKER prices through `stellar_order_pricing` (a MARKET order is a
+path payment: `stellar_path_payments`). An offer that
 is gone from the ledger was filled or cancelled: its trades tell which, so a fill is never
 reported as a cancel.
 """
@@ -38,14 +39,15 @@ from hummingbot.connector.exchange.stellar.stellar_auth import StellarAuth, reve
 from hummingbot.connector.exchange.stellar.stellar_config_cache import ConfigCache
 from hummingbot.connector.exchange.stellar.stellar_errors import StellarOrderNotFound, StellarOrderRejected
 from hummingbot.connector.exchange.stellar.stellar_horizon_api import HorizonApi
-from hummingbot.connector.exchange.stellar.stellar_instrument_cache import InstrumentCache, split_trading_pair
+from hummingbot.connector.exchange.stellar.stellar_horizon_pool import HorizonPool
+from hummingbot.connector.exchange.stellar.stellar_instrument_cache import InstrumentCache
 from hummingbot.connector.exchange.stellar.stellar_offer_status import OfferStatus, mark_filled_if_covered
+from hummingbot.connector.exchange.stellar.stellar_order_ids import new_client_order_id
 from hummingbot.connector.exchange.stellar.stellar_order_ops import CancelOrderIntent, CreateOrderIntent
 from hummingbot.connector.exchange.stellar.stellar_order_pricing import check_maker_price, market_price_bound
 from hummingbot.connector.exchange.stellar.stellar_order_tracker import StellarOrderTracker
+from hummingbot.connector.exchange.stellar.stellar_path_payments import MarketOrderIntent, order_rejection
 from hummingbot.connector.exchange.stellar.stellar_recovery import recover_offers_when_possible
-from hummingbot.connector.exchange.stellar.stellar_request_budget import RequestBudget
-from hummingbot.connector.exchange.stellar.stellar_rpc import StellarRpc
 from hummingbot.connector.exchange.stellar.stellar_tx_pipeline import TransactionPipeline
 from hummingbot.connector.exchange.stellar.stellar_tx_results import OpOutcome
 
@@ -80,22 +82,20 @@ class StellarExchange(ExchangePyBase):
                  domain: str = CONSTANTS.DEFAULT_DOMAIN,
                  horizon_api: Optional[HorizonApi] = None,
                  ):
-        """`horizon_api`: another Horizon client with HorizonApi's methods (an in-process stand-in for
-        benchmarks); by default one over Hummingbot's throttled web assistants."""
+        """`horizon_api`: a Horizon client with HorizonApi's methods (benchmarks); default: the HorizonPool."""
         self._domain = domain
         self._trading_pairs = list(trading_pairs or [])
         self._trading_required = trading_required
         self._config_cache = ConfigCache(domain=domain, horizon_url=stellar_horizon_url,
                                          network_passphrase=stellar_network_passphrase, rpc_url=stellar_rpc_url)
-        self._horizon_url = self._config_cache.horizon_url
+        self._horizon_url = self._config_cache.horizon_url   # the first configured; `active_horizon_url`: in use now
+        self._horizons = HorizonPool(self._config_cache.horizon_urls, domain, rate_limits_share_pct)
         secret = reveal(stellar_secret_key)
         if not trading_required and not (secret or "").strip():
             # Market data only (e.g. paper trading): nothing is signed, any key names the account.
             secret = Keypair.random().secret
         self._stellar_auth = StellarAuth(secret, reveal(stellar_channel_secret_keys))
-        self._rate_limits = web_utils.rate_limits_for(self._horizon_url, domain)
-        self._request_budget = RequestBudget.for_rate_limits(self._rate_limits, rate_limits_share_pct,
-                                                             self._horizon_url)   # warns past the hourly budget
+        self._request_budget = self._horizons.budgets[0]        # warns past the first Horizon's hourly budget
         self._markets = stellar_utils.parse_markets(stellar_markets)
         self.instrument_cache = InstrumentCache(domain, self._markets)
         self._max_fee_stroops = stellar_utils.validate_max_fee(stellar_max_fee_stroops)
@@ -115,11 +115,9 @@ class StellarExchange(ExchangePyBase):
         self._network_started = False
         self._stellar_fee_schema: Optional[TradeFeeSchema] = None
         super().__init__(balance_asset_limit, rate_limits_share_pct)
-        self._horizon = horizon_api or HorizonApi(self._web_assistants_factory, self._horizon_url, domain=domain,
-                                                  budget=self._request_budget)
-        self._config_cache.attach(self._horizon.get_json)   # fee figures refresh when a read finds them expired
-        rpc_url = self._config_cache.rpc_url
-        self._rpc: Optional[StellarRpc] = StellarRpc(self._web_assistants_factory, rpc_url) if rpc_url else None
+        self._horizons.attach(self._web_assistants_factory, self._config_cache.rpc_url)   # the RPC: health, last resort
+        self._horizon = horizon_api or self._horizons
+        self._config_cache.attach(self._horizon.get_json)   # fee figures: read on a schedule, and when expired
         self._offer_status = OfferStatus(self._horizon, self.account_id, self._fills, self._order_tracker,
                                          lambda pair: self.instrument_cache.assets_for_pair(pair)[0], self._now,
                                          trades_streamed=self._account.streams_up)
@@ -143,7 +141,7 @@ class StellarExchange(ExchangePyBase):
 
     @property
     def rate_limits_rules(self):
-        return self._rate_limits
+        return self._horizons.rate_limits   # each Horizon's, under its own limit ids
 
     @property
     def domain(self) -> str:
@@ -152,6 +150,16 @@ class StellarExchange(ExchangePyBase):
     @property
     def horizon_url(self) -> str:
         return self._horizon_url
+
+    @property
+    def active_horizon_url(self) -> str:   # of stellar_horizon_url's: where reads, streams and submissions go now
+        return self._horizons.active_url
+
+    def horizon_switches(self) -> List[Dict[str, Any]]:   # time, from_url, to_url, reason, fault_age_s
+        return [switch.as_dict() for switch in self._horizons.switches()]
+
+    def horizon_health(self) -> List[Dict[str, Any]]:   # per Horizon: state, reason, answers, failures, latency...
+        return self._horizons.health.snapshot()
 
     @property
     def network_passphrase(self) -> str:
@@ -212,12 +220,12 @@ class StellarExchange(ExchangePyBase):
     def _create_order_book_data_source(self) -> OrderBookTrackerDataSource:
         return StellarAPIOrderBookDataSource(trading_pairs=self._trading_pairs, connector=self, domain=self._domain,
                                              api_factory=self._web_assistants_factory, horizon_url=self._horizon_url,
-                                             request_budget=self._request_budget)
+                                             request_budget=self._request_budget, horizon_pool=self._horizons)
 
     def _create_user_stream_data_source(self) -> UserStreamTrackerDataSource:
         return StellarAPIUserStreamDataSource(auth=self._stellar_auth, connector=self, domain=self._domain,
                                               api_factory=self._web_assistants_factory, horizon_url=self._horizon_url,
-                                              request_budget=self._request_budget)
+                                              request_budget=self._request_budget, horizon_pool=self._horizons)
 
     # === Error classification ===
 
@@ -247,8 +255,7 @@ class StellarExchange(ExchangePyBase):
     async def _make_trading_rules_request(self) -> Any:
         return await self._horizon.get_json(CONSTANTS.ROOT_PATH)
 
-    async def _make_trading_pairs_request(self) -> Any:
-        return await self._horizon.get_json(CONSTANTS.ROOT_PATH)
+    _make_trading_pairs_request = _make_trading_rules_request   # the same root document names pairs and rules
 
     async def refresh_trading_rules(self) -> None:
         """Read the trading pairs and their rules from Horizon now (the status loop does it every 30 min)."""
@@ -322,13 +329,13 @@ class StellarExchange(ExchangePyBase):
 
     async def start_network(self):
         await super().start_network()
+        self._horizons.start()   # with several Horizons, a ledger heartbeat on each
         self._network_started = True
         if self.is_trading_required and (self._recovery is None or self._recovery.cancelled()):
             self._recovery = safe_ensure_future(recover_offers_when_possible(self, self._unknown_offers))
         if self.is_trading_required:
-            self._config_cache.refresh_soon()   # the first fee bid from the network's figures, not the defaults
-        if self._rpc is not None:
-            safe_ensure_future(self._check_rpc_health())
+            self._config_cache.start_keeping_fresh()   # fee figures read now, then before they expire
+        safe_ensure_future(self._horizons.check_rpc_health())   # nothing without a Stellar RPC
 
     async def stop_network(self):
         if self._network_started and self._cancel_all_on_stop and self.is_trading_required:
@@ -342,13 +349,15 @@ class StellarExchange(ExchangePyBase):
                 except Exception:
                     self.logger().exception("Could not cancel the open orders while stopping.")
         self._network_started = False
+        self._config_cache.stop_keeping_fresh()   # an order's fee read still refreshes expired figures
         # The pipeline keeps running: Hummingbot restarts the network after a connectivity blip, and a
         # transaction already submitted must still be resolved to the order that sent it.
         await super().stop_network()
+        await self._horizons.stop()
         await self._orderbook_ds.close()   # Hummingbot's tracker cancels its listener but leaves the session open
 
     async def _status_polling_loop_fetch_updates(self):
-        await self._check_rpc_health()
+        await self._horizons.check_rpc_health()
         await super()._status_polling_loop_fetch_updates()
 
     def tick(self, timestamp: float):
@@ -358,26 +367,28 @@ class StellarExchange(ExchangePyBase):
             self._poll_notifier.set()
         self._last_timestamp = timestamp
 
-    async def _check_rpc_health(self):
-        if self._rpc is not None:
-            await self._rpc.check_health()
-
     @property
     def rpc_health(self) -> Optional[Dict[str, Any]]:
         """The optional Stellar RPC's last getHealth answer."""
-        return None if self._rpc is None else self._rpc.last_health
+        return self._horizons.rpc_health
 
     # === Order placement ===
 
     def buy(self, trading_pair: str, amount: Decimal, order_type=OrderType.LIMIT, price: Decimal = s_decimal_NaN,
             **kwargs) -> str:
-        split_trading_pair(trading_pair)   # Hummingbot names an order after its pair's two sides
-        return super().buy(trading_pair, amount, order_type, price, **kwargs)
+        return self._new_order(TradeType.BUY, trading_pair, amount, order_type, price, kwargs)
 
     def sell(self, trading_pair: str, amount: Decimal, order_type=OrderType.LIMIT, price: Decimal = s_decimal_NaN,
              **kwargs) -> str:
-        split_trading_pair(trading_pair)   # Hummingbot names an order after its pair's two sides
-        return super().sell(trading_pair, amount, order_type, price, **kwargs)
+        return self._new_order(TradeType.SELL, trading_pair, amount, order_type, price, kwargs)
+
+    def _new_order(self, trade_type: TradeType, trading_pair: str, amount: Decimal, order_type: OrderType,
+                   price: Decimal, kwargs: Dict[str, Any]) -> str:
+        """ExchangePyBase's buy/sell, with Hummingbot's client order id made cheaper (stellar_order_ids)."""
+        order_id = new_client_order_id(trade_type is TradeType.BUY, trading_pair, self.client_order_id_prefix,
+                                       self.client_order_id_max_length)
+        safe_ensure_future(self._create_order(trade_type, order_id, trading_pair, amount, order_type, price, **kwargs))
+        return order_id
 
     async def _create_order(self, trade_type: TradeType, order_id: str, trading_pair: str, amount: Decimal,
                             order_type: OrderType, price: Optional[Decimal] = None, **kwargs):
@@ -386,9 +397,9 @@ class StellarExchange(ExchangePyBase):
         try:
             if trading_pair not in self._trading_rules:
                 raise self._unknown_pair_error(trading_pair)
-            if order_type is OrderType.MARKET and (price is None or price.is_nan()):
+            if order_type is OrderType.MARKET:   # a given price is a reference, like the book's, not the bound
                 price = market_price_bound(self._book(trading_pair), trading_pair, trade_type, amount,
-                                           self._market_slippage)
+                                           self._market_slippage, price)
         except ValueError as error:
             self.start_tracking_order(order_id=order_id, exchange_order_id=None, trading_pair=trading_pair,
                                       order_type=order_type, trade_type=trade_type,
@@ -409,16 +420,17 @@ class StellarExchange(ExchangePyBase):
     def _book(self, trading_pair: str) -> Optional[OrderBook]:
         return self.order_books.get(trading_pair)
 
-    def _order_intent(self, order: InFlightOrder) -> CreateOrderIntent:
+    def _order_intent(self, order: InFlightOrder) -> Union[CreateOrderIntent, MarketOrderIntent]:
         base, quote = self.instrument_cache.assets_for_pair(order.trading_pair)
         order_type = order.order_type
         price = order.price
-        if order_type is OrderType.MARKET:
+        if order_type is OrderType.MARKET:   # a path payment to ourselves: book or pool, in full or not at all
             if price is None or not (price == price and price > 0):
                 price = market_price_bound(self._book(order.trading_pair), order.trading_pair, order.trade_type,
                                            order.amount, self._market_slippage)
-            order_type = OrderType.LIMIT
-        elif order_type is OrderType.LIMIT_MAKER:
+            return MarketOrderIntent(order.client_order_id, base, quote, order.trade_type, order.amount, price,
+                                     self.account_id)
+        if order_type is OrderType.LIMIT_MAKER:
             check_maker_price(self._book(order.trading_pair), order.trading_pair, order.trade_type, price)
         return CreateOrderIntent(client_order_id=order.client_order_id, base=base, quote=quote,
                                  trade_type=order.trade_type, order_type=order_type, amount=order.amount, price=price)
@@ -433,9 +445,10 @@ class StellarExchange(ExchangePyBase):
 
     async def _place_order_and_process_update(self, order: InFlightOrder, **kwargs) -> str:
         # The pipeline records the ack and confirm times from here.
-        outcome = await self._pipeline.submit(self._order_intent(order), measurement.now())
+        intent = self._order_intent(order)
+        outcome = await self._pipeline.submit(intent, measurement.now())
         if not outcome.success:
-            raise StellarOrderRejected(outcome.error_code, outcome.error_message, order.client_order_id)
+            raise order_rejection(intent, outcome)
         return await self._process_creation_outcome(order, outcome)
 
     async def _process_creation_outcome(self, order: InFlightOrder, outcome: OpOutcome) -> str:
@@ -457,22 +470,10 @@ class StellarExchange(ExchangePyBase):
             measurement.record(measurement.FILL_PROCESSING, start)
         for record in self._fills.release_unmatched(exchange_order_id):
             self._process_trade_event(record)   # trades of this offer streamed before we learnt its id
-        if not resting:
-            # Nothing rests: the order took all it could at once (a MARKET order's bound may leave less).
+        if not resting:   # the order took all it could at once (a MARKET order: all of it, or it failed)
             state = OrderState.FILLED if mark_filled_if_covered(order) else OrderState.CANCELED
             self._offer_status.finish(order, state, timestamp)
-        elif order.order_type is OrderType.MARKET:
-            await self._cancel_market_remainder(order)
         return exchange_order_id
-
-    async def _cancel_market_remainder(self, order: InFlightOrder) -> None:
-        """A MARKET order must not rest: whatever its bound did not take at once is cancelled."""
-        try:
-            await self._execute_order_cancel_and_process_update(order)
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:
-            self.logger().error(f"Could not cancel the unfilled rest of MARKET order {order.client_order_id}: {error}")
 
     # === Cancellation ===
 

@@ -7,9 +7,10 @@ rule. A placement fill seen again as a trade keeps the id it was first reported 
 tracker drops a trade id it already holds, so nothing counts twice).
 
 Order ids: `exchange_order_id` is the offer id. An order that filled completely at placement
-never rests; it is named as Horizon names such offers in its trades: its operation's id with
-bit 62 set. The SDEX charges no trading fee; the creating transaction's network fee (the
-order's share, in XLM) rides on the order's first fill.
+never rests, nor does a MARKET order (a path payment, whose fills may come from a liquidity pool);
+it is named as Horizon names such takers in its trades: its operation's id with bit 62 set. The
+SDEX charges no trading fee (a pool's 0.3 % is in its price); the creating transaction's network
+fee (the order's share, in XLM) rides on the order's first fill.
 """
 from dataclasses import dataclass
 from decimal import Decimal
@@ -32,6 +33,8 @@ DUST_STROOPS = 100                # see `dust`
 _ORDERS_REMEMBERED = 4096
 
 FillKey = Tuple[int, int, int]    # (counter offer id, base stroops, quote stroops)
+# A pool trade names our order too when a MARKET order (a path payment) took the pool; offers never cross one.
+_OUR_TRADE_TYPES = frozenset({"orderbook", "liquidity_pool"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +142,7 @@ class OrderFills:
         self._unmatched: LRUCache = LRUCache(maxsize=_ORDERS_REMEMBERED)           # offer id -> [records]
 
     def placement_updates(self, order: InFlightOrder, outcome: OpOutcome, timestamp: float) -> List[TradeUpdate]:
-        """The fills of the offers `order`'s operation claimed when it was placed."""
+        """The fills of the offers (or pool) `order`'s operation claimed when it was placed."""
         if outcome.fee_charged_share_stroops:
             self._network_fees[order.client_order_id] = outcome.fee_charged_share_stroops
         if not outcome.fills:
@@ -147,6 +150,8 @@ class OrderFills:
         ids = self._placement_ids.setdefault(order.client_order_id, {})
         updates = []
         for index, fill in enumerate(outcome.fills):
+            if fill.base_stroops == 0 and fill.quote_stroops == 0:
+                continue   # an offer stellar-core removed without trading (Horizon records no trade, keeps the index)
             if outcome.operation_id is not None:
                 fill_id = f"{outcome.operation_id}-{index}"   # Horizon's id for the index-th claimed offer
             else:
@@ -189,7 +194,7 @@ class OrderFills:
         return self._unmatched.pop(exchange_order_id, [])
 
     def _source_from_record(self, order: InFlightOrder, record: Dict[str, Any], now: float) -> Optional[FillSource]:
-        if record.get("trade_type", "orderbook") != "orderbook":
+        if record.get("trade_type", "orderbook") not in _OUR_TRADE_TYPES:
             return None
         base_key = self._base_key_of_pair(order.trading_pair)
         if record_asset_key(record, "base_") == base_key:

@@ -2,8 +2,9 @@
 
 Each call is timed under `HORIZON_CALL_PREFIX + path template`, noted in the connector's
 `RequestBudget` (if given), and rate limited under the path template's limit id (see
-`stellar_constants.build_rate_limits`). Horizon problem bodies (application/problem+json) are
-returned where the caller needs them, never swallowed.
+`stellar_constants.build_rate_limits`), or that id for the `index`-th Horizon of several
+(`stellar_web_utils.horizon_limit_id`: each Horizon has its own budget). Horizon problem bodies
+(application/problem+json) are returned where the caller needs them, never swallowed.
 """
 from __future__ import annotations
 
@@ -31,11 +32,12 @@ TRADES_MAX_PAGES = 5             # a backstop poll looks this far back, no furth
 
 
 class HorizonError(IOError):
-    """Horizon answered with an unexpected status."""
+    """Horizon answered with an unexpected status (`retry_after`: a 429's Retry-After, in seconds)."""
 
-    def __init__(self, method: str, path: str, status: int, body: Any):
+    def __init__(self, method: str, path: str, status: int, body: Any, retry_after: Optional[float] = None):
         self.status = status
         self.body = body
+        self.retry_after = retry_after
         detail = (body.get("detail") or body.get("title")) if isinstance(body, dict) else str(body)[:200]
         super().__init__(f"Horizon {method} {path} answered HTTP {status}: {detail}")
 
@@ -47,8 +49,9 @@ class HorizonUnavailableError(HorizonError):
 class HorizonApi:
     def __init__(self, api_factory: WebAssistantsFactory, horizon_url: str,
                  domain: str = CONSTANTS.DEFAULT_DOMAIN, request_timeout: float = 10.0,
-                 budget: Optional[RequestBudget] = None):
+                 budget: Optional[RequestBudget] = None, index: int = 0):
         self._api_factory = api_factory
+        self._index = index
         self._horizon_url = horizon_url.rstrip("/")
         self._domain = domain
         self._timeout = request_timeout
@@ -59,8 +62,16 @@ class HorizonApi:
     def horizon_url(self) -> str:
         return self._horizon_url
 
+    @property
+    def budget(self) -> Optional[RequestBudget]:
+        return self._budget
+
     def url(self, path: str) -> str:
         return web_utils.public_rest_url(path, self._domain, self._horizon_url)
+
+    def limit_id(self, limit_id: str) -> str:
+        """This Horizon's throttler id for `limit_id` (a path template or the pool's id)."""
+        return web_utils.horizon_limit_id(limit_id, self._index)
 
     async def _assistant(self) -> RESTAssistant:
         rest = self._rest
@@ -72,6 +83,11 @@ class HorizonApi:
                       limit_id: Optional[str] = None, path_template: Optional[str] = None,
                       ) -> Tuple[int, Any]:
         """GET `path`; returns (HTTP status, decoded JSON body) whatever the status."""
+        status, body, _retry_after = await self._get(path, params, limit_id, path_template)
+        return status, body
+
+    async def _get(self, path: str, params: Optional[Dict[str, Any]] = None, limit_id: Optional[str] = None,
+                   path_template: Optional[str] = None) -> Tuple[int, Any, Optional[float]]:
         template = path_template or limit_id or path
         rest = await self._assistant()
         if self._budget is not None:
@@ -79,21 +95,20 @@ class HorizonApi:
         start = measurement.now()
         try:
             response = await rest.execute_request_and_get_response(
-                url=self.url(path), throttler_limit_id=limit_id or template, params=params,
+                url=self.url(path), throttler_limit_id=self.limit_id(limit_id or template), params=params,
                 method=RESTMethod.GET, return_err=True, timeout=self._timeout)
             status = response.status
             body = await _json_or_text(response)
         finally:
             measurement.record(_CALL_PREFIX + template, start)
-        return status, body
+        return status, body, (retry_after_seconds(response.headers) if status == 429 else None)
 
     async def get_json(self, path: str, params: Optional[Dict[str, Any]] = None,
                        limit_id: Optional[str] = None, path_template: Optional[str] = None) -> Dict[str, Any]:
         """GET `path` and return its JSON; raises HorizonError for any status >= 400."""
-        status, body = await self.request(path, params, limit_id, path_template)
+        status, body, retry_after = await self._get(path, params, limit_id, path_template)
         if status >= 400:
-            error_cls = HorizonUnavailableError if status >= 500 else HorizonError
-            raise error_cls("GET", path, status, body)
+            raise _error("GET", path, status, body, retry_after)
         return body
 
     async def get_account(self, account_id: str) -> Dict[str, Any]:
@@ -103,12 +118,11 @@ class HorizonApi:
     async def get_offer(self, offer_id: str) -> Optional[Dict[str, Any]]:
         """The offer record, or None when no offer has this id (filled or cancelled: 404)."""
         path = CONSTANTS.OFFER_PATH.format(offer_id=quote(offer_id, safe=""))
-        status, body = await self.request(path, limit_id=CONSTANTS.OFFER_PATH)
+        status, body, retry_after = await self._get(path, limit_id=CONSTANTS.OFFER_PATH)
         if status == 404:
             return None
         if status >= 400 or not isinstance(body, dict):
-            error_cls = HorizonUnavailableError if status >= 500 else HorizonError
-            raise error_cls("GET", CONSTANTS.OFFER_PATH, status, body)
+            raise _error("GET", CONSTANTS.OFFER_PATH, status, body, retry_after)
         return body
 
     async def get_account_trades(self, account_id: str, since: float = 0,
@@ -146,12 +160,11 @@ class HorizonApi:
     async def get_transaction(self, tx_hash: str) -> Optional[Dict[str, Any]]:
         """The transaction record, or None while Horizon does not know the hash (404)."""
         path = CONSTANTS.TRANSACTION_PATH.format(tx_hash=quote(tx_hash, safe=""))
-        status, body = await self.request(path, limit_id=CONSTANTS.TRANSACTION_PATH)
+        status, body, retry_after = await self._get(path, limit_id=CONSTANTS.TRANSACTION_PATH)
         if status == 404:
             return None
         if status >= 400:
-            error_cls = HorizonUnavailableError if status >= 500 else HorizonError
-            raise error_cls("GET", path, status, body)
+            raise _error("GET", path, status, body, retry_after)
         return body
 
     async def get_latest_ledger(self) -> Dict[str, Any]:
@@ -163,6 +176,15 @@ class HorizonApi:
             raise HorizonError("GET", CONSTANTS.LEDGERS_PATH, 200, {"detail": "no ledger record in the answer"})
         return records[0]
 
+    async def transaction_after(self, tx_hash: str, after: float) -> Tuple[float, Optional[Dict[str, Any]]]:
+        """(close time of the latest ledger Horizon has ingested, the transaction record or None), both read from
+        this Horizon; the record is looked up only when that ledger closed after `after` (epoch seconds), and
+        then None proves the transaction is in no ledger up to it (Horizon ingests ledgers in order)."""
+        closed_at = close_timestamp((await self.get_latest_ledger())["closed_at"])
+        if closed_at <= after:
+            return closed_at, None
+        return closed_at, await self.get_transaction(tx_hash)
+
     async def submit_transaction_async(self, envelope_xdr: str) -> Dict[str, Any]:
         """POST the envelope to /transactions_async and return Horizon's answer body.
 
@@ -172,15 +194,16 @@ class HorizonApi:
         Timeouts and connection errors propagate (asyncio.TimeoutError, aiohttp.ClientError).
         """
         template = CONSTANTS.TRANSACTIONS_ASYNC_PATH
+        limit_id = self.limit_id(template)
         rest = await self._assistant()
         request = RESTRequest(method=RESTMethod.POST, url=self.url(template),
                               data=urlencode({"tx": envelope_xdr}), headers=_FORM_HEADERS,
-                              throttler_limit_id=template)
+                              throttler_limit_id=limit_id)
         if self._budget is not None:
             self._budget.note(template, SUBMIT)
         start = measurement.now()
         try:
-            async with self._api_factory.throttler.execute_task(limit_id=template):
+            async with self._api_factory.throttler.execute_task(limit_id=limit_id):
                 response = await rest.call(request=request, timeout=self._timeout)
                 status = response.status
                 body = await _json_or_text(response)
@@ -188,12 +211,24 @@ class HorizonApi:
             measurement.record(_CALL_PREFIX + template, start)
         if status in _ASYNC_SUBMIT_STATUSES and isinstance(body, dict) and "tx_status" in body:
             return body
-        if status >= 500:
-            raise HorizonUnavailableError("POST", template, status, body)
-        raise HorizonError("POST", template, status, body)
+        raise _error("POST", template, status, body, retry_after_seconds(response.headers) if status == 429 else None)
 
 # What a caller treats as "the request may or may not have reached Horizon"
 TRANSIENT_ERRORS = (asyncio.TimeoutError, aiohttp.ClientError, ConnectionError, HorizonUnavailableError)
+
+
+def _error(method: str, path: str, status: int, body: Any, retry_after: Optional[float]) -> HorizonError:
+    error_cls = HorizonUnavailableError if status >= 500 else HorizonError
+    return error_cls(method, path, status, body, retry_after)
+
+
+def retry_after_seconds(headers: Any) -> Optional[float]:
+    """A Retry-After header in seconds (None when absent or an HTTP date)."""
+    value = headers.get("Retry-After") if headers is not None else None
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None
 
 
 async def _json_or_text(response: Any) -> Any:

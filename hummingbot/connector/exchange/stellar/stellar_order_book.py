@@ -1,33 +1,39 @@
 """Horizon order book and trade JSON -> Hummingbot `OrderBookMessage`s.
 
-Horizon's `/order_book?selling=BASE&buying=QUOTE` prices both sides in QUOTE per BASE, but its
-ask amounts are in BASE and its bid amounts in QUOTE; Hummingbot wants base amounts on both
-sides, so bid amounts are divided by the price. A streamed `/order_book` event is the whole
-book, so every book message here is a SNAPSHOT. Hummingbot's OrderBook stores floats, so
-prices and amounts are converted straight to float (no Decimal detour on the hot path).
+A streamed `/order_book` event is the whole book, so every book message here is a SNAPSHOT (rows as
+stellar_book_levels reads them: base amounts on both sides, floats).
 
 Only what changed is applied: `BookSequence` (one per pair, in the data source) compares each
-Horizon book with the pair's previous one level by level (C-level list and dict comparisons),
-parses only the levels that differ, and gives the message, besides the whole book, the changed
-rows and the book they change. `StellarOrderBook` (the tracker's books) applies those rows as a
-diff when it holds exactly that previous book, and the whole book otherwise (the first book, a
-book dropped on the way, a book applied by other means, or a book whose sides are not strictly
-ordered or that is locked or crossed, where Hummingbot's diff would truncate levels), so it
-always holds exactly what Horizon's last book says.
+Horizon book with the pair's previous one and reads only the levels that differ: level by level
+when it is decoded (a REST book), and as text when it is a streamed event's text
+(stellar_book_text: only the changed levels are decoded at all). It gives the message, besides the
+whole book, the changed rows and the book they change. `StellarOrderBook` (the tracker's books)
+applies those rows as a diff when it holds exactly that previous book, and the whole book otherwise
+(the first book, a book dropped on the way, a book applied by other means, or a book whose sides
+are not strictly ordered or that is locked or crossed, where Hummingbot's diff would truncate
+levels), so it always holds exactly what Horizon's last book says.
 """
 import time
-from itertools import compress, count, islice
-from operator import gt, itemgetter, lt, ne
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from hummingbot.core.data_type.common import TradeType
 from hummingbot.core.data_type.order_book import OrderBook
 from hummingbot.core.data_type.order_book_message import OrderBookMessage, OrderBookMessageType
 from hummingbot.core.data_type.order_book_row import OrderBookRow
 
+from hummingbot.connector.exchange.stellar.stellar_book_levels import (
+    Change,
+    Row,
+    is_crossed,
+    is_ordered,
+    level_rows,
+    side_change,
+)
+from hummingbot.connector.exchange.stellar.stellar_book_text import BookText, NotFast, json_loads
 from hummingbot.connector.exchange.stellar.stellar_horizon_records import close_timestamp, record_asset_key
 
 _SNAPSHOT = OrderBookMessageType.SNAPSHOT
+_new_message = tuple.__new__   # an OrderBookMessage as its namedtuple makes it, without its __new__'s extra call
 _TRADE = OrderBookMessageType.TRADE
 _BUY = float(TradeType.BUY.value)
 _SELL = float(TradeType.SELL.value)
@@ -47,161 +53,77 @@ def next_update_id() -> int:
     return update_id
 
 
-def _rows(levels: List[Dict[str, Any]], is_bid: bool) -> List[Tuple[float, float]]:
-    """(price, base amount) rows. The fast path reads the exact rational `price_r` with integer
-    parts, as Horizon writes it; anything else (string parts, no rational) takes the careful path."""
-    rows: List[Tuple[float, float]] = []
-    append = rows.append
-    try:
-        if is_bid:
-            for level in levels:
-                rational = level["price_r"]
-                price = rational["n"] / rational["d"]
-                append((price, float(level["amount"]) / price))   # quote amount -> base amount
-        else:
-            for level in levels:
-                rational = level["price_r"]
-                append((rational["n"] / rational["d"], float(level["amount"])))
-        return rows
-    except (KeyError, TypeError):
-        return _rows_careful(levels, is_bid)
-
-
-def _rows_careful(levels: List[Dict[str, Any]], is_bid: bool) -> List[Tuple[float, float]]:
-    rows = []
-    for level in levels:
-        rational = level.get("price_r")
-        # The rational is exact; the decimal string is rounded to 7 places (far off for tiny prices).
-        price = float(rational["n"]) / float(rational["d"]) if rational else float(level["price"])
-        if price <= 0.0:
-            raise ValueError(f"non-positive price in level {level!r}")
-        amount = float(level["amount"])
-        rows.append((price, amount / price if is_bid else amount))
-    return rows
-
-
-Row = Tuple[float, float]
-_price = itemgetter(0)
-
-
-def _ordered(rows: List[Row], is_bid: bool) -> bool:
-    """Strictly in Horizon's order, best first (so no two rows share a price)."""
-    prices = list(map(_price, rows))
-    return all(map(gt if is_bid else lt, prices, islice(prices, 1, None)))
-
-
-def _side_change(old_raw: List[Dict[str, Any]], old_rows: List[Row], old_ordered: Optional[bool],
-                 new_raw: List[Dict[str, Any]], is_bid: bool) -> Tuple[List[Row], Optional[List[Row]], Optional[bool]]:
-    """(the new side's rows, the changed rows (amount 0: the level is gone), strictly ordered (None: not
-    worked out)). Levels equal to the previous book's keep their rows; only the span from the first to
-    the last difference is parsed (each level of it that differs when the side kept its length, else
-    all of it). No changed rows (None) when every level changed (or the first, the middle and the last
-    did): the whole book is cheaper to apply then."""
-    n_old, n_new = len(old_raw), len(new_raw)
-    common = n_old if n_old < n_new else n_new
-    head = next(compress(count(), map(ne, old_raw, new_raw)), common)
-    if head == common and n_old == n_new:
-        return old_rows, [], old_ordered
-    tail = next(compress(count(), map(ne, reversed(old_raw), reversed(new_raw))), common)
-    if tail > common - head:
-        tail = common - head
-    old_end, new_end = n_old - tail, n_new - tail
-    if head == 0 and tail == 0 and common > 2 and old_raw[n_old // 2] != new_raw[n_new // 2]:
-        return _rows(new_raw, is_bid), None, None   # first, middle and last levels changed: likely all
-    if n_old == n_new:   # the side kept its length: only the levels that differ
-        positions: Sequence[int] = list(compress(range(head, new_end), map(
-            ne, islice(old_raw, head, old_end), islice(new_raw, head, new_end))))
-        if len(positions) == n_new:
-            return _rows(new_raw, is_bid), None, None
-        parsed = _rows([new_raw[i] for i in positions], is_bid)
-        gone = [old_rows[i] for i in positions]
-        rows = old_rows.copy()
-        for i, row in zip(positions, parsed, strict=True):
-            rows[i] = row
-        if list(map(_price, parsed)) == list(map(_price, gone)):   # amounts changed, prices kept: in order still
-            return rows, parsed, old_ordered
-        seams: Sequence[int] = [j for i in positions for j in (i, i + 1)]
-    else:                # levels came or went: the span is new
-        parsed = _rows(new_raw[head:new_end], is_bid)
-        gone = old_rows[head:old_end]
-        rows = old_rows[:head] + parsed + old_rows[old_end:]
-        seams = range(head, new_end + 1)
-    if gone:
-        kept = set(gone)
-        changes = [row for row in parsed if row not in kept]
-        prices = set(map(_price, parsed))
-        changes += [(price, 0.0) for price, _ in gone if price not in prices]
-    else:
-        changes = parsed
-    if not old_ordered:
-        return rows, changes, _ordered(rows, is_bid)
-    # Pairs of unchanged neighbours were in order already: check the pairs a changed row is in.
-    last = len(rows)
-    before = gt if is_bid else lt
-    for j in seams:
-        if 0 < j < last and not before(rows[j - 1][0], rows[j][0]):
-            return rows, changes, False
-    return rows, changes, True
-
-
-def _crossed(bids: List[Row], asks: List[Row]) -> bool:
-    """Locked or crossed, the best of each side first: Hummingbot's diffs would truncate such a book."""
-    return bool(bids and asks and bids[0][0] >= asks[0][0])
-
-
 class BookSequence:
     """The Horizon books of one pair, one after another (see the module's docstring)."""
 
-    __slots__ = ("_raw", "_rows", "_ordered", "_update_id")
+    __slots__ = ("_raw", "_text", "_rows", "_ordered", "_clean_book", "_update_id")
 
     def __init__(self) -> None:
-        self._raw: Optional[Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]] = None
+        self._raw: Optional[Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]] = None   # the last book, decoded
+        self._text: Optional[BookText] = None      # the last book as text, when it can be compared as text
         self._rows: Tuple[List[Row], List[Row]] = ([], [])
         self._ordered: Tuple[Optional[bool], Optional[bool]] = (None, None)   # None: not known yet
+        self._clean_book: Optional[bool] = None   # whether the last book is clean; None: not known yet
         self._update_id: Optional[int] = None
 
-    def message(self, book: Dict[str, Any], trading_pair: str) -> "StellarOrderBookMessage":
+    def message(self, book: Union[str, Dict[str, Any]], trading_pair: str) -> "StellarOrderBookMessage":
         """A SNAPSHOT of `book` (whole rows, as `snapshot_message_from_exchange` gives) that also names
         the previous book (`base_update_id`) and what changed since (`changes`: bid rows, ask rows; None
         when the whole book is to be applied), and whether both books are `clean`: strictly ordered
-        sides, neither locked nor crossed, so that only the changes may be applied."""
-        changes, clean = None, False
+        sides, neither locked nor crossed, so that only the changes may be applied. `book`: the decoded
+        JSON, or its text as streamed (compared as text, decoded whole only when it must be)."""
+        changes, clean, clean_book = None, False, None
+        raw, text = None, None
         try:
-            raw = (book["bids"], book["asks"])
-            if self._raw is None:
-                bids, asks = _rows(raw[0], True), _rows(raw[1], False)
-                ordered: Tuple[Optional[bool], Optional[bool]] = (None, None)
+            if isinstance(book, str):
+                if self._text is not None:
+                    try:
+                        text, bid_change, ask_change = self._text.change(book, self._rows, self._ordered)
+                    except NotFast:
+                        pass
+                if text is None:
+                    decoded = json_loads(book)
+                    raw = (decoded["bids"], decoded["asks"])
+                    bid_change, ask_change = self._levels_change(raw)
+                    text = BookText.of(book, decoded, self._text.frame if self._text is not None else None)
             else:
-                bids, bid_changes, bids_ordered = _side_change(self._raw[0], self._rows[0], self._ordered[0],
-                                                               raw[0], True)
-                asks, ask_changes, asks_ordered = _side_change(self._raw[1], self._rows[1], self._ordered[1],
-                                                               raw[1], False)
-                ordered = (bids_ordered, asks_ordered)
-                if bid_changes is not None and ask_changes is not None:
-                    changes = (bid_changes, ask_changes)
-                    base_clean = self._clean(self._rows, self._ordered)
-                    self._ordered = base_clean[1]
-                    new_clean = self._clean((bids, asks), ordered)
-                    clean, ordered = base_clean[0] and new_clean[0], new_clean[1]
+                raw = (book["bids"], book["asks"])
+                bid_change, ask_change = self._levels_change(raw)
+            (bids, bid_changes, bids_ordered), (asks, ask_changes, asks_ordered) = bid_change, ask_change
+            ordered = (bids_ordered, asks_ordered)
+            if bid_changes is not None and ask_changes is not None:
+                changes = (bid_changes, ask_changes)
+                if self._clean_book is None:   # the last book went in whole: its order is worked out now
+                    self._clean_book, self._ordered = self._clean(self._rows, self._ordered)
+                clean_book, ordered = self._clean((bids, asks), ordered)
+                clean = self._clean_book and clean_book
         except (KeyError, TypeError, ValueError, ZeroDivisionError) as error:
             raise ValueError(f"Malformed Horizon order book for {trading_pair}: {type(error).__name__} {error}") \
                 from error
         update_id = next_update_id()
-        message = StellarOrderBookMessage(_SNAPSHOT, {
+        message = _new_message(StellarOrderBookMessage, (_SNAPSHOT, {
             "trading_pair": trading_pair, "update_id": update_id, "bids": bids, "asks": asks,
             "base_update_id": self._update_id, "changes": changes, "clean": clean,
-        }, timestamp=update_id * 1e-9)
-        self._raw, self._rows, self._ordered, self._update_id = raw, (bids, asks), ordered, update_id
+        }, update_id * 1e-9))
+        self._raw, self._text, self._rows, self._ordered = raw, text, (bids, asks), ordered
+        self._clean_book, self._update_id = clean_book, update_id
         return message
+
+    def _levels_change(self, raw: Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]) -> Tuple[Change, Change]:
+        """Each side's change from the last decoded book; the whole book when there is none to compare with."""
+        if self._raw is None:
+            return (level_rows(raw[0], True), None, None), (level_rows(raw[1], False), None, None)
+        return (side_change(self._raw[0], self._rows[0], self._ordered[0], raw[0], True),
+                side_change(self._raw[1], self._rows[1], self._ordered[1], raw[1], False))
 
     @staticmethod
     def _clean(rows: Tuple[List[Row], List[Row]], ordered: Tuple[Optional[bool], Optional[bool]]
                ) -> Tuple[bool, Tuple[bool, bool]]:
         """(whether a book is clean, whether each side is ordered), its order worked out if not known yet."""
         bids, asks = rows
-        bids_ordered = _ordered(bids, True) if ordered[0] is None else ordered[0]
-        asks_ordered = _ordered(asks, False) if ordered[1] is None else ordered[1]
-        return bids_ordered and asks_ordered and not _crossed(bids, asks), (bids_ordered, asks_ordered)
+        bids_ordered = is_ordered(bids, True) if ordered[0] is None else ordered[0]
+        asks_ordered = is_ordered(asks, False) if ordered[1] is None else ordered[1]
+        return bids_ordered and asks_ordered and not is_crossed(bids, asks), (bids_ordered, asks_ordered)
 
 
 class StellarOrderBookMessage(OrderBookMessage):
@@ -259,7 +181,9 @@ class StellarOrderBook(OrderBook):
         changes = content["changes"]
         if changes is not None and content["clean"] and self._applied == content["base_update_id"] \
                 and self._applied is not None:
-            OrderBook.apply_diffs(self, _book_rows(changes[0], update_id), _book_rows(changes[1], update_id),
+            row = tuple.__new__   # as _book_rows does, written out: most changes are a row or two
+            OrderBook.apply_diffs(self, [row(OrderBookRow, (price, amount, update_id)) for price, amount in changes[0]],
+                                  [row(OrderBookRow, (price, amount, update_id)) for price, amount in changes[1]],
                                   update_id)
         else:   # what Hummingbot's restore does without diffs to replay
             OrderBook.apply_snapshot(self, snapshot.bids, snapshot.asks, update_id)
@@ -280,8 +204,8 @@ class StellarOrderBook(OrderBook):
             raise ValueError("snapshot_message_from_exchange needs metadata={'trading_pair': ...}")
         trading_pair = metadata["trading_pair"]
         try:
-            bids = _rows(msg["bids"], True)
-            asks = _rows(msg["asks"], False)
+            bids = level_rows(msg["bids"], True)
+            asks = level_rows(msg["asks"], False)
         except (KeyError, TypeError, ValueError, ZeroDivisionError) as error:
             raise ValueError(f"Malformed Horizon order book for {trading_pair}: {type(error).__name__} {error}") \
                 from error

@@ -176,7 +176,7 @@ def _validate_create(intent: CreateOrderIntent) -> tuple[int, int, int]:
         raise StellarOrderError(f"Order {order}: trade type {intent.trade_type} is not BUY or SELL")
     if intent.order_type == OrderType.MARKET:
         raise StellarOrderError(
-            f"Order {order}: Stellar has no market orders; place a LIMIT order at the worst acceptable price")
+            f"Order {order}: a MARKET order is a path payment (stellar_path_payments.MarketOrderIntent), not an offer")
     if intent.order_type not in (OrderType.LIMIT, OrderType.LIMIT_MAKER):
         raise StellarOrderError(f"Order {order}: order type {intent.order_type} is not supported on Stellar")
     if intent.base == intent.quote:

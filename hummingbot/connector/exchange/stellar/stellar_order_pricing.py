@@ -1,9 +1,9 @@
 """Prices the SDEX has no order type for: a MARKET order's worst price, a LIMIT_MAKER's cross check.
 
-Stellar has no market order and no post-only flag. A MARKET order is a crossing offer whose price
-bound is the book's price for its size, moved by the slippage against us (whatever it does not take
-at once is cancelled); a LIMIT_MAKER is a passive offer refused before submission if it would cross
-the book we see.
+Stellar has no market order and no post-only flag. A MARKET order is a path payment to ourselves
+(`stellar_path_payments`) whose price bound is the book's price for its size, moved by the slippage
+against us: it fills in full within the bound, on the book or a liquidity pool, or fails; a LIMIT_MAKER
+is a passive offer refused before submission if it would cross the book we see.
 """
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from typing import Any, Optional
@@ -15,11 +15,13 @@ from hummingbot.connector.exchange.stellar.stellar_amounts import STROOP, quanti
 
 
 def market_price_bound(book: Optional[OrderBook], trading_pair: str, trade_type: TradeType, amount: Decimal,
-                       slippage: Decimal) -> Decimal:
-    """The worst price a MARKET order accepts; ValueError when that side of the book is empty."""
+                       slippage: Decimal, reference: Optional[Decimal] = None) -> Decimal:
+    """The worst price a MARKET order accepts: the `reference` price the strategy gave (Hummingbot's executors
+    pass the mid or last price) or else the book's price for `amount`, moved by `slippage` against us.
+    ValueError when there is no reference and that side of the book is empty."""
     is_buy = trade_type is TradeType.BUY
-    book_price = None
-    if book is not None:
+    book_price = reference if reference is not None and _positive(reference) else None
+    if book_price is None and book is not None:
         try:
             book_price = book.get_price_for_volume(is_buy, float(amount)).result_price
             if not _positive(book_price):

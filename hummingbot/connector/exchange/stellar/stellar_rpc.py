@@ -2,9 +2,12 @@
 
 Horizon carries all trading; the RPC, when configured, is asked for its health (`getHealth`) with
 each status poll, so a user sees a lagging or unhealthy node, and profiling can set its latency
-beside Horizon's. The network's fee figures come from Horizon's /fee_stats (`ConfigCache`), not
-from the RPC. Each call is timed under `RPC_CALL_PREFIX + method` and rate limited under its own
-limit (`stellar_constants.RPC_LIMIT_ID`), apart from Horizon's budget.
+beside Horizon's. While every Horizon is failing it is the last resort for orders (HorizonPool):
+`sendTransaction` and `getTransaction`, answered in the shapes of Horizon's `/transactions_async`
+answer and transaction record, so the pipeline resolves a transaction the same way through either.
+The network's fee figures come from Horizon's /fee_stats (`ConfigCache`), not from the RPC. Each
+call is timed under `RPC_CALL_PREFIX + method` and rate limited under its own limit
+(`stellar_constants.RPC_LIMIT_ID`), apart from Horizon's budget.
 """
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ import asyncio
 import itertools
 import json
 import logging
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 from hummingbot.core.web_assistant.connections.data_types import RESTMethod, RESTRequest
 from hummingbot.core.web_assistant.web_assistants_factory import WebAssistantsFactory
@@ -22,6 +25,8 @@ from hummingbot.connector.exchange.stellar import stellar_measurement as measure
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
 HEALTHY = "healthy"
+IN_LEDGER = ("SUCCESS", "FAILED")      # getTransaction statuses of a transaction in a ledger
+NOT_FOUND = "NOT_FOUND"
 _LOGGER = logging.getLogger(__name__)
 
 
@@ -87,3 +92,59 @@ class StellarRpc:
         if self.last_health.get("status") != HEALTHY:
             _LOGGER.warning(f"The Stellar RPC at {self._url} reports {self.last_health.get('status')!r}.")
         return self.last_health
+
+    # The last resort for orders (every Horizon failing)
+
+    async def submit_transaction_async(self, envelope_xdr: str) -> Dict[str, Any]:
+        """`sendTransaction`, answered as Horizon's /transactions_async answers: {"tx_status": PENDING | DUPLICATE |
+        TRY_AGAIN_LATER | ERROR, "hash", and for ERROR "error_result_xdr" (a TransactionResult)}."""
+        result = await self.call("sendTransaction", {"transaction": envelope_xdr})
+        if not isinstance(result, dict) or not result.get("status"):
+            raise StellarRpcError(f"Stellar RPC sendTransaction answered without a status: {str(result)[:200]}")
+        body: Dict[str, Any] = {"tx_status": result["status"], "hash": result.get("hash")}
+        if result.get("errorResultXdr"):
+            body["error_result_xdr"] = result["errorResultXdr"]
+        return body
+
+    async def transaction_after(self, tx_hash: str, after: Optional[float] = None,
+                                ) -> Tuple[float, Optional[Dict[str, Any]]]:
+        """`getTransaction`, one call for both reads of the expiry rule: (close time of the RPC's latest ledger,
+        the transaction as Horizon's record or None while the RPC has it in no ledger). With `after` (a max_time),
+        a close time of 0 means the RPC cannot tell: its history starts too late to cover the transaction."""
+        result = await self.call("getTransaction", {"hash": tx_hash})
+        if not isinstance(result, dict):
+            raise StellarRpcError(f"Stellar RPC getTransaction answered {str(result)[:200]}")
+        latest_close = _number(result.get("latestLedgerCloseTime"))
+        status = result.get("status")
+        if status in IN_LEDGER:
+            return latest_close, transaction_record(result, tx_hash)
+        if status != NOT_FOUND:
+            raise StellarRpcError(f"Stellar RPC getTransaction answered status {status!r}")
+        # The pipeline's transactions are built TX_TIME_BOUND_SECONDS before their max_time: none applied earlier.
+        if after is not None and _number(result.get("oldestLedgerCloseTime")) > after - CONSTANTS.TX_TIME_BOUND_SECONDS:
+            return 0.0, None
+        return latest_close, None
+
+
+def transaction_record(result: Dict[str, Any], tx_hash: str) -> Dict[str, Any]:
+    """A getTransaction answer (SUCCESS or FAILED) as the fields of Horizon's transaction record the pipeline
+    reads. The paging token is Horizon's (the transaction's TOID: ledger << 32 | application order << 12), so
+    fills and operation ids read from it are the ones Horizon's trades carry: they de-duplicate."""
+    ledger = int(result.get("ledger") or 0)
+    order = int(result.get("applicationOrder") or 0)
+    return {
+        "hash": result.get("txHash") or tx_hash,
+        "ledger": ledger,
+        "successful": result.get("status") == "SUCCESS",
+        "result_xdr": result.get("resultXdr"),
+        "envelope_xdr": result.get("envelopeXdr"),
+        "paging_token": str((ledger << 32) | (order << 12)) if ledger and order else None,
+    }
+
+
+def _number(value: Any) -> float:
+    """stellar-rpc writes close times as strings of epoch seconds."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0.0

@@ -12,7 +12,19 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Hashable
-from typing import Any, AsyncContextManager, AsyncIterator, Awaitable, Callable, Dict, List, NamedTuple, Optional, Tuple
+from typing import (
+    Any,
+    AsyncContextManager,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Dict,
+    List,
+    NamedTuple,
+    Optional,
+    Tuple,
+    Union,
+)
 
 import aiohttp
 
@@ -172,6 +184,9 @@ class RecentTokens:
 
 
 OnConnect = Callable[[bool], Awaitable[None]]
+# on_error(url, error, dropped): a connection to `url` failed; dropped=True when it had been answered (a drop),
+# False when it never was (refused, timed out, an HTTP error status)
+OnError = Callable[[str, BaseException, bool], None]
 
 
 class HorizonStream:
@@ -192,14 +207,19 @@ class HorizonStream:
       only sign of health. Only a stream that dies within seconds of connecting backs off
       further; every opening is throttled anyway.
     - `idle_timeout`: reconnect when nothing, not even a keep-alive comment, arrived for that long.
+    - `decode=False`: each event's data is handed out as the text it came as, not decoded (the order
+      book data source compares each book's text with the last one's and decodes only what changed).
     - `throttle()`: entered before every connect, so opening a stream draws on the rate limit
       (public Horizon counts each stream opening as a request).
+    - `url` may be a callable, asked at every connect (the active Horizon of several); `move()` ends
+      the current connection (or backoff wait) at once to connect again, to where `url()` says now,
+      from the same cursor. `on_error(url, error, dropped)` hears of every failed connection.
     """
 
     def __init__(
         self,
         session: aiohttp.ClientSession,
-        url: str,
+        url: Union[str, Callable[[], str]],
         params: Optional[Dict[str, str]] = None,
         cursor: Optional[str] = "now",
         *,
@@ -209,29 +229,36 @@ class HorizonStream:
         idle_timeout: Optional[float] = None,
         connect_timeout: float = 10.0,
         drop_replayed: bool = True,
+        decode: bool = True,
         on_connect: Optional[OnConnect] = None,
         throttle: Optional[Callable[[], AsyncContextManager]] = None,
         headers: Optional[Dict[str, str]] = None,
         logger: Optional[logging.Logger] = None,
+        on_error: Optional[OnError] = None,
     ):
         self._session = session
-        self._url = url
+        self._url_of = url if callable(url) else (lambda: url)
+        self._url = self._url_of()              # of the current (or last) connection
         self._params = dict(params or {})
         self._params.pop("cursor", None)
         self._start_cursor = cursor
-        self.name = name or url
+        self.name = name or self._url
         self.backoff = backoff or Backoff()
         self._healthy_after = healthy_after
         self._timeout = aiohttp.ClientTimeout(total=None, connect=connect_timeout, sock_read=idle_timeout)
         self._drop_replayed = drop_replayed
+        self._decode = decode
         self._on_connect = on_connect
         self._throttle = throttle
+        self._on_error = on_error
         self._headers = {"Accept": "text/event-stream", "Cache-Control": "no-cache", **(headers or {})}
         self._logger = logger or _LOGGER
         self._parser = SSEParser()
         self._last_id: Optional[str] = None     # the id of the last event handed out: the resume cursor
         self._last_key: Optional[Tuple[int, ...]] = None
         self._stopped = asyncio.Event()
+        self._wake = asyncio.Event()            # ends a backoff wait early: stop() or move()
+        self._moving = False                    # move() ended the connection: reconnect at once
         self._response: Optional[aiohttp.ClientResponse] = None
         # State of the current (or last) connection
         self._connected_at = 0.0
@@ -265,6 +292,11 @@ class HorizonStream:
         return self._stopped.is_set()
 
     @property
+    def url(self) -> str:
+        """The URL of the current (or last) connection."""
+        return self._url
+
+    @property
     def connected(self) -> bool:
         """True while a connection is open (from its answer until it ends)."""
         return self._response is not None
@@ -272,6 +304,15 @@ class HorizonStream:
     def stop(self) -> None:
         """End the iteration: closes the live connection and interrupts a backoff wait."""
         self._stopped.set()
+        self._wake.set()
+        response = self._response
+        if response is not None:
+            response.close()
+
+    def move(self) -> None:
+        """Connect again now, to `url()` as it is now, from the same cursor (the active Horizon changed)."""
+        self._moving = True
+        self._wake.set()
         response = self._response
         if response is not None:
             response.close()
@@ -287,24 +328,33 @@ class HorizonStream:
                     yield item
                 if self._stopped.is_set():
                     return
-                if not self._said_byebye:
+                if not self._said_byebye and not self._moving:
                     self._logger.info(f"Horizon stream {self.name} ended without byebye (cursor={self.cursor})")
             except asyncio.CancelledError:
                 raise
             except SSEStreamError as error:
-                self.errors += 1
                 retry_after = error.retry_after
-                self._logger.warning(f"Horizon stream {self.name}: {error} (cursor={self.cursor})")
+                self._failed(error, f"{error}")
             except (TimeoutError, aiohttp.ClientError, ConnectionError) as error:
                 if self._stopped.is_set():
                     return
-                self.errors += 1
-                self._logger.warning(f"Horizon stream {self.name} dropped ({type(error).__name__}: {error}) "
-                                     f"(cursor={self.cursor})")
+                self._failed(error, f"dropped ({type(error).__name__}: {error})")
             if self._stopped.is_set():
                 return
             self._previous_failed = not self._said_byebye
+            if self._moving:
+                self._moving = False
+                self._logger.info(f"Horizon stream {self.name} moves to {self._url_of()} (cursor={self.cursor})")
+                continue
             await self._wait(self._next_delay(retry_after))
+
+    def _failed(self, error: BaseException, what: str) -> None:
+        if self._moving:
+            return   # the connection was ended on purpose
+        self.errors += 1
+        self._logger.warning(f"Horizon stream {self.name}: {what} (cursor={self.cursor})")
+        if self._on_error is not None:
+            self._on_error(self._url, error, self._connected_at > 0)
 
     def _next_delay(self, retry_after: Optional[float]) -> float:
         productive = self._connection_events > 0 or (
@@ -324,9 +374,12 @@ class HorizonStream:
             return
         # asyncio.timeout, not wait_for: Python 3.11's wait_for drops a cancellation that arrives as
         # the wait ends, and stop() followed by cancel() is exactly that.
+        self._wake.clear()
+        if self._stopped.is_set() or self._moving:
+            return
         try:
             async with asyncio.timeout(delay):
-                await self._stopped.wait()
+                await self._wake.wait()
         except TimeoutError:
             pass
 
@@ -334,6 +387,7 @@ class HorizonStream:
         self._connected_at = 0.0
         self._connection_events = 0
         self._said_byebye = False
+        self._moving = False     # a move() from here on ends this connection
         params = dict(self._params)
         headers = dict(self._headers)
         cursor = self.cursor
@@ -343,12 +397,16 @@ class HorizonStream:
             headers["Last-Event-ID"] = self._last_id
         parser = self._parser
         parser.reset_connection()
+        self._url = self._url_of()
         if self._throttle is not None:
             async with self._throttle():
                 pass
         async with self._session.get(self._url, params=params, headers=headers, timeout=self._timeout) as response:
             self._check_response(response)
             self._response = response
+            if self._moving:   # moved while connecting: this connection is to the Horizon left behind
+                self._response = None
+                return
             try:
                 self._connected_at = time.monotonic()
                 self.last_recv_time = time.time()
@@ -404,6 +462,9 @@ class HorizonStream:
                         return None
                     self._last_key = key
             self._last_id = event_id
+        if not self._decode:
+            self.events += 1
+            return event_id, event.data
         try:
             payload = json_loads(event.data)
         except ValueError:

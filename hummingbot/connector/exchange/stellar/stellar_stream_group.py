@@ -14,11 +14,15 @@ Both data sources (market data and the account's user stream) keep one `StreamGr
   is cancelled, then stops every stream and task and closes the session it created;
 - `close()`: the same from outside, idempotent. A session passed in belongs to the caller and is
   never closed here. After close() the group starts again on demand, with a new session.
+
+With a `HorizonPool` (`horizons`), reads go through the pool (failover, each Horizon's budget and
+limits), streams connect to the pool's active Horizon, move to the new one at each switch (resuming
+from their cursors), and report their failed connections to the pool's health.
 """
 import asyncio
 import logging
 from collections.abc import Hashable
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, List, Optional
 
 import aiohttp
 from hummingbot.core.web_assistant.connections.data_types import RESTMethod
@@ -29,6 +33,9 @@ import hummingbot.connector.exchange.stellar.stellar_web_utils as web_utils
 from hummingbot.connector.exchange.stellar.stellar_backoff import Backoff
 from hummingbot.connector.exchange.stellar.stellar_request_budget import REST, STREAM, RequestBudget
 from hummingbot.connector.exchange.stellar.stellar_sse import HorizonStream, OnConnect
+
+if TYPE_CHECKING:
+    from hummingbot.connector.exchange.stellar.stellar_horizon_pool import HorizonPool
 
 
 class StreamGroup:
@@ -41,8 +48,12 @@ class StreamGroup:
                  session: Optional[aiohttp.ClientSession] = None,
                  backoff_base: float = 0.5,
                  backoff_cap: float = 30.0,
-                 budget: Optional[RequestBudget] = None):
+                 budget: Optional[RequestBudget] = None,
+                 horizons: Optional["HorizonPool"] = None):
         self._api_factory = api_factory
+        self._horizons = horizons
+        if horizons is not None:
+            horizons.add_switch_listener(self._on_switch)
         self._budget = budget
         self._domain = domain
         self._horizon_url = horizon_url
@@ -58,12 +69,16 @@ class StreamGroup:
     # REST
 
     def url(self, path: str) -> str:
+        if self._horizons is not None:
+            return self._horizons.url(path)
         return web_utils.public_rest_url(path, self._domain, self._horizon_url)
 
     async def get_json(self, path: str, params: Dict[str, str], limit_id: Optional[str] = None) -> Dict[str, Any]:
         """GET `path`, throttled under `limit_id` (the path itself unless given), which also names it in the
         measuring points and the request budget (a path template, as HorizonApi names its calls)."""
         template = limit_id or path
+        if self._horizons is not None:
+            return await self._horizons.get_json(path, params, limit_id=template)
         rest_assistant = await self._api_factory.get_rest_assistant()
         if self._budget is not None:
             self._budget.note(template, REST)
@@ -82,21 +97,26 @@ class StreamGroup:
 
     def open_stream(self, key: Hashable, name: str, path: str, params: Optional[Dict[str, str]],
                     cursor: Optional[str], *, limit_id: Optional[str] = None, idle_timeout: Optional[float] = None,
-                    on_connect: Optional[OnConnect] = None, drop_replayed: bool = True) -> HorizonStream:
-        """A new stream of `path` under `key` and `name`; each opening draws on the rate limit `limit_id`."""
+                    on_connect: Optional[OnConnect] = None, drop_replayed: bool = True,
+                    decode: bool = True) -> HorizonStream:
+        """A new stream of `path` under `key` and `name`; each opening draws on the rate limit `limit_id`.
+        `decode=False`: its events' data as text (see HorizonStream)."""
         limit_id = limit_id or path
+        horizons = self._horizons
         stream = HorizonStream(
             self._get_session(),
-            self.url(path),
+            self.url(path) if horizons is None else (lambda: self.url(path)),   # the active Horizon at each connect
             params,
             cursor=cursor,
             name=name,
             backoff=Backoff(base=self._backoff_base, cap=self._backoff_cap),
             idle_timeout=idle_timeout,
             drop_replayed=drop_replayed,
+            decode=decode,
             on_connect=on_connect,
             throttle=lambda: self._opening(limit_id),
             logger=self._logger,
+            on_error=None if horizons is None else horizons.stream_error,
         )
         self._streams.setdefault(key, {})[name] = stream
         return stream
@@ -104,9 +124,21 @@ class StreamGroup:
     def _opening(self, limit_id: str):
         """Entered before each connection of a stream: Horizon counts every opening as a request."""
         measurement.count(measurement.HORIZON_STREAM_PREFIX + limit_id)
-        if self._budget is not None:
-            self._budget.note(limit_id, STREAM)
-        return self._api_factory.throttler.execute_task(limit_id=limit_id)
+        budget, throttler_id = self._budget, limit_id
+        if self._horizons is not None:   # the active Horizon's budget and limits
+            active = self._horizons.active
+            budget, throttler_id = active.budget, active.limit_id(limit_id)
+        if budget is not None:
+            budget.note(limit_id, STREAM)
+        return self._api_factory.throttler.execute_task(limit_id=throttler_id)
+
+    def _on_switch(self, url: str) -> None:
+        """Streams belong on the Horizon at `url` now: those elsewhere, or waiting to reconnect, go at once,
+        resuming from their cursors."""
+        horizons = self._horizons
+        for stream in self.streams():
+            if not stream.stopped and (not stream.connected or horizons.index_of(stream.url) != horizons.index_of(url)):
+                stream.move()
 
     def streams(self) -> List[HorizonStream]:
         return [stream for streams in self._streams.values() for stream in streams.values()]

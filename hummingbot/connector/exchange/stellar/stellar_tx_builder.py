@@ -3,7 +3,7 @@
 Everything here gives exactly the bytes stellar-sdk gives (`Operation.to_xdr_object().to_xdr_bytes()`,
 `TransactionBuilder(...).build()` signed and `.to_xdr()`; tested), only faster:
 
-- an offer operation is packed with each asset's and source account's XDR cached: stellar-sdk
+- an offer operation (and a path payment) is packed with each asset's and account's XDR cached: stellar-sdk
   re-encodes both (a strkey decode each) for every operation, about 4/5 of the cost of packing an
   order (docs/performance_benchmarks.md);
 - a transaction's header is packed with `struct` and its source account's XDR cached, instead of
@@ -45,7 +45,7 @@ _OP_TYPES = {ManageSellOffer: 3, CreatePassiveSellOffer: 4, ManageBuyOffer: 12} 
 _NO_SOURCE = _UINT32.pack(0)
 _HAS_SOURCE = _UINT32.pack(1)
 _AMOUNT_PRICE = struct.Struct(">qii")      # int64 amount, Price {int32 n, int32 d}
-_OFFER_ID = struct.Struct(">q")
+_OFFER_ID = _AMOUNT = struct.Struct(">q")
 _XDR_CACHE_MAX = 4096
 
 
@@ -63,16 +63,17 @@ def offer_xdr(op_type: int, selling: Asset, buying: Asset, amount: int, price_n:
               offer_id: int = 0, source: Union[MuxedAccount, str, None] = None) -> bytes:
     """The XDR of an offer operation from its fields (`stellar_order_ops.OfferTerms`, then the
     operation's source): the bytes of the same stellar-sdk operation, without building it."""
-    if source is None:
-        head = _NO_SOURCE + _UINT32.pack(op_type)
-    else:
-        if isinstance(source, str):
-            source = MuxedAccount.from_account(source)
-        head = _HAS_SOURCE + _cached_xdr(source) + _UINT32.pack(op_type)
     body = _AMOUNT_PRICE.pack(amount, price_n, price_d)
     if op_type != 4:   # a passive sell offer has no offer id
         body += _OFFER_ID.pack(offer_id)
-    return b"".join((head, _cached_xdr(selling), _cached_xdr(buying), body))
+    return b"".join((_operation_head(op_type, source), _cached_xdr(selling), _cached_xdr(buying), body))
+
+
+def _operation_head(op_type: int, source: Union[MuxedAccount, str, None]) -> bytes:
+    """An operation's optional source account and its type."""
+    if source is None:
+        return _NO_SOURCE + _UINT32.pack(op_type)
+    return _HAS_SOURCE + _cached_xdr(source) + _UINT32.pack(op_type)
 
 
 def offer_xdr_sdk(op_type: int, selling: Asset, buying: Asset, amount: int, price_n: int, price_d: int,
@@ -84,20 +85,34 @@ def offer_xdr_sdk(op_type: int, selling: Asset, buying: Asset, amount: int, pric
                                   price=Price(price_n, price_d), source=source, **extra))
 
 
+def path_payment_xdr(op_type: int, send_asset: Asset, send_amount: int, destination: str, dest_asset: Asset,
+                     dest_amount: int, path: Sequence[Asset] = (),
+                     source: Union[MuxedAccount, str, None] = None) -> bytes:
+    """The XDR of a path payment from its fields (`stellar_path_payments.PathPaymentTerms`, then the operation's
+    source): both kinds are {send asset, int64, destination, dest asset, int64, path}; the bytes of
+    `stellar_path_payments.sdk_operation`, without building it."""
+    body = b"".join((_cached_xdr(send_asset), _AMOUNT.pack(send_amount), _cached_xdr(destination),
+                     _cached_xdr(dest_asset), _AMOUNT.pack(dest_amount), _UINT32.pack(len(path)),
+                     *(_cached_xdr(asset) for asset in path)))
+    return _operation_head(op_type, source) + body
+
+
 def operation_xdr_sdk(operation: Operation) -> bytes:
     """The XDR of an operation as stellar-sdk packs it."""
     return operation.to_xdr_object().to_xdr_bytes()
 
 
-_xdr_cache: Dict[Union[Asset, MuxedAccount], bytes] = {}
+_xdr_cache: Dict[Union[Asset, MuxedAccount, str], bytes] = {}
 
 
-def _cached_xdr(value: Union[Asset, MuxedAccount]) -> bytes:
+def _cached_xdr(value: Union[Asset, MuxedAccount, str]) -> bytes:
+    """The XDR of an asset or an account (a `MuxedAccount`, or its G... / M... address)."""
     packed = _xdr_cache.get(value)
     if packed is None:
         if len(_xdr_cache) >= _XDR_CACHE_MAX:
             _xdr_cache.clear()
-        packed = _xdr_cache[value] = value.to_xdr_object().to_xdr_bytes()
+        account = MuxedAccount.from_account(value) if isinstance(value, str) else value
+        packed = _xdr_cache[value] = account.to_xdr_object().to_xdr_bytes()
     return packed
 
 
@@ -161,6 +176,11 @@ class EnvelopeBuilder:
     def pack_offer(terms: Sequence, source: Union[MuxedAccount, str, None] = None) -> bytes:
         """An offer operation's XDR from `stellar_order_ops.OfferTerms` (`offer_xdr`), for `build`."""
         return offer_xdr(*terms, source)
+
+    @staticmethod
+    def pack_path_payment(terms: Sequence, source: Union[MuxedAccount, str, None] = None) -> bytes:
+        """A path payment's XDR from `stellar_path_payments.PathPaymentTerms` (`path_payment_xdr`), for `build`."""
+        return path_payment_xdr(*terms, source)
 
     def build(self, source: MuxedAccount, sequence: int, fee: int, max_time: int,
               operations: Sequence[bytes], signer: Signer) -> SignedEnvelope:

@@ -2,37 +2,31 @@
 
 The pipeline is the only owner of sequence numbers. Its rules, in the order an intent meets them:
 
-1. Validation: `submit(intent)` turns the intent into its operation at once (`offer_terms`), so
-   bad input raises `StellarOrderError` before anything is queued (in `submit_many`, that intent
-   alone gets a failed outcome with code `invalid_order`).
+1. Validation: `submit(intent)` turns the intent into its operation at once (`offer_terms`, or
+   `path_payment_terms` for a MARKET order's `MarketOrderIntent`), so bad input raises
+   `StellarOrderError` before anything is queued (in `submit_many`, that intent alone gets a failed
+   outcome with code `invalid_order`).
 2. Queue and coalescing: stellar-core keeps one pending transaction per source account. Each
    source account (the trading account, or each channel account) is a *lane* with at most one
    transaction in flight; intents wait in one shared queue, which idle lanes share evenly, up to
    `MAX_OPS_PER_TX` operations a transaction. A channel is its transaction's source (sequence,
    fee) and the trading account every operation's source.
 3. Build and sign: sequence from the local `SequenceManager`, fee per operation from
-   `ConfigCache.fee_per_op(cap)`, time bounds `[0, now + TX_TIME_BOUND_SECONDS]`; no Horizon read.
+   `ConfigCache.fee_per_op(cap)` (cap: the user's `stellar_max_fee_stroops`), time bounds
+   `[0, now + TX_TIME_BOUND_SECONDS]`; no Horizon read.
    Built by `stellar_tx_builder.EnvelopeBuilder`, signed as `StellarAuth.transaction_sources()` says.
-4. Submit to `/transactions_async`:
-   - PENDING / DUPLICATE: stellar-core has it; wait for the result (below).
-   - TRY_AGAIN_LATER, or HTTP 429 (rate limited): not accepted; wait and resubmit the same envelope
-     (never reaches the caller; past max_time it is expired by rule 6 without asking Horizon).
-   - ERROR: rejected, never applies, its sequence unused. `tx_bad_seq` → resync and rebuild; `tx_failed`
-     → the failing operations get their error, the others a new transaction; else all get the error.
-   - timeout, connection error, 504 or another 5xx without an answer: unknown. Resubmit the SAME
-     envelope (same hash: it applies at most once) and look the hash up, until it is found or
-     proven expired. An ERROR answer to a *resubmission* proves nothing (the first copy may have
-     applied, after which the copy is `tx_bad_seq`), so it only stops the resubmitting.
-5. Result: from the account's transaction stream (`notify_transaction`, called by the exchange) or
-   by polling `/transactions/{hash}` with a growing delay, whichever comes first. A transaction in
-   a ledger consumed its sequence number whether it succeeded or failed. On `tx_failed` the
-   failing operations get their error and the others are queued again.
-6. Expiry rule: a transaction whose fate is unknown is declared *never applied* only once the
-   local clock is past its max_time AND Horizon has ingested a ledger that closed after max_time
-   AND the hash is still unknown to Horizon. Then (and only then) its sequence is resynced and its
-   operations are queued again in a new transaction (`expired_policy="requeue"`, the default) or
-   fail with `tx_too_late` (`expired_policy="fail"`). An operation is never in two transactions
-   that could both apply. An operation queued again `max_attempts_per_intent` times fails with
+4-6. Submit, and learn the transaction's fate: `stellar_tx_submission.TransactionSubmitter` (same
+   envelope until stellar-core answers; result from the stream or by polling; expiry proven, never guessed).
+7. Settle: in a ledger, each operation gets its result (a transaction in a ledger consumed its sequence
+   number whether it succeeded or failed); on `tx_failed` the failing operations get their error and the
+   others are queued again. Rejected at submission (it never applies, its sequence is free): `tx_bad_seq` →
+   resync and rebuild; `tx_failed` → as in a ledger; `tx_insufficient_fee` (a fee surge) → the fee figures
+   read at once, and the same operations rebuilt ONCE at a higher bid (`bid_after_fee_refusal`: what the
+   network asks, within the cap), else they fail with `fee_surge` and a message naming the cap and the fee
+   asked; else every operation gets the error. Never applied
+   (expired, or in a ledger as `tx_too_late`): the sequence is resynced and the operations queued again in
+   a new transaction (`expired_policy="requeue"`, the default) or failed with `tx_too_late`
+   (`expired_policy="fail"`). An operation queued again `max_attempts_per_intent` times fails with
    `submit_failed`.
 
 Each intent gets one `OpOutcome` (stellar_tx_results). Measuring points: `TX_BUILD_SIGN`, `TX_SUBMIT`
@@ -46,21 +40,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Callable, Deque, Dict, Iterable, KeysView, List, Optional, Sequence
+from functools import partial
+from typing import Any, Callable, Deque, Dict, Iterable, KeysView, List, Optional, Sequence, Tuple, Union
 
 from stellar_sdk import MuxedAccount
 
 from hummingbot.connector.exchange.stellar import stellar_constants as CONSTANTS
 from hummingbot.connector.exchange.stellar import stellar_measurement as measurement
 from hummingbot.connector.exchange.stellar.stellar_auth import TransactionSigner
-from hummingbot.connector.exchange.stellar.stellar_backoff import Backoff
 from hummingbot.connector.exchange.stellar.stellar_horizon_api import TRANSIENT_ERRORS, HorizonApi, HorizonError
-from hummingbot.connector.exchange.stellar.stellar_horizon_records import close_timestamp
 from hummingbot.connector.exchange.stellar.stellar_order_ops import OrderIntent, offer_terms
+from hummingbot.connector.exchange.stellar.stellar_path_payments import MarketOrderIntent, path_payment_terms
 from hummingbot.connector.exchange.stellar.stellar_sequence import SequenceManager
 from hummingbot.connector.exchange.stellar.stellar_tx_builder import EnvelopeBuilder, SignedEnvelope
 from hummingbot.connector.exchange.stellar.stellar_tx_results import (
@@ -69,6 +62,9 @@ from hummingbot.connector.exchange.stellar.stellar_tx_results import (
     decode_transaction_result,
     failed_outcome,
 )
+from hummingbot.connector.exchange.stellar.stellar_tx_submission import TransactionSubmitter
+
+Intent = Union[OrderIntent, MarketOrderIntent]   # whatever becomes one operation
 
 REQUEUE = "requeue"
 FAIL = "fail"
@@ -76,8 +72,29 @@ FAIL = "fail"
 INVALID_ORDER = "invalid_order"           # error code of a batch intent that failed validation
 TX_EXPIRED = "tx_too_late"
 SUBMIT_FAILED = "submit_failed"           # the pipeline could not get a sequence number or an answer
+FEE_SURGE = "fee_surge"                   # refused for its fee, and no retry within the user's maximum would do
+TX_INSUFFICIENT_FEE = "tx_insufficient_fee"
 
-_NO_JITTER = random.Random(0)   # for Backoff(jitter=False), which never draws from it (saves seeding one per tx)
+
+def bid_after_fee_refusal(refused_bid: int, fee_needed: int, operations: int, figures_bid: int, max_fee: int,
+                          retried: bool) -> Tuple[Optional[int], str]:
+    """After a transaction bidding `refused_bid` per operation was refused for its fee (`tx_insufficient_fee`,
+    whose result carries the fee the network needs for the whole transaction; 0: it does not say): the bid per
+    operation to retry at, or None and why not. The retry bids what the network asks, or the fresh figures'
+    bid (`figures_bid`, capped) if higher; only once, only above the refused bid and within `max_fee`."""
+    asked = -(-fee_needed // operations) if fee_needed > 0 else None
+    asks = f"it asks {asked} stroops per operation" if asked else "it does not say how much it asks"
+    if retried:
+        return None, (f"Fee surge: the network refused the fee again at {refused_bid} stroops per operation ({asks}); "
+                      f"the configured maximum is stellar_max_fee_stroops = {max_fee}.")
+    if asked is not None and asked > max_fee:
+        return None, (f"Fee surge: the network asks {asked} stroops per operation, above the configured maximum "
+                      f"stellar_max_fee_stroops = {max_fee}; raise it to trade during the surge.")
+    bid = max(asked or 0, figures_bid)
+    if bid <= refused_bid:
+        return None, (f"Fee surge: the network refused {refused_bid} stroops per operation ({asks}) and its fee "
+                      f"figures give no higher bid within the configured maximum stellar_max_fee_stroops = {max_fee}.")
+    return bid, ""
 
 
 class PipelineStoppedError(RuntimeError):
@@ -86,7 +103,7 @@ class PipelineStoppedError(RuntimeError):
 
 @dataclass(slots=True)
 class _Job:
-    intent: OrderIntent
+    intent: Intent
     operation_xdr: bytes          # packed once, at submission
     future: asyncio.Future
     start_ns: int
@@ -103,18 +120,11 @@ class _Lane:
     in_flight: Sequence[_Job] = ()
 
 
-@dataclass(slots=True)
-class _Fate:
-    """Of a submitted transaction: in a ledger (`record`), rejected (`rejection`), or neither: expired."""
-    record: Optional[Dict[str, Any]] = None
-    rejection: Optional[Dict[str, Any]] = None
-
-
 class TransactionPipeline:
     def __init__(self,
                  horizon: HorizonApi,
                  auth: Any,                      # StellarAuth: account_id, channel_account_ids, transaction_sources
-                 config: Any,                    # ConfigCache: fee_per_op(cap), network_passphrase
+                 config: Any,                    # ConfigCache: fee_per_op(cap), refresh_fees_now(), network_passphrase
                  sequences: Optional[SequenceManager] = None,
                  *,
                  network_passphrase: Optional[str] = None,
@@ -132,10 +142,9 @@ class TransactionPipeline:
             raise ValueError(f"expired_policy must be {REQUEUE!r} or {FAIL!r}, got {expired_policy!r}")
         if not 1 <= max_ops_per_tx <= CONSTANTS.MAX_OPS_PER_TX:
             raise ValueError(f"max_ops_per_tx must be 1..{CONSTANTS.MAX_OPS_PER_TX}, got {max_ops_per_tx}")
-        if not (0 < poll_initial_delay <= poll_max_delay and 0 < resubmit_delay <= poll_max_delay):
-            raise ValueError(f"poll_initial_delay ({poll_initial_delay}) and resubmit_delay ({resubmit_delay}) must be "
-                             f"positive and at most poll_max_delay ({poll_max_delay})")
-        self._horizon = horizon
+        self._submitter = TransactionSubmitter(horizon, poll_initial_delay=poll_initial_delay,
+                                               poll_max_delay=poll_max_delay, resubmit_delay=resubmit_delay,
+                                               clock=clock)
         self._config = config
         self._sequences = sequences or SequenceManager(horizon.get_account)
         self._builder = EnvelopeBuilder(network_passphrase or config.network_passphrase)
@@ -143,9 +152,6 @@ class TransactionPipeline:
         self._time_bound = int(time_bound_seconds)
         self._max_ops = max_ops_per_tx
         self._expired_policy = expired_policy
-        self._poll_initial = poll_initial_delay
-        self._poll_max = poll_max_delay
-        self._resubmit_delay = resubmit_delay
         self._max_rebuilds = max_rebuilds
         self._max_attempts = max_attempts_per_intent
         self._clock = clock
@@ -156,7 +162,6 @@ class TransactionPipeline:
                        for source_id, signer in auth.transaction_sources()]
         self._queue: Deque[_Job] = deque()
         self._work = asyncio.Event()
-        self._waiters: Dict[str, asyncio.Future] = {}
         self._stopped = False
         self.logger = logging.getLogger(__name__)
 
@@ -173,9 +178,9 @@ class TransactionPipeline:
     @property
     def awaited_hashes(self) -> KeysView[str]:
         """Hashes of submitted transactions whose fate is awaited (live, read-only): `notify_transaction`'s."""
-        return self._waiters.keys()
+        return self._submitter.awaited_hashes
 
-    async def submit(self, intent: OrderIntent, start_ns: Optional[int] = None) -> OpOutcome:
+    async def submit(self, intent: Intent, start_ns: Optional[int] = None) -> OpOutcome:
         """Queue one intent and wait for its outcome. Raises StellarOrderError for invalid input,
         before anything is queued. `start_ns` (a `stellar_measurement.now()` value) is when the
         strategy asked, for the ack/confirm measurements."""
@@ -183,7 +188,7 @@ class TransactionPipeline:
         self._enqueue((job,))
         return await job.future
 
-    async def submit_many(self, intents: Iterable[OrderIntent], start_ns: Optional[int] = None) -> List[OpOutcome]:
+    async def submit_many(self, intents: Iterable[Intent], start_ns: Optional[int] = None) -> List[OpOutcome]:
         """Queue intents together (they share transactions, MAX_OPS_PER_TX at a time) and wait for all.
 
         An intent that fails validation does not stop the others: its outcome is a failure with
@@ -204,9 +209,7 @@ class TransactionPipeline:
     def notify_transaction(self, tx_json: Dict[str, Any]) -> None:
         """A transaction record from the account's transaction stream. Resolves the wait for that
         hash if the pipeline is waiting for it; anything else is ignored."""
-        waiter = self._waiters.get(tx_json.get("hash") or tx_json.get("id") or "")
-        if waiter is not None and not waiter.done():
-            waiter.set_result(tx_json)
+        self._submitter.notify_transaction(tx_json)
 
     def start(self) -> None:
         """Start the lanes (done on first submit; call it to start them earlier)."""
@@ -240,10 +243,13 @@ class TransactionPipeline:
 
     # Queue
 
-    def _job(self, intent: OrderIntent, start_ns: Optional[int]) -> _Job:
+    def _job(self, intent: Intent, start_ns: Optional[int]) -> _Job:
         if self._stopped:
             raise PipelineStoppedError("The transaction pipeline was stopped")
-        packed = self._builder.pack_offer(offer_terms(intent), self._op_source)
+        if isinstance(intent, MarketOrderIntent):
+            packed = self._builder.pack_path_payment(path_payment_terms(intent), self._op_source)
+        else:
+            packed = self._builder.pack_offer(offer_terms(intent), self._op_source)
         return _Job(intent, packed, asyncio.get_running_loop().create_future(),
                     measurement.now() if start_ns is None else start_ns)
 
@@ -305,6 +311,7 @@ class TransactionPipeline:
     async def _run(self, lane: _Lane, jobs: List[_Job]) -> None:
         """Carry `jobs` through one transaction (rebuilding after rejections that prove it never applied)."""
         rebuilds = 0
+        fee_retry_bid: Optional[int] = None   # the bid of the one retry after a refusal for the fee
         while jobs:
             lane.in_flight = jobs
             try:
@@ -313,8 +320,9 @@ class TransactionPipeline:
                 self._fail_all(jobs, SUBMIT_FAILED, f"cannot read the sequence of {lane.account_id}: {e}")
                 return
             start = measurement.now()
-            signed = self._build(lane, jobs, sequence, start)
-            fate = await self._submit_until_known(signed, jobs, start)
+            bid = fee_retry_bid or self._config.fee_per_op(self._max_fee_per_op)
+            signed = self._build(lane, jobs, sequence, start, bid)
+            fate = await self._submitter.submit_until_known(signed, partial(self._record_ack, start, jobs))
             if fate.record is not None:
                 self._sequences.applied(lane.account_id, signed.sequence)
                 self._settle_in_ledger(lane, jobs, signed, fate.record)
@@ -333,99 +341,23 @@ class TransactionPipeline:
                 rebuilds += 1
                 self._sequences.resync(lane.account_id)
                 continue
+            if result.tx_code == TX_INSUFFICIENT_FEE:
+                await self._config.refresh_fees_now()   # a surge: what the network's figures say now
+                fee_retry_bid, why_not = bid_after_fee_refusal(
+                    bid, result.fee_charged, len(jobs), self._config.fee_per_op(self._max_fee_per_op),
+                    self._max_fee_per_op, retried=fee_retry_bid is not None)
+                if fee_retry_bid is not None:
+                    continue     # the same operations, rebuilt on the same (unused) sequence number
+                self._fail_all(jobs, FEE_SURGE, why_not, tx_hash=signed.tx_hash, tx_code=TX_INSUFFICIENT_FEE)
+                return
             jobs = self._settle_failed(jobs, result)   # the innocent ones go again at once
 
-    def _build(self, lane: _Lane, jobs: List[_Job], sequence: int, start: int) -> SignedEnvelope:
+    def _build(self, lane: _Lane, jobs: List[_Job], sequence: int, start: int, fee_per_op: int) -> SignedEnvelope:
         max_time = int(self._clock()) + self._time_bound
-        fee = self._config.fee_per_op(self._max_fee_per_op) * len(jobs)
-        signed = self._builder.build(lane.source, sequence, fee, max_time, [job.operation_xdr for job in jobs],
-                                     lane.signer)
+        signed = self._builder.build(lane.source, sequence, fee_per_op * len(jobs), max_time,
+                                     [job.operation_xdr for job in jobs], lane.signer)
         measurement.record(measurement.TX_BUILD_SIGN, start)
         return signed
-
-    # Submit and resolve
-
-    async def _submit_until_known(self, signed: SignedEnvelope, jobs: List[_Job], build_start: int) -> _Fate:
-        waiter = asyncio.get_running_loop().create_future()
-        self._waiters[signed.tx_hash] = waiter
-        try:
-            return await self._drive(signed, jobs, waiter, build_start)
-        finally:
-            self._waiters.pop(signed.tx_hash, None)
-
-    async def _drive(self, signed: SignedEnvelope, jobs: List[_Job], waiter: asyncio.Future,
-                     build_start: int) -> _Fate:
-        maybe_in_core = False     # some copy may have reached stellar-core (so it may apply)
-        must_submit = True
-        acked = False
-        poll = Backoff(self._poll_initial, 2.0, self._poll_max, rng=_NO_JITTER, jitter=False)
-        resubmit = Backoff(self._resubmit_delay, 2.0, self._poll_max, rng=_NO_JITTER, jitter=False)
-        while True:
-            if must_submit:
-                try:
-                    body = await self._horizon.submit_transaction_async(signed.envelope_xdr)
-                except TRANSIENT_ERRORS as e:
-                    self.logger.debug("Submission of %s has an unknown outcome (%r); resubmitting", signed.tx_hash, e)
-                    maybe_in_core = True
-                    body = None
-                except HorizonError as e:
-                    body = None
-                    # 429, rate limited: Horizon refused it unread, like TRY_AGAIN_LATER; it goes again after a pause.
-                    if e.status != 429:
-                        if not maybe_in_core:
-                            return _Fate(rejection={"tx_status": CONSTANTS.TX_STATUS_ERROR, "detail": str(e)})
-                        must_submit = False
-                if body is not None:
-                    status = body.get("tx_status")
-                    if status in (CONSTANTS.TX_STATUS_PENDING, CONSTANTS.TX_STATUS_DUPLICATE):
-                        maybe_in_core = True
-                        must_submit = False
-                        if not acked:
-                            acked = True
-                            self._record_ack(build_start, jobs)
-                    elif status == CONSTANTS.TX_STATUS_ERROR:
-                        if not maybe_in_core:
-                            return _Fate(rejection=body)
-                        must_submit = False   # an earlier copy may have applied: only the hash can tell
-                    # TRY_AGAIN_LATER: not accepted; the same envelope goes again after a pause
-            # Pause (to poll for the result, or before resubmitting); the stream may tell us first.
-            if not waiter.done():
-                backoff = poll if maybe_in_core and not must_submit else resubmit
-                await asyncio.wait((waiter,), timeout=backoff.next_delay())
-            if waiter.done():
-                return _Fate(waiter.result())
-            if maybe_in_core:       # only then can Horizon have it
-                try:
-                    record = await self._horizon.get_transaction(signed.tx_hash)
-                except TRANSIENT_ERRORS + (HorizonError,) as e:
-                    self.logger.debug("Looking up %s failed: %r", signed.tx_hash, e)
-                    record = None
-                if record is not None:
-                    return _Fate(record)
-            if self._clock() > signed.max_time:
-                if not maybe_in_core:
-                    return _Fate()        # expired, and never accepted anywhere: nothing can apply
-                fate = await self._expiry_check(signed)
-                if fate is not None:
-                    return fate
-
-    async def _expiry_check(self, signed: SignedEnvelope) -> Optional[_Fate]:
-        """Expired when Horizon has ingested a ledger closed after max_time and still lacks the hash;
-        in a ledger if it has it; None when that cannot be told yet."""
-        try:
-            ledger = await self._horizon.get_latest_ledger()
-            closed_at = close_timestamp(ledger["closed_at"])
-        except TRANSIENT_ERRORS + (HorizonError, KeyError, ValueError) as e:
-            self.logger.debug("Cannot read the latest ledger: %r", e)
-            return None
-        if closed_at <= signed.max_time:
-            return None
-        # Ledgers are ingested in order: if a ledger closed after max_time is in, so is ours (if any).
-        try:
-            record = await self._horizon.get_transaction(signed.tx_hash)
-        except TRANSIENT_ERRORS + (HorizonError,):
-            return None
-        return _Fate(record)       # expired when record is None
 
     # Settle
 
@@ -476,10 +408,13 @@ class TransactionPipeline:
             return None
 
     def _fail_all(self, jobs: Iterable[_Job], code: str, message: Optional[str], *, tx_hash: Optional[str] = None,
-                  ledger: Optional[int] = None) -> None:
-        """Each job fails with `code` and `message` (None: the code's message)."""
+                  ledger: Optional[int] = None, tx_code: Optional[str] = None) -> None:
+        """Each job fails with `code` and `message` (None: the code's message); `tx_code`, if not `code`."""
         for job in jobs:
-            self._resolve(job, failed_outcome(code, message, tx_hash=tx_hash, ledger=ledger))
+            outcome = failed_outcome(code, message, tx_hash=tx_hash, ledger=ledger)
+            if tx_code is not None:
+                outcome.tx_code = tx_code
+            self._resolve(job, outcome)
 
     def _resolve(self, job: _Job, outcome: OpOutcome) -> None:
         if job.future.done():

@@ -8,7 +8,10 @@ fills in the order's own terms (base amount, quote amount, price in quote per ba
 Horizon spells them (`tx_bad_seq`, `op_underfunded`, `op_cross_self`, ...), with the message
 `stellar_constants.result_code_message` gives.
 
-The results of offer operations (what the connector sends) are read straight from the bytes
+A path payment (a MARKET order) is read by `stellar_path_payments.path_payment_outcome`: its claim
+atoms (offers and pools) become fills the same way.
+
+The results of offer operations (most of what the connector sends) are read straight from the bytes
 (`_fast_decode`, about a tenth of stellar-sdk's XDR classes' time); anything else, or anything
 unexpected in them, goes through stellar-sdk, so both give the same outcome or the same error.
 """
@@ -17,14 +20,14 @@ from __future__ import annotations
 import base64
 import struct
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from stellar_sdk import Asset, StrKey
 from stellar_sdk import xdr as stellar_xdr
 
-from hummingbot.connector.exchange.stellar.stellar_amounts import from_stroops
 from hummingbot.connector.exchange.stellar.stellar_constants import result_code_message
+from hummingbot.connector.exchange.stellar.stellar_op_outcome import Fill, OpOutcome, OrderAssets, fill_from_claim
+from hummingbot.connector.exchange.stellar.stellar_path_payments import path_payment_outcome
 
 OFFER_CREATED = "created"
 OFFER_UPDATED = "updated"
@@ -78,54 +81,6 @@ _OFFER_CODE_EXCEPTIONS = {
     "NOT_FOUND": "op_offer_not_found",
 }
 
-@dataclass(frozen=True, slots=True)
-class Fill:
-    """One offer crossed by an operation, in the order's terms."""
-
-    counter_offer_id: int            # 0 for a liquidity pool
-    counterparty: str                # account id (G...) or liquidity pool id (hex)
-    base_stroops: int
-    quote_stroops: int
-    is_taker: bool
-
-    @property
-    def base_amount(self) -> Decimal:
-        return from_stroops(self.base_stroops)
-
-    @property
-    def quote_amount(self) -> Decimal:
-        return from_stroops(self.quote_stroops)
-
-    @property
-    def price(self) -> Decimal:
-        """Quote per base of this fill (the maker's price, up to stellar-core's rounding)."""
-        return Decimal(self.quote_stroops) / Decimal(self.base_stroops) if self.base_stroops else Decimal(0)
-
-
-@dataclass(slots=True)
-class OpOutcome:
-    """What became of one operation (one order intent)."""
-
-    success: bool
-    offer_id: Optional[int] = None            # resulting offer; None when no offer rests
-    offer_state: Optional[str] = None         # OFFER_CREATED / OFFER_UPDATED / OFFER_DELETED
-    fills: Tuple[Fill, ...] = ()
-    error_code: Optional[str] = None          # op code (op_underfunded) or tx code (tx_bad_auth)
-    error_message: Optional[str] = None
-    tx_code: Optional[str] = None
-    tx_hash: Optional[str] = None
-    ledger: Optional[int] = None
-    fee_charged_share_stroops: int = 0
-    resting_selling_stroops: Optional[int] = None   # amount of the resting offer, in its selling asset
-    resting_price: Optional[Tuple[int, int]] = None  # (n, d): buying per selling of the resting offer
-    operation_id: Optional[int] = None        # Horizon's operation id (TOID), once its transaction is in a ledger
-
-    @property
-    def fee_charged_share(self) -> Decimal:
-        """This operation's share of the transaction fee, in XLM."""
-        return from_stroops(self.fee_charged_share_stroops)
-
-
 @dataclass(slots=True)
 class TxResult:
     """A decoded transaction result."""
@@ -158,6 +113,8 @@ class TxResult:
         return [outcome if outcome.error_code is not None else None for outcome in ops]
 
 
+_PATH_PAYMENTS = (stellar_xdr.OperationType.PATH_PAYMENT_STRICT_SEND,
+                  stellar_xdr.OperationType.PATH_PAYMENT_STRICT_RECEIVE)
 _NO_OPERATION_RAN = frozenset({"tx_too_late", "tx_bad_seq"})
 
 
@@ -167,9 +124,6 @@ def failed_outcome(code: str, message: Optional[str] = None, *, tx_hash: Optiona
     the pipeline's own) is its error and tx code; the message is the code's unless given."""
     return OpOutcome(success=False, error_code=code, error_message=result_code_message(code) if message is None
                      else message, tx_code=code, tx_hash=tx_hash, ledger=ledger, fee_charged_share_stroops=fee_share)
-
-
-OrderAssets = Optional[Tuple[Asset, Asset]]  # (base, quote) of the order behind an operation
 
 
 def decode_transaction_result(result_xdr: str, order_assets: Sequence[OrderAssets] = (),
@@ -241,6 +195,7 @@ def _finish(tx_code: str, fee_charged: int, outcomes: List[OpOutcome], tx_hash: 
             outcome.offer_id = None
             outcome.offer_state = None
             outcome.fills = ()
+            outcome.delivered_stroops = None
         outcome.tx_code = tx_code
         outcome.tx_hash = tx_hash
         outcome.ledger = ledger
@@ -263,6 +218,8 @@ def operation_outcome(op_result: stellar_xdr.OperationResult, order_assets: Orde
         return _offer_outcome(tr.manage_buy_offer_result, "MANAGE_BUY_OFFER_", order_assets)
     if op_type == stellar_xdr.OperationType.CREATE_PASSIVE_SELL_OFFER:
         return _offer_outcome(tr.create_passive_sell_offer_result, "MANAGE_SELL_OFFER_", order_assets)
+    if op_type in _PATH_PAYMENTS:
+        return path_payment_outcome(tr, order_assets)
     return _generic_outcome(tr)
 
 
@@ -301,34 +258,6 @@ def _generic_outcome(tr: stellar_xdr.OperationResultTr) -> OpOutcome:
         slug = "op_" + suffix.lower()
         return OpOutcome(success=False, error_code=slug, error_message=result_code_message(slug))
     return OpOutcome(success=True)
-
-
-def fill_from_claim(claim: stellar_xdr.ClaimAtom, order_assets: OrderAssets, *, is_taker: bool) -> Fill:
-    """A claimed offer → a fill in the order's terms.
-
-    A claim atom is written from the claimed offer owner's side: `asset_sold`/`amount_sold` is what
-    that owner gave (what the taker received), `asset_bought`/`amount_bought` what it got.
-    """
-    if claim.type == stellar_xdr.ClaimAtomType.CLAIM_ATOM_TYPE_ORDER_BOOK:
-        atom = claim.order_book
-        counterparty = StrKey.encode_ed25519_public_key(atom.seller_id.account_id.ed25519.uint256)
-        offer_id = atom.offer_id.int64
-    elif claim.type == stellar_xdr.ClaimAtomType.CLAIM_ATOM_TYPE_V0:
-        atom = claim.v0
-        counterparty = StrKey.encode_ed25519_public_key(atom.seller_ed25519.uint256)
-        offer_id = atom.offer_id.int64
-    else:
-        atom = claim.liquidity_pool
-        counterparty = atom.liquidity_pool_id.pool_id.hash.hex()
-        offer_id = 0
-    sold = atom.amount_sold.int64
-    bought = atom.amount_bought.int64
-    if order_assets is None or Asset.from_xdr_object(atom.asset_sold) == order_assets[0]:
-        base_stroops, quote_stroops = sold, bought
-    else:
-        base_stroops, quote_stroops = bought, sold
-    return Fill(counter_offer_id=offer_id, counterparty=counterparty, base_stroops=base_stroops,
-                quote_stroops=quote_stroops, is_taker=is_taker)
 
 
 # Offer operation results read from the bytes (see the module's docstring). Each reader returns the

@@ -15,7 +15,7 @@ from hummingbot.core.data_type.trade_fee import TradeFeeSchema
 from pydantic import ConfigDict, Field, SecretStr, field_validator
 
 from hummingbot.connector.exchange.stellar import stellar_constants as CONSTANTS
-from hummingbot.connector.exchange.stellar.stellar_config_cache import blank_to_none
+from hummingbot.connector.exchange.stellar.stellar_config_cache import blank_to_none, split_urls
 
 CENTRALIZED = False
 EXAMPLE_PAIR = "XLM-USDC"
@@ -81,6 +81,12 @@ def validate_url(value: Any) -> Optional[str]:
     if not isinstance(value, str) or not value.startswith(("http://", "https://")) or len(value) <= len("https://"):
         raise ValueError(f"{value!r} is not an http:// or https:// URL")
     return value.rstrip("/")
+
+
+def validate_horizon_urls(value: Any) -> Optional[str]:
+    """`stellar_horizon_url`: one URL, or several separated by commas (the connector fails over between them)."""
+    urls = [validate_url(url) for url in split_urls(value)]
+    return ",".join(urls) if urls else None
 
 
 def validate_passphrase(value: Any) -> Optional[str]:
@@ -155,6 +161,10 @@ def _validate_trading_secret(value: Any) -> Any:
     return value if value is None else validate_secret_text(value)
 
 
+HORIZON_URL_PROMPT = ("Horizon URL, or several separated by commas to fail over between them "
+                      "(empty for {default})")
+
+
 def _field(prompt: str, default: Any = None, secure: bool = False, prompt_on_new: bool = False) -> Any:
     return Field(
         default=default,
@@ -173,7 +183,8 @@ class StellarConfigMap(BaseConnectorConfigMap):
         "Enter your Stellar secret key (S..., the trading account)", default=..., secure=True, prompt_on_new=True)
     stellar_markets: Optional[str] = _field(
         "Assets you trade beyond the known list, comma separated CODE:ISSUER (empty for none)", prompt_on_new=True)
-    stellar_horizon_url: Optional[str] = _field("Horizon URL (empty for the network's default)", prompt_on_new=True)
+    stellar_horizon_url: Optional[str] = _field(HORIZON_URL_PROMPT.format(default="the network's default"),
+                                                prompt_on_new=True)
     stellar_network_passphrase: Optional[str] = _field("Network passphrase (empty for the network's default)",
                                                        prompt_on_new=True)
     stellar_rpc_url: Optional[str] = _field("Stellar RPC URL (empty for none or the network's default)")
@@ -190,8 +201,9 @@ class StellarConfigMap(BaseConnectorConfigMap):
     model_config = ConfigDict(title="stellar")
 
     _markets = field_validator("stellar_markets", mode="before")(classmethod(lambda cls, v: validate_markets(v)))
-    _urls = field_validator("stellar_horizon_url", "stellar_rpc_url", mode="before")(
-        classmethod(lambda cls, v: validate_url(v)))
+    _horizon_urls = field_validator("stellar_horizon_url", mode="before")(
+        classmethod(lambda cls, v: validate_horizon_urls(v)))
+    _rpc_url = field_validator("stellar_rpc_url", mode="before")(classmethod(lambda cls, v: validate_url(v)))
     _passphrase = field_validator("stellar_network_passphrase", mode="before")(
         classmethod(lambda cls, v: validate_passphrase(v)))
     _secret = field_validator("stellar_secret_key", mode="before")(
@@ -225,7 +237,7 @@ class StellarTestnetConfigMap(BaseConnectorConfigMap):
     stellar_testnet_markets: Optional[str] = _field(
         "Testnet assets you trade beyond the known list, comma separated CODE:ISSUER (empty for none)",
         prompt_on_new=True)
-    stellar_testnet_horizon_url: Optional[str] = _field("Horizon URL (empty for the testnet default)",
+    stellar_testnet_horizon_url: Optional[str] = _field(HORIZON_URL_PROMPT.format(default="the testnet default"),
                                                         prompt_on_new=True)
     stellar_testnet_network_passphrase: Optional[str] = _field("Network passphrase (empty for the testnet default)",
                                                                prompt_on_new=True)
@@ -244,8 +256,9 @@ class StellarTestnetConfigMap(BaseConnectorConfigMap):
 
     _markets = field_validator("stellar_testnet_markets", mode="before")(
         classmethod(lambda cls, v: validate_markets(v)))
-    _urls = field_validator("stellar_testnet_horizon_url", "stellar_testnet_rpc_url", mode="before")(
-        classmethod(lambda cls, v: validate_url(v)))
+    _horizon_urls = field_validator("stellar_testnet_horizon_url", mode="before")(
+        classmethod(lambda cls, v: validate_horizon_urls(v)))
+    _rpc_url = field_validator("stellar_testnet_rpc_url", mode="before")(classmethod(lambda cls, v: validate_url(v)))
     _passphrase = field_validator("stellar_testnet_network_passphrase", mode="before")(
         classmethod(lambda cls, v: validate_passphrase(v)))
     _secret = field_validator("stellar_testnet_secret_key", mode="before")(

@@ -2,11 +2,11 @@
 import ipaddress
 import time
 from decimal import Decimal
-from typing import List, Optional
+from typing import List, Optional, Sequence
 from urllib.parse import urlparse
 
 from hummingbot.core.api_throttler.async_throttler import AsyncThrottler
-from hummingbot.core.api_throttler.data_types import RateLimit
+from hummingbot.core.api_throttler.data_types import LinkedLimitWeightPair, RateLimit
 from hummingbot.core.web_assistant.auth import AuthBase
 from hummingbot.core.web_assistant.web_assistants_factory import WebAssistantsFactory
 
@@ -61,6 +61,29 @@ def rate_limits_for(horizon_url: Optional[str], domain: str = CONSTANTS.DEFAULT_
     if requests_per_hour == CONSTANTS.PUBLIC_HORIZON_REQUESTS_PER_HOUR:
         return CONSTANTS.RATE_LIMITS
     return CONSTANTS.build_rate_limits(requests_per_hour)
+
+
+def horizon_limit_id(limit_id: str, index: int) -> str:
+    """The throttler's id of `limit_id` for the `index`-th configured Horizon. Hummingbot's throttler is keyed by
+    limit ids alone, so each Horizon's budget needs ids of its own; the first keeps the plain ids."""
+    return limit_id if index == 0 else f"{limit_id}@horizon{index}"
+
+
+def rate_limits_for_horizons(horizon_urls: Sequence[str], domain: str = CONSTANTS.DEFAULT_DOMAIN) -> List[RateLimit]:
+    """The rate limits of every configured Horizon (`rate_limits_for` each), under each one's limit ids
+    (`horizon_limit_id`); for one Horizon, exactly `rate_limits_for` it."""
+    limits = rate_limits_for(horizon_urls[0] if horizon_urls else None, domain)
+    if len(horizon_urls) <= 1:
+        return limits
+    limits = list(limits)
+    for index, url in enumerate(horizon_urls[1:], start=1):
+        limits.extend(
+            RateLimit(limit_id=horizon_limit_id(limit.limit_id, index), limit=limit.limit,
+                      time_interval=limit.time_interval, weight=limit.weight,
+                      linked_limits=[LinkedLimitWeightPair(horizon_limit_id(link.limit_id, index), link.weight)
+                                     for link in limit.linked_limits])
+            for limit in rate_limits_for(url, domain) if limit.limit_id != CONSTANTS.RPC_LIMIT_ID)
+    return limits
 
 
 def create_throttler(rate_limits: Optional[List[RateLimit]] = None,

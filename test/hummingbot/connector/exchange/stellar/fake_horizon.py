@@ -8,13 +8,16 @@ when the test says so (`close_ledger`), or on the first lookup of a pending hash
 Faults are scripted per POST: "try_again_later", "504_accepted", "504_lost", "timeout",
 "pending_lost" (PENDING, then stellar-core drops it), "insufficient_fee", "in_ledger_too_late"
 (PENDING, then in a ledger as tx_too_late: sequence and fee consumed, no operation run).
+Surge pricing: with `surge_fee` set, a bid of at most that per operation is refused with ERROR
+tx_insufficient_fee carrying the fee needed (one stroop more per operation), as stellar-core does;
+GET /fee_stats answers `fee_charged_p70` as its p70 of fees charged (`fee_stats_reads` counts them).
 """
 import asyncio
 import re
 from collections import deque
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Deque, Dict, List, Optional, Set
+from typing import Callable, Deque, Dict, List, Optional, Set
 from urllib.parse import parse_qs
 
 from stellar_sdk import ManageBuyOffer, ManageSellOffer, TransactionEnvelope
@@ -50,12 +53,17 @@ class FakeHorizon:
         self.ledger = 1
         self.ledger_close_time = clock()
         self.next_offer_id = 1000
+        self.surge_fee: Optional[int] = None
+        self.fee_charged_p70 = 100
+        self.fee_stats_reads = 0
+        self.before_answer: Optional[Callable[[], None]] = None   # called at each POST, once it is in `posts`
         self._posted = asyncio.Event()
         escaped = re.escape(url)
         mock.post(f"{url}/transactions_async", callback=self._post, repeat=True)
         mock.get(re.compile(rf"^{escaped}/transactions/\w+$"), callback=self._get_transaction, repeat=True)
         mock.get(re.compile(rf"^{escaped}/accounts/\w+$"), callback=self._get_account, repeat=True)
         mock.get(re.compile(rf"^{escaped}/ledgers.*$"), callback=self._get_ledgers, repeat=True)
+        mock.get(f"{url}/fee_stats", callback=self._get_fee_stats, repeat=True)
 
     # Test helpers
 
@@ -131,6 +139,8 @@ class FakeHorizon:
         tx_xdr = parse_qs(kwargs["data"])["tx"][0]
         self.posts.append(tx_xdr)
         self._posted.set()
+        if self.before_answer is not None:
+            self.before_answer()
         action = self.script.popleft() if self.script else None
         if action == "try_again_later":
             return reply(503, {"tx_status": "TRY_AGAIN_LATER", "hash": "?"})
@@ -146,6 +156,11 @@ class FakeHorizon:
             return reply(400, {"tx_status": "ERROR", "error_result_xdr": error_xdr})
         envelope = TransactionEnvelope.from_xdr(tx_xdr, self.passphrase)
         tx_hash = envelope.hash_hex()
+        ops = len(envelope.transaction.operations)
+        if self.surge_fee is not None and envelope.transaction.fee // ops <= self.surge_fee:
+            needed = (self.surge_fee + 1) * ops
+            return reply(400, {"tx_status": "ERROR", "hash": tx_hash,
+                               "error_result_xdr": f.tx_result(f.TX.txINSUFFICIENT_FEE, fee_charged=needed)})
         answer = self._accept(tx_hash, envelope)
         if action == "504_accepted":
             return reply(504, body="<html>Gateway Timeout</html>", content_type="text/html")
@@ -185,5 +200,11 @@ class FakeHorizon:
 
     async def _get_ledgers(self, url, **kwargs):
         closed_at = datetime.fromtimestamp(self.ledger_close_time, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return reply(200, {"_embedded": {"records": [{"sequence": self.ledger, "closed_at": closed_at}]}})
+        return reply(200, {"_embedded": {"records": [{"sequence": self.ledger, "closed_at": closed_at,
+                                                      "base_reserve_in_stroops": 5_000_000}]}})
+
+    async def _get_fee_stats(self, url, **kwargs):
+        self.fee_stats_reads += 1
+        return reply(200, {"last_ledger": str(self.ledger), "last_ledger_base_fee": "100",
+                           "fee_charged": {"p50": "100", "p70": str(self.fee_charged_p70)}})
 

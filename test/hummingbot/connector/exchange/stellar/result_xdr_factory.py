@@ -76,3 +76,60 @@ def tx_result(code: TX, op_results: Optional[List[x.OperationResult]] = None, fe
     with_results = code in (TX.txSUCCESS, TX.txFAILED)
     result = x.TransactionResultResult(code=code, results=list(op_results or []) if with_results else None)
     return x.TransactionResult(fee_charged=x.Int64(fee_charged), result=result, ext=x.TransactionResultExt(0)).to_xdr()
+
+
+def pool_claim(pool_id_hex: str, asset_sold: Asset, amount_sold: int, asset_bought: Asset,
+               amount_bought: int) -> x.ClaimAtom:
+    """An exchange with a liquidity pool, written from the pool's side (what it paid out and took in)."""
+    return x.ClaimAtom(
+        type=x.ClaimAtomType.CLAIM_ATOM_TYPE_LIQUIDITY_POOL,
+        liquidity_pool=x.ClaimLiquidityAtom(
+            liquidity_pool_id=x.PoolID(x.Hash(bytes.fromhex(pool_id_hex))),
+            asset_sold=asset_sold.to_xdr_object(), amount_sold=x.Int64(amount_sold),
+            asset_bought=asset_bought.to_xdr_object(), amount_bought=x.Int64(amount_bought)))
+
+
+def v0_claim(seller: str, offer_id: int, asset_sold: Asset, amount_sold: int, asset_bought: Asset,
+             amount_bought: int) -> x.ClaimAtom:
+    """A claimed offer in the pre-protocol-18 shape (the seller as a bare ed25519 key)."""
+    return x.ClaimAtom(
+        type=x.ClaimAtomType.CLAIM_ATOM_TYPE_V0,
+        v0=x.ClaimOfferAtomV0(
+            seller_ed25519=x.Uint256(Keypair.from_public_key(seller).raw_public_key()), offer_id=x.Int64(offer_id),
+            asset_sold=asset_sold.to_xdr_object(), amount_sold=x.Int64(amount_sold),
+            asset_bought=asset_bought.to_xdr_object(), amount_bought=x.Int64(amount_bought)))
+
+
+def path_payment_ok(strict_send: bool, claims: Sequence[x.ClaimAtom], destination: str, dest_asset: Asset,
+                    delivered: int) -> x.OperationResult:
+    """A successful PathPaymentStrictSend (or StrictReceive): the claim atoms and `last`, what was delivered."""
+    last = x.SimplePaymentResult(destination=account_id(destination), asset=dest_asset.to_xdr_object(),
+                                 amount=x.Int64(delivered))
+    if strict_send:
+        success = x.PathPaymentStrictSendResultSuccess(offers=list(claims), last=last)
+        tr = x.OperationResultTr(type=x.OperationType.PATH_PAYMENT_STRICT_SEND,
+                                 path_payment_strict_send_result=x.PathPaymentStrictSendResult(
+                                     code=x.PathPaymentStrictSendResultCode.PATH_PAYMENT_STRICT_SEND_SUCCESS,
+                                     success=success))
+    else:
+        success = x.PathPaymentStrictReceiveResultSuccess(offers=list(claims), last=last)
+        tr = x.OperationResultTr(type=x.OperationType.PATH_PAYMENT_STRICT_RECEIVE,
+                                 path_payment_strict_receive_result=x.PathPaymentStrictReceiveResult(
+                                     code=x.PathPaymentStrictReceiveResultCode.PATH_PAYMENT_STRICT_RECEIVE_SUCCESS,
+                                     success=success))
+    return x.OperationResult(code=x.OperationResultCode.opINNER, tr=tr)
+
+
+def path_payment_failed(code) -> x.OperationResult:
+    """A failed path payment: `code` a PathPaymentStrictSendResultCode or PathPaymentStrictReceiveResultCode
+    (NO_ISSUER carries the asset whose issuer is missing: native here)."""
+    no_issuer = x.Asset(x.AssetType.ASSET_TYPE_NATIVE) if code.name.endswith("NO_ISSUER") else None
+    if isinstance(code, x.PathPaymentStrictSendResultCode):
+        tr = x.OperationResultTr(type=x.OperationType.PATH_PAYMENT_STRICT_SEND,
+                                 path_payment_strict_send_result=x.PathPaymentStrictSendResult(
+                                     code=code, no_issuer=no_issuer))
+    else:
+        tr = x.OperationResultTr(type=x.OperationType.PATH_PAYMENT_STRICT_RECEIVE,
+                                 path_payment_strict_receive_result=x.PathPaymentStrictReceiveResult(
+                                     code=code, no_issuer=no_issuer))
+    return x.OperationResult(code=x.OperationResultCode.opINNER, tr=tr)

@@ -1,9 +1,11 @@
 import asyncio
+import json
 import math
 import re
 from typing import List
 
 import aiohttp
+import pytest
 from aioresponses import aioresponses
 from hummingbot.core.data_type.common import TradeType
 from hummingbot.core.data_type.order_book import OrderBook
@@ -186,6 +188,29 @@ class StellarAPIOrderBookDataSourceTests(IsolatedAsyncioWrapperTestCase):
         self.assertEqual("200", query["limit"])
         self.assertEqual("USDC", query["buying_asset_code"])
         self.assertNotIn("cursor", query)
+
+    async def test_streamed_book_texts_go_in_as_their_changes_and_one_that_is_no_book_is_dropped(self):
+        def event(bid_amount: str) -> bytes:
+            book = horizon_book(best_bid=(1, 10, bid_amount))
+            return f"data: {json.dumps(book, separators=(',', ':'))}\n\n".encode()   # compact, as Horizon's
+        self.server.plan("/order_book", Plan(raw=[event("5.0000000"), b"data: {\"bids\":[\n\n",
+                                                  event("6.0000000")]))
+        self.listen_task = asyncio.ensure_future(self.data_source.listen_for_subscriptions())
+        output = asyncio.Queue()
+        parser_task = asyncio.ensure_future(self.data_source.listen_for_order_book_snapshots(None, output))
+        self.addCleanup(parser_task.cancel)
+
+        first: OrderBookMessage = await self.next_message(output)
+        second: OrderBookMessage = await self.next_message(output)
+
+        self.assertAlmostEqual(50.0, first.bids[0].amount)
+        self.assertEqual(first.update_id, second.content["base_update_id"])
+        self.assertEqual(([pytest.approx((0.1, 60.0))], []), second.content["changes"])   # the one level
+        self.assertTrue(self.is_logged("WARNING", f"Dropped an order book event for {PAIR}"))
+        book = StellarOrderBook()
+        for message in (first, second):
+            book.restore_from_snapshot_and_diffs(message, [])
+        self.assertEqual([(0.1, 60.0)], [(round(e.price, 9), round(e.amount, 9)) for e in book.bid_entries()])
 
     async def test_listen_for_subscriptions_streams_trades_from_now(self):
         self.listen_task = asyncio.ensure_future(self.data_source.listen_for_subscriptions())

@@ -96,7 +96,7 @@ async def test_refresh_reads_fee_stats_and_latest_ledger():
     assert cache.base_fee_stroops == 100
     assert cache.base_reserve_stroops == 5_000_000
     assert cache.last_ledger == 1235
-    assert cache.fee_per_op(10_000) == 300          # p70 of fees charged
+    assert cache.fee_per_op(10_000) == 301          # p70 of fees charged, above the base fee: one stroop more
 
 
 async def test_fee_per_op_is_capped_and_floored():
@@ -111,7 +111,7 @@ async def test_fee_per_op_is_capped_and_floored():
 async def test_percentile_is_configurable():
     cache = ConfigCache("stellar", fee_percentile=90)
     await cache.refresh(FakeHorizon())
-    assert cache.fee_per_op(10_000) == 900
+    assert cache.fee_per_op(10_000) == 901
 
 
 async def test_fee_figures_expire_after_the_ttl_the_reserve_after_the_slow_ttl_and_stale_values_answer():
@@ -144,7 +144,7 @@ async def test_an_expired_read_starts_one_background_refresh_and_the_ledger_is_r
     cache.attach(horizon)
     for _ in range(5):
         cache.fee_per_op(10_000)                       # expired reads while one refresh runs start no other
-    await wait_until(lambda: cache.fee_per_op(10_000) == 300, what="the background refresh")
+    await wait_until(lambda: cache.fee_per_op(10_000) == 301, what="the background refresh")
     assert horizon.calls == [(CONSTANTS.FEE_STATS_PATH, None),
                              (CONSTANTS.LEDGERS_PATH, {"order": "desc", "limit": 1})]
     clock.now += 31                                    # fee figures expired, the reserve still fresh
@@ -215,3 +215,110 @@ async def test_a_failing_refresh_is_not_retried_at_every_read_but_after_a_growin
     clock.now += 61                             # past the longest first wait
     cache.fee_per_op(10_000)
     await wait_until(lambda: len(calls) == 2, what="the retry after the wait")
+
+
+def surge_stats(p70: int) -> dict:
+    return dict(FEE_STATS, fee_charged=dict(FEE_STATS["fee_charged"], p70=str(p70)))
+
+
+async def test_the_bid_is_the_base_fee_without_a_surge_and_one_stroop_over_it_during_one():
+    cache = ConfigCache("stellar")
+    await cache.refresh(FakeHorizon(fee_stats=surge_stats(100)))
+    assert cache.fee_per_op(10_000) == 100           # ledgers not full: everyone paid the base fee
+    await cache.refresh(FakeHorizon(fee_stats=surge_stats(5000)))
+    assert cache.fee_per_op(10_000) == 5001          # full: a tie with the cheapest included is not enough
+    assert cache.fee_per_op(2000) == 2000            # within the user's maximum
+
+
+async def test_a_fee_read_counts_one_hit_while_fresh_and_one_miss_after_the_ttl():
+    clock = FakeClock()
+    cache = ConfigCache("stellar", ttl_seconds=30, timer=clock)
+    await cache.refresh(FakeHorizon())
+    hits, misses = cache.hits, cache.misses
+    cache.fee_per_op(10_000)
+    assert (cache.hits, cache.misses) == (hits + 1, misses)
+    clock.now += 30
+    assert cache.fee_per_op(10_000) == 301           # expired: the last known bid still answers
+    assert (cache.hits, cache.misses) == (hits + 1, misses + 1)
+
+
+async def test_refresh_fees_now_reads_at_once_unless_the_figures_are_younger_than_min_age():
+    clock = FakeClock()
+    horizon = FakeHorizon()
+    cache = ConfigCache("stellar", timer=clock)
+    assert not await cache.refresh_fees_now()        # nothing attached: nothing read
+    cache.attach(horizon)
+    assert await cache.refresh_fees_now()
+    assert [path for path, _ in horizon.calls].count(CONSTANTS.FEE_STATS_PATH) == 1
+    clock.now += CONSTANTS.FEE_FIGURES_MIN_AGE_S - 1
+    assert await cache.refresh_fees_now()            # read within the last ledger: not again
+    assert [path for path, _ in horizon.calls].count(CONSTANTS.FEE_STATS_PATH) == 1
+    horizon.answers[CONSTANTS.FEE_STATS_PATH] = surge_stats(2000)
+    clock.now += 1
+    assert await cache.refresh_fees_now()
+    assert [path for path, _ in horizon.calls].count(CONSTANTS.FEE_STATS_PATH) == 2
+    assert cache.fee_per_op(10_000) == 2001
+
+
+class FakeSleeps:
+    """keep_fresh's sleep: moves the fake clock on instead of waiting, and stops the loop after `limit` sleeps."""
+
+    def __init__(self, clock: FakeClock, limit: int):
+        self.clock, self.limit, self.delays = clock, limit, []
+
+    async def __call__(self, delay: float) -> None:
+        self.delays.append(delay)
+        if len(self.delays) > self.limit:
+            raise asyncio.CancelledError
+        self.clock.now += delay
+        await asyncio.sleep(0)
+
+
+async def test_keep_fresh_reads_the_fee_figures_at_once_then_a_little_before_they_expire():
+    clock = FakeClock()
+    horizon = FakeHorizon()
+    cache = ConfigCache("stellar", ttl_seconds=300, slow_ttl_seconds=3600, timer=clock)
+    cache.attach(horizon)
+    sleeps = FakeSleeps(clock, limit=12)
+    with pytest.raises(asyncio.CancelledError):
+        await cache.keep_fresh(sleep=sleeps)
+    fee_reads = [path for path, _ in horizon.calls if path == CONSTANTS.FEE_STATS_PATH]
+    assert len(fee_reads) == 13                       # at once, then once per sleep: 12 an hour
+    assert sleeps.delays == [290.0] * 13              # 10 s before the 300 s TTL runs out (the last one: stopped)
+    assert [path for path, _ in horizon.calls].count(CONSTANTS.LEDGERS_PATH) == 1   # the reserve: hourly
+    misses = cache.misses
+    cache.fee_per_op(10_000)
+    assert cache.misses == misses                     # never found expired
+
+
+async def test_keep_fresh_waits_for_the_backoff_after_a_failed_read_and_needs_attach():
+    clock = FakeClock()
+    calls = []
+
+    async def failing(path, params=None):
+        calls.append(path)
+        raise OSError("Horizon is down")
+
+    cache = ConfigCache("stellar", timer=clock)
+    with pytest.raises(RuntimeError, match="attach"):
+        await cache.keep_fresh()
+    cache.attach(failing)
+    sleeps = FakeSleeps(clock, limit=3)
+    with pytest.raises(asyncio.CancelledError):
+        await cache.keep_fresh(sleep=sleeps)
+    assert len(calls) == 4                            # a read after each backoff, never in a busy loop
+    assert all(0 < delay <= 60 for delay in sleeps.delays)
+
+
+async def test_start_keeping_fresh_runs_one_loop_until_stopped():
+    horizon = FakeHorizon()
+    cache = ConfigCache("stellar")
+    cache.attach(horizon)
+    cache.start_keeping_fresh()
+    cache.start_keeping_fresh()                       # no second loop
+    await wait_until(lambda: not cache.needs_refresh(), what="the first read")
+    keeper = cache._keeper
+    cache.stop_keeping_fresh()
+    await asyncio.sleep(0)
+    assert keeper.cancelled() and cache._keeper is None
+    assert [path for path, _ in horizon.calls].count(CONSTANTS.FEE_STATS_PATH) == 1

@@ -41,6 +41,8 @@ from stellar_sdk import (
     Keypair,
     ManageBuyOffer,
     ManageSellOffer,
+    PathPaymentStrictReceive,
+    PathPaymentStrictSend,
     TransactionEnvelope,
 )
 from stellar_sdk import xdr as x
@@ -59,6 +61,7 @@ ISSUER = Keypair.from_raw_ed25519_seed(bytes([8] * 32)).public_key
 MAKER = Keypair.from_raw_ed25519_seed(bytes([9] * 32)).public_key
 COINALPHA = Asset("COINALPHA", ISSUER)
 HBOT = Asset("HBOT", ISSUER)
+POOL_ID = "ab" * 32
 STROOPS = 10_000_000
 LEDGER_CLOSE_TIME = "2021-12-29T12:13:20Z"
 
@@ -96,6 +99,8 @@ class FakeLedger:
         self.records: Dict[str, Dict[str, Any]] = {}
         self.envelopes: List[TransactionEnvelope] = []
         self.fills_for_create: List[Tuple[Decimal, Decimal]] = []   # (base amount, price) claimed at placement
+        self.pool_fills_market = False          # a path payment (MARKET order) takes the pool instead of the book
+        self.market_fails_with: Optional[str] = None   # every path payment fails: the code's suffix
         self.create_rests = True
         self.missing_offers: set = set()        # cancels of these offer ids fail with NOT_FOUND
         self.unauthorized_offers: set = set()   # cancels of these offer ids fail with op_bad_auth
@@ -136,6 +141,8 @@ class FakeLedger:
         return reply(200, record)
 
     def _operation_result(self, op) -> x.OperationResult:
+        if isinstance(op, (PathPaymentStrictSend, PathPaymentStrictReceive)):
+            return self._path_payment_result(op)
         is_buy_op = isinstance(op, ManageBuyOffer)
         amount = Decimal(op.amount)
         if amount == 0:  # a cancel
@@ -170,13 +177,37 @@ class FakeLedger:
             return rx.buy_offer_ok(claims, offer)
         return rx.sell_offer_ok(claims, offer, passive=not isinstance(op, ManageSellOffer))
 
+    def _path_payment_result(self, op) -> x.OperationResult:
+        """A MARKET order: each of `fills_for_create` one claimed ask (buy) or bid (sell), or the pool took it whole."""
+        strict_send = isinstance(op, PathPaymentStrictSend)
+        if self.market_fails_with is not None:   # a suffix of either kind's codes, e.g. "TOO_FEW_OFFERS"
+            if strict_send:
+                return rx.path_payment_failed(x.PathPaymentStrictSendResultCode[
+                    "PATH_PAYMENT_STRICT_SEND_" + self.market_fails_with])
+            return rx.path_payment_failed(x.PathPaymentStrictReceiveResultCode[
+                "PATH_PAYMENT_STRICT_RECEIVE_" + self.market_fails_with])
+        claims = []
+        for base_amount, price in self.fills_for_create:
+            base, quote = _stroops(base_amount), _stroops(base_amount * price)
+            if self.pool_fills_market:   # the pool pays out what we receive and takes what we send
+                paid, taken = ((HBOT, quote), (COINALPHA, base)) if strict_send else ((COINALPHA, base), (HBOT, quote))
+                claims.append(rx.pool_claim(POOL_ID, *paid, *taken))
+            elif strict_send:            # we sell COINALPHA: a bid gave HBOT
+                claims.append(rx.claim(MAKER, 555, HBOT, quote, COINALPHA, base))
+            else:                        # we buy COINALPHA: an ask gave it
+                claims.append(rx.claim(MAKER, 555, COINALPHA, base, HBOT, quote))
+        delivered = sum(c.liquidity_pool.amount_sold.int64 if c.liquidity_pool else c.order_book.amount_sold.int64
+                        for c in claims)
+        return rx.path_payment_ok(strict_send, claims, op.destination.account_id, op.dest_asset, delivered)
+
     def operations(self) -> List[Any]:
         return [op for envelope in self.envelopes for op in envelope.transaction.operations]
 
 
 def _inner_code(result: x.OperationResult) -> int:
     tr = result.tr
-    inner = tr.manage_buy_offer_result or tr.manage_sell_offer_result or tr.create_passive_sell_offer_result
+    inner = (tr.manage_buy_offer_result or tr.manage_sell_offer_result or tr.create_passive_sell_offer_result
+             or tr.path_payment_strict_send_result or tr.path_payment_strict_receive_result)
     return int(inner.code)
 
 
@@ -910,30 +941,91 @@ class StellarExchangeTests(AbstractExchangeConnectorTests.ExchangeConnectorTests
         self.assertEqual(maker_id, self.buy_order_created_logger.event_log[0].order_id)
         self.assertEqual("CreatePassiveSellOffer", type(self.ledger.operations()[0]).__name__)
 
-    @aioresponses()
-    async def test_market_order_is_bounded_by_the_book_and_its_rest_is_cancelled(self, mock_api):
-        self._simulate_trading_rules_initialized()
-        self.exchange._set_current_timestamp(1640780000)
-        self.ledger.fills_for_create = [(Decimal("4"), Decimal("100"))]
-        self.configure_transactions(mock_api)
+    def _book_for_market_orders(self) -> None:
         book = OrderBook()
         asks = [OrderBookRow(100.0, 4.0, 1), OrderBookRow(110.0, 6.0, 1)]
         book.apply_snapshot([OrderBookRow(90.0, 10.0, 1)], asks, 1)
         self.exchange.order_book_tracker._order_books[self.trading_pair] = book
 
-        order_id = self.place_sell_order(amount=Decimal("10"), price=Decimal("NaN"), order_type=OrderType.MARKET)
-        order_id = self.place_buy_order(amount=Decimal("10"), price=Decimal("NaN"), order_type=OrderType.MARKET)
-        await self.wait_for(lambda: len(self.order_cancelled_logger.event_log) == 2)
+    @aioresponses()
+    async def test_market_orders_are_path_payments_to_ourselves_bounded_by_the_book(self, mock_api):
+        self._simulate_trading_rules_initialized()
+        self.exchange._set_current_timestamp(1640780000)
+        self.ledger.fills_for_create = [(Decimal("4"), Decimal("100")), (Decimal("6"), Decimal("110"))]
+        self.configure_transactions(mock_api)
+        self._book_for_market_orders()
 
-        operations = self.ledger.operations()
-        buy = next(op for op in operations if isinstance(op, ManageBuyOffer) and Decimal(op.amount) > 0)
-        # 10 COINALPHA cost 110 at worst in this book; the bound adds the 2% slippage
-        self.assertEqual(Decimal("112.2"), Decimal(buy.price.n) / Decimal(buy.price.d))
-        sell = next(op for op in operations if isinstance(op, ManageSellOffer) and Decimal(op.amount) > 0)
-        self.assertEqual(Decimal("88.2"), Decimal(sell.price.n) / Decimal(sell.price.d))
-        cancelled_offers = [op.offer_id for op in operations if Decimal(op.amount) == 0]
-        self.assertEqual(2, len(cancelled_offers))
-        self.assertEqual(Decimal("4"), self.exchange._order_tracker.fetch_order(order_id).executed_amount_base)
+        buy_id = self.place_buy_order(amount=Decimal("10"), price=Decimal("NaN"), order_type=OrderType.MARKET)
+        await self.wait_for(lambda: len(self.buy_order_completed_logger.event_log) == 1)
+
+        (buy,) = self.ledger.operations()   # one operation, no cancel: nothing rested
+        # Receive exactly 10 COINALPHA, pay at most 10 × 110 (the book's worst price for 10) × 1.02 = 1122 HBOT.
+        self.assertIsInstance(buy, PathPaymentStrictReceive)
+        self.assertEqual((HBOT, Decimal("1122"), COINALPHA, Decimal("10"), []),
+                         (buy.send_asset, Decimal(buy.send_max), buy.dest_asset, Decimal(buy.dest_amount), buy.path))
+        self.assertEqual(TRADER.public_key, buy.destination.account_id)
+        order = self.exchange._order_tracker.fetch_order(buy_id)
+        self.assertEqual(OrderState.FILLED, order.current_state)
+        fills: List[OrderFilledEvent] = self.order_filled_logger.event_log
+        self.assertEqual([(Decimal("4"), Decimal("100")), (Decimal("6"), Decimal("110"))],
+                         [(f.amount, f.price) for f in fills])
+        op_id = int(next(iter(self.ledger.records.values()))["paging_token"]) + 1
+        self.assertEqual(str(op_id | 1 << 62), order.exchange_order_id)   # Horizon's name for the taker
+        self.assertEqual([f"{op_id}-0", f"{op_id}-1"], [f.exchange_trade_id for f in fills])
+        self.assertEqual([TokenAmount("XLM", Decimal("0.00001"))], fills[0].trade_fee.flat_fees)
+        self.assertEqual(1, len(self.buy_order_created_logger.event_log))
+
+    @aioresponses()
+    async def test_a_market_sell_the_pool_takes_is_one_fill_at_the_pools_price_reported_once(self, mock_api):
+        self._simulate_trading_rules_initialized()
+        self.exchange._set_current_timestamp(1640780000)
+        self.ledger.fills_for_create = [(Decimal("10"), Decimal("95.5"))]   # better than the bid of 90
+        self.ledger.pool_fills_market = True
+        self.configure_transactions(mock_api)
+        self._book_for_market_orders()
+
+        sell_id = self.place_sell_order(amount=Decimal("10"), price=Decimal("NaN"), order_type=OrderType.MARKET)
+        await self.wait_for(lambda: len(self.sell_order_completed_logger.event_log) == 1)
+
+        (sell,) = self.ledger.operations()
+        # Send exactly 10 COINALPHA, receive at least 10 × 90 (the best bid, deep enough) × 0.98 = 882 HBOT.
+        self.assertIsInstance(sell, PathPaymentStrictSend)
+        self.assertEqual((COINALPHA, Decimal("10"), HBOT, Decimal("882")),
+                         (sell.send_asset, Decimal(sell.send_amount), sell.dest_asset, Decimal(sell.dest_min)))
+        order = self.exchange._order_tracker.fetch_order(sell_id)
+        (fill,) = self.order_filled_logger.event_log
+        self.assertEqual((Decimal("10"), Decimal("95.5"), f"{int(order.exchange_order_id) & ~(1 << 62)}-0"),
+                         (fill.amount, fill.price, fill.exchange_trade_id))
+
+        # Horizon's record of that pool trade, streamed afterwards: the same trade, not a second fill.
+        pool_trade = self.trade_record(order, Decimal("10"), Decimal("95.5"), trade_id=fill.exchange_trade_id)
+        pool_trade.update(trade_type="liquidity_pool", base_offer_id=order.exchange_order_id,
+                          counter_liquidity_pool_id=POOL_ID)
+        pool_trade.pop("counter_offer_id", None)
+        pool_trade.pop("counter_account", None)
+        await self.feed_user_stream({"channel": "trade", "data": pool_trade, "cursor": fill.exchange_trade_id})
+        self.assertEqual(1, len(self.order_filled_logger.event_log))
+        self.assertEqual(Decimal("10"), order.executed_amount_base)
+
+    @aioresponses()
+    async def test_a_market_order_no_venue_fills_within_its_bound_fails_and_nothing_rests(self, mock_api):
+        self._simulate_trading_rules_initialized()
+        self.exchange._set_current_timestamp(1640780000)
+        self.ledger.market_fails_with = "OVER_SENDMAX"
+        self.configure_transactions(mock_api)
+        self._book_for_market_orders()
+
+        order_id = self.place_buy_order(amount=Decimal("10"), price=Decimal("NaN"), order_type=OrderType.MARKET)
+        await self.wait_for(lambda: len(self.order_failure_logger.event_log) == 1)
+
+        failure: MarketOrderFailureEvent = self.order_failure_logger.event_log[0]
+        self.assertEqual(order_id, failure.order_id)
+        self.assertIn("not filled", failure.error_message)
+        self.assertIn("at 112.2 HBOT per COINALPHA or better", failure.error_message)
+        self.assertIn("op_over_source_max", failure.error_message)
+        self.assertEqual(1, len(self.ledger.operations()))   # the path payment only: no cancel, nothing rested
+        self.assertEqual([], self.order_filled_logger.event_log)
+        self.assertNotIn(order_id, self.exchange.in_flight_orders)
 
     async def test_market_order_without_a_book_side_to_take_fails_cleanly(self):
         self._simulate_trading_rules_initialized()

@@ -93,11 +93,47 @@ def test_horizon_trade_in_the_orders_terms_whichever_side_horizon_calls_base():
     assert (buy.fill_base_amount, buy.fill_quote_amount) == (Decimal("4"), Decimal("2"))
 
 
-def test_pool_trades_and_trades_of_another_market_are_not_fills_of_the_order():
-    tracker = order_fills()
-    assert tracker.record_update(order(), horizon_trade(trade_type="liquidity_pool"), now=0.0) is None
+def test_trades_of_another_market_or_of_an_unknown_kind_are_not_fills_of_the_order():
     other = fills.OrderFills(US, lambda pair: f"EURC:{ISSUER}", lambda: TradeFeeSchema())
     assert other.record_update(order(), horizon_trade(), now=0.0) is None
+    assert order_fills().record_update(order(), horizon_trade(trade_type="claimable_balance"), now=0.0) is None
+
+
+POOL_ID = "ab" * 32
+
+
+def pool_trade(our_offer: str, trade_id: str, xlm="4.0000000", usdc="1.9880000") -> dict:
+    """A MARKET buy's trade with the XLM-USDC pool as Horizon writes it: the pool sold XLM (Horizon's base) and
+    names no offer nor account; our side carries the synthetic offer id of our path payment."""
+    return {"id": trade_id, "paging_token": trade_id, "ledger_close_time": CLOSE_TIME, "trade_type": "liquidity_pool",
+            "liquidity_pool_fee_bp": 30, "base_liquidity_pool_id": POOL_ID, "base_amount": xlm,
+            "base_asset_type": "native", "counter_offer_id": our_offer, "counter_account": US,
+            "counter_amount": usdc, "counter_asset_type": "credit_alphanum4", "counter_asset_code": "USDC",
+            "counter_asset_issuer": ISSUER, "base_is_seller": True, "price": {"n": "4970000", "d": "10000000"}}
+
+
+def test_a_pool_trade_of_a_market_order_is_one_fill_reported_once_from_the_result_and_from_horizon():
+    tracker = order_fills()
+    operation_id = 4294971393
+    market_buy = order(TradeType.BUY, amount="4", price="0.6", offer_id=str(operation_id | fills.TOID_OFFER_BIT))
+    pool_claim = Fill(counter_offer_id=0, counterparty=POOL_ID, base_stroops=40_000_000, quote_stroops=19_880_000,
+                      is_taker=True)
+    first, = tracker.placement_updates(market_buy, OpOutcome(success=True, fills=(pool_claim,)), timestamp=7.0)
+    assert first.trade_id.endswith("-0") and first.fill_price == Decimal("0.497")
+    # Horizon's record names it "<operation id>-0"; a result read without the operation id named it otherwise:
+    # the same fill (same pool, same amounts) keeps its first id, so Hummingbot's tracker drops it.
+    again = tracker.record_update(market_buy, pool_trade(market_buy.exchange_order_id, f"{operation_id}-0"), now=8.0)
+    assert (again.trade_id, again.fill_base_amount, again.fill_quote_amount) == \
+        (first.trade_id, Decimal("4"), Decimal("1.988"))
+    assert tracker.record_update(market_buy, pool_trade(market_buy.exchange_order_id, "99-0", xlm="1.0000000",
+                                                        usdc="0.5000000"), now=8.0).trade_id == "99-0"
+
+
+def test_a_claim_that_traded_nothing_is_no_fill_and_keeps_the_index_of_those_after_it():
+    tracker = order_fills()
+    updates = tracker.placement_updates(order(), placement(operation_id=4294971393, claimed=(
+        (554, 0, 0), (555, 40_000_000, 20_000_000))), timestamp=7.0)
+    assert [u.trade_id for u in updates] == ["4294971393-1"]   # as Horizon numbers the trade: by claim index
 
 
 def test_trades_streamed_before_the_order_knew_its_offer_are_held_by_our_offer_id():

@@ -102,7 +102,7 @@ def test_cancel_round_trips_through_xdr():
     ({"amount": "900000000000", "price": "1000000"}, "exceeds Stellar's maximum"),
     ({"price": "0.00000000001"}, "int32"),
     ({"quote": BASE}, "same asset"),
-    ({"order_type": OrderType.MARKET}, "no market orders"),
+    ({"order_type": OrderType.MARKET}, "a MARKET order is a path payment"),
 ])
 def test_invalid_orders_fail_with_a_clear_message(kwargs, message):
     with pytest.raises(StellarOrderError, match=message) as info:

@@ -49,3 +49,12 @@ def test_limit_maker_that_would_cross_is_refused_and_one_that_rests_passes():
     check_maker_price(book(), PAIR, TradeType.SELL, Decimal("90.0000001"))
     check_maker_price(book(asks=()), PAIR, TradeType.BUY, Decimal("1000"))   # nothing to cross
     check_maker_price(None, PAIR, TradeType.BUY, Decimal("1000"))            # no book tracked
+
+
+def test_market_bound_moves_a_given_reference_price_by_the_slippage_whatever_the_book():
+    # Hummingbot's executors pass the mid or last price with a MARKET order: a reference, not the bound.
+    assert market_price_bound(book(), PAIR, TradeType.BUY, Decimal("5"), SLIPPAGE, Decimal("100")) == Decimal("102")
+    assert market_price_bound(None, PAIR, TradeType.SELL, Decimal("5"), SLIPPAGE, Decimal("100")) == Decimal("98")
+    # No usable reference (NaN, zero): the book prices it.
+    assert market_price_bound(book(), PAIR, TradeType.BUY, Decimal("5"), SLIPPAGE, Decimal("NaN")) == Decimal("112.2")
+    assert market_price_bound(book(), PAIR, TradeType.SELL, Decimal("5"), SLIPPAGE, Decimal("0")) == Decimal("88.2")

@@ -67,13 +67,13 @@ async def test_the_exchange_reports_the_rpcs_health_and_an_unreachable_one(net):
                                trading_pairs=["XLM-USDC"], trading_required=False)
 
     healthy = exchange(net.horizon_url + "/rpc")
-    await healthy._check_rpc_health()
+    await healthy._horizons.check_rpc_health()
     assert healthy.rpc_health["status"] == "healthy"
 
     unreachable = exchange(net.horizon_url + "/no-rpc-here")
-    await unreachable._check_rpc_health()
+    await unreachable._horizons.check_rpc_health()
     assert unreachable.rpc_health["status"] == "unreachable"
 
     without = exchange(None)
-    await without._check_rpc_health()
+    await without._horizons.check_rpc_health()
     assert without.rpc_health is None

@@ -205,6 +205,16 @@ async def test_stream_parses_split_chunks_keepalives_and_skips_bad_json(server, 
     assert stream.parse_errors == 1
 
 
+async def test_stream_hands_out_event_text_undecoded_when_asked(server, session):
+    # The order book data source compares each book's text with the last one's: nothing decoded here.
+    server.plan("/ob", Plan(raw=[b"data: {\"bids\":[]}\n\n", b"data: not json\n\n"]))
+    stream = HorizonStream(session, server.base_url + "/ob", cursor=None, decode=False, backoff=fast_backoff(),
+                           **FAST)
+    items = await take(stream, 2)
+    assert items == [(None, '{"bids":[]}'), (None, "not json")]
+    assert stream.events == 2 and stream.parse_errors == 0
+
+
 async def test_stream_backs_off_exponentially_on_errors_then_resets_once_healthy(server, session):
     server.publish("/ob", "1", {"n": 1})
     server.plan("/ob", Plan(status=503), Plan(status=503), Plan(status=429, headers={"Retry-After": "0"}))
@@ -311,3 +321,68 @@ async def test_stop_then_cancel_during_a_backoff_wait_ends_the_task_cancelled(se
     task.cancel()
     await asyncio.wait([task], timeout=2.0)
     assert task.cancelled()
+
+
+# ----- moving between Horizons -----
+
+async def test_move_reconnects_at_once_to_where_url_points_now_from_the_same_cursor(server, session):
+    other = SSETestServer()
+    await other.start()
+    try:
+        def publish(*numbers):   # the same records on both: paging tokens are the ledger's
+            for i in numbers:
+                server.publish("/trades", str(i), {"n": i})
+                other.publish("/trades", str(i), {"n": i})
+
+        publish(1, 2)
+        target = [server.base_url]
+        errors, received = [], []
+        stream = HorizonStream(session, lambda: target[0] + "/trades", cursor="0", backoff=Backoff(base=30.0, cap=60.0),
+                               on_error=lambda *args: errors.append(args), **FAST)
+
+        async def consume():
+            async for _token, data in stream:
+                received.append(data["n"])
+
+        task = asyncio.ensure_future(consume())
+        await wait_until(lambda: len(received) == 2, what="two records from the first server")
+        target[0] = other.base_url
+        stream.move()
+        await wait_until(lambda: other.route("/trades").requests, timeout=2.0, what="the stream on the other server")
+        publish(3, 4)
+        await wait_until(lambda: len(received) == 4, timeout=2.0, what="the next records, from the other")
+        stream.stop()
+        await asyncio.wait_for(task, 2.0)
+        assert received == [1, 2, 3, 4]
+        request = other.route("/trades").requests[0]
+        assert request["query"]["cursor"] == "2" and request["headers"]["Last-Event-ID"] == "2"
+        assert stream.url == other.base_url + "/trades"
+        assert errors == [] and stream.errors == 0      # a move is no failure
+    finally:
+        await other.stop()
+
+
+async def test_move_interrupts_a_backoff_wait(server, session):
+    server.plan("/down", Plan(status=503))
+    server.publish("/down", "1", {"n": 1})
+    stream = HorizonStream(session, server.base_url + "/down", cursor="0", backoff=Backoff(base=30.0, cap=60.0),
+                           **FAST)
+    events = stream.events_forever()
+    waiting = asyncio.ensure_future(events.__anext__())
+    await wait_until(lambda: stream.errors == 1)
+    stream.move()
+    assert (await asyncio.wait_for(waiting, 2.0))[1] == {"n": 1}
+    await events.aclose()
+
+
+async def test_on_error_tells_a_refused_or_failed_connection_from_a_drop(server, session):
+    server.plan("/e", Plan(status=503, headers={"Retry-After": "0"}), Plan(drop_after=1))
+    for i in range(1, 3):
+        server.publish("/e", str(i), {"n": i})
+    errors = []
+    stream = HorizonStream(session, server.base_url + "/e", cursor="0", backoff=fast_backoff(),
+                           on_error=lambda url, error, dropped: errors.append((url, type(error).__name__, dropped)),
+                           **FAST)
+    assert [data["n"] for _, data in await take(stream, 2)] == [1, 2]
+    url = server.base_url + "/e"
+    assert errors == [(url, "SSEStreamError", False), (url, "ClientPayloadError", True)]

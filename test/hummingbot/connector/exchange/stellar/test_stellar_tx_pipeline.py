@@ -1,5 +1,4 @@
 import asyncio
-import sys
 from decimal import Decimal
 
 import pytest
@@ -8,7 +7,7 @@ from stellar_sdk import Asset, Keypair, ManageBuyOffer, ManageSellOffer
 
 from hummingbot.connector.exchange.stellar import stellar_constants as CONSTANTS
 from hummingbot.connector.exchange.stellar import stellar_measurement as measurement
-from hummingbot.connector.exchange.stellar import stellar_tx_pipeline
+from hummingbot.connector.exchange.stellar import stellar_tx_submission
 from hummingbot.connector.exchange.stellar import stellar_web_utils as web_utils
 from hummingbot.connector.exchange.stellar.stellar_auth import StellarAuth
 from hummingbot.connector.exchange.stellar.stellar_config_cache import ConfigCache
@@ -19,9 +18,11 @@ from hummingbot.connector.exchange.stellar.stellar_order_ops import (
     StellarOrderError,
 )
 from hummingbot.connector.exchange.stellar.stellar_tx_pipeline import (
+    FEE_SURGE,
     INVALID_ORDER,
     PipelineStoppedError,
     TransactionPipeline,
+    bid_after_fee_refusal,
 )
 from hummingbot.connector.exchange.stellar.stellar_tx_results import OFFER_CREATED, OFFER_DELETED
 from test.hummingbot.connector.exchange.stellar.aioresponses_compat import aioresponses
@@ -47,14 +48,17 @@ def buy(n: int, amount: str = "1") -> CreateOrderIntent:
 
 
 class Harness:
-    def __init__(self, mock, channels=(), **pipeline_kwargs):
+    def __init__(self, mock, channels=(), fee_figures=False, **pipeline_kwargs):
+        """`fee_figures`: the ConfigCache reads /fee_stats from the fake Horizon (else it keeps its defaults)."""
         self.clock = Clock()
         accounts = {TRADER.public_key: 100, **{c.public_key: 5000 for c in channels}}
         self.horizon = FakeHorizon(mock, HORIZON, PASSPHRASE, accounts, self.clock)
         auth = StellarAuth(TRADER.secret, [c.secret for c in channels])
         throttler = web_utils.create_throttler(CONSTANTS.build_rate_limits(CONSTANTS.LOCAL_HORIZON_REQUESTS_PER_HOUR))
         api = HorizonApi(web_utils.build_api_factory(throttler), HORIZON)
-        config = ConfigCache(horizon_url=HORIZON, network_passphrase=PASSPHRASE)
+        self.config = config = ConfigCache(horizon_url=HORIZON, network_passphrase=PASSPHRASE)
+        if fee_figures:
+            config.attach(api.get_json)
         options = dict(poll_initial_delay=0.005, poll_max_delay=0.02, resubmit_delay=0.005, clock=self.clock)
         options.update(pipeline_kwargs)
         self.pipeline = TransactionPipeline(api, auth, config, **options)
@@ -177,15 +181,15 @@ async def test_resubmission_of_an_applied_tx_is_resolved_by_hash_not_rebuilt(har
 
 @pytest.fixture
 def pipeline_waits(monkeypatch):
-    """The timeouts of the pipeline's own asyncio.wait calls (its pauses), in order."""
+    """The submitter's pauses (their delays, in order): each pause draws its delay from one of its Backoffs."""
     waits = []
-    real_wait = asyncio.wait
 
-    def recording_wait(fs, *, timeout=None, **kwargs):
-        if timeout is not None and sys._getframe(1).f_globals["__name__"] == stellar_tx_pipeline.__name__:
-            waits.append(timeout)
-        return real_wait(fs, timeout=timeout, **kwargs)
-    monkeypatch.setattr(asyncio, "wait", recording_wait)
+    class RecordingBackoff(stellar_tx_submission.Backoff):
+        def next_delay(self):
+            delay = super().next_delay()
+            waits.append(delay)
+            return delay
+    monkeypatch.setattr(stellar_tx_submission, "Backoff", RecordingBackoff)
     return waits
 
 
@@ -351,31 +355,139 @@ async def test_an_outcome_without_a_ledger_has_no_operation_id(harness):
 
 
 async def test_rejection_fails_every_op_and_frees_the_sequence(harness):
-    harness.horizon.script.append("insufficient_fee")
+    harness.horizon.script.append("insufficient_fee")   # no fee named, no fee figures: nothing higher to bid
     outcome = await in_time(harness.pipeline.submit(sell(1)))
-    assert not outcome.success and outcome.error_code == "tx_insufficient_fee"
+    assert not outcome.success and outcome.error_code == FEE_SURGE and outcome.tx_code == "tx_insufficient_fee"
+    assert len(harness.horizon.posts) == 1
     assert (await in_time(harness.pipeline.submit(sell(2)))).success
     assert harness.horizon.envelope(1).transaction.sequence == 101
 
 
-async def test_cancel_outcome_and_stream_notification(harness):
-    fake = harness.horizon
-    fake.auto_close = False
-    pipeline = harness.pipeline
-    pipeline._poll_initial = pipeline._poll_max = 30.0   # only the stream can resolve it in time
-    task = asyncio.ensure_future(pipeline.submit(CancelOrderIntent("HBOT-1", BASE, QUOTE, TradeType.BUY, 77)))
-    await fake.wait_posts(1)
-    assert list(pipeline.awaited_hashes) == [fake.envelope(0).hash_hex()]
-    (record,) = fake.close_ledger()
-    lookups = fake.tx_lookups
-    pipeline.notify_transaction({"hash": "00" * 32})     # someone else's transaction: ignored
-    pipeline.notify_transaction(record)
-    outcome = await in_time(task, 2.0)
-    assert not pipeline.awaited_hashes
-    assert outcome.success and outcome.offer_state == OFFER_DELETED and outcome.offer_id is None
-    assert fake.tx_lookups == lookups
-    op = fake.envelope(0).transaction.operations[0]
-    assert isinstance(op, ManageBuyOffer) and op.offer_id == 77 and Decimal(op.amount) == 0
+# Fee surges: a bid refused for its fee is retried once, higher, within the user's maximum
+
+def fees_per_op(fake):
+    return [fake.envelope(i).transaction.fee // len(fake.envelope(i).transaction.operations)
+            for i in range(len(fake.posts))]
+
+
+async def test_a_bid_refused_for_its_fee_is_rebuilt_once_at_what_the_network_asks(mock):
+    h = Harness(mock, fee_figures=True)
+    try:
+        fake = h.horizon
+        fake.surge_fee = 1000                   # the figures (never read yet) do not show it
+        outcomes = await in_time(h.pipeline.submit_many([sell(1, "1"), sell(2, "2")]))
+        assert all(o.success for o in outcomes)
+        assert fees_per_op(fake) == [100, 1001]   # refused at the base fee; then one stroop over the surge
+        assert fake.fee_stats_reads == 1          # the figures read at once after the refusal
+        first, second = fake.envelope(0).transaction, fake.envelope(1).transaction
+        assert first.sequence == second.sequence == 101     # the refused one never applied: same number
+        assert [op.amount for op in second.operations] == [op.amount for op in first.operations]
+        assert len(fake.records) == 1 and {o.tx_hash for o in outcomes} == {fake.envelope(1).hash_hex()}
+        fake.surge_fee = None
+        assert (await in_time(h.pipeline.submit(sell(3)))).success
+        assert fees_per_op(fake)[-1] == 100       # the next transaction bids from the figures again
+    finally:
+        await h.pipeline.stop()
+
+
+async def test_the_retry_bids_the_fresh_figures_when_they_ask_more_than_the_refusal(mock):
+    h = Harness(mock, fee_figures=True)
+    try:
+        h.horizon.surge_fee = 1000
+        h.horizon.fee_charged_p70 = 1500        # recent ledgers paid more than this refusal asks
+        assert (await in_time(h.pipeline.submit(sell(1)))).success
+        assert fees_per_op(h.horizon) == [100, 1501]
+    finally:
+        await h.pipeline.stop()
+
+
+async def test_a_second_refusal_for_the_fee_fails_the_orders_without_a_third_try(mock):
+    h = Harness(mock, fee_figures=True)
+    try:
+        fake = h.horizon
+        fake.surge_fee = 1000
+
+        def surge_rises():                       # between the refusal and the retry, the surge climbs
+            if len(fake.posts) == 2:
+                fake.surge_fee = 5000
+        fake.before_answer = surge_rises
+        outcome = await in_time(h.pipeline.submit(sell(1)))
+        assert not outcome.success and outcome.error_code == FEE_SURGE
+        assert fees_per_op(fake) == [100, 1001]
+        assert "again at 1001" in outcome.error_message and "asks 5001" in outcome.error_message
+        assert "stellar_max_fee_stroops = 10000" in outcome.error_message
+        fake.surge_fee = None
+        assert (await in_time(h.pipeline.submit(sell(2)))).success
+        assert fake.envelope(2).transaction.sequence == 101   # neither refused one used the number
+    finally:
+        await h.pipeline.stop()
+
+
+async def test_a_surge_above_the_users_maximum_fails_the_orders_naming_both_fees(mock):
+    h = Harness(mock, fee_figures=True, max_fee_per_op=500)
+    try:
+        h.horizon.surge_fee = 1000
+        outcome = await in_time(h.pipeline.submit(sell(1)))
+        assert not outcome.success and outcome.error_code == FEE_SURGE and outcome.tx_code == "tx_insufficient_fee"
+        assert "asks 1001 stroops per operation" in outcome.error_message
+        assert "stellar_max_fee_stroops = 500" in outcome.error_message
+        assert len(h.horizon.posts) == 1 and not h.horizon.records
+    finally:
+        await h.pipeline.stop()
+
+
+async def test_a_surge_the_figures_show_is_bid_at_once_within_the_maximum(mock):
+    h = Harness(mock, fee_figures=True, max_fee_per_op=800)
+    try:
+        h.horizon.fee_charged_p70 = 700
+        await h.config.refresh_fees_now()
+        assert (await in_time(h.pipeline.submit(sell(1)))).success
+        h.horizon.fee_charged_p70 = 5000
+        await h.config.refresh_fees_now(min_age=0)
+        assert (await in_time(h.pipeline.submit(sell(2)))).success
+        assert fees_per_op(h.horizon) == [701, 800]   # one stroop over the surge; then capped
+    finally:
+        await h.pipeline.stop()
+
+
+@pytest.mark.parametrize("refused, needed, ops, figures, cap, retried, bid, words", [
+    (100, 2002, 2, 100, 10_000, False, 1001, ""),                    # what the network asks, per operation
+    (100, 2001, 2, 100, 10_000, False, 1001, ""),                    # rounded up
+    (100, 1001, 1, 1501, 10_000, False, 1501, ""),                   # the fresh figures ask more
+    (100, 1001, 1, 100, 1000, False, None, "asks 1001 stroops per operation, above the configured maximum "
+                                           "stellar_max_fee_stroops = 1000"),
+    (1001, 5001, 1, 1001, 10_000, True, None, "again at 1001"),      # once only
+    (100, 0, 1, 100, 10_000, False, None, "does not say"),           # nothing higher to bid
+    (500, 0, 1, 500, 500, False, None, "no higher bid within the configured maximum stellar_max_fee_stroops = 500"),
+    (100, 0, 1, 300, 10_000, False, 300, ""),                        # the figures alone
+])
+def test_bid_after_fee_refusal(refused, needed, ops, figures, cap, retried, bid, words):
+    got, why_not = bid_after_fee_refusal(refused, needed, ops, figures, cap, retried)
+    assert got == bid
+    assert (why_not == "") if bid is not None else (words in why_not and why_not.startswith("Fee surge"))
+
+
+async def test_cancel_outcome_and_stream_notification(mock):
+    harness = Harness(mock, poll_initial_delay=30.0, poll_max_delay=30.0)   # only the stream can resolve it in time
+    try:
+        fake = harness.horizon
+        fake.auto_close = False
+        pipeline = harness.pipeline
+        task = asyncio.ensure_future(pipeline.submit(CancelOrderIntent("HBOT-1", BASE, QUOTE, TradeType.BUY, 77)))
+        await fake.wait_posts(1)
+        assert list(pipeline.awaited_hashes) == [fake.envelope(0).hash_hex()]
+        (record,) = fake.close_ledger()
+        lookups = fake.tx_lookups
+        pipeline.notify_transaction({"hash": "00" * 32})     # someone else's transaction: ignored
+        pipeline.notify_transaction(record)
+        outcome = await in_time(task, 2.0)
+        assert not pipeline.awaited_hashes
+        assert outcome.success and outcome.offer_state == OFFER_DELETED and outcome.offer_id is None
+        assert fake.tx_lookups == lookups
+        op = fake.envelope(0).transaction.operations[0]
+        assert isinstance(op, ManageBuyOffer) and op.offer_id == 77 and Decimal(op.amount) == 0
+    finally:
+        await harness.pipeline.stop()
 
 
 async def test_channel_accounts_source_the_tx_while_the_trader_sources_the_ops(mock):

@@ -187,15 +187,16 @@ async def submit(net: Sandbox, keypair: Keypair, *operations) -> dict:
 
 async def start_exchange(net: Sandbox, trader: Keypair, usdc: Asset, channels: List[Keypair],
                          **options: Any) -> StellarExchange:
-    exchange = StellarExchange(
+    """`options` go to StellarExchange, over these defaults (e.g. `stellar_horizon_url`: the first Horizon's)."""
+    settings: Dict[str, Any] = dict(
         stellar_secret_key=trader.secret,
         stellar_markets=f"USDC:{usdc.issuer}",
         stellar_horizon_url=net.horizon_url,
         stellar_network_passphrase=net.passphrase,
         stellar_channel_secret_keys=[c.secret for c in channels] or None,
-        trading_pairs=[PAIR],
-        **options)
-    return exchange
+        trading_pairs=[PAIR])
+    settings.update(options)
+    return StellarExchange(**settings)
 
 
 async def _tick(exchange: StellarExchange, interval: float = 0.1) -> None:
@@ -213,9 +214,11 @@ async def make_stellar_market():
 
     async def make(channels: int = 0, trader_xlm: int = 10_000, trader_usdc: str = "1000",
                    sandbox_options: Optional[Dict[str, Any]] = None, wait_ready: bool = True,
-                   before_start: Optional[Callable[[Sandbox], Any]] = None, **options: Any) -> StellarMarket:
+                   before_start: Optional[Callable[[Sandbox], Any]] = None,
+                   net_options: Optional[Callable[[Sandbox], Dict[str, Any]]] = None, **options: Any) -> StellarMarket:
         """`before_start(net)` runs just before the exchange starts (e.g. to set faults); with
-        `wait_ready=False` the market is returned at once, ready or not."""
+        `wait_ready=False` the market is returned at once, ready or not. `net_options(net)`: more exchange
+        options, from the started sandbox (e.g. every Horizon's URL)."""
         net = Sandbox(ledger_interval=LEDGER_INTERVAL, submission_timeout=5.0, stream_keep_alive=1.0,
                       **(sandbox_options or {}))
         await net.start()
@@ -227,7 +230,8 @@ async def make_stellar_market():
             *(net.create_account(100) for _ in range(channels)))
         await asyncio.gather(net.trust_and_fund(trader, usdc, trader_usdc),
                              net.trust_and_fund(taker, usdc, "10000"))
-        exchange = await start_exchange(net, trader, usdc, channel_keys, **options)
+        exchange = await start_exchange(net, trader, usdc, channel_keys,
+                                        **{**options, **(net_options(net) if net_options is not None else {})})
         market = StellarMarket(net, usdc, trader, taker, exchange, session, channel_keys)
         for event in RECORDED_EVENTS:
             market.events[event] = EventLogger()

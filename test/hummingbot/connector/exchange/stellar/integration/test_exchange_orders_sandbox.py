@@ -246,20 +246,21 @@ async def test_market_orders_take_the_book_and_never_rest(stellar_market):
     assert [(f.amount, f.price) for f in m.fills(buy)] == [(Decimal(5), Decimal("0.4")), (Decimal(3), Decimal("0.42"))]
     assert await m.offers() == []
 
-    # More than the book holds: takes the 2 XLM left, the rest is cancelled, nothing rests.
+    # More than the book holds (and no pool): a path payment fills in full or not at all, so nothing trades.
     await book_shows(m, True, "0.42")
     big = m.exchange.buy(PAIR, Decimal("6"), OrderType.MARKET)
     await wait_until(lambda: (o := m.order(big)) is not None and o.is_done, what="big market buy done")
-    assert m.order(big).current_state is OrderState.CANCELED
-    assert [(f.amount, f.price) for f in m.fills(big)] == [(Decimal(2), Decimal("0.42"))]
+    assert m.order(big).current_state is OrderState.FAILED
+    assert m.fills(big) == [] and "op_too_few_offers" in m.failures()[-1].error_message
     assert await m.offers() == []
+    assert [Decimal(o["amount"]) for o in await m.offers(m.taker.public_key)] == [Decimal(2)]
 
     # No bid to sell into: a clear failure, nothing submitted.
     sell = m.exchange.sell(PAIR, Decimal("1"), OrderType.MARKET)
     await wait_until(lambda: (o := m.order(sell)) is not None and o.is_done, what="market sell failed")
     (failure,) = [f for f in m.failures() if f.order_id == sell]
     assert "No bid" in failure.error_message
-    assert await m.offers() == [] and await m.offers(m.taker.public_key) == []
+    assert await m.offers() == [] and len(await m.offers(m.taker.public_key)) == 1   # the ask's 2 XLM
 
     # A bid appears: a MARKET SELL takes it at the bid's price.
     await m.take(BUY, "5", "0.3")
@@ -269,7 +270,8 @@ async def test_market_orders_take_the_book_and_never_rest(stellar_market):
     assert m.order(sell).is_filled
     assert [(f.trade_type, f.amount, f.price) for f in m.fills(sell)] == [(SELL, Decimal(3), Decimal("0.3"))]
     assert await m.offers() == []
-    assert Decimal((await m.offers(m.taker.public_key))[0]["amount"]) == Decimal("0.6")   # 2 XLM x 0.3 left
+    taker_offers = {o["selling"]["asset_type"]: Decimal(o["amount"]) for o in await m.offers(m.taker.public_key)}
+    assert taker_offers == {"credit_alphanum4": Decimal("0.6"), "native": Decimal(2)}   # 2 XLM x 0.3 of bid left
 
 
 # Batches and bursts
