@@ -102,6 +102,9 @@ MAX_OPS_PER_TX = 100
 BASE_FEE_STROOPS = 100                 # the network minimum per operation
 DEFAULT_MAX_FEE_STROOPS = 10_000       # our default cap per operation (0.001 XLM) during surge pricing
 TX_TIME_BOUND_SECONDS = 30             # max_time of a tx: after it, a lost tx can no longer apply
+# While the account's transaction stream is up, a submitted tx is looked up by hash no sooner than this:
+# a ledger (5-6 s on the public networks) and its ingestion, by which time the stream has told.
+STREAMED_RESULT_POLL_DELAY_S = 8.0
 BASE_RESERVE_STROOPS = 5_000_000       # 0.5 XLM per subentry, and twice that for the account itself
 FEE_PERCENTILE = 70                    # which percentile of recent fees charged we bid
 # Fee figures (/fee_stats) are read this often while the connector runs (ConfigCache.keep_fresh, a little

@@ -123,7 +123,8 @@ class StellarExchange(ExchangePyBase):
                                          trades_streamed=self._account.streams_up)
         self._pipeline = TransactionPipeline(self._horizon, self._stellar_auth, self._config_cache,
                                              network_passphrase=self.network_passphrase,
-                                             max_fee_per_op=self._max_fee_stroops)
+                                             max_fee_per_op=self._max_fee_stroops,
+                                             results_streamed=self._account.streams_up)
 
     # === Identity and configuration ===
 

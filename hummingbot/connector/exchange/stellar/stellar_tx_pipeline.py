@@ -135,6 +135,8 @@ class TransactionPipeline:
                  poll_initial_delay: float = 1.0,
                  poll_max_delay: float = 5.0,
                  resubmit_delay: float = 0.5,
+                 results_streamed: Callable[[], bool] = lambda: False,
+                 streamed_poll_delay: float = CONSTANTS.STREAMED_RESULT_POLL_DELAY_S,
                  max_rebuilds: int = 3,
                  max_attempts_per_intent: int = 5,
                  clock: Callable[[], float] = time.time):
@@ -144,7 +146,8 @@ class TransactionPipeline:
             raise ValueError(f"max_ops_per_tx must be 1..{CONSTANTS.MAX_OPS_PER_TX}, got {max_ops_per_tx}")
         self._submitter = TransactionSubmitter(horizon, poll_initial_delay=poll_initial_delay,
                                                poll_max_delay=poll_max_delay, resubmit_delay=resubmit_delay,
-                                               clock=clock)
+                                               results_streamed=results_streamed,
+                                               streamed_poll_delay=streamed_poll_delay, clock=clock)
         self._config = config
         self._sequences = sequences or SequenceManager(horizon.get_account)
         self._builder = EnvelopeBuilder(network_passphrase or config.network_passphrase)

@@ -15,7 +15,10 @@ this module submits it and finds out what became of it, by these rules:
      proven expired. An ERROR answer to a *resubmission* proves nothing (the first copy may have
      applied, after which the copy is `tx_bad_seq`), so it only stops the resubmitting.
 5. Result: from the account's transaction stream (`notify_transaction`, called by the exchange) or
-   by polling `/transactions/{hash}` with a growing delay, whichever comes first. A transaction in
+   by polling `/transactions/{hash}` with a growing delay, whichever comes first. While the stream is
+   connected (`results_streamed()`), a poll waits at least `streamed_poll_delay`, a ledger and its
+   ingestion: the stream tells first, and a poll before the ledger closes only spends the request
+   budget (on 5 s ledgers, two lookups a transaction). A transaction in
    a ledger consumed its sequence number whether it succeeded or failed.
 6. Expiry rule: a transaction whose fate is unknown is declared *never applied* only once the
    local clock is past its max_time AND Horizon has ingested a ledger that closed after max_time
@@ -68,6 +71,8 @@ class TransactionSubmitter:
                  poll_initial_delay: float = 1.0,
                  poll_max_delay: float = 5.0,
                  resubmit_delay: float = 0.5,
+                 results_streamed: Callable[[], bool] = lambda: False,
+                 streamed_poll_delay: float = CONSTANTS.STREAMED_RESULT_POLL_DELAY_S,
                  clock: Callable[[], float] = time.time):
         if not (0 < poll_initial_delay <= poll_max_delay and 0 < resubmit_delay <= poll_max_delay):
             raise ValueError(f"poll_initial_delay ({poll_initial_delay}) and resubmit_delay ({resubmit_delay}) must be "
@@ -76,6 +81,8 @@ class TransactionSubmitter:
         self._poll_initial = poll_initial_delay
         self._poll_max = poll_max_delay
         self._resubmit_delay = resubmit_delay
+        self._results_streamed = results_streamed
+        self._streamed_poll_delay = streamed_poll_delay
         self._clock = clock
         self._awaited: Dict[str, _Awaited] = {}
         self.logger = logging.getLogger(__name__)
@@ -140,12 +147,15 @@ class TransactionSubmitter:
                     # TRY_AGAIN_LATER: not accepted; the same envelope goes again after a pause
             # Pause (to poll for the result, or before resubmitting); the stream may tell us first.
             if awaited.record is None:
-                backoff = poll if maybe_in_core and not must_submit else resubmit
+                polling = maybe_in_core and not must_submit
+                delay = (poll if polling else resubmit).next_delay()
+                if polling and self._results_streamed():
+                    delay = max(delay, self._streamed_poll_delay)
                 # A plain future woken by the record or by a timer: asyncio.wait would cost a set, callbacks and
                 # one more loop turn per transaction.
                 loop = asyncio.get_running_loop()
                 wake = awaited.wake = loop.create_future()
-                timer = loop.call_later(backoff.next_delay(), _wake_up, wake)
+                timer = loop.call_later(delay, _wake_up, wake)
                 try:
                     await wake
                 finally:

@@ -528,3 +528,30 @@ async def test_stop_fails_waiting_intents(mock):
         await in_time(first)
     with pytest.raises(PipelineStoppedError):
         await h.pipeline.submit(sell(3))
+
+
+async def test_while_results_are_streamed_a_poll_waits_the_streamed_delay_and_the_stream_tells_first(
+        mock, pipeline_waits):
+    streamed = [True]
+    h = Harness(mock, poll_initial_delay=0.001, poll_max_delay=0.004, resubmit_delay=0.001,
+                results_streamed=lambda: streamed[0], streamed_poll_delay=0.2)
+    try:
+        h.horizon.auto_close = False
+        task = asyncio.ensure_future(h.pipeline.submit(sell(1)))
+        await h.horizon.wait_posts(1)
+        await asyncio.sleep(0.05)
+        assert h.horizon.tx_lookups == 0                  # no lookup before the streamed delay
+        (record,) = h.horizon.close_ledger()
+        h.pipeline.notify_transaction(record)             # the stream tells
+        assert (await in_time(task)).success
+        assert h.horizon.tx_lookups == 0
+
+        streamed[0] = False                               # stream down: polls at the plain delays again
+        task = asyncio.ensure_future(h.pipeline.submit(sell(2)))
+        await h.horizon.wait_posts(2)
+        while h.horizon.tx_lookups < 2:
+            await asyncio.sleep(0.001)
+        h.horizon.close_ledger()
+        assert (await in_time(task)).success
+    finally:
+        await h.pipeline.stop()

@@ -219,8 +219,8 @@ async def make_stellar_market():
         """`before_start(net)` runs just before the exchange starts (e.g. to set faults); with
         `wait_ready=False` the market is returned at once, ready or not. `net_options(net)`: more exchange
         options, from the started sandbox (e.g. every Horizon's URL)."""
-        net = Sandbox(ledger_interval=LEDGER_INTERVAL, submission_timeout=5.0, stream_keep_alive=1.0,
-                      **(sandbox_options or {}))
+        net = Sandbox(**{"ledger_interval": LEDGER_INTERVAL, "submission_timeout": 5.0, "stream_keep_alive": 1.0,
+                         **(sandbox_options or {})})
         await net.start()
         session = aiohttp.ClientSession()
         started.append((net, session, None, None))

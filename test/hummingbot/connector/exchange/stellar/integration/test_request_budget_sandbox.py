@@ -105,3 +105,19 @@ async def test_balances_follow_fills_from_the_streams_and_reads_stay_within_the_
     assert per_hour + poll_per_hour <= BUDGET_PER_HOUR
     exchange.cancel(PAIR, open_order.client_order_id)
     await wait_until(lambda: open_order.is_cancelled, what="the last order cancelled")
+
+
+async def test_while_the_transaction_stream_is_up_no_transaction_is_looked_up_by_hash(make_stellar_market):
+    # Ledgers of 2 s: a lookup after the submitter's plain 1 s pause would find nothing yet (two a transaction on
+    # the public networks' 5 s ledgers); the account's transaction stream tells first.
+    m = await make_stellar_market(sandbox_options={"ledger_interval": 2.0})
+    exchange, log = m.exchange, m.net.requests
+    account = exchange._user_stream_tracker.data_source
+    await wait_until(lambda: account.all_streams_connected(), what="every account stream connected")
+    log.clear()
+    orders = [await m.place_open(TradeType.SELL, "10", price) for price in ("0.2", "0.3")]
+    for order in orders:
+        exchange.cancel(PAIR, order.client_order_id)
+    await wait_until(lambda: all(o.is_cancelled for o in orders), timeout=20, what="both cancelled")
+    assert log.count("/transactions_async", method="POST") in (3, 4)   # the two cancels may share one
+    assert log.count("/transactions/{tx_id}") == 0, rest_reads(log)
