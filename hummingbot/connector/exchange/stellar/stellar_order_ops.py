@@ -169,27 +169,35 @@ def _cancel_terms(intent: CancelOrderIntent) -> OfferTerms:
     return OfferTerms(MANAGE_BUY_OFFER, intent.quote, intent.base, 0, 1, 1, offer_id)
 
 
+def checked_amount(order: str, trade_type: TradeType, base: Asset, quote: Asset, amount: Decimal, price: Decimal,
+                   price_name: str = "price") -> int:
+    """The amount in stroops, once side, assets, amount and price are sound (MARKET and LIMIT orders alike);
+    else StellarOrderError naming the order and the problem."""
+    if trade_type not in (TradeType.BUY, TradeType.SELL):
+        raise StellarOrderError(f"Order {order}: trade type {trade_type} is not BUY or SELL")
+    if base == quote:
+        raise StellarOrderError(f"Order {order}: base and quote are the same asset ({token_name(base)})")
+    try:
+        amount_stroops = to_stroops(amount)
+    except StellarAmountError as e:
+        raise StellarOrderError(f"Order {order}: {e}") from None
+    if amount_stroops == 0:
+        raise StellarOrderError(f"Order {order}: amount must be positive, got {amount}")
+    if not isinstance(price, Decimal) or not price.is_finite() or price <= 0:
+        raise StellarOrderError(f"Order {order}: {price_name} must be a positive finite Decimal, got {price!r}")
+    return amount_stroops
+
+
 def _validate_create(intent: CreateOrderIntent) -> tuple[int, int, int]:
     """(amount in stroops, price n, price d), or StellarOrderError naming the order and the problem."""
     order = intent.client_order_id
-    if intent.trade_type not in (TradeType.BUY, TradeType.SELL):
-        raise StellarOrderError(f"Order {order}: trade type {intent.trade_type} is not BUY or SELL")
     if intent.order_type == OrderType.MARKET:
         raise StellarOrderError(
             f"Order {order}: a MARKET order is a path payment (stellar_path_payments.MarketOrderIntent), not an offer")
     if intent.order_type not in (OrderType.LIMIT, OrderType.LIMIT_MAKER):
         raise StellarOrderError(f"Order {order}: order type {intent.order_type} is not supported on Stellar")
-    if intent.base == intent.quote:
-        raise StellarOrderError(f"Order {order}: base and quote are the same asset ({token_name(intent.base)})")
-    try:
-        amount_stroops = to_stroops(intent.amount)
-    except StellarAmountError as e:
-        raise StellarOrderError(f"Order {order}: {e}") from None
-    if amount_stroops == 0:
-        raise StellarOrderError(f"Order {order}: amount must be positive, got {intent.amount}")
+    amount_stroops = checked_amount(order, intent.trade_type, intent.base, intent.quote, intent.amount, intent.price)
     price = intent.price
-    if not isinstance(price, Decimal) or not price.is_finite() or price <= 0:
-        raise StellarOrderError(f"Order {order}: price must be a positive finite Decimal, got {price!r}")
     try:
         price_n, price_d = price_to_rational(price)
     except StellarAmountError as e:

@@ -28,12 +28,12 @@ from stellar_sdk import Asset, MuxedAccount, PathPaymentStrictReceive, PathPayme
 from stellar_sdk import xdr as stellar_xdr
 from stellar_sdk.operation import Operation
 
-from hummingbot.connector.exchange.stellar.stellar_amounts import StellarAmountError, stroops_str, to_stroops
+from hummingbot.connector.exchange.stellar.stellar_amounts import stroops_str
 from hummingbot.connector.exchange.stellar.stellar_assets import token_name
 from hummingbot.connector.exchange.stellar.stellar_constants import INT64_MAX, result_code_message
 from hummingbot.connector.exchange.stellar.stellar_errors import StellarOrderRejected
 from hummingbot.connector.exchange.stellar.stellar_op_outcome import OpOutcome, OrderAssets, fill_from_claim
-from hummingbot.connector.exchange.stellar.stellar_order_ops import StellarOrderError
+from hummingbot.connector.exchange.stellar.stellar_order_ops import StellarOrderError, checked_amount
 
 # xdr.OperationType of the two path payments
 PATH_PAYMENT_STRICT_RECEIVE = 2
@@ -76,19 +76,8 @@ class PathPaymentTerms(NamedTuple):
 def path_payment_terms(intent: MarketOrderIntent) -> PathPaymentTerms:
     """The validated fields of `intent`'s path payment; StellarOrderError for bad input."""
     order = intent.client_order_id
-    if intent.trade_type not in (TradeType.BUY, TradeType.SELL):
-        raise StellarOrderError(f"Order {order}: trade type {intent.trade_type} is not BUY or SELL")
-    if intent.base == intent.quote:
-        raise StellarOrderError(f"Order {order}: base and quote are the same asset ({token_name(intent.base)})")
-    try:
-        amount = to_stroops(intent.amount)
-    except StellarAmountError as e:
-        raise StellarOrderError(f"Order {order}: {e}") from None
-    if amount == 0:
-        raise StellarOrderError(f"Order {order}: amount must be positive, got {intent.amount}")
     price = intent.worst_price
-    if not isinstance(price, Decimal) or not price.is_finite() or price <= 0:
-        raise StellarOrderError(f"Order {order}: worst price must be a positive finite Decimal, got {price!r}")
+    amount = checked_amount(order, intent.trade_type, intent.base, intent.quote, intent.amount, price, "worst price")
     n, d = price.as_integer_ratio()   # exact, so the bound is rounded once, against us by at most a stroop
     if intent.trade_type is TradeType.SELL:
         least = amount * n // d
