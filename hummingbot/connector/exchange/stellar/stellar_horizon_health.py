@@ -101,6 +101,7 @@ class HorizonHealth:
         self._active = 0
         self._started_at = clock()
         self._leader_ledger: Optional[int] = None
+        self._first_ledger: Optional[int] = None      # the first any Horizon delivered since the (re)start
         self._leader_at: Optional[float] = None       # monotonic: when the newest ledger first arrived
         self._period_s: Optional[float] = None        # average time between ledgers
         self._switches: Deque[HorizonSwitch] = deque(maxlen=_SWITCHES_KEPT)
@@ -148,9 +149,10 @@ class HorizonHealth:
                 return SILENT, f"no ledger for {now - still_since:.1f}s while another Horizon streams them"
             if member.ledger is not None and self._leader_ledger - member.ledger >= self._lag_ledgers:
                 return LAGGING, f"{self._leader_ledger - member.ledger} ledgers behind"
-            if member.ledger is not None and member.behind_since is not None and \
-                    now - member.behind_since > self.behind_s():
-                return LAGGING, f"ledger {member.ledger + 1} {now - member.behind_since:.1f}s late"
+            # A Horizon heard of no ledger since the (re)start lacks one once another delivered two.
+            if member.behind_since is not None and now - member.behind_since > self.behind_s() and (
+                    member.ledger is not None or self._leader_ledger > self._first_ledger):
+                return LAGGING, f"{now - member.behind_since:.1f}s without a ledger another Horizon has"
         if member.latency_s is not None and member.latency_s > self._slow_latency_s:
             return SLOW, f"answers in {member.latency_s:.1f}s on average"
         return HEALTHY, ""
@@ -193,7 +195,7 @@ class HorizonHealth:
         """The heartbeats start (again) now: what they said before is forgotten, so that a Horizon whose first
         ledger comes a moment after another's is not taken for silent or behind."""
         self._started_at = self._clock()
-        self._leader_ledger = self._leader_at = None
+        self._leader_ledger = self._leader_at = self._first_ledger = None
         for member in self._members:
             member.ledger = member.advanced_at = member.behind_since = None
 
@@ -246,6 +248,8 @@ class HorizonHealth:
             member.ledger_closed_at = closed_at or member.ledger_closed_at
             member.advanced_at = now
         leader = self._leader_ledger
+        if self._first_ledger is None:
+            self._first_ledger = sequence
         if leader is None or sequence > leader:
             if leader is not None and self._leader_at is not None:
                 interval = (now - self._leader_at) / (sequence - leader)

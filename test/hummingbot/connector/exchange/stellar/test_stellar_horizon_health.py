@@ -167,10 +167,25 @@ def test_a_horizon_that_lacks_a_ledger_another_delivered_for_half_a_period_is_la
     clock.advance(5.0)
     health.ledger(1, 16)
     clock.advance(2.6)
-    assert health.state(0) == (LAGGING, "ledger 16 2.6s late")
+    assert health.state(0) == (LAGGING, "2.6s without a ledger another Horizon has")
     switch = health.evaluate()
-    assert (switch.to_url, switch.reason) == (B, "lagging: ledger 16 2.6s late")
+    assert (switch.to_url, switch.reason) == (B, "lagging: 2.6s without a ledger another Horizon has")
     assert switch.fault_age_s == pytest.approx(2.6)
+
+
+def test_after_a_restart_a_horizon_that_streams_no_ledger_lags_once_another_delivered_two(clock):
+    # Hummingbot restarts the network after a failed check: the heartbeats start again and forget what they heard.
+    health = health_of(clock, lag_ledgers=3, min_silence_s=100.0)
+    stream_ledgers(health, clock, {0: 10, 1: 10}, 4, period=5.0)
+    health.start()
+    clock.advance(0.5)
+    health.ledger(1, 15)                  # only B streams after the restart
+    clock.advance(3.0)
+    assert health.state(0)[0] == HEALTHY  # its first ledger may just come late
+    clock.advance(2.0)
+    health.ledger(1, 16)
+    clock.advance(2.6)
+    assert health.state(0) == (LAGGING, "7.6s without a ledger another Horizon has")
 
 
 def test_how_late_a_ledger_may_be_follows_the_ledger_period_within_bounds(clock):
