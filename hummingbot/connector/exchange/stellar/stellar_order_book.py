@@ -37,7 +37,7 @@ from hummingbot.connector.exchange.stellar.stellar_book_levels import (
 )
 from hummingbot.connector.exchange.stellar.stellar_book_text import BookText, NotFast, json_loads
 from hummingbot.connector.exchange.stellar.stellar_horizon_records import close_timestamp, record_asset_key
-from hummingbot.connector.exchange.stellar.stellar_pool_levels import PoolLevels, crossed, merged_side, pool_change
+from hummingbot.connector.exchange.stellar.stellar_pool_levels import PoolLevels, crossed, merged_side
 
 _SNAPSHOT = OrderBookMessageType.SNAPSHOT
 _new_message = tuple.__new__   # an OrderBookMessage as its namedtuple makes it, without its __new__'s extra call
@@ -169,10 +169,21 @@ def _book_rows(rows: List[Row], update_id: int) -> List[OrderBookRow]:
     return [new_row(OrderBookRow, (price, amount, update_id)) for price, amount in rows]
 
 
-def _with_pool(changes: List[Row], pool_amounts: Dict[float, float]) -> List[Row]:
-    """Offers' changed rows with the pool's amount added where a pool level has the same price."""
-    return [(price, amount + pool_amounts[price]) if price in pool_amounts else (price, amount)
-            for price, amount in changes]
+def _with_pool(changes: List[Row], pool_amounts: Dict[float, float], update_id: int) -> List[OrderBookRow]:
+    """Offers' changed rows with the pool's amount added where a pool level has the same price, as OrderBookRows."""
+    row, pool = tuple.__new__, pool_amounts.get
+    return [row(OrderBookRow, (price, amount + pool(price, 0.0), update_id)) for price, amount in changes]
+
+
+def _pool_change(old: Dict[float, float], new: Dict[float, float], offer_rows: List[Row],
+                 update_id: int) -> List[OrderBookRow]:
+    """The rows that turn a side holding the offers plus `old` pool amounts into one holding the offers plus
+    `new`: every pool price that changed, set to the offers' amount there (0.0: none) plus the pool's."""
+    row, offers, was = tuple.__new__, dict(offer_rows).get, old.get
+    rows = [row(OrderBookRow, (price, amount + offers(price, 0.0), update_id))
+            for price, amount in new.items() if was(price) != amount]
+    rows += [row(OrderBookRow, (price, offers(price, 0.0), update_id)) for price in old if price not in new]
+    return rows
 
 
 def _clean_offers(offers: Dict[str, Any]) -> bool:
@@ -237,8 +248,8 @@ class StellarOrderBook(OrderBook):
                                       [row(OrderBookRow, (price, amount, update_id)) for price, amount in changes[1]],
                                       update_id)
             elif not self._pool_crossed and not crossed(content["bids"], content["asks"], pool):
-                OrderBook.apply_diffs(self, _book_rows(_with_pool(changes[0], pool.bid_amounts), update_id),
-                                      _book_rows(_with_pool(changes[1], pool.ask_amounts), update_id), update_id)
+                OrderBook.apply_diffs(self, _with_pool(changes[0], pool.bid_amounts, update_id),
+                                      _with_pool(changes[1], pool.ask_amounts, update_id), update_id)
             else:
                 self._apply_whole(content, update_id)
             self._offers_clean = True
@@ -265,8 +276,8 @@ class StellarOrderBook(OrderBook):
                 offers["bids"], offers["asks"], pool)):
             old_bids, old_asks = (old.bid_amounts, old.ask_amounts) if old is not None else ({}, {})
             new_bids, new_asks = (pool.bid_amounts, pool.ask_amounts) if pool is not None else ({}, {})
-            OrderBook.apply_diffs(self, _book_rows(pool_change(old_bids, new_bids, offers["bids"]), update_id),
-                                  _book_rows(pool_change(old_asks, new_asks, offers["asks"]), update_id), update_id)
+            OrderBook.apply_diffs(self, _pool_change(old_bids, new_bids, offers["bids"], update_id),
+                                  _pool_change(old_asks, new_asks, offers["asks"], update_id), update_id)
         else:
             self._apply_whole(offers, update_id)
 

@@ -10,7 +10,8 @@ path payments, and so are most takers'. Its depth, shown as levels, is what a ta
 (in exact integers of stroops and basis points, as stellar-core computes them). The levels are slices of
 the amount a taker could trade: slice k runs from the amount that moves the pool's price by the (k−1)th
 step of `PRICE_MOVES_BP` to the one that moves it by the kth (fine near the pool's price, coarser further
-out), for asks y_k = B − √(B²/(1 + m_k)), for bids x_k = √(B²·(1 + m_k)) − B. A slice's row is
+out), for asks y_k = ⌊B·(1 − 1/√(1 + m_k))⌋, for bids x_k = ⌊B·(√(1 + m_k) − 1)⌋ (in floating point: an end
+only needs to be near its price move; what each slice holds is exact). A slice's row is
 (its quote / its base, its base): so the first k rows of a side hold exactly the base of y_k (x_k) and,
 price times amount, exactly cost(y_k) (payout(x_k)) quote. Hummingbot's `get_vwap_for_volume` and
 `get_price_for_volume` at a slice's end are the pool's exact price for that amount; between two ends they
@@ -22,7 +23,7 @@ reserves): such a slice is merged into its neighbours (into the next when it is 
 the one before), so each side is strictly ordered, best first, and the sums at the remaining ends stay
 exact. A pool with an empty reserve has no levels.
 """
-from math import isqrt
+from math import sqrt
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
 Row = Tuple[float, float]   # (price in quote per base, amount in base), as stellar_book_levels' rows
@@ -56,19 +57,47 @@ def pool_cost(reserve_in: int, reserve_out: int, amount_out: int, fee_bp: int = 
     return needed if needed <= INT64_MAX - reserve_in else None
 
 
+def _factors(moves_bp) -> Tuple[Tuple[float, ...], Tuple[float, ...]]:
+    """Per price move m: the share of the base reserve a buy takes (1 − 1/√(1 + m)) and a sell adds (√(1 + m) − 1)
+    to move the pool's price by m (before its fee)."""
+    return (tuple(1.0 - 1.0 / sqrt(1.0 + move / _MAX_BPS) for move in moves_bp),
+            tuple(sqrt(1.0 + move / _MAX_BPS) - 1.0 for move in moves_bp))
+
+
+_FACTORS = {PRICE_MOVES_BP: _factors(PRICE_MOVES_BP)}
+
+
+def slice_ends(base_reserve: int, moves_bp=PRICE_MOVES_BP) -> Tuple[List[int], List[int]]:
+    """Where the slices end, in base stroops: (for asks: base bought, for bids: base sold), one per move,
+    floor(B·share) in floating point (an end only needs to be near its price move; what a slice holds is then
+    computed exactly)."""
+    ask_factors, bid_factors = _FACTORS.get(moves_bp) or _factors(moves_bp)
+    return [int(base_reserve * f) for f in ask_factors], [int(base_reserve * f) for f in bid_factors]
+
+
 def ask_slices(base_reserve: int, quote_reserve: int, moves_bp=PRICE_MOVES_BP) -> List[Tuple[int, int]]:
     """(quote paid, base received) of each ask slice, in stroops, best first."""
     slices: List[Tuple[int, int]] = []
+    if base_reserve <= 0 or quote_reserve <= 0:
+        return slices
     last_base = last_quote = 0
-    for move in moves_bp:
-        base = base_reserve - isqrt(base_reserve * base_reserve * _MAX_BPS // (_MAX_BPS + move))
+    numerator, kept = _MAX_BPS * quote_reserve, _MAX_BPS - LIQUIDITY_POOL_FEE_BP
+    limit = INT64_MAX - quote_reserve
+    for share in (_FACTORS.get(moves_bp) or _factors(moves_bp))[0]:
+        base = int(base_reserve * share)
         if base <= last_base:
             continue
-        quote = pool_cost(quote_reserve, base_reserve, base)
-        if quote is None:
+        if base >= base_reserve:
+            break
+        quote = -(-(numerator * base) // ((base_reserve - base) * kept))   # pool_cost, written out: it is hot
+        if quote > limit:
             break
         if quote > last_quote:   # else worth nothing yet: the base goes into the next slice
-            _push(slices, quote - last_quote, base - last_base, True)
+            add_quote, add_base = quote - last_quote, base - last_base
+            if slices and add_quote * slices[-1][1] <= slices[-1][0] * add_base:   # not dearer than the last
+                _push(slices, add_quote, add_base, True)
+            else:
+                slices.append((add_quote, add_base))
             last_base, last_quote = base, quote
     return slices
 
@@ -76,18 +105,25 @@ def ask_slices(base_reserve: int, quote_reserve: int, moves_bp=PRICE_MOVES_BP) -
 def bid_slices(base_reserve: int, quote_reserve: int, moves_bp=PRICE_MOVES_BP) -> List[Tuple[int, int]]:
     """(quote received, base paid) of each bid slice, in stroops, best first."""
     slices: List[Tuple[int, int]] = []
-    last_base = last_quote = 0
     if base_reserve <= 0 or quote_reserve <= 0:
         return slices
-    for move in moves_bp:
-        base = isqrt(base_reserve * base_reserve * (_MAX_BPS + move) // _MAX_BPS) - base_reserve
+    last_base = last_quote = 0
+    kept = _MAX_BPS - LIQUIDITY_POOL_FEE_BP
+    numerator, reserve_term = kept * quote_reserve, _MAX_BPS * base_reserve
+    limit = INT64_MAX - base_reserve
+    for share in (_FACTORS.get(moves_bp) or _factors(moves_bp))[1]:
+        base = int(base_reserve * share)
         if base <= last_base:
             continue
-        if base > INT64_MAX - base_reserve:
+        if base > limit:
             break
-        quote = pool_payout(base_reserve, quote_reserve, base) or 0
+        quote = numerator * base // (reserve_term + kept * base)   # pool_payout, written out: it is hot
         if quote > last_quote:
-            _push(slices, quote - last_quote, base - last_base, False)
+            add_quote, add_base = quote - last_quote, base - last_base
+            if slices and add_quote * slices[-1][1] >= slices[-1][0] * add_base:   # not cheaper than the last
+                _push(slices, add_quote, add_base, False)
+            else:
+                slices.append((add_quote, add_base))
             last_base, last_quote = base, quote
     return slices
 
@@ -104,10 +140,6 @@ def _push(slices: List[Tuple[int, int]], quote: int, base: int, is_ask: bool) ->
     slices.append((quote, base))
 
 
-def _rows(slices: List[Tuple[int, int]]) -> List[Row]:
-    return [(quote / base, base / STROOPS) for quote, base in slices]
-
-
 class PoolLevels(NamedTuple):
     """A pool's rows (best first) and the same by price, as `pool_levels` makes them from its reserves."""
     base_reserve: int
@@ -116,21 +148,16 @@ class PoolLevels(NamedTuple):
     asks: List[Row]
     bid_amounts: Dict[float, float]
     ask_amounts: Dict[float, float]
-
-    @property
-    def best_bid(self) -> Optional[float]:
-        return self.bids[0][0] if self.bids else None
-
-    @property
-    def best_ask(self) -> Optional[float]:
-        return self.asks[0][0] if self.asks else None
+    best_bid: Optional[float]
+    best_ask: Optional[float]
 
 
 def pool_levels(base_reserve: int, quote_reserve: int, moves_bp=PRICE_MOVES_BP) -> PoolLevels:
     """The pool's levels for reserves in stroops (see the module's docstring)."""
-    bids = _rows(bid_slices(base_reserve, quote_reserve, moves_bp))
-    asks = _rows(ask_slices(base_reserve, quote_reserve, moves_bp))
-    return PoolLevels(base_reserve, quote_reserve, bids, asks, dict(bids), dict(asks))
+    bids = [(quote / base, base / STROOPS) for quote, base in bid_slices(base_reserve, quote_reserve, moves_bp)]
+    asks = [(quote / base, base / STROOPS) for quote, base in ask_slices(base_reserve, quote_reserve, moves_bp)]
+    return PoolLevels(base_reserve, quote_reserve, bids, asks, dict(bids), dict(asks),
+                      bids[0][0] if bids else None, asks[0][0] if asks else None)
 
 
 NO_POOL = pool_levels(0, 0)
@@ -147,17 +174,6 @@ def merged_side(offer_rows: List[Row], pool_amounts: Dict[float, float]) -> List
     rows = [(price, amount + extra.pop(price)) if price in extra else (price, amount) for price, amount in offer_rows]
     rows.extend(extra.items())
     return rows
-
-
-def pool_change(old: Dict[float, float], new: Dict[float, float], offer_rows: List[Row]) -> List[Row]:
-    """The rows that turn a side holding the offers plus `old` pool amounts into one holding the offers
-    plus `new`: every pool price that changed, set to the offers' amount there (0.0: none) plus the pool's."""
-    rows = [(price, amount) for price, amount in new.items() if old.get(price) != amount]
-    rows.extend((price, 0.0) for price in old if price not in new)
-    if not rows:
-        return rows
-    offers = dict(offer_rows)
-    return [(price, amount + offers.get(price, 0.0)) for price, amount in rows]
 
 
 def crossed(offer_bids: List[Row], offer_asks: List[Row], pool: PoolLevels) -> bool:

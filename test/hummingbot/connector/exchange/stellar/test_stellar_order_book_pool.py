@@ -101,12 +101,15 @@ def test_an_offers_change_with_a_pool_applies_only_the_changed_offers():
 def test_a_reserves_change_applies_only_the_pools_levels():
     f = Fixture()
     offer_update = f.offers(offers()).update_id
-    f.pool_reserves(1000, 250)
+    first = f.pool_reserves(1000, 250).content["pool"]
     second = f.pool_reserves(1010, 248)
     assert f.exact()
     by_price = ids(f.book)
     assert {by_price[p] for p in (0.24, 0.23, 0.26, 0.27)} == {offer_update}
     assert {by_price[p] for p, _ in f.pool.asks + f.pool.bids} == {second.update_id}
+    assert not set(first.bid_amounts) & set(dict(entries(f.book)[0]))   # the old levels are gone
+    f.pool_reserves(1010, 248)   # the same reserves again: nothing changes
+    assert f.exact() and ids(f.book) == by_price
 
 
 def test_where_a_pool_level_meets_an_offers_price_their_amounts_add_up():
