@@ -37,7 +37,14 @@ from hummingbot.connector.exchange.stellar.stellar_book_levels import (
 )
 from hummingbot.connector.exchange.stellar.stellar_book_text import BookText, NotFast, json_loads
 from hummingbot.connector.exchange.stellar.stellar_horizon_records import close_timestamp, record_asset_key
-from hummingbot.connector.exchange.stellar.stellar_pool_levels import PoolLevels, crossed, merged_side
+from hummingbot.connector.exchange.stellar.stellar_pool_levels import (
+    STROOPS,
+    PoolLevels,
+    crossed,
+    merged_side,
+    pool_cost,
+    pool_payout,
+)
 
 _SNAPSHOT = OrderBookMessageType.SNAPSHOT
 _new_message = tuple.__new__   # an OrderBookMessage as its namedtuple makes it, without its __new__'s extra call
@@ -186,6 +193,30 @@ def _pool_change(old: Dict[float, float], new: Dict[float, float], offer_rows: L
     return rows
 
 
+def _offers_prices(rows: List[Row], is_buy: bool, volume: float) -> Optional[Tuple[float, float]]:
+    """(average price, last level's price) of taking `volume` base from the offers' `rows` (None: they hold less)."""
+    left, cost = volume, 0.0
+    for price, amount in sorted(rows, reverse=not is_buy):
+        taken = amount if amount < left else left
+        cost += taken * price
+        left -= taken
+        if left <= volume * 1e-12:
+            return cost / volume, price
+    return None
+
+
+def _pool_price(pool: Optional[PoolLevels], is_buy: bool, volume: float) -> Optional[float]:
+    """The pool's exact average price for `volume` base (CAP-38), None without a pool or when it cannot."""
+    if pool is None:
+        return None
+    stroops = round(volume * STROOPS)
+    if stroops <= 0:
+        return None
+    base, quote = pool.base_reserve, pool.quote_reserve
+    amount = pool_cost(quote, base, stroops) if is_buy else pool_payout(base, quote, stroops)
+    return None if amount is None else amount / stroops
+
+
 def _clean_offers(offers: Dict[str, Any]) -> bool:
     bids, asks = offers["bids"], offers["asks"]
     return is_ordered(bids, True) and is_ordered(asks, False) and not is_crossed(bids, asks)
@@ -213,6 +244,21 @@ class StellarOrderBook(OrderBook):
     def pool_levels(self) -> Optional[PoolLevels]:
         """The liquidity pool levels this book shows beside the offers (None: none)."""
         return self._pool
+
+    def single_venue_price(self, is_buy: bool, volume: float) -> Optional[float]:
+        """The price for `volume` base of the venue one path payment (a taker's MARKET order) would take: the
+        offers alone or the pool alone, whichever is better on average for all of it (a hop goes whole to one
+        venue); for the offers, as `get_price_for_volume`, the last level's price it reaches, for the pool its
+        exact average. None when neither can fill it or the offers held are not known. The merged book's own
+        price for a volume adds the venues' depths, which a single payment cannot."""
+        offers = self._offers
+        if offers is None or volume <= 0:
+            return None
+        book = _offers_prices(offers["asks" if is_buy else "bids"], is_buy, volume)
+        pool = _pool_price(self._pool, is_buy, volume)
+        if pool is None or (book is not None and (book[0] <= pool if is_buy else book[0] >= pool)):
+            return None if book is None else book[1]
+        return pool
 
     def apply_snapshot(self, bids: List[OrderBookRow], asks: List[OrderBookRow], update_id: int):
         self._applied = None

@@ -1,7 +1,9 @@
 """The tracker's book with a liquidity pool: the offers and the pool's levels merged, each changed apart from the
 other as a diff, and applied whole only when the two venues' prices cross."""
 import random
+from decimal import ROUND_UP, Decimal
 
+from hummingbot.core.data_type.common import TradeType
 from hummingbot.core.data_type.order_book import OrderBook
 from hummingbot.core.data_type.order_book_row import OrderBookRow
 
@@ -11,6 +13,7 @@ from hummingbot.connector.exchange.stellar.stellar_order_book import (
     StellarPoolMessage,
     pool_message,
 )
+from hummingbot.connector.exchange.stellar.stellar_order_pricing import market_price_bound
 from hummingbot.connector.exchange.stellar.stellar_pool_levels import STROOPS, merged_side, pool_levels
 
 PAIR = "XLM-USDC"
@@ -206,3 +209,44 @@ def test_any_sequence_of_offers_and_pool_changes_leaves_exactly_the_merged_book(
             assert f.exact(), step
             as_diffs += any(uid != message.update_id for uid in ids(f.book).values())   # rows kept: a diff
     assert as_diffs > 300
+
+
+def pool_cost(xlm: int, usdc: int, out: int) -> int:
+    return -(-(10_000 * usdc * out) // ((xlm - out) * 9_970))
+
+
+def pool_payout(xlm: int, usdc: int, sold: int) -> int:
+    return 9_970 * usdc * sold // (10_000 * xlm + 9_970 * sold)
+
+
+def test_the_single_venue_price_is_the_better_venue_for_the_whole_amount_as_a_path_payment_takes_it():
+    f = Fixture()
+    f.offers(offers(bids=((20, 100, "4.0000000"),), asks=((30, 100, "20.0000000"),)))   # 20 XLM each side
+    # Without a pool: what Hummingbot's get_price_for_volume says of the offers.
+    for is_buy, volume in ((True, 5.0), (True, 20.0), (False, 20.0)):
+        assert f.book.single_venue_price(is_buy, volume) == f.book.get_price_for_volume(is_buy, volume).result_price
+    assert f.book.single_venue_price(True, 21.0) is None   # more than the offers hold
+    xlm, usdc = 1000 * STROOPS, 250 * STROOPS
+    f.pool_reserves(1000, 250)
+    ten = 10 * STROOPS
+    assert f.book.single_venue_price(True, 10.0) == pool_cost(xlm, usdc, ten) / ten        # under the 0.30 ask
+    assert f.book.single_venue_price(False, 10.0) == pool_payout(xlm, usdc, ten) / ten     # over the 0.20 bid
+    f.pool_reserves(20, 5)   # a shallow pool: 10 XLM would move it far, the offers are better
+    assert f.book.single_venue_price(True, 10.0) == 0.3 and f.book.single_venue_price(False, 10.0) == 0.2
+
+
+def test_a_market_orders_bound_is_the_better_venues_price_not_the_merged_depths():
+    f = Fixture()
+    f.offers(offers(bids=((20, 100, "4.0000000"),), asks=((252, 1000, "10.0000000"),)))   # 10 XLM at 0.252
+    f.pool_reserves(1000, 250)
+    xlm, usdc = 1000 * STROOPS, 250 * STROOPS
+    amount = 30 * STROOPS   # more than the offers hold: only the pool can take it whole
+    pool_average = pool_cost(xlm, usdc, amount) / amount
+    merged = f.book.get_vwap_for_volume(True, 30.0).result_price
+    assert merged < pool_average   # the merged depth is cheaper than any one path payment can be
+    bound = market_price_bound(f.book, PAIR, TradeType.BUY, Decimal(30), Decimal("0.02"))
+    assert bound == (Decimal(repr(pool_average)) * Decimal("1.02")).quantize(Decimal("0.0000001"), ROUND_UP)
+    # A book of offers alone prices it as before: its last level's price for the amount.
+    plain = StellarOrderBook()
+    plain.restore_from_snapshot_and_diffs(BookSequence().message(offers(), PAIR), [])
+    assert market_price_bound(plain, PAIR, TradeType.BUY, Decimal(50), Decimal("0.02")) == Decimal("0.2754")
