@@ -174,7 +174,7 @@ class _StellarPoolSide(_StellarSide):
         self._pool_changes = pool_changes
         self.depth = depth + POOL_LEVELS
 
-    async def start(self) -> "_StellarPoolSide":
+    async def start(self) -> _StellarPoolSide:
         await self._offers()   # the offers' first book, then the pool beside it
         self._next_effect = self._effects[0]
         await self._pool()
@@ -327,7 +327,8 @@ async def _run(iterations: Dict[int, int], event_iterations: int) -> Dict[str, A
                            floor_name=f"Binance diff, {FEW // 2}+{FEW // 2} levels",
                            description=f"Horizon book event text ({EVENT_DEPTH}+{EVENT_DEPTH} levels, {FEW} of them "
                                        f"changed) to updated OrderBook holding the pair's liquidity pool too "
-                                       f"({POOL_LEVELS}+{POOL_LEVELS} levels), vs a Binance diff text of the {FEW} levels"))
+                                       f"({POOL_LEVELS}+{POOL_LEVELS} levels), vs a Binance diff text of the {FEW} "
+                                       f"levels"))
         pool_update = await _StellarPoolSide(EVENT_DEPTH, exchange, pool_changes=True).start()
         stellar, peer = await _interleaved([pool_update, _BinanceSide(EVENT_DEPTH, binance, levels=POOL_LEVELS)],
                                            event_iterations)

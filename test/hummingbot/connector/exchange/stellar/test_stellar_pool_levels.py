@@ -38,8 +38,9 @@ def test_the_formulas_are_the_ledgers():
     for _ in range(2000):
         reserve_in, reserve_out = rng.randint(1, 10 ** rng.randint(1, 15)), rng.randint(1, 10 ** rng.randint(1, 15))
         amount = rng.randint(1, 10 ** rng.randint(1, 16))
-        assert pool_payout(reserve_in, reserve_out, amount) == sandbox_pools.pool_payout(reserve_in, reserve_out, amount)
-        assert pool_cost(reserve_in, reserve_out, amount) == sandbox_pools.pool_cost(reserve_in, reserve_out, amount)
+        reserves = (reserve_in, reserve_out)
+        assert pool_payout(*reserves, amount) == sandbox_pools.pool_payout(*reserves, amount)
+        assert pool_cost(*reserves, amount) == sandbox_pools.pool_cost(*reserves, amount)
 
 
 def test_each_ask_level_ends_where_the_taker_pays_exactly_the_formulas_cost():
@@ -75,7 +76,8 @@ def test_rows_are_the_slices_in_base_units_best_first_around_the_pools_price():
 def test_hummingbots_vwap_at_a_levels_end_is_the_pools_exact_price_for_that_amount():
     levels = pool_levels(XLM, USDC)
     book = OrderBook()
-    book.apply_snapshot([OrderBookRow(p, a, 1) for p, a in levels.bids], [OrderBookRow(p, a, 1) for p, a in levels.asks], 1)
+    book.apply_snapshot([OrderBookRow(p, a, 1) for p, a in levels.bids],
+                        [OrderBookRow(p, a, 1) for p, a in levels.asks], 1)
     for is_buy, slices, formula in ((True, ask_slices(XLM, USDC), cost), (False, bid_slices(XLM, USDC), payout)):
         base = 0
         for _, slice_base in slices:
