@@ -44,6 +44,8 @@ class StellarAPIOrderBookDataSource(OrderBookTrackerDataSource):
     SNAPSHOT_RETRY_CAP = 30.0
     STREAM_IDLE_TIMEOUT = 300.0         # a stream silent this long is reopened (catches half-open sockets)
     LAST_PRICE_READ_INTERVAL = 600.0    # a pair with no known trade is asked for its last one this often at most
+    # A pool whose reads keep failing (a Horizon without pools) is tried again at most this often: 2 reads each.
+    POOL_RETRY_CAP = 900.0
 
     _logger: Optional[HummingbotLogger] = None
 
@@ -234,12 +236,13 @@ class StellarAPIOrderBookDataSource(OrderBookTrackerDataSource):
         group = self._stream_group
         if group.is_running(trading_pair):
             return
-        listeners = [self._listen_order_book_stream, self._listen_trade_stream]
+        listeners = [(self._listen_order_book_stream, self.SNAPSHOT_RETRY_CAP),
+                     (self._listen_trade_stream, self.SNAPSHOT_RETRY_CAP)]
         if self._include_pool:
-            listeners.append(self._listen_pool_stream)
-        for listen in listeners:
+            listeners.append((self._listen_pool_stream, self.POOL_RETRY_CAP))
+        for listen, retry_cap in listeners:
             group.run(trading_pair, f"Market data stream {listen.__name__} for {trading_pair}",
-                      functools.partial(listen, trading_pair), retry_cap=self.SNAPSHOT_RETRY_CAP)
+                      functools.partial(listen, trading_pair), retry_cap=retry_cap)
 
     async def _listen_order_book_stream(self, trading_pair: str) -> None:
         params = self._connector.instrument_cache.horizon_pair_params(trading_pair)

@@ -187,3 +187,15 @@ class PoolFeedTests(IsolatedAsyncioWrapperTestCase):
         self.assertEqual({}, data_source.pool_feeds())
         self.assertNotIn(EFFECTS, self.server.routes)
         self.assertNotIn("/liquidity_pools", self.server.routes)
+
+    async def test_a_horizon_that_cannot_tell_the_pool_leaves_the_book_to_the_offers_and_is_asked_again_later(self):
+        self.server.set_rest(EFFECTS, page([]))   # /liquidity_pools unanswered (404): a Horizon without pools
+        self.assertGreaterEqual(self.data_source.POOL_RETRY_CAP, 600)   # then at most 2 reads each 10 min or more
+        self.listen()
+        message = await asyncio.wait_for(self.output.get(), 5)
+        self.assertAlmostEqual(0.1, message.bids[0].price)   # the offers' book goes on
+        await wait_until(lambda: any("_listen_pool_stream for XLM-USDC failed; restarting in" in r.getMessage()
+                                     for r in self.log_records))
+        await wait_until(lambda: len(self.server.route("/liquidity_pools").rest_requests) >= 2)   # asked again
+        self.assertEqual([], self.server.route(EFFECTS).requests)   # no stream of a pool it could not find
+        self.assertIsNone(self.data_source.pool_feeds()[PAIR].reserves)
