@@ -82,6 +82,19 @@ def deleted_sell_offer() -> x.OperationResult:
     return _offer_result(x.OperationType.MANAGE_SELL_OFFER, None, x.ManageOfferEffect.MANAGE_OFFER_DELETED)
 
 
+def pool_sell_filled(base_sold: int, quote_received: int, pool_id: bytes = bytes(32)) -> x.OperationResult:
+    """A MARKET sell's PathPaymentStrictSend to self that the pair's liquidity pool filled: one claim atom."""
+    atom = x.ClaimAtom(type=x.ClaimAtomType.CLAIM_ATOM_TYPE_LIQUIDITY_POOL, liquidity_pool=x.ClaimLiquidityAtom(
+        liquidity_pool_id=x.PoolID(x.Hash(pool_id)), asset_sold=USDC.to_xdr_object(),
+        amount_sold=x.Int64(quote_received), asset_bought=XLM.to_xdr_object(), amount_bought=x.Int64(base_sold)))
+    last = x.SimplePaymentResult(destination=TRADER.xdr_account_id(), asset=USDC.to_xdr_object(),
+                                 amount=x.Int64(quote_received))
+    result = x.PathPaymentStrictSendResult(code=x.PathPaymentStrictSendResultCode.PATH_PAYMENT_STRICT_SEND_SUCCESS,
+                                           success=x.PathPaymentStrictSendResultSuccess(offers=[atom], last=last))
+    tr = x.OperationResultTr(type=x.OperationType.PATH_PAYMENT_STRICT_SEND, path_payment_strict_send_result=result)
+    return x.OperationResult(code=x.OperationResultCode.opINNER, tr=tr)
+
+
 def tx_success(op_results: Sequence[x.OperationResult]) -> str:
     fee = 100 * len(op_results)
     result = x.TransactionResultResult(code=x.TransactionResultCode.txSUCCESS, results=list(op_results))
@@ -188,15 +201,30 @@ class OrderEvents:
     of them failed."""
 
     _DONE = (MarketEvent.BuyOrderCreated, MarketEvent.SellOrderCreated, MarketEvent.OrderCancelled)
+    _COMPLETED = (MarketEvent.BuyOrderCompleted, MarketEvent.SellOrderCompleted)
 
     def __init__(self) -> None:
         self._waiting: Dict[str, List[Any]] = {}      # order id -> [orders still to come, future]
-        self._forwarders = [EventForwarder(self._done), EventForwarder(self._failed)]   # PubSub holds weak refs
+        self._completing: Dict[str, asyncio.Future] = {}   # order id -> its future, done once it is FILLED
+        self._forwarders = [EventForwarder(self._done), EventForwarder(self._failed),
+                            EventForwarder(self._completed)]   # PubSub holds weak refs
 
     def attach(self, exchange: StellarExchange) -> None:
         for tag in self._DONE:
             exchange.add_listener(tag, self._forwarders[0])
         exchange.add_listener(MarketEvent.OrderFailure, self._forwarders[1])
+        for tag in self._COMPLETED:
+            exchange.add_listener(tag, self._forwarders[2])
+
+    def expect_completed(self, order_id: str) -> asyncio.Future:
+        """A future done once `order_id` is completed (FILLED: a MARKET order), not once it is created."""
+        future = self._completing[order_id] = asyncio.get_running_loop().create_future()
+        return future
+
+    def _completed(self, event: Any) -> None:
+        future = self._completing.pop(event.order_id, None)
+        if future is not None and not future.done():
+            future.set_result(None)
 
     def expect(self, order_ids: Sequence[str]) -> asyncio.Future:
         group = [len(order_ids), asyncio.get_running_loop().create_future()]
@@ -212,6 +240,10 @@ class OrderEvents:
                 group[1].set_result(None)
 
     def _failed(self, event: Any) -> None:
+        completing = self._completing.pop(event.order_id, None)
+        if completing is not None and not completing.done():
+            completing.set_exception(RuntimeError(f"order {event.order_id} failed ({event.error_message}): the "
+                                                  f"benchmark is not measuring what it says"))
         group = self._waiting.pop(event.order_id, None)
         if group is not None and not group[1].done():
             group[1].set_exception(RuntimeError(f"order {event.order_id} failed ({event.error_message}): the "

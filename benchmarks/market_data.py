@@ -27,6 +27,13 @@ Figures (each side alternates between two events, so every event changes the boo
 - `book_level_changed_depth20`: the cost of one more changed level, (40 changed - 2 changed) / 38,
   on each side, from the two figures above. The output's "per changed level" lines also give each
   event's cost divided by its changed levels.
+- `book_event_depth20_changed2_pool`: the same 2-level change of the offers with the pair's liquidity pool
+  in the book (`stellar_book_liquidity` book+pool: 20+20 pool levels merged beside the offers): the
+  offers' change still goes in as a diff of its own levels.
+- `book_pool_update_depth20`: the pool's reserves change (a trade): the text of the pool's effect as its
+  stream hands it over, decoded, through the exchange's `PoolFeed` (`apply_effect`) and the data source's
+  parser (the pool's levels, CAP-38's formulas) into the book holding 20+20 offers and the pool, where only
+  the pool's levels change; against a Binance diff of as many levels as the pool has (20+20).
 - `book_decode_depth20_vs_diff2` (reported, not checked): decoding a whole 20+20-level Horizon book
   (what the text comparison spares: still done for a pair's first book and any text it cannot
   compare) with the connector's decoder, against Hummingbot decoding a 1+1-level Binance diff.
@@ -54,6 +61,8 @@ from hummingbot.core.web_assistant.connections.ws_connection import WSConnection
 from benchmarks import harness
 from benchmarks.timing import figure, gc_paused, time_calls
 from hummingbot.connector.exchange.stellar.stellar_api_order_book_data_source import StellarAPIOrderBookDataSource
+from hummingbot.connector.exchange.stellar.stellar_pool_feed import PoolFeed
+from hummingbot.connector.exchange.stellar.stellar_pool_levels import PRICE_MOVES_BP
 from hummingbot.connector.exchange.stellar.stellar_sse import json_loads
 
 try:   # compact JSON, as Horizon and Binance write it
@@ -129,6 +138,67 @@ class _StellarSide:
         await self._parse({"trading_pair": harness.PAIR, "book": self._next}, self._queue)
         message = self._queue.get_nowait()
         self.book.restore_from_snapshot_and_diffs(message, [])
+
+
+# The pool: 1,000,000 XLM and 100,000 USDC (0.1 USDC per XLM, inside the offers' spread), and after a taker
+# sold it 1,000 XLM.
+POOL_RESERVES = (("1000000.0000000", "100000.0000000"), ("1001000.0000000", "99900.3990040"))
+POOL_LEVELS = len(PRICE_MOVES_BP)   # a side
+
+
+def _pool_effect(variant: int) -> str:
+    """The text of a `liquidity_pool_trade` effect as Horizon streams it (the pool after the trade)."""
+    xlm, usdc = POOL_RESERVES[variant]
+    usdc_key = f"USDC:{harness.ISSUER.public_key}"
+    return json_dumps({
+        "id": "0000000042949677057-0000000002", "paging_token": "42949677057-2", "account": harness.ISSUER.public_key,
+        "type": "liquidity_pool_trade", "type_i": 92, "created_at": "2026-12-07T05:18:27Z",
+        "liquidity_pool": {"id": "ab" * 32, "fee_bp": 30, "type": "constant_product", "total_trustlines": "3",
+                           "total_shares": "316227.7660168",
+                           "reserves": [{"asset": "native", "amount": xlm}, {"asset": usdc_key, "amount": usdc}]},
+        "sold": {"asset": usdc_key, "amount": "99.6009960"}, "bought": {"asset": "native", "amount": "1000.0000000"}})
+
+
+class _StellarPoolSide(_StellarSide):
+    """A 20+20-level offers book with the pair's pool beside it (through the data source's pool message).
+    `pool_changes`: each event is the pool's effect text (the reserves change); else the offers change."""
+
+    def __init__(self, depth: int, exchange: Any, per_side: Optional[int] = None, pool_changes: bool = False) -> None:
+        super().__init__(depth, exchange, per_side)
+        source = exchange.order_book_tracker.data_source
+        self._pool_queue: asyncio.Queue = asyncio.Queue()
+        base, quote = exchange.instrument_cache.assets_for_pair(harness.PAIR)
+        self.feed = PoolFeed(harness.PAIR, base, quote, None, self._pool_queue, source.logger())
+        self.feed.pool_id = "ab" * 32
+        self._effects = [_pool_effect(0), _pool_effect(1)]
+        self._pool_changes = pool_changes
+        self.depth = depth + POOL_LEVELS
+
+    async def start(self) -> _StellarPoolSide:
+        await self._offers()   # the offers' first book, then the pool beside it
+        self._next_effect = self._effects[0]
+        await self._pool()
+        return self
+
+    def before(self) -> None:
+        self._i += 1
+        if self._pool_changes:
+            self._next_effect = self._effects[self._i % 2]
+        else:
+            self._next = self._payloads[self._i % 2]
+
+    async def one(self) -> None:
+        await (self._pool() if self._pool_changes else self._offers())
+
+    async def _offers(self) -> None:
+        self._next = self._next if self._next is not None else self._payloads[0]
+        await self._parse({"trading_pair": harness.PAIR, "book": self._next}, self._queue)
+        self.book.restore_from_snapshot_and_diffs(self._queue.get_nowait(), [])
+
+    async def _pool(self) -> None:
+        self.feed.apply_effect(json_loads(self._next_effect))   # as the SSE reader hands it over: decoded
+        await self._parse(self._pool_queue.get_nowait(), self._queue)
+        self.book.restore_from_snapshot_and_diffs(self._queue.get_nowait(), [])
 
 
 def binance_decode(payload: str) -> Any:
@@ -250,6 +320,23 @@ async def _run(iterations: Dict[int, int], event_iterations: int) -> Dict[str, A
                                            f"text of the {changed} levels"))
         slope = _slope_row(f"book_level_changed_depth{EVENT_DEPTH}", events[FEW], events[ALL], ALL - FEW)
         rows.append(slope)
+        pool_offers = await _StellarPoolSide(EVENT_DEPTH, exchange, per_side=FEW // 2).start()
+        stellar, peer = await _interleaved([pool_offers, _BinanceSide(EVENT_DEPTH, binance, levels=FEW // 2)],
+                                           event_iterations)
+        rows.append(figure(f"book_event_depth{EVENT_DEPTH}_changed{FEW}_pool", stellar, peer,
+                           floor_name=f"Binance diff, {FEW // 2}+{FEW // 2} levels",
+                           description=f"Horizon book event text ({EVENT_DEPTH}+{EVENT_DEPTH} levels, {FEW} of them "
+                                       f"changed) to updated OrderBook holding the pair's liquidity pool too "
+                                       f"({POOL_LEVELS}+{POOL_LEVELS} levels), vs a Binance diff text of the {FEW} "
+                                       f"levels"))
+        pool_update = await _StellarPoolSide(EVENT_DEPTH, exchange, pool_changes=True).start()
+        stellar, peer = await _interleaved([pool_update, _BinanceSide(EVENT_DEPTH, binance, levels=POOL_LEVELS)],
+                                           event_iterations)
+        rows.append(figure(f"book_pool_update_depth{EVENT_DEPTH}", stellar, peer,
+                           floor_name=f"Binance diff, {POOL_LEVELS}+{POOL_LEVELS} levels",
+                           description=f"a liquidity pool's effect text (its reserves after a trade) to updated "
+                                       f"OrderBook ({EVENT_DEPTH}+{EVENT_DEPTH} offers, the pool's {POOL_LEVELS}+"
+                                       f"{POOL_LEVELS} levels rebuilt), vs a Binance diff text of as many levels"))
         deep = DEPTHS[-1]
         stellar, peer = await _interleaved([_StellarSide(deep, exchange, per_side=FEW // 2),
                                             _BinanceSide(deep, binance, levels=FEW // 2)], iterations[deep])

@@ -14,6 +14,11 @@ turn of the loop, which the pipeline sends as one transaction; checked) until al
 100 single creates, per order; likewise `batch_order_cancel` against 100 single cancels; the floor
 is stellar-sdk building one 100-operation transaction, per operation.
 
+MARKET: one MARKET sell of 10 XLM (a reference price given, as Hummingbot's executors pass one): `sell()`
+until the order is FILLED (SellOrderCompleted), its path payment to self filled by the pair's liquidity
+pool (one claim atom in the result: the fill through the same path as offer fills); the floor is
+stellar-sdk building and signing the same PathPaymentStrictSend.
+
 Hummingbot's 30 s cache of finished orders: it can only be emptied from inside the exchange, so a
 fresh exchange (untimed) takes over once one has finished `harness.FINISHED_PER_EXCHANGE` orders.
 The single cancels of the batch comparison thus meet 0 to 99 finished orders (the batch's cancels
@@ -35,7 +40,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from hummingbot.core.data_type.common import OrderType, TradeType
 from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState, OrderUpdate
 from hummingbot.core.data_type.limit_order import LimitOrder
-from stellar_sdk import Account, ManageSellOffer, MuxedAccount, Price, TransactionBuilder
+from stellar_sdk import Account, ManageSellOffer, MuxedAccount, PathPaymentStrictSend, Price, TransactionBuilder
 
 from benchmarks import harness
 from benchmarks.harness import PAIR, PASSPHRASE, TRADER, USDC, XLM
@@ -81,6 +86,11 @@ class SdkFloor:
         price = PRICES[self._i % len(PRICES)]
         n, d = _rational(price)
         return self._envelope([ManageSellOffer(selling=XLM, buying=USDC, amount="10.0000000", price=Price(n, d))])
+
+    def market_sell(self) -> str:
+        return self._envelope([PathPaymentStrictSend(destination=TRADER.public_key, send_asset=XLM,
+                                                     send_amount="10.0000000", dest_asset=USDC,
+                                                     dest_min="0.9800000", path=[])])
 
     def cancel(self) -> str:
         self._i += 1
@@ -169,6 +179,17 @@ class ConnectorOrders:
             raise RuntimeError("the order is not OPEN: the benchmark is not measuring what it says")
         return order
 
+    def prepare_market_sells(self, count: int) -> None:
+        self.horizon.prepare(harness.tx_success([harness.pool_sell_filled(100_000_000, 9_970_000)])
+                             for _ in range(count))
+
+    async def market_sell(self) -> None:
+        """A MARKET sell of AMOUNT (reference price 0.1) until FILLED."""
+        exchange = self.exchange
+        order_id = exchange.sell(PAIR, AMOUNT, OrderType.MARKET, Decimal("0.1"))
+        await self.events.expect_completed(order_id)
+        self._finished += 1
+
     async def cancel(self, order: InFlightOrder) -> None:
         await self.events.expect((self.exchange.cancel(PAIR, order.client_order_id),))
         if not order.is_cancelled:
@@ -235,6 +256,26 @@ async def _singles(orders: ConnectorOrders, floor: SdkFloor, iterations: int, wa
             out["create"].append(created - floor_created)
             out["floor_cancel"].append(floor_cancelled - created)
             out["cancel"].append(cancelled - floor_cancelled)
+    return out
+
+
+async def _market_orders(orders: ConnectorOrders, floor: SdkFloor, iterations: int,
+                         warmup: int) -> Dict[str, List[int]]:
+    """MARKET sells until FILLED, the floor's path payment timed turn about with them."""
+    clock = time.perf_counter_ns
+    out: Dict[str, List[int]] = {"market": [], "floor_market": []}
+    for index in range(warmup + iterations):
+        await orders.room_for(1)
+        orders.prepare_market_sells(1)
+        with gc_paused():
+            start = clock()
+            floor.market_sell()
+            floor_done = clock()
+            await orders.market_sell()
+            filled = clock()
+        if index >= warmup:
+            out["floor_market"].append(floor_done - start)
+            out["market"].append(filled - floor_done)
     return out
 
 
@@ -435,6 +476,7 @@ async def _run(iterations: int, batch_rounds: int) -> Dict[str, Any]:
     try:
         floor = SdkFloor()
         singles = await _singles(orders, floor, iterations, warmup=min(200, iterations))
+        market = await _market_orders(orders, floor, max(100, iterations // 3), warmup=50)
         batches = await _batches(orders, floor, batch_rounds)
         finished = await _with_finished_orders(full, orders, max(50, iterations // 10))
         parts = await _parts(orders.exchange, iterations)
@@ -450,6 +492,9 @@ async def _run(iterations: int, batch_rounds: int) -> Dict[str, Any]:
                description="one LIMIT sell: sell() until OPEN, vs stellar-sdk building and signing it"),
         figure("order_cancel", singles["cancel"], singles["floor_cancel"], floor_name="stellar-sdk build+sign",
                description="one cancel: cancel() until CANCELED, vs stellar-sdk building and signing it"),
+        figure("order_market", market["market"], market["floor_market"], floor_name="stellar-sdk build+sign",
+               description="one MARKET sell (a path payment the pool fills): sell() until FILLED, vs stellar-sdk "
+                           "building and signing it"),
         figure("order_create_batch100_per_order", batches["batch_create"], batches["floor_create"], per=BATCH,
                floor_name="stellar-sdk 100-op tx, per op",
                description="100 creates through batch_order_create (one transaction), per order"),

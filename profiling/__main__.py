@@ -79,6 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--market-rate", type=_non_negative_float, default=2.0, metavar="R",
                       help="market events per second: maker re-quotes and takers crossing the spread (default 2; "
                            "0: none)")
+    load.add_argument("--pool-depth", type=_decimal, default=Decimal("0"), metavar="AMOUNT",
+                      help="each pair's liquidity pool: base units the maker deposits at the start, at the pair's "
+                           "reference price (default 0: no pool)")
+    load.add_argument("--market-order-interval", type=_non_negative_float, default=0.0, metavar="S",
+                      help="a MARKET order (a path payment: book or pool) every S seconds beside the strategy, buy "
+                           "and sell in turn, half an order amount each; its latency is order_market.filled "
+                           "(default 0: none)")
     load.add_argument("--duration", type=_positive_float, default=60.0, metavar="S",
                       help="seconds the strategy runs (default 60)")
     load.add_argument("--ledger-interval", type=_positive_float, default=1.0, metavar="S",
@@ -167,7 +174,8 @@ def scenario_from_args(args: argparse.Namespace, environ: Optional[dict] = None)
                         market_rate=args.market_rate, duration=args.duration,
                         ledger_interval=args.ledger_interval, sandbox=args.sandbox, horizon_url=args.horizon_url,
                         network_passphrase=args.network_passphrase, rpc_url=args.rpc_url, channels=args.channels,
-                        trader_secret=trader_secret(args, environ), trade_records=args.trade_records)
+                        trader_secret=trader_secret(args, environ), trade_records=args.trade_records,
+                        pool_depth=args.pool_depth, market_order_interval=args.market_order_interval)
     except ValueError as error:
         raise UsageError(str(error)) from error
 

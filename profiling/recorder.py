@@ -14,7 +14,8 @@ sample at 1-based rank ceil(p * n / 100) (rank 1 for p = 0). It is always one of
 
 Every point has a kind, so a report can tell the connector's own cost from waiting:
 - "network": waiting on Horizon, RPC or the ledger (`horizon.*`, `rpc.*`, `tx.submit`, `*.confirm`);
-- "end_to_end": spans both the connector's work and a network round trip (`*.ack`, `book.snapshot`);
+- "end_to_end": spans both the connector's work and a network round trip (`*.ack`, `book.snapshot`,
+  `order_market.filled`);
 - "hummingbot": time inside Hummingbot's own code, timed by the profiler's wrappers (`hummingbot.*`, e.g.
   `hummingbot.markets_recorder.did_fill_order`), not by the connector;
 - "connector": the connector's own processing (everything else, e.g. `book.update`, `tx.build_sign`).
@@ -55,7 +56,8 @@ _NETWORK_SUFFIXES = (".confirm",)
 # microseconds to a millisecond, counted as waiting.
 _NETWORK_POINTS = frozenset({"tx.submit"})
 _END_TO_END_SUFFIXES = (".ack",)
-_END_TO_END_POINTS = frozenset({"book.snapshot"})  # fetch from Horizon + parse + apply
+# fetch from Horizon + parse + apply; a MARKET order's submission, its ledger, then its fills reported
+_END_TO_END_POINTS = frozenset({"book.snapshot", "order_market.filled"})
 
 PERCENTILES = (50.0, 95.0, 99.0, 99.9)
 PERCENTILE_METHOD = "nearest-rank"

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Protocol, Sequence,
 import aiohttp
 from hummingbot.core.clock import Clock
 from hummingbot.core.clock_mode import ClockMode
+from hummingbot.core.data_type.common import OrderType
 from hummingbot.core.event.event_forwarder import EventForwarder
 from hummingbot.core.event.events import MarketEvent
 
@@ -53,7 +54,13 @@ from . import horizon_requests
 from .config import ProfilingConfig
 from .memory import RUNNER, MemoryMarks, load_run_modules
 from .profiler import Profiler, session_dir
-from .strategies.market_activity import HorizonClient, MarketActivity, Participants, prepare_participants
+from .strategies.market_activity import (
+    HorizonClient,
+    MarketActivity,
+    Participants,
+    prepare_participants,
+    provide_pool_liquidity,
+)
 from .strategies.params import MarketMakingParams
 
 if TYPE_CHECKING:
@@ -97,6 +104,11 @@ class Scenario:
     # Hummingbot's MarketsRecorder on an SQLite file, as a Hummingbot session keeps one: None (the default) runs
     # it only where the strategy needs it (v2: StrategyV2Base reads its executors from it).
     trade_records: Optional[bool] = None
+    # Each pair's liquidity pool: base units the maker deposits at the start (0: no pool).
+    pool_depth: Decimal = Decimal(0)
+    # Seconds between the MARKET orders (path payments) the run places beside the strategy, buy and sell in
+    # turn, of half an order amount (0: none): their latency is `order_market.filled` in the report.
+    market_order_interval: float = 0.0
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
@@ -117,9 +129,19 @@ class Scenario:
             raise ValueError(f"ledger_interval must be positive, got {self.ledger_interval}")
         if self.sandbox not in SANDBOX_MODES:
             raise ValueError(f"sandbox must be one of {SANDBOX_MODES}, got {self.sandbox!r}")
+        if self.pool_depth < 0:
+            raise ValueError(f"pool_depth must be zero or positive, got {self.pool_depth}")
+        if self.market_order_interval < 0:
+            raise ValueError(f"market_order_interval must be zero or positive, got {self.market_order_interval}")
         if self.strategy == "v2" and self.trade_records is False:
             raise ValueError("the V2 strategy needs trade records: StrategyV2Base reads its executors from "
                              "Hummingbot's MarketsRecorder")
+
+    def _pool_and_market_orders(self) -> str:
+        text = f", a liquidity pool of {self.pool_depth} base a pair" if self.pool_depth > 0 else ""
+        if self.market_order_interval > 0:
+            text += f", a MARKET order every {self.market_order_interval:g} s"
+        return text
 
     @property
     def keeps_trade_records(self) -> bool:
@@ -131,7 +153,8 @@ class Scenario:
         return (f"{strategy} on {', '.join(self.pairs)}: {p.order_levels} level(s) a side of {p.order_amount} base, "
                 f"spreads {_pct(p.bid_spread)} bid / {_pct(p.ask_spread)} ask (+{_pct(p.order_level_spread)} a "
                 f"level), refresh every {p.refresh_time:g} s; market activity {self.market_rate:g} events/s "
-                f"(maker ladder outside the quotes, takers crossing the spread); {self.channels} channel "
+                f"(maker ladder outside the quotes, takers crossing the spread){self._pool_and_market_orders()}; "
+                f"{self.channels} channel "
                 f"account(s); {'trade records (MarketsRecorder)' if self.keeps_trade_records else 'no trade records'}; "
                 f"{self.duration:g} s; {network}")
 
@@ -263,6 +286,9 @@ async def run(scenario: Scenario, *, output_dir: Optional[Path | str] = None,
         participants = await prepare_participants(
             horizon, scenario.pairs, takers=_taker_count(scenario), trader_secret=scenario.trader_secret,
             channels=scenario.channels)
+        if scenario.pool_depth > 0:   # before the maker's first ladder: its sequence is read then
+            pools = await provide_pool_liquidity(horizon, participants, scenario.pairs, scenario.pool_depth)
+            logger.info("liquidity pools: %s", pools)
         market_options = dict(rate=scenario.market_rate, order_amount=scenario.params.order_amount,
                               outside_spread=_outermost_spread(scenario.params))
         if sandbox_process is not None:  # the other traders work beside the network, outside this process
@@ -366,6 +392,8 @@ async def _drive(scenario: Scenario, connector: StellarExchange, output: Path, h
         with clock:
             ticking = asyncio.ensure_future(clock.run())
             probing = asyncio.ensure_future(probe.started(context)) if probe is not None else None
+            market_orders = (asyncio.ensure_future(_market_orders(scenario, connector))
+                             if scenario.market_order_interval > 0 else None)
             steady = (asyncio.ensure_future(_steady_window(connector, profiler, horizon.session, log_url))
                       if profiler is not None else None)
             logger.info("the strategy runs on the clock for %g s", scenario.duration)
@@ -373,7 +401,7 @@ async def _drive(scenario: Scenario, connector: StellarExchange, output: Path, h
                 interrupted = await _wait(scenario.duration, stop_event, counter, progress, ticking)
                 requests = await _steady_figures(steady, connector, profiler, horizon.session, log_url, scenario)
             finally:
-                for task in (ticking, probing, steady):
+                for task in (ticking, probing, steady, market_orders):
                     if task is not None:
                         task.cancel()
                         with contextlib.suppress(asyncio.CancelledError):
@@ -397,6 +425,18 @@ async def _drive(scenario: Scenario, connector: StellarExchange, output: Path, h
         await connector.pipeline.stop()
         if records is not None:
             records.stop()
+
+
+async def _market_orders(scenario: Scenario, connector: StellarExchange) -> None:
+    """A MARKET order on the first pair every `market_order_interval` s once the connector is ready, buy and sell
+    in turn, of half an order amount: what a MARKET order's path (a path payment, book or pool) costs."""
+    while not connector.ready:
+        await asyncio.sleep(0.2)
+    pair, amount, buy = scenario.pairs[0], scenario.params.order_amount / 2, True
+    while True:
+        await asyncio.sleep(scenario.market_order_interval)
+        (connector.buy if buy else connector.sell)(pair, amount, OrderType.MARKET)
+        buy = not buy
 
 
 async def _steady_window(connector: StellarExchange, profiler: Profiler, session: aiohttp.ClientSession,

@@ -21,8 +21,15 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import aiohttp
-from stellar_sdk import Account, Asset, Keypair, TransactionBuilder
-from stellar_sdk.operation import ChangeTrust, ManageBuyOffer, ManageSellOffer, PathPaymentStrictSend, Payment
+from stellar_sdk import Account, Asset, Keypair, LiquidityPoolAsset, TransactionBuilder
+from stellar_sdk.operation import (
+    ChangeTrust,
+    LiquidityPoolDeposit,
+    ManageBuyOffer,
+    ManageSellOffer,
+    PathPaymentStrictSend,
+    Payment,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -152,6 +159,33 @@ async def _trust_and_fund(horizon: HorizonClient, holder: Keypair, issuer: Keypa
     envelope.sign(holder)
     envelope.sign(issuer)
     await horizon.submit(envelope.to_xdr(), f"funding {holder.public_key}")
+
+
+async def provide_pool_liquidity(horizon: HorizonClient, participants: Participants, pairs: Sequence[str],
+                                 depth: Decimal) -> Dict[str, str]:
+    """The maker deposits `depth` base units, and their value at the pair's reference price in quote, into each
+    pair's liquidity pool (trusting its shares first), in one transaction before its first ladder: takers' path
+    payments then take the pool where it quotes better, and the connector's book shows it. Pair -> pool id."""
+    maker = participants.maker
+    account = await horizon.get(f"/accounts/{maker.public_key}")
+    builder = _builder(horizon, maker.public_key, int(account["sequence"]))
+    pools = {}
+    for pair in pairs:
+        base, quote = participants.pair_assets(pair)
+        amounts = {base: depth, quote: depth * reference_price(pair)}
+        asset_a, asset_b = (base, quote) if LiquidityPoolAsset.is_valid_lexicographic_order(base, quote) \
+            else (quote, base)
+        pool = LiquidityPoolAsset(asset_a, asset_b)
+        ratio = amounts[asset_a] / amounts[asset_b]   # the deposit's price, A per B: within ±10 %
+        builder.append_operation(ChangeTrust(asset=pool))
+        builder.append_operation(LiquidityPoolDeposit(pool.liquidity_pool_id, _amount(amounts[asset_a]),
+                                                      _amount(amounts[asset_b]), _amount(ratio * Decimal("0.9")),
+                                                      _amount(ratio * Decimal("1.1"))))
+        pools[pair] = pool.liquidity_pool_id
+    envelope = builder.build()
+    envelope.sign(maker)
+    await horizon.submit(envelope.to_xdr(), "maker's pool deposit")
+    return pools
 
 
 def _builder(horizon: HorizonClient, account_id: str, sequence: int) -> TransactionBuilder:

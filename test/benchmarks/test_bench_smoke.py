@@ -24,8 +24,8 @@ def test_quick_market_data_run_writes_figures_and_passes_a_generous_baseline(tmp
     [result] = document["results"]
     names = [row["name"] for row in result["figures"]]
     assert names == ["book_update_depth20", "book_update_depth200", "book_event_depth20_changed2",
-                     "book_event_depth20_changed40", "book_level_changed_depth20", "book_event_depth200_changed2",
-                     "book_decode_depth20_vs_diff2"]
+                     "book_event_depth20_changed40", "book_level_changed_depth20", "book_event_depth20_changed2_pool",
+                     "book_pool_update_depth20", "book_event_depth200_changed2", "book_decode_depth20_vs_diff2"]
     [per_level] = result["breakdown"].values()   # the cost per changed level, on each side
     assert {line for line in per_level if "per changed level" in line} == {
         f"{side}, {changed} of 40 changed, per changed level" for side in ("Stellar", "Binance") for changed in (2, 40)}

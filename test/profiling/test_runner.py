@@ -63,7 +63,7 @@ class TestArguments:
                      "--order-amount", "2.5", "--bid-spread", "0.01", "--ask-spread", "0.02", "--level-spread", "0.003",
                      "--refresh-time", "7", "--market-rate", "0", "--duration", "12", "--ledger-interval", "2",
                      "--sandbox", "in-process", "--channels", "5", "--rpc-url", "http://127.0.0.1:9/rpc",
-                     "--output", "somewhere")
+                     "--pool-depth", "500", "--market-order-interval", "3", "--output", "somewhere")
         scenario = scenario_from_args(args, environ={})
         assert scenario.strategy == "v2"
         assert scenario.pairs == ("XLM-USDC", "EURC-USDC")
@@ -73,12 +73,15 @@ class TestArguments:
         assert (scenario.market_rate, scenario.duration, scenario.ledger_interval) == (0.0, 12.0, 2.0)
         assert scenario.sandbox == "in-process" and scenario.horizon_url is None
         assert (scenario.channels, scenario.rpc_url) == (5, "http://127.0.0.1:9/rpc")
+        assert (scenario.pool_depth, scenario.market_order_interval) == (Decimal(500), 3.0)
+        assert "a liquidity pool of 500 base a pair, a MARKET order every 3 s" in scenario.describe("the network")
         assert args.output == Path("somewhere")
 
     @pytest.mark.parametrize("argv, message", [
         (["--duration", "0"], "must be positive"),
         (["--duration", "nan"], "not a finite number"),
         (["--market-rate", "-1"], "zero or positive"),
+        (["--market-order-interval", "-1"], "zero or positive"),
         (["--order-levels", "0"], "at least 1"),
         (["--order-amount", "ten"], "not a number"),
         (["--pairs", "XLMUSDC"], "BASE-QUOTE"),
@@ -98,6 +101,7 @@ class TestArguments:
         (["--order-amount", "-1"], "order_amount must be positive"),
         (["--channels", "-1"], "channels must be between 0"),
         (["--channels", "21"], "channels must be between 0"),
+        (["--pool-depth", "-5"], "pool_depth must be zero or positive"),
     ])
     def test_arguments_that_make_no_runnable_scenario_are_refused(self, argv, message):
         with pytest.raises(UsageError, match=message):
@@ -273,6 +277,27 @@ def test_a_short_real_run_writes_every_artefact(tmp_path):
     criteria_section = markdown.split("## Performance Criteria (qa_ids)")[1]
     assert all(f"`{qa_id}`" in criteria_section for qa_id in catalogue_ids)
     assert "child process" in markdown  # the network ran apart from the profiled process
+
+
+@pytest.mark.integration
+def test_a_run_with_a_pool_and_market_orders_reports_their_latency_and_the_pools_book_updates(tmp_path):
+    output = tmp_path / "pool"
+    completed = subprocess.run([*CLI, "run", "--duration", "10", *QUICK_LOAD, "--pool-depth", "1000",
+                                "--market-order-interval", "2", "--no-yappi", "--no-memray", "--output", str(output)],
+                               cwd=REPO_ROOT, env=environment_without_profiling(), capture_output=True, text=True,
+                               timeout=240)
+    assert completed.returncode == EXIT_OK, completed.stdout + completed.stderr[-4000:]
+    assert "no open offer left, the connector's balances equal the ledger's" in completed.stdout
+    report = json.loads((output / "report.json").read_text())
+    assert schema_errors(report, SCHEMA) == []
+    points = report["latency"]["points"]
+    assert points["order_market.filled"]["count"] >= 2 and points["order_market.filled"]["kind"] == "end_to_end"
+    assert points["book.pool_update"]["count"] > 0            # the pool's levels in the connector's book
+    assert points["horizon./liquidity_pools"]["count"] == 1   # found once; followed by its effects stream since
+    assert report["extra"]["run_orders_failed"] == 0
+    markdown = (output / "report.md").read_text()
+    assert "| `order_market.filled` | end_to_end |" in markdown
+    assert "a liquidity pool of 1000 base a pair, a MARKET order every 2 s" in markdown
 
 
 @pytest.mark.integration

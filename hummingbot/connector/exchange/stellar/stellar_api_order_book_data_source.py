@@ -7,6 +7,11 @@ connection's events are read, so the book never lags behind a gap. Each pair's b
 one `BookSequence`, so a message also carries what changed since the pair's previous book, and
 the tracker's books (`StellarOrderBook`) apply only that (see stellar_order_book).
 
+With `include_pool` (the connector's `stellar_book_liquidity` "book+pool"), each pair's liquidity pool is
+followed too (stellar_pool_feed: one `/liquidity_pools/{id}/effects` stream, no REST read in steady state)
+and its levels go to the book through the same queue as the books (stellar_pool_levels). Pool trades of
+the pair come on the pair's `/trades` stream like any other (Horizon's `trade_type` all).
+
 From the connector it uses `connector.instrument_cache` (pair -> assets) and `connector.order_books`.
 """
 import asyncio
@@ -25,7 +30,8 @@ import hummingbot.connector.exchange.stellar.stellar_constants as CONSTANTS
 import hummingbot.connector.exchange.stellar.stellar_measurement as measurement
 from hummingbot.connector.exchange.stellar.stellar_assets import asset_key, horizon_asset_params
 from hummingbot.connector.exchange.stellar.stellar_backoff import Backoff
-from hummingbot.connector.exchange.stellar.stellar_order_book import BookSequence, StellarOrderBook
+from hummingbot.connector.exchange.stellar.stellar_order_book import BookSequence, StellarOrderBook, pool_message
+from hummingbot.connector.exchange.stellar.stellar_pool_feed import PoolFeed
 from hummingbot.connector.exchange.stellar.stellar_request_budget import RequestBudget
 from hummingbot.connector.exchange.stellar.stellar_sse import HorizonStream, OnConnect
 from hummingbot.connector.exchange.stellar.stellar_stream_group import StreamGroup
@@ -38,6 +44,8 @@ class StellarAPIOrderBookDataSource(OrderBookTrackerDataSource):
     SNAPSHOT_RETRY_CAP = 30.0
     STREAM_IDLE_TIMEOUT = 300.0         # a stream silent this long is reopened (catches half-open sockets)
     LAST_PRICE_READ_INTERVAL = 600.0    # a pair with no known trade is asked for its last one this often at most
+    # A pool whose reads keep failing (a Horizon without pools) is tried again at most this often: 2 reads each.
+    POOL_RETRY_CAP = 900.0
 
     _logger: Optional[HummingbotLogger] = None
 
@@ -52,7 +60,8 @@ class StellarAPIOrderBookDataSource(OrderBookTrackerDataSource):
                  stream_backoff_base: float = 0.5,
                  stream_backoff_cap: float = 30.0,
                  request_budget: Optional[RequestBudget] = None,
-                 horizon_pool: Any = None):
+                 horizon_pool: Any = None,
+                 include_pool: bool = False):   # the exchange passes its stellar_book_liquidity
         super().__init__(trading_pairs)
         if not 1 <= depth <= 200:
             raise ValueError(f"Order book depth must be between 1 and 200 (Horizon's limit), got {depth}")
@@ -62,6 +71,8 @@ class StellarAPIOrderBookDataSource(OrderBookTrackerDataSource):
         self._last_prices: Dict[str, float] = {}        # pair -> price of its latest trade seen
         self._last_price_reads: Dict[str, float] = {}   # pair -> when its last trade was last asked over REST
         self._books: Dict[str, BookSequence] = {}        # pair -> its books so far (what changed in each)
+        self._include_pool = include_pool
+        self._pools: Dict[str, PoolFeed] = {}            # pair -> its liquidity pool, followed
         self.order_book_create_function = StellarOrderBook
         # Streams and their tasks are kept per trading pair.
         self._stream_group = StreamGroup(api_factory, domain, horizon_url, self.logger(), session=session,
@@ -112,6 +123,7 @@ class StellarAPIOrderBookDataSource(OrderBookTrackerDataSource):
     async def unsubscribe_from_trading_pair(self, trading_pair: str) -> bool:
         self.remove_trading_pair(trading_pair)
         self._books.pop(trading_pair, None)
+        self._pools.pop(trading_pair, None)
         await self._stream_group.stop(trading_pair)
         return True
 
@@ -124,6 +136,10 @@ class StellarAPIOrderBookDataSource(OrderBookTrackerDataSource):
     def stream_stats(self) -> Dict[str, Dict[str, int]]:
         """Stream name -> its counters: connects, reconnects, errors, events."""
         return self._stream_group.stream_stats()
+
+    def pool_feeds(self) -> Dict[str, PoolFeed]:
+        """Pair -> its liquidity pool as followed (pool id, reserves); empty unless the book shows pools."""
+        return dict(self._pools)
 
     def queued_messages(self) -> int:
         """Messages waiting in this data source's queues for the tracker's listeners."""
@@ -141,6 +157,12 @@ class StellarAPIOrderBookDataSource(OrderBookTrackerDataSource):
         decoded), or a decoded REST book."""
         start = measurement.now()
         trading_pair = raw_message["trading_pair"]
+        if "pool" in raw_message:   # the pair's pool changed: its levels, once for a burst of changes
+            changed, levels = raw_message["pool"].levels_to_show()
+            if changed:
+                message_queue.put_nowait(pool_message(trading_pair, levels))
+                measurement.record(measurement.BOOK_POOL_UPDATE, start)
+            return
         books = self._books.get(trading_pair)
         if books is None:
             books = self._books[trading_pair] = BookSequence()
@@ -214,9 +236,13 @@ class StellarAPIOrderBookDataSource(OrderBookTrackerDataSource):
         group = self._stream_group
         if group.is_running(trading_pair):
             return
-        for listen in (self._listen_order_book_stream, self._listen_trade_stream):
+        listeners = [(self._listen_order_book_stream, self.SNAPSHOT_RETRY_CAP),
+                     (self._listen_trade_stream, self.SNAPSHOT_RETRY_CAP)]
+        if self._include_pool:
+            listeners.append((self._listen_pool_stream, self.POOL_RETRY_CAP))
+        for listen, retry_cap in listeners:
             group.run(trading_pair, f"Market data stream {listen.__name__} for {trading_pair}",
-                      functools.partial(listen, trading_pair), retry_cap=self.SNAPSHOT_RETRY_CAP)
+                      functools.partial(listen, trading_pair), retry_cap=retry_cap)
 
     async def _listen_order_book_stream(self, trading_pair: str) -> None:
         params = self._connector.instrument_cache.horizon_pair_params(trading_pair)
@@ -241,6 +267,15 @@ class StellarAPIOrderBookDataSource(OrderBookTrackerDataSource):
                                    cursor="now")
         async for _event_id, trade in stream:
             queue.put_nowait({"trading_pair": trading_pair, "trade": trade})
+
+    async def _listen_pool_stream(self, trading_pair: str) -> None:
+        feed = self._pools.get(trading_pair)
+        if feed is None:
+            base, quote = self._connector.instrument_cache.assets_for_pair(trading_pair)
+            feed = self._pools[trading_pair] = PoolFeed(
+                trading_pair, base, quote, self._stream_group, self._message_queue[self._snapshot_messages_queue_key],
+                self.logger(), idle_timeout=self.STREAM_IDLE_TIMEOUT)
+        await feed.follow()
 
     def _open_stream(self, trading_pair: str, path: str, params: Dict[str, str], cursor: Optional[str],
                      on_connect: Optional[OnConnect] = None, decode: bool = True) -> HorizonStream:

@@ -39,11 +39,13 @@ ORDER_BOOK_PATH = "/order_book"
 TRADES_PATH = "/trades"
 TRANSACTIONS_ASYNC_PATH = "/transactions_async"
 TRANSACTION_PATH = "/transactions/{tx_hash}"
+LIQUIDITY_POOLS_PATH = "/liquidity_pools"
+LIQUIDITY_POOL_EFFECTS_PATH = "/liquidity_pools/{liquidity_pool_id}/effects"
 
 ALL_PATHS: List[str] = [
     ROOT_PATH, FEE_STATS_PATH, LEDGERS_PATH, ACCOUNT_PATH, ACCOUNT_OFFERS_PATH, ACCOUNT_TRADES_PATH,
     ACCOUNT_TRANSACTIONS_PATH, OFFER_PATH, ORDER_BOOK_PATH, TRADES_PATH,
-    TRANSACTIONS_ASYNC_PATH, TRANSACTION_PATH,
+    TRANSACTIONS_ASYNC_PATH, TRANSACTION_PATH, LIQUIDITY_POOLS_PATH, LIQUIDITY_POOL_EFFECTS_PATH,
 ]
 
 # /transactions_async answers (tx_status)
@@ -113,6 +115,14 @@ FEE_PERCENTILE = 70                    # which percentile of recent fees charged
 # are read at once and the transaction rebuilt once at the higher bid, within stellar_max_fee_stroops.
 FEE_FIGURES_TTL_S = 300.0
 FEE_FIGURES_MIN_AGE_S = 5.0            # a refused bid reads the figures again unless they are this young (a ledger)
+
+# What the order book shows (`stellar_book_liquidity`): the offers alone, or also the pair's liquidity pool as
+# levels at the prices a taker would get from it (stellar_pool_levels). The default shows the pool: takers
+# (path payments, our MARKET orders) trade with it, so prices and depth without it are not the market's.
+BOOK_ONLY = "book"
+BOOK_AND_POOL = "book+pool"
+BOOK_LIQUIDITY_MODES = (BOOK_ONLY, BOOK_AND_POOL)
+DEFAULT_BOOK_LIQUIDITY = BOOK_AND_POOL
 
 NATIVE_ASSET_CODE = "XLM"
 NATIVE_ASSET_TYPE = "native"

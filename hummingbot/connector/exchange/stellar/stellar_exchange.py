@@ -75,6 +75,7 @@ class StellarExchange(ExchangePyBase):
                  stellar_market_order_slippage: Optional[Decimal] = None,
                  stellar_cancel_all_on_stop: bool = True,
                  stellar_unknown_offers: Optional[str] = None,
+                 stellar_book_liquidity: Optional[str] = None,
                  balance_asset_limit: Optional[Dict[str, Dict[str, Decimal]]] = None,
                  rate_limits_share_pct: Decimal = Decimal("100"),
                  trading_pairs: Optional[List[str]] = None,
@@ -103,6 +104,7 @@ class StellarExchange(ExchangePyBase):
         self._market_slippage = self.DEFAULT_MARKET_ORDER_SLIPPAGE if slippage is None else slippage
         self._cancel_all_on_stop = stellar_utils.validate_cancel_all_on_stop(stellar_cancel_all_on_stop)
         self._unknown_offers = stellar_utils.validate_unknown_offers(stellar_unknown_offers)
+        self._book_liquidity = stellar_utils.validate_book_liquidity(stellar_book_liquidity)   # the pool shown?
         self._recovery: Optional[asyncio.Task] = None   # once per process: the offers a previous run left
         self._fills = fills.OrderFills(self._stellar_auth.account_id, self._base_key, self.trade_fee_schema)
         self._account = AccountSync(  # the user stream data source, GET /accounts/{id}, Hummingbot's balances
@@ -221,7 +223,8 @@ class StellarExchange(ExchangePyBase):
     def _create_order_book_data_source(self) -> OrderBookTrackerDataSource:
         return StellarAPIOrderBookDataSource(trading_pairs=self._trading_pairs, connector=self, domain=self._domain,
                                              api_factory=self._web_assistants_factory, horizon_url=self._horizon_url,
-                                             request_budget=self._request_budget, horizon_pool=self._horizons)
+                                             request_budget=self._request_budget, horizon_pool=self._horizons,
+                                             include_pool=self._book_liquidity == CONSTANTS.BOOK_AND_POOL)
 
     def _create_user_stream_data_source(self) -> UserStreamTrackerDataSource:
         return StellarAPIUserStreamDataSource(auth=self._stellar_auth, connector=self, domain=self._domain,
@@ -446,11 +449,14 @@ class StellarExchange(ExchangePyBase):
 
     async def _place_order_and_process_update(self, order: InFlightOrder, **kwargs) -> str:
         # The pipeline records the ack and confirm times from here.
-        intent = self._order_intent(order)
-        outcome = await self._pipeline.submit(intent, measurement.now())
+        intent, start = self._order_intent(order), measurement.now()
+        outcome = await self._pipeline.submit(intent, start)
         if not outcome.success:
             raise order_rejection(intent, outcome)
-        return await self._process_creation_outcome(order, outcome)
+        exchange_order_id = await self._process_creation_outcome(order, outcome)
+        if isinstance(intent, MarketOrderIntent):   # its fills reported and the order FILLED
+            measurement.record(measurement.ORDER_MARKET_FILLED, start)
+        return exchange_order_id
 
     async def _process_creation_outcome(self, order: InFlightOrder, outcome: OpOutcome) -> str:
         """Report a placed order: created first, then its placement fills, then its state."""

@@ -16,6 +16,7 @@ from typing import Optional, Protocol
 # Order path
 ORDER_CREATE_ACK = "order_create.ack"            # strategy call -> Horizon accepted the tx (PENDING)
 ORDER_CREATE_CONFIRM = "order_create.confirm"    # strategy call -> tx applied in a ledger
+ORDER_MARKET_FILLED = "order_market.filled"      # a MARKET order (path payment) submitted -> its fills reported
 ORDER_CANCEL_ACK = "order_cancel.ack"
 ORDER_CANCEL_CONFIRM = "order_cancel.confirm"
 ORDER_STATUS_UPDATE = "order_status.update"
@@ -26,6 +27,7 @@ TX_SUBMIT = "tx.submit"
 # Data path
 BOOK_SNAPSHOT = "book.snapshot"
 BOOK_UPDATE = "book.update"
+BOOK_POOL_UPDATE = "book.pool_update"            # a pool's reserves changed -> its levels queued for the book
 USER_STREAM_EVENT = "user_stream.event"
 
 # Prefixes: the full point name is the prefix plus a short tag, e.g. "horizon./order_book"

@@ -12,6 +12,12 @@ applies those rows as a diff when it holds exactly that previous book, and the w
 (the first book, a book dropped on the way, a book applied by other means, or a book whose sides
 are not strictly ordered or that is locked or crossed, where Hummingbot's diff would truncate
 levels), so it always holds exactly what Horizon's last book says.
+
+With a liquidity pool (`stellar_book_liquidity` "book+pool"), the book also holds the pool's levels
+(stellar_pool_levels), added to the offers' amounts where prices meet. A pool message (`StellarPoolMessage`,
+queued like the books) changes only the pool's levels, and an offers' change only the offers' levels,
+each as a diff; the whole book is applied when the pool's levels cross the offers (the two venues are
+apart: offers never cross a pool), as Hummingbot's diff would truncate such a book.
 """
 import time
 from typing import Any, Dict, List, Optional, Tuple, Union
@@ -31,6 +37,14 @@ from hummingbot.connector.exchange.stellar.stellar_book_levels import (
 )
 from hummingbot.connector.exchange.stellar.stellar_book_text import BookText, NotFast, json_loads
 from hummingbot.connector.exchange.stellar.stellar_horizon_records import close_timestamp, record_asset_key
+from hummingbot.connector.exchange.stellar.stellar_pool_levels import (
+    STROOPS,
+    PoolLevels,
+    crossed,
+    merged_side,
+    pool_cost,
+    pool_payout,
+)
 
 _SNAPSHOT = OrderBookMessageType.SNAPSHOT
 _new_message = tuple.__new__   # an OrderBookMessage as its namedtuple makes it, without its __new__'s extra call
@@ -142,10 +156,70 @@ class StellarOrderBookMessage(OrderBookMessage):
         return _book_rows(self.content["asks"], self.content["update_id"])
 
 
+class StellarPoolMessage(StellarOrderBookMessage):
+    """A pair's liquidity pool levels (content "pool": PoolLevels, or None when it has none), for the books
+    to show beside the offers; `bids`/`asks` are the pool's rows alone."""
+
+
+def pool_message(trading_pair: str, levels: Optional[PoolLevels]) -> StellarPoolMessage:
+    """A message that sets the pair's liquidity pool levels (None: no pool) in its book."""
+    update_id = next_update_id()
+    return _new_message(StellarPoolMessage, (_SNAPSHOT, {
+        "trading_pair": trading_pair, "update_id": update_id, "pool": levels,
+        "bids": levels.bids if levels is not None else [], "asks": levels.asks if levels is not None else [],
+    }, update_id * 1e-9))
+
+
 def _book_rows(rows: List[Row], update_id: int) -> List[OrderBookRow]:
     """OrderBookRows (NamedTuples) made as tuples are: OrderBookRow(...) runs a Python __new__ per row."""
     new_row = tuple.__new__
     return [new_row(OrderBookRow, (price, amount, update_id)) for price, amount in rows]
+
+
+def _with_pool(changes: List[Row], pool_amounts: Dict[float, float], update_id: int) -> List[OrderBookRow]:
+    """Offers' changed rows with the pool's amount added where a pool level has the same price, as OrderBookRows."""
+    row, pool = tuple.__new__, pool_amounts.get
+    return [row(OrderBookRow, (price, amount + pool(price, 0.0), update_id)) for price, amount in changes]
+
+
+def _pool_change(old: Dict[float, float], new: Dict[float, float], offer_rows: List[Row],
+                 update_id: int) -> List[OrderBookRow]:
+    """The rows that turn a side holding the offers plus `old` pool amounts into one holding the offers plus
+    `new`: every pool price that changed, set to the offers' amount there (0.0: none) plus the pool's."""
+    row, offers, was = tuple.__new__, dict(offer_rows).get, old.get
+    rows = [row(OrderBookRow, (price, amount + offers(price, 0.0), update_id))
+            for price, amount in new.items() if was(price) != amount]
+    rows += [row(OrderBookRow, (price, offers(price, 0.0), update_id)) for price in old if price not in new]
+    return rows
+
+
+def _offers_prices(rows: List[Row], is_buy: bool, volume: float) -> Optional[Tuple[float, float]]:
+    """(average price, last level's price) of taking `volume` base from the offers' `rows` (None: they hold less)."""
+    left, cost = volume, 0.0
+    for price, amount in sorted(rows, reverse=not is_buy):
+        taken = amount if amount < left else left
+        cost += taken * price
+        left -= taken
+        if left <= volume * 1e-12:
+            return cost / volume, price
+    return None
+
+
+def _pool_price(pool: Optional[PoolLevels], is_buy: bool, volume: float) -> Optional[float]:
+    """The pool's exact average price for `volume` base (CAP-38), None without a pool or when it cannot."""
+    if pool is None:
+        return None
+    stroops = round(volume * STROOPS)
+    if stroops <= 0:
+        return None
+    base, quote = pool.base_reserve, pool.quote_reserve
+    amount = pool_cost(quote, base, stroops) if is_buy else pool_payout(base, quote, stroops)
+    return None if amount is None else amount / stroops
+
+
+def _clean_offers(offers: Dict[str, Any]) -> bool:
+    bids, asks = offers["bids"], offers["asks"]
+    return is_ordered(bids, True) and is_ordered(asks, False) and not is_crossed(bids, asks)
 
 
 class StellarOrderBook(OrderBook):
@@ -157,18 +231,47 @@ class StellarOrderBook(OrderBook):
         super().__init__(dex)
         self._applied: Optional[int] = None   # update id of the Stellar book this book holds exactly, if any
         self._book_uid = 0                     # update id of the last whole book, applied whole or by its changes
+        self._offers: Optional[Dict[str, Any]] = None   # the offers' rows held ("bids", "asks"); None: not known
+        self._offers_clean: Optional[bool] = None       # those ordered and not crossed; None: not worked out
+        self._pool: Optional[PoolLevels] = None         # the pool's levels held beside them (None: no pool)
+        self._pool_crossed = False                      # whether those cross the offers (applied whole)
 
     @property
     def snapshot_uid(self) -> int:
         return self._book_uid
 
+    @property
+    def pool_levels(self) -> Optional[PoolLevels]:
+        """The liquidity pool levels this book shows beside the offers (None: none)."""
+        return self._pool
+
+    def single_venue_price(self, is_buy: bool, volume: float) -> Optional[float]:
+        """The price for `volume` base of the venue one path payment (a taker's MARKET order) would take: the
+        offers alone or the pool alone, whichever is better on average for all of it (a hop goes whole to one
+        venue); for the offers, as `get_price_for_volume`, the last level's price it reaches, for the pool its
+        exact average. None when neither can fill it or the offers held are not known. The merged book's own
+        price for a volume adds the venues' depths, which a single payment cannot."""
+        offers = self._offers
+        if offers is None or volume <= 0:
+            return None
+        book = _offers_prices(offers["asks" if is_buy else "bids"], is_buy, volume)
+        pool = _pool_price(self._pool, is_buy, volume)
+        if pool is None or (book is not None and (book[0] <= pool if is_buy else book[0] >= pool)):
+            return None if book is None else book[1]
+        return pool
+
     def apply_snapshot(self, bids: List[OrderBookRow], asks: List[OrderBookRow], update_id: int):
         self._applied = None
-        super().apply_snapshot(bids, asks, update_id)
+        self._offers, self._offers_clean = {"bids": [(r.price, r.amount) for r in bids],
+                                            "asks": [(r.price, r.amount) for r in asks]}, None
+        if self._pool is not None:
+            self._apply_whole(self._offers, update_id)
+        else:
+            super().apply_snapshot(bids, asks, update_id)
         self._book_uid = update_id
 
     def apply_diffs(self, bids: List[OrderBookRow], asks: List[OrderBookRow], update_id: int):
-        self._applied = None
+        self._applied = self._offers = None
         super().apply_diffs(bids, asks, update_id)
 
     def restore_from_snapshot_and_diffs(self, snapshot: OrderBookMessage, diffs: List[OrderBookMessage]):
@@ -176,18 +279,65 @@ class StellarOrderBook(OrderBook):
         update_id = content["update_id"]
         if diffs or not isinstance(snapshot, StellarOrderBookMessage):
             super().restore_from_snapshot_and_diffs(snapshot, diffs)   # Hummingbot's, diffs replayed
-            self._applied = None
+            self._applied = self._offers = None
             return
-        changes = content["changes"]
+        if snapshot.__class__ is StellarPoolMessage:
+            self._apply_pool(content["pool"], update_id)
+            return
+        changes, pool = content["changes"], self._pool
         if changes is not None and content["clean"] and self._applied == content["base_update_id"] \
                 and self._applied is not None:
-            row = tuple.__new__   # as _book_rows does, written out: most changes are a row or two
-            OrderBook.apply_diffs(self, [row(OrderBookRow, (price, amount, update_id)) for price, amount in changes[0]],
-                                  [row(OrderBookRow, (price, amount, update_id)) for price, amount in changes[1]],
-                                  update_id)
-        else:   # what Hummingbot's restore does without diffs to replay
-            OrderBook.apply_snapshot(self, snapshot.bids, snapshot.asks, update_id)
+            if pool is None:
+                row = tuple.__new__   # as _book_rows does, written out: most changes are a row or two
+                OrderBook.apply_diffs(self, [row(OrderBookRow, (price, amount, update_id))
+                                             for price, amount in changes[0]],
+                                      [row(OrderBookRow, (price, amount, update_id)) for price, amount in changes[1]],
+                                      update_id)
+            elif not self._pool_crossed and not crossed(content["bids"], content["asks"], pool):
+                OrderBook.apply_diffs(self, _with_pool(changes[0], pool.bid_amounts, update_id),
+                                      _with_pool(changes[1], pool.ask_amounts, update_id), update_id)
+            else:
+                self._apply_whole(content, update_id)
+            self._offers_clean = True
+        else:   # what Hummingbot's restore does without diffs to replay (with the pool's levels, if any)
+            if pool is None:
+                OrderBook.apply_snapshot(self, snapshot.bids, snapshot.asks, update_id)
+            else:
+                self._apply_whole(content, update_id)
+            self._offers_clean = None
+        self._offers = content
         self._applied = self._book_uid = update_id
+
+    def _apply_pool(self, pool: Optional[PoolLevels], update_id: int) -> None:
+        """Show `pool`'s levels instead of the last ones: only the pool's prices change, unless the book is
+        to be applied whole (the pool crosses the offers, now or before, or the offers are not in order)."""
+        old, self._pool = self._pool, pool if pool is not None and (pool.bids or pool.asks) else None
+        offers = self._offers
+        if offers is None:
+            return   # the book's rows are not known: the next offers' book goes in whole, with the pool
+        if self._offers_clean is None:
+            self._offers_clean = _clean_offers(offers)
+        pool = self._pool
+        if self._offers_clean and not self._pool_crossed and (pool is None or not crossed(
+                offers["bids"], offers["asks"], pool)):
+            old_bids, old_asks = (old.bid_amounts, old.ask_amounts) if old is not None else ({}, {})
+            new_bids, new_asks = (pool.bid_amounts, pool.ask_amounts) if pool is not None else ({}, {})
+            OrderBook.apply_diffs(self, _pool_change(old_bids, new_bids, offers["bids"], update_id),
+                                  _pool_change(old_asks, new_asks, offers["asks"], update_id), update_id)
+        else:
+            self._apply_whole(offers, update_id)
+
+    def _apply_whole(self, offers: Dict[str, Any], update_id: int) -> None:
+        """The offers' rows and the pool's levels, applied whole (Hummingbot keeps a crossed book so)."""
+        pool = self._pool
+        bids, asks = offers["bids"], offers["asks"]
+        if pool is None:
+            OrderBook.apply_snapshot(self, _book_rows(bids, update_id), _book_rows(asks, update_id), update_id)
+            self._pool_crossed = False
+            return
+        OrderBook.apply_snapshot(self, _book_rows(merged_side(bids, pool.bid_amounts), update_id),
+                                 _book_rows(merged_side(asks, pool.ask_amounts), update_id), update_id)
+        self._pool_crossed = crossed(bids, asks, pool)
 
     @classmethod
     def snapshot_message_from_exchange(cls,

@@ -17,10 +17,15 @@ from hummingbot.connector.exchange.stellar.stellar_amounts import STROOP, quanti
 def market_price_bound(book: Optional[OrderBook], trading_pair: str, trade_type: TradeType, amount: Decimal,
                        slippage: Decimal, reference: Optional[Decimal] = None) -> Decimal:
     """The worst price a MARKET order accepts: the `reference` price the strategy gave (Hummingbot's executors
-    pass the mid or last price) or else the book's price for `amount`, moved by `slippage` against us.
+    pass the mid or last price) or else the book's price for `amount`, moved by `slippage` against us. A book
+    that shows a liquidity pool beside the offers gives the price of the better venue for all of `amount`
+    (`single_venue_price`: a path payment takes one venue for the whole hop), not their merged depth's.
     ValueError when there is no reference and that side of the book is empty."""
     is_buy = trade_type is TradeType.BUY
     book_price = reference if reference is not None and _positive(reference) else None
+    single_venue = getattr(book, "single_venue_price", None)
+    if book_price is None and single_venue is not None:
+        book_price = single_venue(is_buy, float(amount))
     if book_price is None and book is not None:
         try:
             book_price = book.get_price_for_volume(is_buy, float(amount)).result_price

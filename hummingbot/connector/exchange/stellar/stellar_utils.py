@@ -69,6 +69,19 @@ def validate_unknown_offers(value: Any) -> str:
     return policy
 
 
+def validate_book_liquidity(value: Any) -> str:
+    """`stellar_book_liquidity`: "book" (the offers alone) or "book+pool" (also the pair's liquidity pool; the
+    default, also when blank). Case and spaces around "+" do not matter."""
+    mode = blank_to_none(value)
+    if mode is None:
+        return CONSTANTS.DEFAULT_BOOK_LIQUIDITY
+    mode = "+".join(part.strip() for part in str(mode).lower().split("+"))
+    if mode not in CONSTANTS.BOOK_LIQUIDITY_MODES:
+        raise ValueError(f"stellar_book_liquidity must be one of {', '.join(CONSTANTS.BOOK_LIQUIDITY_MODES)}, "
+                         f"got {value!r}")
+    return mode
+
+
 def validate_markets(value: Any) -> Optional[str]:
     markets = parse_markets(value)
     return ",".join(markets) if markets else None
@@ -161,6 +174,8 @@ def _validate_trading_secret(value: Any) -> Any:
     return value if value is None else validate_secret_text(value)
 
 
+BOOK_LIQUIDITY_PROMPT = ("Order book shown to strategies: book (offers only) or book+pool (also the pair's liquidity "
+                         "pool, at the prices a taker gets; empty for book+pool)")
 HORIZON_URL_PROMPT = ("Horizon URL, or several separated by commas to fail over between them "
                       "(empty for {default})")
 
@@ -198,6 +213,7 @@ class StellarConfigMap(BaseConnectorConfigMap):
         "Cancel all open offers when the bot stops?", default=DEFAULT_CANCEL_ALL_ON_STOP)
     stellar_unknown_offers: str = _field(
         "At start, offers of the account no saved order knows: cancel or adopt", default=CANCEL)
+    stellar_book_liquidity: str = _field(BOOK_LIQUIDITY_PROMPT, default=CONSTANTS.DEFAULT_BOOK_LIQUIDITY)
     model_config = ConfigDict(title="stellar")
 
     _markets = field_validator("stellar_markets", mode="before")(classmethod(lambda cls, v: validate_markets(v)))
@@ -218,6 +234,8 @@ class StellarConfigMap(BaseConnectorConfigMap):
         classmethod(lambda cls, v: validate_cancel_all_on_stop(v)))
     _unknown_offers = field_validator("stellar_unknown_offers", mode="before")(
         classmethod(lambda cls, v: validate_unknown_offers(v)))
+    _book_liquidity = field_validator("stellar_book_liquidity", mode="before")(
+        classmethod(lambda cls, v: validate_book_liquidity(v)))
 
 
 KEYS = StellarConfigMap.model_construct()
@@ -252,6 +270,7 @@ class StellarTestnetConfigMap(BaseConnectorConfigMap):
         "Cancel all open offers when the bot stops?", default=DEFAULT_CANCEL_ALL_ON_STOP)
     stellar_testnet_unknown_offers: str = _field(
         "At start, offers of the account no saved order knows: cancel or adopt", default=CANCEL)
+    stellar_testnet_book_liquidity: str = _field(BOOK_LIQUIDITY_PROMPT, default=CONSTANTS.DEFAULT_BOOK_LIQUIDITY)
     model_config = ConfigDict(title="stellar_testnet")
 
     _markets = field_validator("stellar_testnet_markets", mode="before")(
@@ -273,6 +292,8 @@ class StellarTestnetConfigMap(BaseConnectorConfigMap):
         classmethod(lambda cls, v: validate_cancel_all_on_stop(v)))
     _unknown_offers = field_validator("stellar_testnet_unknown_offers", mode="before")(
         classmethod(lambda cls, v: validate_unknown_offers(v)))
+    _book_liquidity = field_validator("stellar_testnet_book_liquidity", mode="before")(
+        classmethod(lambda cls, v: validate_book_liquidity(v)))
 
 
 OTHER_DOMAINS_KEYS = {CONSTANTS.TESTNET_DOMAIN: StellarTestnetConfigMap.model_construct()}

@@ -841,6 +841,15 @@ class StellarExchangeTests(AbstractExchangeConnectorTests.ExchangeConnectorTests
         self.assertNotIn(TRADER.secret, repr(self.exchange.authenticator))
         self.assertIs(self.exchange.instrument_cache, self.exchange._orderbook_ds._connector.instrument_cache)
 
+    def test_the_book_shows_the_liquidity_pool_unless_book_only_is_asked_for(self):
+        self.assertTrue(self.exchange._orderbook_ds._include_pool)   # the default: "book+pool"
+        for setting, include_pool in (("", True), ("book", False), ("book+pool", True)):
+            exchange = StellarExchange(trading_pairs=["XLM-USDC"], trading_required=False,
+                                       stellar_book_liquidity=setting)
+            self.assertIs(include_pool, exchange._orderbook_ds._include_pool, setting)
+        with self.assertRaises(ValueError):
+            StellarExchange(trading_pairs=["XLM-USDC"], trading_required=False, stellar_book_liquidity="pool")
+
     def test_market_data_only_needs_no_secret_and_a_local_horizon_gets_its_own_rate_budget(self):
         data_only = StellarExchange(trading_pairs=["XLM-USDC"], trading_required=False)
         self.assertTrue(data_only.account_id.startswith("G"))

@@ -229,3 +229,21 @@ def test_the_markets_validator_still_checks_issuers_with_stellar_sdk():
     with pytest.raises(StellarConfigError, match="not a valid Stellar account id"):
         utils.parse_markets(f"USDC:{ISSUER[:-1]}A")
     assert utils.validate_markets(f"usdc:{ISSUER}") == f"usdc:{ISSUER}"
+
+
+@pytest.mark.parametrize("value, expected", [
+    (None, "book+pool"), ("", "book+pool"), ("   ", "book+pool"), ("book", "book"), (" Book ", "book"),
+    ("book+pool", "book+pool"), ("BOOK + POOL", "book+pool"),
+])
+def test_book_liquidity_reads_book_or_book_plus_pool_and_blank_as_the_default(value, expected):
+    assert utils.validate_book_liquidity(value) == expected
+    assert make_config(stellar_book_liquidity=value).stellar_book_liquidity == expected
+    assert CONSTANTS.DEFAULT_BOOK_LIQUIDITY == "book+pool"
+
+
+@pytest.mark.parametrize("value", ["pool", "book+", "offers", "book+pool+amm", 3])
+def test_a_book_liquidity_that_is_not_book_or_book_plus_pool_is_rejected(value):
+    with pytest.raises(ValueError, match="book, book\\+pool"):
+        utils.validate_book_liquidity(value)
+    with pytest.raises(ValidationError):
+        make_config(stellar_book_liquidity=value)
