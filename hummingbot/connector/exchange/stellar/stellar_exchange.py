@@ -51,8 +51,6 @@ from hummingbot.connector.exchange.stellar.stellar_recovery import recover_offer
 from hummingbot.connector.exchange.stellar.stellar_tx_pipeline import TransactionPipeline
 from hummingbot.connector.exchange.stellar.stellar_tx_results import OpOutcome
 
-_SETTLED = (OrderState.CANCELED, OrderState.FILLED)
-
 
 class StellarExchange(ExchangePyBase):
     web_utils = web_utils
@@ -587,36 +585,13 @@ class StellarExchange(ExchangePyBase):
         order = self._order_for_offer(record, "base_offer_id", "counter_offer_id")
         if order is None:
             self._fills.hold_unmatched(record)
-            return
-        start = measurement.now()
-        update = self._fills.record_update(order, record, self._now())
-        if update is None:
-            return
-        self._order_tracker.process_trade_update(update)
-        if order.current_state not in _SETTLED:   # a late fill of a cancelled order is reported, its state stays
-            if mark_filled_if_covered(order):
-                state = OrderState.FILLED
-            elif order.current_state is OrderState.PENDING_CANCEL:
-                state = OrderState.PENDING_CANCEL   # a fill racing our cancel must not undo the cancel request
-            else:
-                state = OrderState.PARTIALLY_FILLED
-            self._order_tracker.process_order_update(self._offer_status.update(order, state))
-            if state is not OrderState.FILLED and fills.rests_on_book(order.exchange_order_id) \
-                    and fills.only_dust_left(order):
-                # Only dust is left: the ledger has likely deleted the offer, and no stream tells of that.
-                safe_ensure_future(self._offer_status.settle_if_gone(order))
-        measurement.record(measurement.FILL_PROCESSING, start)
+        else:
+            self._offer_status.apply_streamed_trade(order, record)
 
     async def _process_offer_event(self, offer: Dict[str, Any]) -> None:
         order = self._order_for_offer(offer, "id")
-        if order is None or (offer.get("seller") not in (None, self.account_id)):
-            return
-        if Decimal(offer.get("amount") or "0") <= 0:
-            # The offer left the ledger: its trades decide between filled and cancelled.
-            await self._offer_status.resolve_gone(order)
-            return
-        state = self._offer_status.resting_state(order, offer)
-        self._order_tracker.process_order_update(self._offer_status.update(order, state))
+        if order is not None and offer.get("seller") in (None, self.account_id):
+            await self._offer_status.apply_streamed_offer(order, offer)
 
     # === Streams (status views and load probes) ===
 

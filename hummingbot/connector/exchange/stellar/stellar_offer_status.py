@@ -3,10 +3,12 @@ filled, filled and cancelled. An offer that left the ledger was filled or cancel
 trades tell which, so a fill is never reported as a cancel."""
 import asyncio
 import logging
+from decimal import Decimal
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from hummingbot.connector.client_order_tracker import ClientOrderTracker
 from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState, OrderUpdate, TradeUpdate
+from hummingbot.core.utils.async_utils import safe_ensure_future
 from stellar_sdk import Asset
 
 from hummingbot.connector.exchange.stellar import stellar_fills as fills
@@ -15,6 +17,7 @@ from hummingbot.connector.exchange.stellar.stellar_errors import StellarOrderNot
 from hummingbot.connector.exchange.stellar.stellar_horizon_api import HorizonApi
 
 _LOGGER = logging.getLogger(__name__)
+_SETTLED = (OrderState.CANCELED, OrderState.FILLED)
 
 
 def mark_filled_if_covered(order: InFlightOrder, offer_gone: bool = False) -> bool:
@@ -86,6 +89,35 @@ class OfferStatus:
             return self.update(order, self.resting_state(order, offer))
         finally:
             measurement.record(measurement.ORDER_STATUS_UPDATE, start)
+
+    def apply_streamed_trade(self, order: InFlightOrder, record: Dict[str, Any]) -> None:
+        """A trade of `order`'s offer from the account's trade stream: its fill, then the order's state."""
+        start = measurement.now()
+        update = self._fills.record_update(order, record, self._now())
+        if update is None:
+            return
+        self._tracker.process_trade_update(update)
+        if order.current_state not in _SETTLED:   # a late fill of a cancelled order is reported, its state stays
+            if mark_filled_if_covered(order):
+                state = OrderState.FILLED
+            elif order.current_state is OrderState.PENDING_CANCEL:
+                state = OrderState.PENDING_CANCEL   # a fill racing our cancel must not undo the cancel request
+            else:
+                state = OrderState.PARTIALLY_FILLED
+            self._tracker.process_order_update(self.update(order, state))
+            if state is not OrderState.FILLED and fills.rests_on_book(order.exchange_order_id) \
+                    and fills.only_dust_left(order):
+                # Only dust is left: the ledger has likely deleted the offer, and no stream tells of that.
+                safe_ensure_future(self.settle_if_gone(order))
+        measurement.record(measurement.FILL_PROCESSING, start)
+
+    async def apply_streamed_offer(self, order: InFlightOrder, offer: Dict[str, Any]) -> None:
+        """`order`'s offer as the account's offer stream has it now."""
+        if Decimal(offer.get("amount") or "0") <= 0:
+            # The offer left the ledger: its trades decide between filled and cancelled.
+            await self.resolve_gone(order)
+            return
+        self._tracker.process_order_update(self.update(order, self.resting_state(order, offer)))
 
     def resting_state(self, order: InFlightOrder, offer: Dict[str, Any]) -> OrderState:
         return fills.resting_offer_state(order, offer, self._base_asset_of_pair(order.trading_pair))
