@@ -1,7 +1,8 @@
-"""Load test 8, `failover` (profiling.failover_chaos): its verdict on crafted phases and journals, one way of going
-wrong at a time; the ledger's side (the account's own transactions and their bids) read from the embedded sandbox
-over HTTP; and the negative control end to end through the command line: with one Horizon configured nothing can be
-switched away from, and the command exits non-zero.
+"""Load test 8, `failover` (profiling.failover_chaos, profiling.failover_verdict): its verdict on crafted phases
+and journals, one way of going wrong at a time; the ledger's side (the account's own transactions and their bids)
+read from the embedded sandbox over HTTP; the negative control end to end through the command line (with one Horizon
+configured nothing can be switched away from, and the command exits non-zero); and a shortened run whose books must
+stay right.
 
 The scenario at its default length (about 80 s of wall clock) is run by hand (`python -m profiling loadtest
 --scenario failover`, figures in docs/performance_test_plan.md); here, only what fits the suite's budget.
@@ -18,7 +19,7 @@ from stellar_sdk import Account, Asset, Keypair, TransactionBuilder
 from stellar_sdk.operation import ManageBuyOffer, ManageSellOffer
 
 from profiling.bot_process import _LogJournal
-from profiling.failover_chaos import (
+from profiling.failover_verdict import (
     HORIZON,
     OVER_MAX,
     SURGE,
