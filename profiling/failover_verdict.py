@@ -205,12 +205,13 @@ def surge_checks(phases: Sequence[Phase], journal: Sequence[Mapping[str, Any]], 
             under = [f for f in fees if p.ledgers[0] < f.ledger <= p.ledgers[1]]
             creates = sum(f.creates for f in under)
             bids = sorted({f.bid_per_op for f in under})
+            charged = sorted({f.charged_per_op for f in under})
             fee_failures = fee_refusals(p, journal)
             ok = creates > 0 and all(p.surge_fee < b <= failover.max_fee for b in bids) and not fee_failures
             good = good and ok
             texts.append(f"{p.surge_fee} stroops: {creates} offer(s) created in {len(under)} transaction(s) of ledgers "
-                         f"{p.ledgers[0] + 1}-{p.ledgers[1]}, bids per operation {bids or '-'}, "
-                         f"{len(fee_failures)} refused for the fee" + _in_flight_text(p))
+                         f"{p.ledgers[0] + 1}-{p.ledgers[1]}, bids per operation {bids or '-'} "
+                         f"(charged {charged or '-'}), {len(fee_failures)} refused for the fee" + _in_flight_text(p))
         checks.append(Check("surge within the max", f"orders placed during the surge, every transaction of the "
                             f"account bidding above the surge and at most {MAX_FEE_SETTING} = {failover.max_fee}; "
                             "none refused for its fee", "; ".join(texts), good))
