@@ -159,6 +159,10 @@ def _add_loadtest_parser(commands) -> None:
     restart.add_argument("--without-recovery", action="store_true",
                          help="the negative control: restart without Hummingbot's saved state and with the "
                               "connector's start-up recovery switched off (the verdict must then FAIL)")
+    failover = loadtest.add_argument_group("the failover scenario")
+    failover.add_argument("--single-horizon", action="store_true",
+                          help="the negative control: the bot gets one Horizon only, so it cannot switch away from "
+                               "a fault (the verdict must then FAIL)")
 
 
 def scenario_from_args(args: argparse.Namespace, environ: Optional[dict] = None):
@@ -288,7 +292,7 @@ def _loadtest(parser: argparse.ArgumentParser, args: argparse.Namespace, marks: 
         output.mkdir(parents=True, exist_ok=True)
         print(f"Load test {number}: {scenario.title}, {duration:g} s -> {output}", file=sys.stderr)
         log_handlers = _configure_logging(args.log_level, output / LOG_FILE)
-        if scenario.restart is None:   # Hummingbot, the connector and the strategy, before the run's loop
+        if not scenario.process_level:   # Hummingbot, the connector and the strategy, before the run's loop
             load_run_modules(marks, strategy="pmm", trade_records=False)
         try:
             outcome = asyncio.run(_load_scenario(scenario, output, duration, args, marks))
@@ -308,7 +312,13 @@ def _loadtest(parser: argparse.ArgumentParser, args: argparse.Namespace, marks: 
 
 async def _load_scenario(scenario, output: Path, duration: float, args: argparse.Namespace, marks: MemoryMarks):
     """One scenario: the probe's on the profiling runner in this process, or a process-level chaos scenario (the bot
-    in child processes it kills and restarts: this process loads no Hummingbot)."""
+    in child processes it kills and restarts, or cuts from its Horizons: this process loads no Hummingbot)."""
+    if scenario.failover is not None:
+        from .failover_chaos import run_failover_scenario, single_horizon
+
+        failover = single_horizon(scenario.failover) if args.single_horizon else scenario.failover
+        return await run_failover_scenario(scenario, output, duration=duration, failover=failover,
+                                           progress=args.progress)
     if scenario.restart is not None:
         from dataclasses import replace
 
@@ -342,6 +352,7 @@ def _loadtests_one_process_each(args: argparse.Namespace, numbers: Sequence[int]
     options += ["--progress"] if args.progress else []
     options += ["--unknown-offers", args.unknown_offers] if args.unknown_offers else []
     options += ["--without-recovery"] if args.without_recovery else []
+    options += ["--single-horizon"] if args.single_horizon else []
     failed = False
     for number in numbers:
         completed = subprocess.run([sys.executable, "-m", __package__, "loadtest", "--scenario", str(number),

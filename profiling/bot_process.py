@@ -15,9 +15,12 @@ Hummingbot's `TradingCore` does); the connector then settles them and any offer 
 
 Its journal, one JSON line per entry on its stdout (written at once, so a kill loses nothing already reported):
 `started` (the orders restored), `ready` (the connector's recovery report), `created`, `filled`, `cancelled`,
-`completed`, `failed` (the connector's order events), `orders` (what it tracks, whenever that changes: offers
-resting, creates unsettled, transactions queued or in flight), `stopped` (after the orderly stop: unresolved
-orders, the offers on the ledger and those it tracks, its balances against the ledger's), `error`. The parent
+`completed`, `failed` (the connector's order events; a failure with its message), `log` (Hummingbot's and the
+connector's warnings and errors: a refused cancel shows there), `orders` (what it tracks,
+whenever that changes: offers resting, creates unsettled, transactions queued or in flight), `horizons` (the active
+Horizon and each one's health state, whenever they change), `switch` (each Horizon switch the connector records:
+its own time, from, to, reason, fault age), `stopped` (after the orderly stop: unresolved orders, the offers on
+the ledger and those it tracks, its balances against the ledger's), `error`. The parent
 stamps each line with its own clock (`at`, monotonic) when it reads it. The spec, secrets included, comes in on
 stdin, never on the command line; then `{"command": "stop"}` (or stdin's end, or SIGTERM) asks for the orderly
 stop.
@@ -53,7 +56,7 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class BotSpec:
     """What the bot trades and where it keeps its state. The secrets stay out of its repr."""
-    horizon_url: str                   # the connector's Horizon (the sandbox's frontend of its own)
+    horizon_url: str                   # the connector's Horizons, comma-separated (sandbox frontends of its own)
     audit_url: str                     # where the bot's final ledger check reads (not counted as the connector's)
     passphrase: str
     rpc_url: Optional[str]
@@ -68,6 +71,7 @@ class BotSpec:
     restore: bool = True               # restore the saved tracking states before the clock starts
     recovery: bool = True              # False: the connector's start-up recovery does nothing (a negative control)
     connector_dir: Optional[str] = None  # the folder holding the parent's `stellar` connector package
+    max_fee_stroops: Optional[int] = None  # the connector's `stellar_max_fee_stroops` (None: its default)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -263,6 +267,28 @@ def _recovery_report(connector) -> Optional[Dict[str, Any]]:
     return asdict(task.result())
 
 
+class _LogJournal(logging.Handler):
+    """Hummingbot's and the connector's warnings and errors into the journal (`log`): what a strategy's order
+    refused without an order event (a cancel, as a rule) shows only there. The connector logs no secret."""
+
+    LIMIT = 600
+
+    def __init__(self, journal: _Journal) -> None:
+        super().__init__(logging.WARNING)
+        self._journal = journal
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not record.name.startswith("hummingbot"):
+            return
+        try:
+            message = record.getMessage()
+            if record.exc_info and record.exc_info[1] is not None:
+                message += f" ({type(record.exc_info[1]).__name__}: {record.exc_info[1]})"
+            self._journal.write("log", level=record.levelname, logger=record.name, message=message[:self.LIMIT])
+        except Exception:   # a journal that cannot be written must not break the bot's logging
+            self.handleError(record)
+
+
 class _EventJournal:
     """The connector's order events into the journal (Hummingbot holds listeners weakly: kept here)."""
 
@@ -294,15 +320,26 @@ class _EventJournal:
 
     def _ended(self, name: str) -> Callable[[Any], None]:
         def write(event) -> None:
+            why = {"error": getattr(event, "error_message", None) or getattr(event, "error_type", None)} \
+                if name == "failed" else {}
             self._journal.write(name, order_id=event.order_id,
-                                exchange_order_id=getattr(event, "exchange_order_id", None))
+                                exchange_order_id=getattr(event, "exchange_order_id", None), **why)
         return write
 
 
+def _horizons_state(connector) -> Dict[str, Any]:
+    """The active Horizon and each configured one's health state (with its reason when not healthy)."""
+    rows = connector.horizon_health()
+    return {"active": connector.active_horizon_url, "states": {row["url"]: row["state"] for row in rows},
+            "reasons": {row["url"]: row["reason"] for row in rows if row["reason"]}}
+
+
 async def _watch(connector, journal: _Journal) -> None:
-    """`ready` once, then `orders` whenever what the connector tracks changes."""
+    """`ready` once, then `orders` whenever what the connector tracks changes, `horizons` whenever the active
+    Horizon or a health state changes, and `switch` for each switch the connector records."""
     ready = False
-    last = None
+    last = last_horizons = None
+    switches_seen = 0
     while True:
         if not ready and connector.ready:
             ready = True
@@ -311,6 +348,15 @@ async def _watch(connector, journal: _Journal) -> None:
         if state != last:
             journal.write("orders", **state)
             last = state
+        switches = connector.horizon_switches()
+        for switch in switches[switches_seen:]:
+            journal.write("switch", **switch)
+        switches_seen = len(switches)
+        horizons = _horizons_state(connector)
+        if last_horizons is None or (horizons["active"], horizons["states"]) != (last_horizons["active"],
+                                                                                  last_horizons["states"]):
+            journal.write("horizons", **horizons)
+        last_horizons = horizons
         await asyncio.sleep(WATCH_INTERVAL_S)
 
 
@@ -335,13 +381,15 @@ async def run_bot(spec: BotSpec, journal: _Journal, stop: asyncio.Event) -> None
 
     if not spec.recovery:
         _disable_recovery()
+    first_horizon = spec.horizon_url.split(",")[0]
     connector = build_connector(trader_secret=spec.trader_secret, markets=spec.markets, horizon_url=spec.horizon_url,
                                 passphrase=spec.passphrase, channel_secrets=spec.channel_secrets,
-                                rpc_url=spec.rpc_url or spec.horizon_url + SANDBOX_RPC_PATH, pairs=[spec.pair],
-                                unknown_offers=spec.unknown_offers)
+                                rpc_url=spec.rpc_url or first_horizon + SANDBOX_RPC_PATH, pairs=[spec.pair],
+                                unknown_offers=spec.unknown_offers, max_fee_stroops=spec.max_fee_stroops)
     records = TradeRecords(spec.db_path, [connector], strategy_name="pure_market_making", config_name=CONFIG_NAME)
     records.start()
     events = _EventJournal(connector, journal)
+    logging.getLogger().addHandler(_LogJournal(journal))
     try:
         if spec.restore:
             records.restore_market_states()
@@ -383,7 +431,8 @@ async def run_bot(spec: BotSpec, journal: _Journal, stop: asyncio.Event) -> None
                     balance_differences={token: [str(mine), str(ledger)] for token, (mine, ledger)
                                          in check.balance_differences.items()},
                     balances={token: str(amount) for token, amount in connector.get_all_balances().items()},
-                    ledger_balances={token: str(amount) for token, amount in ledger_balances(account).items()})
+                    ledger_balances={token: str(amount) for token, amount in ledger_balances(account).items()},
+                    horizon_switches=connector.horizon_switches(), horizon_health=connector.horizon_health())
     finally:
         try:
             await connector.stop_network()

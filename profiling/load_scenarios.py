@@ -39,6 +39,42 @@ class Restart:
 
 
 @dataclass(frozen=True)
+class Failover:
+    """Process-level chaos against the connector's Horizons: the bot (in a child process, configured with two Horizon
+    frontends and a Stellar RPC frontend) trades while the Horizon it is using goes down, lags, answers 429 and
+    streams nothing, one fault after the other (each held `fault_s`, then cleared: it comes back), then the network's
+    fees surge, within the bot's maximum and above it. One round of it is `round_s` of strategy time; a longer run
+    repeats rounds, a shorter one holds each phase for less."""
+    faults: Tuple[str, ...] = ("down", "lag", "429", "silent")   # each on the Horizon active when it is set
+    warmup_s: float = 10.0            # trading before the first fault (the steady window starts 10 s after ready)
+    fault_s: float = 7.0              # each Horizon fault held this long (a PMM refresh of 5 s falls inside)
+    surge_s: float = 10.0             # fees surge within the bot's maximum
+    over_max_s: float = 6.0           # fees surge above it (0: no such phase)
+    tail_s: float = 6.0               # trading after the last phase, before the orderly stop
+    switch_limit_s: float = 5.0       # from the fault set to the bot's switch record
+    recover_wait_s: float = 15.0      # at most this long for every Horizon healthy before the next fault
+    quiet_wait_s: float = 6.0         # at most this long for no transaction in flight before a surge
+    lag_ledgers: int = 5
+    retry_after_s: int = 2            # the Retry-After of the 429 burst
+    max_fee: int = 10_000             # the bot's stellar_max_fee_stroops (the connector's default)
+    surge_fee: int = 2_000            # stroops per operation the network's other traffic bids (within the max)
+    over_max_fee: int = 20_000        # ... and above it
+    market_fee: int = 50_000          # the other traders' bid: they trade on through every surge
+    single_horizon: bool = False      # the negative control: one Horizon configured, no failover possible
+
+    @property
+    def round_s(self) -> float:
+        return (self.warmup_s + len(self.faults) * self.fault_s + self.surge_s + self.over_max_s + self.tail_s)
+
+    def rounds(self, duration: float) -> int:
+        return max(1, int(duration // self.round_s))
+
+    def scale(self, duration: float) -> float:
+        """How much each phase is held, against its nominal length, for a run of `duration` s."""
+        return duration / (self.rounds(duration) * self.round_s)
+
+
+@dataclass(frozen=True)
 class LoadScenario:
     number: int
     name: str
@@ -50,6 +86,12 @@ class LoadScenario:
     chaos: Optional[Chaos] = None
     memray: bool = False
     restart: Optional[Restart] = None   # a process-level chaos scenario (profiling.restart_chaos), not the probe's
+    failover: Optional[Failover] = None  # a process-level chaos scenario (profiling.failover_chaos)
+
+    @property
+    def process_level(self) -> bool:
+        """The bot in child processes of the scenario's (this process loads no Hummingbot)."""
+        return self.restart is not None or self.failover is not None
 
     @property
     def folder(self) -> str:
@@ -93,6 +135,13 @@ SCENARIOS: Dict[int, LoadScenario] = {s.number: s for s in (
                  "duplicated fills (the ledger's records against what the bots reported), balances equal the "
                  "ledger's at the end, no offer left unknown to the last bot, REST reads per hour in steady state "
                  "within the budget", rates=((0.0, 0.0),), short_s=60, full_s=300, restart=Restart()),
+    LoadScenario(8, "failover", "Horizon failover and fee surge", "every fault of the Horizon in use (down, "
+                 "lagging, 429, silent streams) switched away from within 5 s of being set; the bot trades on through "
+                 "each fault and through a fee surge within its maximum (orders placed at the higher bid), and fails "
+                 "orders clearly (naming the maximum) above it; 0 lost or duplicated orders, 0 missed or duplicated "
+                 "fills, balances equal the ledger's at the end, no offer left unknown; REST reads per hour of each "
+                 "Horizon within the budget", rates=((0.0, 0.0),), short_s=Failover().round_s,
+                 full_s=4 * Failover().round_s, failover=Failover()),
 )}
 
 

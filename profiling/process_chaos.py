@@ -12,9 +12,14 @@ sandbox in its own child process) and the other traders go on. This module is wh
         evidence = await harness.evidence()                   # the ledger against every bot's journal
     checks = harness.common_checks(evidence)                  # orders, fills, balances, offers left, reads
 
-Each bot's life is a `Segment`; its REST reads are counted by the sandbox's request log of the Horizon frontend the
-connector alone uses (`GET /_sandbox/requests`), in a steady window from `STEADY_MARGIN_S` after it reported ready
-to its end, and from its spawn to that window (its start's reads). The ledger audit is `profiling.ledger_audit`.
+Each bot's life is a `Segment`; its REST reads are counted by the sandbox's request logs of the Horizon frontends the
+connector alone uses (`GET /_sandbox/frontends/{index}/requests`, asked of the runner's frontend, so a frontend that
+is down is still counted), in a steady window from `STEADY_MARGIN_S` after it reported ready to its end, and from its
+spawn to that window (its start's reads). The ledger audit is `profiling.ledger_audit`.
+
+With `connector_horizons=N` the connector is configured with N Horizon frontends of its own (comma-separated, as
+`stellar_horizon_url` takes them) and `rpcs=M` adds Stellar RPC-only frontends, the first of which is the
+connector's `stellar_rpc_url`; `set_faults`, `clear_faults` and `set_surge` steer them (the failover scenario).
 """
 from __future__ import annotations
 
@@ -70,10 +75,13 @@ class Segment:
     def label(self) -> str:
         return self.bot.label
 
-    def reads(self, start: Optional[Counter], end: Optional[Counter]) -> Optional[int]:
+    def reads(self, start: Optional[Counter], end: Optional[Counter], frontend: Optional[int] = None,
+              kind: str = horizon_requests.REST) -> Optional[int]:
+        """Requests of `kind` between two counts (keyed (frontend, kind, route)), of one frontend or all."""
         if start is None or end is None:
             return None
-        return sum(n for (kind, _route), n in (end - start).items() if kind == horizon_requests.REST)
+        return sum(n for (where, what, _route), n in (end - start).items()
+                   if what == kind and (frontend is None or where == frontend))
 
     @property
     def steady_reads(self) -> Optional[int]:
@@ -113,7 +121,8 @@ class ChaosHarness:
 
     def __init__(self, output: Path, *, pair: str = "XLM-USDC", params: MarketMakingParams = MarketMakingParams(),
                  market_rate: float = 2.0, ledger_interval: float = 1.0, channels: int = 2, takers: int = 4,
-                 progress: bool = False) -> None:
+                 progress: bool = False, connector_horizons: int = 1, rpcs: int = 0,
+                 market_fee: Optional[int] = None) -> None:
         self.output = Path(output)
         self.pair = pair
         self.params = params
@@ -122,6 +131,9 @@ class ChaosHarness:
         self.channels = channels
         self.takers = takers
         self.progress = progress
+        self.connector_horizons = connector_horizons
+        self.rpcs = rpcs
+        self.market_fee = market_fee   # the other traders' bid per operation (None: the base fee)
         self.segments: List[Segment] = []
         self.sandbox: Optional[SandboxProcess] = None
         self.horizon: Optional[HorizonClient] = None
@@ -136,7 +148,8 @@ class ChaosHarness:
             (self.output / name).unlink(missing_ok=True)
         try:
             self.sandbox = await self._stack.enter_async_context(
-                SandboxProcess(self.ledger_interval, self.output / SANDBOX_LOG))
+                SandboxProcess(self.ledger_interval, self.output / SANDBOX_LOG,
+                               connector_horizons=self.connector_horizons, rpcs=self.rpcs))
             session = await self._stack.enter_async_context(aiohttp.ClientSession())
             self.horizon = HorizonClient(session, self.sandbox.horizon_url, self.sandbox.passphrase)
             self.participants = await prepare_participants(self.horizon, [self.pair], takers=self.takers,
@@ -145,7 +158,7 @@ class ChaosHarness:
                 self.params.order_levels - 1) * self.params.order_level_spread
             self.market = self.sandbox.market_activity(self.participants, [self.pair], rate=self.market_rate,
                                                        order_amount=self.params.order_amount,
-                                                       outside_spread=outside)
+                                                       outside_spread=outside, max_fee=self.market_fee)
             await self.market.place_ladders()
             self.market.start()
             self.say(f"network up, accounts funded ({self.participants!r}), market at {self.market_rate:g} events/s")
@@ -174,9 +187,10 @@ class ChaosHarness:
 
     def spec(self, **overrides: Any) -> BotSpec:
         p = self.params
+        rpc_url = self.sandbox.rpc_urls[0] if self.sandbox.rpc_urls else self.sandbox.connector_url + SANDBOX_RPC_PATH
         values = dict(
-            horizon_url=self.sandbox.connector_url, audit_url=self.sandbox.horizon_url,
-            passphrase=self.sandbox.passphrase, rpc_url=self.sandbox.connector_url + SANDBOX_RPC_PATH,
+            horizon_url=",".join(self.sandbox.connector_urls), audit_url=self.sandbox.horizon_url,
+            passphrase=self.sandbox.passphrase, rpc_url=rpc_url,
             pair=self.pair, markets=self.participants.markets,
             params={"order_amount": str(p.order_amount), "order_levels": str(p.order_levels),
                     "bid_spread": str(p.bid_spread), "ask_spread": str(p.ask_spread),
@@ -222,9 +236,43 @@ class ChaosHarness:
         self.say(f"{segment.label} stopped (exit {segment.bot.returncode})")
 
     async def request_counts(self) -> Counter:
-        """The connector frontend's requests so far, by (kind, route)."""
-        async with self.horizon.session.get(self.sandbox.connector_url + "/_sandbox/requests") as response:
-            return horizon_requests.sandbox_counts(await response.json())
+        """The connector's frontends' requests so far, by (frontend: its position among `connector_urls`, kind,
+        route)."""
+        counts: Counter = Counter()
+        for position, index in enumerate(self.sandbox.connector_frontends):
+            snapshot = await self.control("GET", f"/_sandbox/frontends/{index}/requests")
+            counts.update({(position, kind, route): n
+                           for (kind, route), n in horizon_requests.sandbox_counts(snapshot).items()})
+        return counts
+
+    # ----- the network's faults and fees (the runner's frontend: never faulted) -----
+
+    async def set_faults(self, position: int, settings: Dict[str, Any]) -> Dict[str, Any]:
+        """Faults of the connector's frontend at `position` (`/_sandbox/faults` settings, e.g. {"lag": 5})."""
+        index = self.sandbox.connector_frontends[position]
+        return await self.control("POST", f"/_sandbox/frontends/{index}/faults", settings)
+
+    async def clear_faults(self, position: int) -> Dict[str, Any]:
+        index = self.sandbox.connector_frontends[position]
+        return await self.control("DELETE", f"/_sandbox/frontends/{index}/faults")
+
+    async def set_surge(self, fee: Optional[int]) -> Dict[str, Any]:
+        """Load the network with traffic bidding `fee` stroops per operation (None: no surge)."""
+        if fee is None:
+            return await self.control("DELETE", "/_sandbox/fees")
+        return await self.control("POST", "/_sandbox/fees", {"surge_fee": int(fee)})
+
+    async def latest_ledger(self) -> int:
+        """The network's latest closed ledger (the runner's frontend never lags)."""
+        root = await self.horizon.get("/")
+        return int(root["history_latest_ledger"])
+
+    async def control(self, method: str, path: str, body: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+        async with self.horizon.session.request(method, self.sandbox.horizon_url + path, json=body) as response:
+            answer = await response.json(content_type=None)
+            if response.status >= 400:
+                raise RuntimeError(f"{method} {path}: {response.status} {answer}")
+            return answer
 
     async def _steady_window(self, segment: Segment) -> None:
         await asyncio.sleep(max(0.0, segment.ready_at + horizon_requests.STEADY_MARGIN_S - time.monotonic()))
@@ -255,15 +303,16 @@ class ChaosHarness:
         accounting = account_for(history, runs, history.offers, recorded_fills(self.output / TRADES_DB))
         return Evidence(history, runs, history.offers, accounting, runs[-1].stopped if runs else None)
 
-    def common_checks(self, evidence: Evidence) -> List[Check]:
-        """The checks every process-level chaos scenario makes: orders, fills, balances, offers left, reads."""
+    def common_checks(self, evidence: Evidence, steady_reads: bool = True) -> List[Check]:
+        """The checks every process-level chaos scenario makes: orders, fills, balances, offers left, and (unless
+        `steady_reads` is False: a scenario whose faults leave no steady state) REST reads in steady state."""
         a, stop = evidence.accounting, evidence.final_stop
         figures = a.figures
         explained = "; ".join(f"{len(v)} {k}" for k, v in a.explained.items() if v)
         differences = (stop or {}).get("balance_differences") or {}
         reads = self.steady_reads_per_hour()
         budget = reads_budget()
-        return [
+        checks = [
             Check("orders lost", "0: every offer-creating operation on the ledger belongs to an order a bot "
                   "reported (created, restored or adopted) or to an offer its recovery settled; every order a bot "
                   "knew ends (filled, cancelled, failed) or is restored by the next bot",
@@ -295,6 +344,7 @@ class ChaosHarness:
                   f"{reads:.0f} an hour ({self.steady_reads()} in {self.steady_seconds():.0f} s)",
                   reads is not None and reads <= budget),
         ]
+        return checks if steady_reads else checks[:-1]
 
     def steady_reads(self) -> int:
         return sum(s.steady_reads or 0 for s in self.segments if s.steady_s > 0)

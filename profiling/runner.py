@@ -352,8 +352,9 @@ async def _profiled_session(scenario: Scenario, output: Path, profiling: Profili
 
 def build_connector(*, trader_secret: str, markets: str, horizon_url: str, passphrase: str,
                     channel_secrets: Sequence[str], rpc_url: Optional[str], pairs: Sequence[str],
-                    unknown_offers: Optional[str] = None) -> StellarExchange:
-    """The connector as a run trades with it (also the restart scenario's bot process, `profiling.bot_process`)."""
+                    unknown_offers: Optional[str] = None, max_fee_stroops: Optional[int] = None) -> StellarExchange:
+    """The connector as a run trades with it (also the chaos scenarios' bot process, `profiling.bot_process`);
+    `horizon_url` may list several Horizons, comma-separated."""
     return StellarExchange(
         stellar_secret_key=trader_secret,
         stellar_markets=markets,
@@ -362,6 +363,7 @@ def build_connector(*, trader_secret: str, markets: str, horizon_url: str, passp
         stellar_channel_secret_keys=list(channel_secrets) or None,
         stellar_rpc_url=rpc_url,
         stellar_unknown_offers=unknown_offers,
+        stellar_max_fee_stroops=max_fee_stroops,
         trading_pairs=list(pairs),
         trading_required=True,
         domain=CONNECTOR_NAME,

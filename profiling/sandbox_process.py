@@ -15,12 +15,15 @@ ended, even by a crash) or on SIGTERM/SIGINT.
 
 The sandbox serves two Horizon frontends over its one network: `horizon_url` for the runner and the other
 traders, `connector_url` for the connector alone, so that frontend's request log (`GET /_sandbox/requests`)
-counts the connector's requests and nobody else's.
+counts the connector's requests and nobody else's. With `connector_horizons=N` the connector gets N frontends of
+its own (`connector_urls`, sandbox frontend indices `connector_frontends`: faults and request logs reach each one
+through `horizon_url`'s `/_sandbox/frontends/{index}/...`, even while it is down), and with `rpcs=M` the network
+has M Stellar RPC-only frontends after them (`rpc_urls`).
 
-Child: `python -m profiling.sandbox_process --ledger-interval S` prints one JSON line
-{"horizon_url": ..., "connector_url": ..., "passphrase": ...} once it serves, then answers one JSON line per
-command line
-on stdin: {"command": "prepare_market", ...} (the maker's and takers' seeds: throwaway sandbox
+Child: `python -m profiling.sandbox_process --ledger-interval S [--connector-horizons N] [--rpcs M]` prints one
+JSON line {"horizon_url": ..., "connector_url": ..., "connector_urls": [...], "connector_frontends": [...],
+"rpc_urls": [...], "rpc_frontends": [...], "passphrase": ...} once it serves, then answers one JSON line per
+command line on stdin: {"command": "prepare_market", ...} (the maker's and takers' seeds: throwaway sandbox
 accounts, through a pipe, never logged), {"command": "start_market"}, {"command": "stop_market"},
 {"command": "register_issuer", "secret": ..., "codes": [...]} (so the sandbox's own book-event activity,
 `POST /_sandbox/market`, can fund its participants with the run's issued assets).
@@ -39,7 +42,7 @@ import threading
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any, Dict, Optional, Sequence
+from typing import IO, Any, Dict, List, Optional, Sequence
 
 START_TIMEOUT_S = 60.0
 logger = logging.getLogger(__name__)
@@ -47,11 +50,18 @@ STOP_TIMEOUT_S = 10.0
 
 
 class SandboxProcess:
-    def __init__(self, ledger_interval: float, log_path: Optional[Path] = None) -> None:
+    def __init__(self, ledger_interval: float, log_path: Optional[Path] = None, *, connector_horizons: int = 1,
+                 rpcs: int = 0) -> None:
         self.ledger_interval = ledger_interval
         self.log_path = log_path
+        self.connector_horizons = connector_horizons
+        self.rpcs = rpcs
         self.horizon_url = ""
         self.connector_url = ""   # a frontend of its own for the connector (its request log is the connector's)
+        self.connector_urls: List[str] = []      # every frontend of the connector's (the first: connector_url)
+        self.connector_frontends: List[int] = []  # their indices among the sandbox's frontends
+        self.rpc_urls: List[str] = []             # the Stellar RPC-only frontends' RPC URLs
+        self.rpc_frontends: List[int] = []        # their indices among the sandbox's frontends
         self.passphrase = ""
         self.pid: Optional[int] = None
         self._process: Optional[asyncio.subprocess.Process] = None
@@ -65,6 +75,7 @@ class SandboxProcess:
         self._log = open(self.log_path, "wb") if self.log_path is not None else None  # noqa: SIM115
         self._process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", f"{__package__}.sandbox_process", "--ledger-interval", str(self.ledger_interval),
+            "--connector-horizons", str(self.connector_horizons), "--rpcs", str(self.rpcs),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=self._log if self._log is not None else asyncio.subprocess.DEVNULL,
             cwd=source_root, env=environment, start_new_session=True)
@@ -77,6 +88,10 @@ class SandboxProcess:
             announced = json.loads(line)
             self.horizon_url, self.passphrase = announced["horizon_url"], announced["passphrase"]
             self.connector_url = announced.get("connector_url") or self.horizon_url
+            self.connector_urls = list(announced.get("connector_urls") or [self.connector_url])
+            self.connector_frontends = list(announced.get("connector_frontends") or [1])
+            self.rpc_urls = list(announced.get("rpc_urls") or [])
+            self.rpc_frontends = list(announced.get("rpc_frontends") or [])
         except BaseException:
             await self.stop()
             raise
@@ -99,10 +114,10 @@ class SandboxProcess:
             self._log = None
 
     def market_activity(self, participants, pairs: Sequence[str], *, rate: float, order_amount: Decimal,
-                        outside_spread: Decimal) -> RemoteMarketActivity:
+                        outside_spread: Decimal, max_fee: Optional[int] = None) -> RemoteMarketActivity:
         """`MarketActivity` (profiling.strategies.market_activity) run by the child, with the same calls."""
         return RemoteMarketActivity(self, participants, pairs, rate=rate, order_amount=order_amount,
-                                    outside_spread=outside_spread)
+                                    outside_spread=outside_spread, max_fee=max_fee)
 
     async def register_issuer(self, issuer, codes: Sequence[str]) -> None:
         """Let the sandbox issue `codes` from `issuer` (a Keypair), for its book-event market activity."""
@@ -129,7 +144,7 @@ class RemoteMarketActivity:
     """The parent's handle on the child's market activity; `stats` are the child's once stopped."""
 
     def __init__(self, sandbox: SandboxProcess, participants, pairs: Sequence[str], *, rate: float,
-                 order_amount: Decimal, outside_spread: Decimal) -> None:
+                 order_amount: Decimal, outside_spread: Decimal, max_fee: Optional[int] = None) -> None:
         self._sandbox = sandbox
         self._setup = {
             "command": "prepare_market",
@@ -139,6 +154,7 @@ class RemoteMarketActivity:
                        for token, asset in participants.assets.items()},
             "pairs": list(pairs), "rate": rate, "order_amount": str(order_amount),
             "outside_spread": str(outside_spread),
+            **({"max_fee": int(max_fee)} if max_fee is not None else {}),
         }
         self.stats: Counter = Counter(maker_refreshes=0, taker_orders=0, failed=0, skipped=0)
         self._lock = asyncio.Lock()
@@ -173,7 +189,7 @@ class RemoteMarketActivity:
 
 # ----- the child -----
 
-async def _serve(ledger_interval: float) -> None:
+async def _serve(ledger_interval: float, connector_horizons: int = 1, rpcs: int = 0) -> None:
     import aiohttp
 
     from stellar_sandbox import Sandbox
@@ -185,8 +201,13 @@ async def _serve(ledger_interval: float) -> None:
         loop.add_signal_handler(signum, stop.set)
     # A daemon thread reads stdin: its lines are commands, its end means the runner is gone.
     threading.Thread(target=_read_commands, args=(loop, commands, stop), daemon=True).start()
-    async with Sandbox(ledger_interval=ledger_interval, horizons=2) as network, aiohttp.ClientSession() as session:
-        print(json.dumps({"horizon_url": network.horizon_urls[0], "connector_url": network.horizon_urls[1],
+    async with Sandbox(ledger_interval=ledger_interval, horizons=1 + connector_horizons, rpcs=rpcs) as network, \
+            aiohttp.ClientSession() as session:
+        urls = network.horizon_urls
+        print(json.dumps({"horizon_url": urls[0], "connector_url": urls[1], "connector_urls": urls[1:],
+                          "connector_frontends": list(range(1, len(urls))),
+                          "rpc_urls": [f.rpc_url for f in network.frontends[len(urls):]],
+                          "rpc_frontends": list(range(len(urls), len(network.frontends))),
                           "passphrase": network.passphrase}), flush=True)
         market = _ChildMarket(session, network)
         stopping = asyncio.ensure_future(stop.wait())
@@ -246,7 +267,8 @@ class _ChildMarket:
         )
         self.activity = MarketActivity(self.horizon, participants, message["pairs"], rate=float(message["rate"]),
                                        order_amount=Decimal(message["order_amount"]),
-                                       outside_spread=Decimal(message["outside_spread"]))
+                                       outside_spread=Decimal(message["outside_spread"]),
+                                       **({"max_fee": int(message["max_fee"])} if "max_fee" in message else {}))
         await self.activity.place_ladders()
 
     async def stop(self) -> None:
@@ -266,8 +288,10 @@ def _read_commands(loop: asyncio.AbstractEventLoop, commands: asyncio.Queue, sto
 def main(argv: Optional[list] = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m profiling.sandbox_process")
     parser.add_argument("--ledger-interval", type=float, required=True)
+    parser.add_argument("--connector-horizons", type=int, default=1, help="Horizon frontends of the connector's own")
+    parser.add_argument("--rpcs", type=int, default=0, help="Stellar RPC-only frontends")
     args = parser.parse_args(argv)
-    asyncio.run(_serve(args.ledger_interval))
+    asyncio.run(_serve(args.ledger_interval, max(1, args.connector_horizons), max(0, args.rpcs)))
 
 
 if __name__ == "__main__":

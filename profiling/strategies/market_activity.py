@@ -188,9 +188,8 @@ async def provide_pool_liquidity(horizon: HorizonClient, participants: Participa
     return pools
 
 
-def _builder(horizon: HorizonClient, account_id: str, sequence: int) -> TransactionBuilder:
-    return TransactionBuilder(Account(account_id, sequence), horizon.passphrase,
-                              base_fee=_BASE_FEE).set_timeout(60)
+def _builder(horizon: HorizonClient, account_id: str, sequence: int, fee: int = _BASE_FEE) -> TransactionBuilder:
+    return TransactionBuilder(Account(account_id, sequence), horizon.passphrase, base_fee=fee).set_timeout(60)
 
 
 def _amount(value: Decimal) -> str:
@@ -200,15 +199,16 @@ def _amount(value: Decimal) -> str:
 class _Trader:
     """One account's sequence numbers; one transaction in flight at a time."""
 
-    def __init__(self, keypair: Keypair) -> None:
+    def __init__(self, keypair: Keypair, fee: int = _BASE_FEE) -> None:
         self.keypair = keypair
+        self.fee = fee   # the most it bids per operation (a surge charges less than a high bid, never more)
         self.sequence: Optional[int] = None
         self.busy = False
 
     async def submit(self, horizon: HorizonClient, operations: List[Any], what: str) -> Dict[str, Any]:
         if self.sequence is None:
             self.sequence = int((await horizon.get(f"/accounts/{self.keypair.public_key}"))["sequence"])
-        builder = _builder(horizon, self.keypair.public_key, self.sequence)
+        builder = _builder(horizon, self.keypair.public_key, self.sequence, self.fee)
         for operation in operations:
             builder.append_operation(operation)
         envelope = builder.build()
@@ -232,7 +232,9 @@ class MarketActivity:
     """The maker's ladder and the takers' crossing orders at `rate` events per second."""
 
     def __init__(self, horizon: HorizonClient, participants: Participants, pairs: Sequence[str], *, rate: float,
-                 order_amount: Decimal, outside_spread: Decimal, seed: Optional[int] = None) -> None:
+                 order_amount: Decimal, outside_spread: Decimal, seed: Optional[int] = None,
+                 max_fee: int = _BASE_FEE) -> None:
+        """`max_fee`: the participants' bid per operation (above the base fee, they trade through a fee surge)."""
         self.horizon = horizon
         self.participants = participants
         self.pairs = list(pairs)
@@ -242,8 +244,8 @@ class MarketActivity:
         self.prices = {pair: reference_price(pair) for pair in self.pairs}
         self.stats: Counter = Counter(maker_refreshes=0, taker_orders=0, failed=0, skipped=0)
         self._random = random.Random(seed)
-        self._maker = _Trader(participants.maker)
-        self._takers = [_Trader(k) for k in participants.takers]
+        self._maker = _Trader(participants.maker, max_fee)
+        self._takers = [_Trader(k, max_fee) for k in participants.takers]
         self._loop_task: Optional[asyncio.Task] = None
         self._in_flight: set[asyncio.Task] = set()
 

@@ -22,8 +22,8 @@ CHAOS_SECONDS = 15
 
 
 def test_the_table_holds_the_issues_scenarios_with_short_defaults_and_full_lengths():
-    assert sorted(SCENARIOS) == [1, 2, 3, 4, 5, 6, 7]
-    assert all(s.short_s <= 45 for s in SCENARIOS.values() if s.restart is None)
+    assert sorted(SCENARIOS) == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert all(s.short_s <= 45 for s in SCENARIOS.values() if not s.process_level)
     assert SCENARIOS[1].full_s == 600 and SCENARIOS[1].rate_at(0.5) == 10
     assert SCENARIOS[2].rate_at(0.0) == 100
     burst = SCENARIOS[3]
@@ -43,13 +43,20 @@ def test_the_table_holds_the_issues_scenarios_with_short_defaults_and_full_lengt
     assert restart.restart.recovery and restart.restart.unknown_offers == "cancel"
     # One kill in the default 60 s of trading (the whole run under 2 minutes), one a minute with --full.
     assert restart.restart.kills(restart.short_s) == 1 and restart.restart.kills(restart.full_s) == 5
+    failover = SCENARIOS[8]
+    assert (failover.name, failover.folder, failover.process_level) == ("failover", "8-failover", True)
+    # One round of faults in the default length (the whole run under 2 minutes), four with --full.
+    assert failover.short_s <= 60 and failover.failover.rounds(failover.short_s) == 1
+    assert failover.failover.rounds(failover.full_s) == 4 and failover.failover.scale(failover.full_s) == 1
+    assert failover.failover.surge_fee < failover.failover.max_fee < failover.failover.over_max_fee
 
 
 def test_scenario_selection_and_the_command_line():
-    assert parse_scenarios("all") == [1, 2, 3, 4, 5, 6, 7]
+    assert parse_scenarios("all") == [1, 2, 3, 4, 5, 6, 7, 8]
     assert parse_scenarios("6,2") == [6, 2]
     assert parse_scenarios("restart") == [7] and parse_scenarios("chaos, Restart") == [6, 7]
-    for bad in ("8", "x", "0", "restarts"):
+    assert parse_scenarios("failover") == [8]
+    for bad in ("9", "x", "0", "restarts"):
         with pytest.raises(ValueError):
             parse_scenarios(bad)
     args = build_parser().parse_args(["loadtest", "--scenario", "3", "--full", "--duration", "12"])
