@@ -38,7 +38,7 @@ from .load_scenarios import SCENARIOS, Chaos, LoadScenario, parse_scenarios  # n
 from .memory import MemoryMarks
 from .runner import RunContext, RunResult, Scenario, run
 from .strategies.market_activity import HorizonClient, reference_price
-from .verdicts import Check, verdict_markdown  # noqa: F401  (re-exported)
+from .verdicts import Check, Judged, verdict_markdown  # noqa: F401  (re-exported)
 
 logger = logging.getLogger(__name__)
 
@@ -390,7 +390,7 @@ def chaos_checks(probe: LoadProbe, result: RunResult) -> List[Check]:
 
 
 @dataclass
-class LoadTestResult:
+class LoadTestResult(Judged):
     scenario: LoadScenario
     duration: float
     run: RunResult
@@ -398,14 +398,6 @@ class LoadTestResult:
     figures: Dict[str, Any]
     samples: List[Sample] = field(default_factory=list)
     ledger: Dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def passed(self) -> bool:
-        return all(check.passed for check in self.checks)
-
-    @property
-    def correctness_passed(self) -> bool:
-        return all(check.passed for check in self.checks if not check.timing)
 
     @property
     def report_markdown(self) -> Path:

@@ -43,7 +43,7 @@ from .load_scenarios import LoadScenario
 from .sandbox_process import SandboxProcess
 from .strategies.market_activity import HorizonClient, Participants, prepare_participants
 from .strategies.params import MarketMakingParams
-from .verdicts import Check, verdict_markdown
+from .verdicts import Check, Judged, verdict_markdown
 
 logger = logging.getLogger(__name__)
 
@@ -371,21 +371,13 @@ class ChaosHarness:
 
 
 @dataclass
-class ChaosResult:
+class ChaosResult(Judged):
     scenario: LoadScenario
     duration: float
     checks: List[Check]
     figures: Dict[str, Any]
     report: Path
     details: Dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def passed(self) -> bool:
-        return all(check.passed for check in self.checks)
-
-    @property
-    def correctness_passed(self) -> bool:
-        return all(check.passed for check in self.checks if not check.timing)
 
     @property
     def report_markdown(self) -> Path:

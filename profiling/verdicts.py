@@ -17,6 +17,20 @@ class Check:
     timing: bool = False
 
 
+class Judged:
+    """A scenario's result judged by its `checks`: passed when every check did; correct when every check but the
+    timing ones did."""
+    checks: Sequence[Check]
+
+    @property
+    def passed(self) -> bool:
+        return all(check.passed for check in self.checks)
+
+    @property
+    def correctness_passed(self) -> bool:
+        return all(check.passed for check in self.checks if not check.timing)
+
+
 def verdict_markdown(scenario: LoadScenario, duration: float, checks: Sequence[Check], fig: Dict[str, Any]) -> str:
     passed = all(check.passed for check in checks)
     lines = [f"## Load test {scenario.number}: {scenario.title} ({duration:g} s): {'PASS' if passed else 'FAIL'}",
