@@ -11,7 +11,8 @@ The pipeline is the only owner of sequence numbers. Its rules, in the order an i
    transaction in flight; intents wait in one shared queue, which idle lanes share evenly, up to
    `MAX_OPS_PER_TX` operations a transaction. A channel is its transaction's source (sequence,
    fee) and the trading account every operation's source.
-3. Build and sign: sequence from the local `SequenceManager`, fee per operation from
+3. Build and sign: sequence from the local `SequenceManager` (each lane's account read once, at start:
+   `read_sequences`), fee per operation from
    `ConfigCache.fee_per_op(cap)` (cap: the user's `stellar_max_fee_stroops`), time bounds
    `[0, now + TX_TIME_BOUND_SECONDS]`; no Horizon read.
    Built by `stellar_tx_builder.EnvelopeBuilder`, signed as `StellarAuth.transaction_sources()` says.
@@ -213,6 +214,16 @@ class TransactionPipeline:
         """A transaction record from the account's transaction stream. Resolves the wait for that
         hash if the pipeline is waiting for it; anything else is ignored."""
         self._submitter.notify_transaction(tx_json)
+
+    async def read_sequences(self) -> None:
+        """Read every lane's sequence number not known yet, all at once: otherwise the first transaction of each
+        lane waits for its account's read (and, the lanes' reads and posts being concurrent, for a connection of
+        its own). A read that fails is left to that lane's first transaction, which reads again."""
+        results = await asyncio.gather(*(self._sequences.read_ahead(lane.account_id) for lane in self._lanes),
+                                       return_exceptions=True)
+        for lane, result in zip(self._lanes, results):
+            if isinstance(result, Exception):
+                self.logger.debug("Reading the sequence of %s ahead failed: %r", lane.account_id, result)
 
     def start(self) -> None:
         """Start the lanes (done on first submit; call it to start them earlier)."""

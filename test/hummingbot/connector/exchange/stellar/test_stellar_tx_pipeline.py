@@ -514,6 +514,40 @@ async def test_channel_accounts_source_the_tx_while_the_trader_sources_the_ops(m
         await h.pipeline.stop()
 
 
+async def test_read_sequences_reads_every_lane_ahead_so_the_first_orders_read_nothing(mock):
+    h = Harness(mock, channels=CHANNELS)
+    try:
+        fake = h.horizon
+        await in_time(h.pipeline.read_sequences())
+        assert fake.account_reads == len(CHANNELS)
+        assert [h.pipeline.sequences.current(c.public_key) for c in CHANNELS] == [5000, 5000]
+        assert not fake.posts                                  # nothing submitted, no number handed out
+        outcomes = await in_time(h.pipeline.submit_many([sell(1), buy(2)]))
+        assert all(o.success for o in outcomes)
+        assert fake.account_reads == len(CHANNELS)             # the lanes used what was read ahead
+        assert {fake.envelope(i).transaction.sequence for i in range(len(fake.posts))} == {5001}
+        await in_time(h.pipeline.read_sequences())            # known now: no read
+        assert fake.account_reads == len(CHANNELS)
+    finally:
+        await h.pipeline.stop()
+
+
+async def test_a_lane_whose_read_ahead_failed_reads_at_its_first_transaction(mock):
+    h = Harness(mock, channels=CHANNELS[:1])
+    try:
+        fake = h.horizon
+        channel = CHANNELS[0].public_key
+        balance = fake.accounts.pop(channel)                   # its read fails
+        await in_time(h.pipeline.read_sequences())             # ... and does not raise
+        assert h.pipeline.sequences.current(channel) is None
+        fake.accounts[channel] = balance
+        outcome = await in_time(h.pipeline.submit(sell(1)))
+        assert outcome.success and fake.envelope(0).transaction.sequence == 5001
+        assert fake.account_reads == 2
+    finally:
+        await h.pipeline.stop()
+
+
 async def test_stop_fails_waiting_intents(mock):
     h = Harness(mock)
     h.horizon.auto_close = False
