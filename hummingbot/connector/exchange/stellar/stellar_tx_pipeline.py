@@ -221,7 +221,7 @@ class TransactionPipeline:
         its own). A read that fails is left to that lane's first transaction, which reads again."""
         results = await asyncio.gather(*(self._sequences.read_ahead(lane.account_id) for lane in self._lanes),
                                        return_exceptions=True)
-        for lane, result in zip(self._lanes, results):
+        for lane, result in zip(self._lanes, results, strict=True):
             if isinstance(result, Exception):
                 self.logger.debug("Reading the sequence of %s ahead failed: %r", lane.account_id, result)
 
