@@ -1,5 +1,7 @@
+import base64
+import random
 import re
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 import pytest
 
@@ -9,6 +11,7 @@ from hummingbot.connector.exchange.stellar.stellar_horizon_api import (
     HorizonApi,
     HorizonError,
     HorizonUnavailableError,
+    submission_form,
 )
 from test.hummingbot.connector.exchange.stellar.aioresponses_compat import aioresponses
 
@@ -69,6 +72,16 @@ async def test_submit_returns_horizon_answers_as_bodies(api, samples, status, tx
         assert parse_qs(request.kwargs["data"]) == {"tx": [ENVELOPE]}   # form encoded, escaped
         assert request.kwargs["headers"]["Content-Type"] == "application/x-www-form-urlencoded"
     assert samples.points == ["horizon./transactions_async"]
+
+
+def test_the_submission_form_is_what_urlencode_writes():
+    rng = random.Random(7)
+    envelopes = [base64.b64encode(rng.randbytes(rng.randrange(0, 900))).decode() for _ in range(300)]
+    envelopes += ["", ENVELOPE, "+/=" * 50]
+    envelopes += ["not base64: é & ?x=1", "AAAA\n", "AA AA", "A%2B"]   # anything else: urlencode itself
+    for envelope in envelopes:
+        assert submission_form(envelope) == urlencode({"tx": envelope}), envelope
+        assert parse_qs(submission_form(envelope), keep_blank_values=True) == {"tx": [envelope]}
 
 
 async def test_submit_raises_unavailable_for_a_gateway_timeout(api):
