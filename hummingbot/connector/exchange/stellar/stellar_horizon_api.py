@@ -193,7 +193,8 @@ class HorizonApi:
         201 PENDING, 409 DUPLICATE, 503 TRY_AGAIN_LATER and 400 ERROR (with `error_result_xdr`) come
         back as bodies with `tx_status`. Anything else (a 504 from a proxy, a 5xx without tx_status)
         raises HorizonUnavailableError: the transaction may or may not have reached stellar-core.
-        Timeouts and connection errors propagate (asyncio.TimeoutError, aiohttp.ClientError).
+        Timeouts (no answer within `request_timeout`) and connection errors propagate (asyncio.TimeoutError,
+        aiohttp.ClientError).
         """
         template = CONSTANTS.TRANSACTIONS_ASYNC_PATH
         limit_id = self.limit_id(template)
@@ -206,7 +207,10 @@ class HorizonApi:
         start = measurement.now()
         try:
             async with self._api_factory.throttler.execute_task(limit_id=limit_id):
-                response = await rest.call(request=request, timeout=self._timeout)
+                # Hummingbot's wait_for would run the request in a task of its own (one more loop turn before the
+                # order reaches Horizon) and, on Python 3.11, may drop a cancellation arriving as the answer does.
+                async with asyncio.timeout(self._timeout):
+                    response = await rest.call(request=request, timeout=None)
                 status = response.status
                 body = await _json_or_text(response)
         finally:

@@ -1,3 +1,4 @@
+import asyncio
 import base64
 import random
 import re
@@ -82,6 +83,38 @@ def test_the_submission_form_is_what_urlencode_writes():
     for envelope in envelopes:
         assert submission_form(envelope) == urlencode({"tx": envelope}), envelope
         assert parse_qs(submission_form(envelope), keep_blank_values=True) == {"tx": [envelope]}
+
+
+async def test_a_submission_without_an_answer_in_time_raises_a_timeout():
+    api = HorizonApi(web_utils.build_api_factory(), HORIZON, request_timeout=0.05)
+    answered = asyncio.Event()
+
+    async def silent(url, **kwargs):
+        await asyncio.sleep(5)
+        answered.set()
+
+    with aioresponses() as mock:
+        mock.post(f"{HORIZON}/transactions_async", callback=silent)
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(api.submit_transaction_async(ENVELOPE), 2)   # the API's own 0.05 s, not this
+    assert not answered.is_set()
+
+
+async def test_a_cancelled_submission_stays_cancelled():
+    api = HorizonApi(web_utils.build_api_factory(), HORIZON)
+    started = asyncio.Event()
+
+    async def slow(url, **kwargs):
+        started.set()
+        await asyncio.sleep(5)
+
+    with aioresponses() as mock:
+        mock.post(f"{HORIZON}/transactions_async", callback=slow)
+        task = asyncio.ensure_future(api.submit_transaction_async(ENVELOPE))
+        await asyncio.wait_for(started.wait(), 2)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
 
 
 async def test_submit_raises_unavailable_for_a_gateway_timeout(api):
