@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 from hummingbot.core.data_type.common import OrderType, TradeType
-from stellar_sdk import Asset, Keypair, ManageBuyOffer, ManageSellOffer
+from stellar_sdk import Asset, Keypair, ManageBuyOffer, ManageSellOffer, TransactionEnvelope
 
 from hummingbot.connector.exchange.stellar import stellar_constants as CONSTANTS
 from hummingbot.connector.exchange.stellar import stellar_measurement as measurement
@@ -546,6 +546,49 @@ async def test_a_lane_whose_read_ahead_failed_reads_at_its_first_transaction(moc
         assert fake.account_reads == 2
     finally:
         await h.pipeline.stop()
+
+
+class UnansweredHorizon:
+    """A Horizon whose POST leaves one loop turn after the call, as aiohttp writes a request body (Python 3.11), and
+    is never answered; `events` notes each transaction built and each POST written, in order."""
+
+    def __init__(self):
+        self.events = []
+        self.operations = []   # of each transaction posted
+
+    def add(self, point, duration_ns):   # the measuring points' recorder: a transaction was built and signed
+        if point == measurement.TX_BUILD_SIGN:
+            self.events.append("built")
+
+    def incr(self, point, n):
+        pass
+
+    async def get_account(self, account_id):
+        return {"id": account_id, "sequence": "5000"}
+
+    async def submit_transaction_async(self, envelope_xdr):
+        self.operations.append(len(TransactionEnvelope.from_xdr(envelope_xdr, PASSPHRASE).transaction.operations))
+        asyncio.get_running_loop().call_soon(self.events.append, "written")
+        await asyncio.Event().wait()
+
+
+async def test_lanes_woken_together_build_one_after_the_other_posts_is_written():
+    horizon = UnansweredHorizon()
+    config = ConfigCache(horizon_url=HORIZON, network_passphrase=PASSPHRASE)
+    pipeline = TransactionPipeline(horizon, StellarAuth(TRADER.secret, [c.secret for c in CHANNELS]), config)
+    measurement.install(horizon)
+    try:
+        await in_time(pipeline.read_sequences())
+        orders = asyncio.ensure_future(pipeline.submit_many([sell(1), buy(2), sell(3), buy(4)]))
+        while len(horizon.events) < 4:
+            await asyncio.sleep(0)
+        assert horizon.events == ["built", "written", "built", "written"]   # the second built once the first left
+        assert horizon.operations == [2, 2]   # shares as even as ever
+    finally:
+        measurement.uninstall()
+        await pipeline.stop()
+    with pytest.raises(PipelineStoppedError):
+        await orders
 
 
 async def test_stop_fails_waiting_intents(mock):
