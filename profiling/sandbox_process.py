@@ -17,7 +17,7 @@ The sandbox serves two Horizon frontends over its one network: `horizon_url` for
 traders, `connector_url` for the connector alone, so that frontend's request log (`GET /_sandbox/requests`)
 counts the connector's requests and nobody else's.
 
-Child: `python -m profiling.sandbox_process --ledger-interval S` prints one JSON line
+Child: `python -m profiling.sandbox_process --ledger-interval S [--cpus 1]` prints one JSON line
 {"horizon_url": ..., "connector_url": ..., "passphrase": ...} once it serves, then answers one JSON line per
 command line
 on stdin: {"command": "prepare_market", ...} (the maker's and takers' seeds: throwaway sandbox
@@ -47,9 +47,11 @@ STOP_TIMEOUT_S = 10.0
 
 
 class SandboxProcess:
-    def __init__(self, ledger_interval: float, log_path: Optional[Path] = None) -> None:
+    def __init__(self, ledger_interval: float, log_path: Optional[Path] = None,
+                 cpus: Optional[Sequence[int]] = None) -> None:
         self.ledger_interval = ledger_interval
         self.log_path = log_path
+        self.cpus = tuple(cpus) if cpus else ()   # the CPUs the child runs on (none: any; see cpu_placement)
         self.horizon_url = ""
         self.connector_url = ""   # a frontend of its own for the connector (its request log is the connector's)
         self.passphrase = ""
@@ -65,6 +67,7 @@ class SandboxProcess:
         self._log = open(self.log_path, "wb") if self.log_path is not None else None  # noqa: SIM115
         self._process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", f"{__package__}.sandbox_process", "--ledger-interval", str(self.ledger_interval),
+            *(["--cpus", ",".join(str(cpu) for cpu in self.cpus)] if self.cpus else []),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=self._log if self._log is not None else asyncio.subprocess.DEVNULL,
             cwd=source_root, env=environment, start_new_session=True)
@@ -266,7 +269,10 @@ def _read_commands(loop: asyncio.AbstractEventLoop, commands: asyncio.Queue, sto
 def main(argv: Optional[list] = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m profiling.sandbox_process")
     parser.add_argument("--ledger-interval", type=float, required=True)
+    parser.add_argument("--cpus", default="", help="run on these CPUs only, comma separated (see cpu_placement)")
     args = parser.parse_args(argv)
+    if args.cpus:   # before any thread starts: they all inherit it
+        os.sched_setaffinity(0, {int(cpu) for cpu in args.cpus.split(",")})
     asyncio.run(_serve(args.ledger_interval))
 
 
