@@ -93,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--sandbox", choices=("process", "in-process"), default="process",
                       help="the embedded sandbox in a child process (default: the figures then leave the network's "
                            "work out) or in this process")
+    load.add_argument("--separate-cpus", action=argparse.BooleanOptionalAction, default=True,
+                      help="the sandbox's child process on a CPU of its own and the bot on the others, as a remote "
+                           "Horizon never takes the bot's CPU (default on, with two CPUs or more)")
     load.add_argument("--horizon-url", default=None, metavar="URL",
                       help="trade against this Horizon (it needs a friendbot) instead of the embedded sandbox")
     load.add_argument("--network-passphrase", default=None, metavar="P",
@@ -179,7 +182,8 @@ def scenario_from_args(args: argparse.Namespace, environ: Optional[dict] = None)
                         ledger_interval=args.ledger_interval, sandbox=args.sandbox, horizon_url=args.horizon_url,
                         network_passphrase=args.network_passphrase, rpc_url=args.rpc_url, channels=args.channels,
                         trader_secret=trader_secret(args, environ), trade_records=args.trade_records,
-                        pool_depth=args.pool_depth, market_order_interval=args.market_order_interval)
+                        pool_depth=args.pool_depth, market_order_interval=args.market_order_interval,
+                         separate_cpus=args.separate_cpus)
     except ValueError as error:
         raise UsageError(str(error)) from error
 

@@ -50,7 +50,7 @@ from hummingbot.connector.exchange.stellar.stellar_exchange import StellarExchan
 from hummingbot.connector.exchange.stellar.stellar_instrument_cache import split_trading_pair
 from hummingbot.connector.exchange.stellar.stellar_request_budget import requests_per_hour_of
 
-from . import horizon_requests
+from . import cpu_placement, horizon_requests
 from .config import ProfilingConfig
 from .memory import RUNNER, MemoryMarks, load_run_modules
 from .profiler import Profiler, session_dir
@@ -109,6 +109,9 @@ class Scenario:
     # Seconds between the MARKET orders (path payments) the run places beside the strategy, buy and sell in
     # turn, of half an order amount (0: none): their latency is `order_market.filled` in the report.
     market_order_interval: float = 0.0
+    # The embedded sandbox's child process on a CPU of its own and the bot on the others, as a remote Horizon never
+    # takes the bot's CPU (see cpu_placement; only with two CPUs or more, and the sandbox in its child process).
+    separate_cpus: bool = True
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
@@ -621,9 +624,14 @@ async def _network(scenario: Scenario, stack: contextlib.AsyncExitStack, output:
     if scenario.horizon_url is None and scenario.sandbox == "process":
         from .sandbox_process import SandboxProcess
 
-        sandbox = await stack.enter_async_context(SandboxProcess(scenario.ledger_interval, output / SANDBOX_LOG))
+        split = cpu_placement.plan() if scenario.separate_cpus else None
+        sandbox = await stack.enter_async_context(SandboxProcess(scenario.ledger_interval, output / SANDBOX_LOG,
+                                                                 cpus=split.network if split else None))
         where = (f"embedded sandbox in a child process (pid {sandbox.pid}) at {sandbox.horizon_url} (the connector on "
                  f"a frontend of its own, {sandbox.connector_url}), a ledger every {scenario.ledger_interval:g} s")
+        if split is not None:
+            stack.callback(cpu_placement.pin_process(split.bot))
+            where += f"; {split.describe()}"
         return sandbox, sandbox.horizon_url, sandbox.connector_url, sandbox.passphrase, where
     if scenario.horizon_url is None:
         from stellar_sandbox import Sandbox

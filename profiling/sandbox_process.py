@@ -20,8 +20,8 @@ its own (`connector_urls`, sandbox frontend indices `connector_frontends`: fault
 through `horizon_url`'s `/_sandbox/frontends/{index}/...`, even while it is down), and with `rpcs=M` the network
 has M Stellar RPC-only frontends after them (`rpc_urls`).
 
-Child: `python -m profiling.sandbox_process --ledger-interval S [--connector-horizons N] [--rpcs M]` prints one
-JSON line {"horizon_url": ..., "connector_url": ..., "connector_urls": [...], "connector_frontends": [...],
+Child: `python -m profiling.sandbox_process --ledger-interval S [--connector-horizons N] [--rpcs M] [--cpus 1]`
+prints one JSON line {"horizon_url": ..., "connector_url": ..., "connector_urls": [...], "connector_frontends": [...],
 "rpc_urls": [...], "rpc_frontends": [...], "passphrase": ...} once it serves, then answers one JSON line per
 command line on stdin: {"command": "prepare_market", ...} (the maker's and takers' seeds: throwaway sandbox
 accounts, through a pipe, never logged), {"command": "start_market"}, {"command": "stop_market"},
@@ -51,11 +51,12 @@ STOP_TIMEOUT_S = 10.0
 
 class SandboxProcess:
     def __init__(self, ledger_interval: float, log_path: Optional[Path] = None, *, connector_horizons: int = 1,
-                 rpcs: int = 0) -> None:
+                 rpcs: int = 0, cpus: Optional[Sequence[int]] = None) -> None:
         self.ledger_interval = ledger_interval
         self.log_path = log_path
         self.connector_horizons = connector_horizons
         self.rpcs = rpcs
+        self.cpus = tuple(cpus) if cpus else ()   # the CPUs the child runs on (none: any; see cpu_placement)
         self.horizon_url = ""
         self.connector_url = ""   # a frontend of its own for the connector (its request log is the connector's)
         self.connector_urls: List[str] = []      # every frontend of the connector's (the first: connector_url)
@@ -76,6 +77,7 @@ class SandboxProcess:
         self._process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", f"{__package__}.sandbox_process", "--ledger-interval", str(self.ledger_interval),
             "--connector-horizons", str(self.connector_horizons), "--rpcs", str(self.rpcs),
+            *(["--cpus", ",".join(str(cpu) for cpu in self.cpus)] if self.cpus else []),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=self._log if self._log is not None else asyncio.subprocess.DEVNULL,
             cwd=source_root, env=environment, start_new_session=True)
@@ -290,7 +292,10 @@ def main(argv: Optional[list] = None) -> None:
     parser.add_argument("--ledger-interval", type=float, required=True)
     parser.add_argument("--connector-horizons", type=int, default=1, help="Horizon frontends of the connector's own")
     parser.add_argument("--rpcs", type=int, default=0, help="Stellar RPC-only frontends")
+    parser.add_argument("--cpus", default="", help="run on these CPUs only, comma separated (see cpu_placement)")
     args = parser.parse_args(argv)
+    if args.cpus:   # before any thread starts: they all inherit it
+        os.sched_setaffinity(0, {int(cpu) for cpu in args.cpus.split(",")})
     asyncio.run(_serve(args.ledger_interval, max(1, args.connector_horizons), max(0, args.rpcs)))
 
 

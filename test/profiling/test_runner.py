@@ -77,6 +77,10 @@ class TestArguments:
         assert "a liquidity pool of 500 base a pair, a MARKET order every 3 s" in scenario.describe("the network")
         assert args.output == Path("somewhere")
 
+    def test_the_network_gets_a_cpu_of_its_own_unless_told_not_to(self):
+        assert scenario_from_args(parse(), environ={}).separate_cpus
+        assert not scenario_from_args(parse("--no-separate-cpus"), environ={}).separate_cpus
+
     @pytest.mark.parametrize("argv, message", [
         (["--duration", "0"], "must be positive"),
         (["--duration", "nan"], "not a finite number"),
@@ -277,6 +281,8 @@ def test_a_short_real_run_writes_every_artefact(tmp_path):
     criteria_section = markdown.split("## Performance Criteria (qa_ids)")[1]
     assert all(f"`{qa_id}`" in criteria_section for qa_id in catalogue_ids)
     assert "child process" in markdown  # the network ran apart from the profiled process
+    if len(os.sched_getaffinity(0)) >= 2:   # ... and on a CPU of its own
+        assert "the network on CPU" in markdown
 
 
 @pytest.mark.integration

@@ -337,6 +337,7 @@ class StellarExchange(ExchangePyBase):
             self._recovery = safe_ensure_future(recover_offers_when_possible(self, self._unknown_offers))
         if self.is_trading_required:
             self._config_cache.start_keeping_fresh()   # fee figures read now, then before they expire
+            safe_ensure_future(self._pipeline.read_sequences())   # not in the first orders' time
         safe_ensure_future(self._horizons.check_rpc_health())   # nothing without a Stellar RPC
 
     async def stop_network(self):

@@ -9,6 +9,7 @@ Each call is timed under `HORIZON_CALL_PREFIX + path template`, noted in the con
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import quote, urlencode
 
@@ -25,6 +26,7 @@ from hummingbot.connector.exchange.stellar.stellar_request_budget import REST, S
 
 _CALL_PREFIX = measurement.HORIZON_CALL_PREFIX
 _FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
+_BASE64 = re.compile(r"[A-Za-z0-9+/=]*")
 # /transactions_async answers that carry a tx_status body the caller must see
 _ASYNC_SUBMIT_STATUSES = (200, 201, 400, 409, 503)
 TRADES_PAGE_LIMIT = 200          # Horizon's largest page (trades, offers)
@@ -191,20 +193,24 @@ class HorizonApi:
         201 PENDING, 409 DUPLICATE, 503 TRY_AGAIN_LATER and 400 ERROR (with `error_result_xdr`) come
         back as bodies with `tx_status`. Anything else (a 504 from a proxy, a 5xx without tx_status)
         raises HorizonUnavailableError: the transaction may or may not have reached stellar-core.
-        Timeouts and connection errors propagate (asyncio.TimeoutError, aiohttp.ClientError).
+        Timeouts (no answer within `request_timeout`) and connection errors propagate (asyncio.TimeoutError,
+        aiohttp.ClientError).
         """
         template = CONSTANTS.TRANSACTIONS_ASYNC_PATH
         limit_id = self.limit_id(template)
         rest = await self._assistant()
         request = RESTRequest(method=RESTMethod.POST, url=self.url(template),
-                              data=urlencode({"tx": envelope_xdr}), headers=_FORM_HEADERS,
+                              data=submission_form(envelope_xdr), headers=_FORM_HEADERS,
                               throttler_limit_id=limit_id)
         if self._budget is not None:
             self._budget.note(template, SUBMIT)
         start = measurement.now()
         try:
             async with self._api_factory.throttler.execute_task(limit_id=limit_id):
-                response = await rest.call(request=request, timeout=self._timeout)
+                # Hummingbot's wait_for would run the request in a task of its own (one more loop turn before the
+                # order reaches Horizon) and, on Python 3.11, may drop a cancellation arriving as the answer does.
+                async with asyncio.timeout(self._timeout):
+                    response = await rest.call(request=request, timeout=None)
                 status = response.status
                 body = await _json_or_text(response)
         finally:
@@ -212,6 +218,16 @@ class HorizonApi:
         if status in _ASYNC_SUBMIT_STATUSES and isinstance(body, dict) and "tx_status" in body:
             return body
         raise _error("POST", template, status, body, retry_after_seconds(response.headers) if status == 429 else None)
+
+
+def submission_form(envelope_xdr: str) -> str:
+    """The form body `tx=<envelope>`, as `urlencode({"tx": envelope_xdr})` writes it. Base64 needs only its three
+    symbols escaped: urlencode quotes character by character in Python, about 0.4 ms an envelope under a profiler,
+    on every order's way to Horizon."""
+    if _BASE64.fullmatch(envelope_xdr):
+        return "tx=" + envelope_xdr.replace("+", "%2B").replace("/", "%2F").replace("=", "%3D")
+    return urlencode({"tx": envelope_xdr})
+
 
 # What a caller treats as "the request may or may not have reached Horizon"
 TRANSIENT_ERRORS = (asyncio.TimeoutError, aiohttp.ClientError, ConnectionError, HorizonUnavailableError)

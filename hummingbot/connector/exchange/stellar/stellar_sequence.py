@@ -12,6 +12,9 @@ is then tracked here. The rules that keep it right:
   time bounds passed with no trace of it): the same number is handed out again;
 - `resync()`: the local number is no longer trusted (`tx_bad_seq`, an expired transaction, another
   client of the account); the next `acquire` reads the account again.
+
+`read_ahead(account_id)` does that one read before any number is asked for (at start), so the first
+transaction of each account need not wait for it; it hands no number out.
 """
 from __future__ import annotations
 
@@ -55,6 +58,12 @@ class SequenceManager:
         seq = state.ledger_sequence + 1
         state.outstanding = seq
         return seq
+
+    async def read_ahead(self, account_id: str) -> None:
+        """Read the account's sequence now if it is not known (an `acquire` meanwhile shares the read)."""
+        state = self._state(account_id)
+        if state.ledger_sequence is None and state.outstanding is None:
+            await self._fetch(account_id, state)
 
     def applied(self, account_id: str, seq: int) -> None:
         """The transaction with `seq` made it into a ledger: the account's sequence is now `seq`."""

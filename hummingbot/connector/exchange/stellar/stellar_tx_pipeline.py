@@ -9,9 +9,11 @@ The pipeline is the only owner of sequence numbers. Its rules, in the order an i
 2. Queue and coalescing: stellar-core keeps one pending transaction per source account. Each
    source account (the trading account, or each channel account) is a *lane* with at most one
    transaction in flight; intents wait in one shared queue, which idle lanes share evenly, up to
-   `MAX_OPS_PER_TX` operations a transaction. A channel is its transaction's source (sequence,
-   fee) and the trading account every operation's source.
-3. Build and sign: sequence from the local `SequenceManager`, fee per operation from
+   `MAX_OPS_PER_TX` operations a transaction. Lanes woken together take their shares one loop turn
+   apart, so that each transaction is on its way to Horizon before the next is built. A channel is its
+   transaction's source (sequence, fee) and the trading account every operation's source.
+3. Build and sign: sequence from the local `SequenceManager` (each lane's account read once, at start:
+   `read_sequences`), fee per operation from
    `ConfigCache.fee_per_op(cap)` (cap: the user's `stellar_max_fee_stroops`), time bounds
    `[0, now + TX_TIME_BOUND_SECONDS]`; no Horizon read.
    Built by `stellar_tx_builder.EnvelopeBuilder`, signed as `StellarAuth.transaction_sources()` says.
@@ -165,6 +167,7 @@ class TransactionPipeline:
                        for source_id, signer in auth.transaction_sources()]
         self._queue: Deque[_Job] = deque()
         self._work = asyncio.Event()
+        self._batch_taken_this_turn = False   # a lane took a batch in this turn of the event loop (`_lane_loop`)
         self._stopped = False
         self.logger = logging.getLogger(__name__)
 
@@ -213,6 +216,16 @@ class TransactionPipeline:
         """A transaction record from the account's transaction stream. Resolves the wait for that
         hash if the pipeline is waiting for it; anything else is ignored."""
         self._submitter.notify_transaction(tx_json)
+
+    async def read_sequences(self) -> None:
+        """Read every lane's sequence number not known yet, all at once: otherwise the first transaction of each
+        lane waits for its account's read (and, the lanes' reads and posts being concurrent, for a connection of
+        its own). A read that fails is left to that lane's first transaction, which reads again."""
+        results = await asyncio.gather(*(self._sequences.read_ahead(lane.account_id) for lane in self._lanes),
+                                       return_exceptions=True)
+        for lane, result in zip(self._lanes, results, strict=True):
+            if isinstance(result, Exception):
+                self.logger.debug("Reading the sequence of %s ahead failed: %r", lane.account_id, result)
 
     def start(self) -> None:
         """Start the lanes (done on first submit; call it to start them earlier)."""
@@ -296,9 +309,16 @@ class TransactionPipeline:
             while not self._queue:
                 self._work.clear()
                 await self._work.wait()
+            if self._batch_taken_this_turn:
+                # Another lane took a batch in this turn of the loop, and its POST is written in the next one (aiohttp
+                # writes a body in a task of its own on Python 3.11): ours is built after, while Horizon reads that.
+                await asyncio.sleep(0)
+                continue
             jobs = self._take_batch()
             if not jobs:
                 continue
+            self._batch_taken_this_turn = True
+            asyncio.get_running_loop().call_soon(self._new_turn)
             try:
                 await self._run(lane, jobs)
             except asyncio.CancelledError:
@@ -310,6 +330,9 @@ class TransactionPipeline:
                     if not job.future.done():
                         job.future.set_exception(e)
             lane.in_flight = ()
+
+    def _new_turn(self) -> None:
+        self._batch_taken_this_turn = False
 
     async def _run(self, lane: _Lane, jobs: List[_Job]) -> None:
         """Carry `jobs` through one transaction (rebuilding after rejections that prove it never applied)."""

@@ -1,5 +1,8 @@
+import asyncio
+import base64
+import random
 import re
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 import pytest
 
@@ -9,6 +12,7 @@ from hummingbot.connector.exchange.stellar.stellar_horizon_api import (
     HorizonApi,
     HorizonError,
     HorizonUnavailableError,
+    submission_form,
 )
 from test.hummingbot.connector.exchange.stellar.aioresponses_compat import aioresponses
 
@@ -69,6 +73,48 @@ async def test_submit_returns_horizon_answers_as_bodies(api, samples, status, tx
         assert parse_qs(request.kwargs["data"]) == {"tx": [ENVELOPE]}   # form encoded, escaped
         assert request.kwargs["headers"]["Content-Type"] == "application/x-www-form-urlencoded"
     assert samples.points == ["horizon./transactions_async"]
+
+
+def test_the_submission_form_is_what_urlencode_writes():
+    rng = random.Random(7)
+    envelopes = [base64.b64encode(rng.randbytes(rng.randrange(0, 900))).decode() for _ in range(300)]
+    envelopes += ["", ENVELOPE, "+/=" * 50]
+    envelopes += ["not base64: é & ?x=1", "AAAA\n", "AA AA", "A%2B"]   # anything else: urlencode itself
+    for envelope in envelopes:
+        assert submission_form(envelope) == urlencode({"tx": envelope}), envelope
+        assert parse_qs(submission_form(envelope), keep_blank_values=True) == {"tx": [envelope]}
+
+
+async def test_a_submission_without_an_answer_in_time_raises_a_timeout():
+    api = HorizonApi(web_utils.build_api_factory(), HORIZON, request_timeout=0.05)
+    answered = asyncio.Event()
+
+    async def silent(url, **kwargs):
+        await asyncio.sleep(5)
+        answered.set()
+
+    with aioresponses() as mock:
+        mock.post(f"{HORIZON}/transactions_async", callback=silent)
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(api.submit_transaction_async(ENVELOPE), 2)   # the API's own 0.05 s, not this
+    assert not answered.is_set()
+
+
+async def test_a_cancelled_submission_stays_cancelled():
+    api = HorizonApi(web_utils.build_api_factory(), HORIZON)
+    started = asyncio.Event()
+
+    async def slow(url, **kwargs):
+        started.set()
+        await asyncio.sleep(5)
+
+    with aioresponses() as mock:
+        mock.post(f"{HORIZON}/transactions_async", callback=slow)
+        task = asyncio.ensure_future(api.submit_transaction_async(ENVELOPE))
+        await asyncio.wait_for(started.wait(), 2)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
 
 
 async def test_submit_raises_unavailable_for_a_gateway_timeout(api):

@@ -83,6 +83,37 @@ async def test_concurrent_first_reads_share_one_fetch():
     assert records.reads == 1
 
 
+async def test_read_ahead_reads_once_and_hands_no_number_out():
+    records = AccountRecords(100)
+    manager = SequenceManager(records)
+    await manager.read_ahead(ACCOUNT)
+    assert records.reads == 1 and manager.current(ACCOUNT) == 100 and not manager.has_outstanding(ACCOUNT)
+    await manager.read_ahead(ACCOUNT)           # known: no second read
+    assert await manager.acquire(ACCOUNT) == 101
+    await manager.read_ahead(ACCOUNT)           # a number is out: nothing to read
+    assert records.reads == 1
+
+
+async def test_read_ahead_and_a_first_acquire_share_one_read():
+    records = AccountRecords(9)
+    manager = SequenceManager(records)
+    ahead = asyncio.ensure_future(manager.read_ahead(ACCOUNT))
+    await asyncio.sleep(0)                      # the read is under way
+    assert await manager.acquire(ACCOUNT) == 10
+    await ahead
+    assert records.reads == 1 and manager.has_outstanding(ACCOUNT)
+
+
+async def test_read_ahead_after_resync_reads_the_account_again():
+    records = AccountRecords(5)
+    manager = SequenceManager(records)
+    assert await manager.acquire(ACCOUNT) == 6
+    manager.resync(ACCOUNT)
+    records.sequence = 30
+    await manager.read_ahead(ACCOUNT)
+    assert manager.current(ACCOUNT) == 30 and records.reads == 2
+
+
 async def test_bad_account_record_is_a_clear_error():
     async def no_sequence(account_id):
         return {"id": account_id}

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 from hummingbot.core.data_type.common import OrderType, TradeType
-from stellar_sdk import Asset, Keypair, ManageBuyOffer, ManageSellOffer
+from stellar_sdk import Asset, Keypair, ManageBuyOffer, ManageSellOffer, TransactionEnvelope
 
 from hummingbot.connector.exchange.stellar import stellar_constants as CONSTANTS
 from hummingbot.connector.exchange.stellar import stellar_measurement as measurement
@@ -512,6 +512,83 @@ async def test_channel_accounts_source_the_tx_while_the_trader_sources_the_ops(m
         assert fake.accounts[TRADER.public_key] == 100       # the trader's sequence is untouched
     finally:
         await h.pipeline.stop()
+
+
+async def test_read_sequences_reads_every_lane_ahead_so_the_first_orders_read_nothing(mock):
+    h = Harness(mock, channels=CHANNELS)
+    try:
+        fake = h.horizon
+        await in_time(h.pipeline.read_sequences())
+        assert fake.account_reads == len(CHANNELS)
+        assert [h.pipeline.sequences.current(c.public_key) for c in CHANNELS] == [5000, 5000]
+        assert not fake.posts                                  # nothing submitted, no number handed out
+        outcomes = await in_time(h.pipeline.submit_many([sell(1), buy(2)]))
+        assert all(o.success for o in outcomes)
+        assert fake.account_reads == len(CHANNELS)             # the lanes used what was read ahead
+        assert {fake.envelope(i).transaction.sequence for i in range(len(fake.posts))} == {5001}
+        await in_time(h.pipeline.read_sequences())            # known now: no read
+        assert fake.account_reads == len(CHANNELS)
+    finally:
+        await h.pipeline.stop()
+
+
+async def test_a_lane_whose_read_ahead_failed_reads_at_its_first_transaction(mock):
+    h = Harness(mock, channels=CHANNELS[:1])
+    try:
+        fake = h.horizon
+        channel = CHANNELS[0].public_key
+        balance = fake.accounts.pop(channel)                   # its read fails
+        await in_time(h.pipeline.read_sequences())             # ... and does not raise
+        assert h.pipeline.sequences.current(channel) is None
+        fake.accounts[channel] = balance
+        outcome = await in_time(h.pipeline.submit(sell(1)))
+        assert outcome.success and fake.envelope(0).transaction.sequence == 5001
+        assert fake.account_reads == 2
+    finally:
+        await h.pipeline.stop()
+
+
+class UnansweredHorizon:
+    """A Horizon whose POST leaves one loop turn after the call, as aiohttp writes a request body (Python 3.11), and
+    is never answered; `events` notes each transaction built and each POST written, in order."""
+
+    def __init__(self):
+        self.events = []
+        self.operations = []   # of each transaction posted
+
+    def add(self, point, duration_ns):   # the measuring points' recorder: a transaction was built and signed
+        if point == measurement.TX_BUILD_SIGN:
+            self.events.append("built")
+
+    def incr(self, point, n):
+        pass
+
+    async def get_account(self, account_id):
+        return {"id": account_id, "sequence": "5000"}
+
+    async def submit_transaction_async(self, envelope_xdr):
+        self.operations.append(len(TransactionEnvelope.from_xdr(envelope_xdr, PASSPHRASE).transaction.operations))
+        asyncio.get_running_loop().call_soon(self.events.append, "written")
+        await asyncio.Event().wait()
+
+
+async def test_lanes_woken_together_build_one_after_the_other_posts_is_written():
+    horizon = UnansweredHorizon()
+    config = ConfigCache(horizon_url=HORIZON, network_passphrase=PASSPHRASE)
+    pipeline = TransactionPipeline(horizon, StellarAuth(TRADER.secret, [c.secret for c in CHANNELS]), config)
+    measurement.install(horizon)
+    try:
+        await in_time(pipeline.read_sequences())
+        orders = asyncio.ensure_future(pipeline.submit_many([sell(1), buy(2), sell(3), buy(4)]))
+        while len(horizon.events) < 4:
+            await asyncio.sleep(0)
+        assert horizon.events == ["built", "written", "built", "written"]   # the second built once the first left
+        assert horizon.operations == [2, 2]   # shares as even as ever
+    finally:
+        measurement.uninstall()
+        await pipeline.stop()
+    with pytest.raises(PipelineStoppedError):
+        await orders
 
 
 async def test_stop_fails_waiting_intents(mock):

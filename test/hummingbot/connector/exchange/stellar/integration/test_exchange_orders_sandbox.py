@@ -442,3 +442,17 @@ async def test_repeated_cancels_in_one_ledger_cancel_each_order_once(stellar_mar
     await m.settled()
     assert sorted(e.order_id for e in m.cancels()) == sorted([first.client_order_id, second.client_order_id])
     assert await m.offers() == [] and m.failures() == []
+
+
+async def test_channel_sequences_are_read_at_start_not_by_the_first_orders(make_stellar_market):
+    m = await make_stellar_market(channels=2)
+    sequences = m.exchange.pipeline.sequences
+    await wait_until(lambda: all(sequences.current(c.public_key) is not None for c in m.channels),
+                     what="the channels' sequences read at start")
+    reads = sequences.fetch_count
+    m.net.requests.clear()
+    orders = [m.exchange.sell(PAIR, Decimal("1"), OrderType.LIMIT, Decimal("1")),
+              m.exchange.buy(PAIR, Decimal("4"), OrderType.LIMIT, Decimal("0.25"))]
+    await wait_until(lambda: all(m.order(i) is not None and m.order(i).is_open for i in orders), what="both open")
+    assert sequences.fetch_count == reads
+    assert m.net.requests.count("/accounts/{account_id}") == 0, m.net.requests.snapshot()
