@@ -166,7 +166,7 @@ def test_random_trading_conserves_assets_and_invariants(actions):
             )
         outcome = ledger.apply(op, source)
         ledger.state.check_invariants()
-        for trade in outcome.trades:
+        for trade in filter(None, outcome.trades):   # None: a claim atom that traded nothing (it keeps its index)
             assert float(trade["base_amount"]) >= 0 and float(trade["counter_amount"]) >= 0
         assert ledger.state.total_supply(usd_key) == supply_usd
         assert ledger.state.total_supply(NATIVE) == supply_xlm
