@@ -52,14 +52,6 @@ def pool_id_for(asset_x: Asset, asset_y: Asset) -> str:
     return hashlib.sha256(parameters.to_xdr_bytes()).hexdigest()
 
 
-def _stroops(amount: str) -> int:
-    """Horizon's "1234.5678900" as stroops, read as text (the usual shape), else exactly through Decimal."""
-    whole, dot, fraction = amount.partition(".")
-    if whole.isdigit() and (not dot or (fraction.isdigit() and len(fraction) <= 7)):
-        return int(whole) * 10_000_000 + int(fraction.ljust(7, "0") or 0)
-    return to_stroops(amount)
-
-
 class PoolFeed:
     """One pair's pool: its id, its reserves as Horizon last told them, and whether the book has seen them."""
 
@@ -134,7 +126,7 @@ class PoolFeed:
             self._queue.put_nowait({"trading_pair": self.trading_pair, "pool": self})
 
     def _reserves_of(self, reserves: List[Dict[str, Any]]) -> Reserves:
-        amounts = {entry["asset"]: _stroops(entry["amount"]) for entry in reserves}
+        amounts = {entry["asset"]: to_stroops(entry["amount"]) for entry in reserves}
         base, quote = self._keys
         return amounts[base], amounts[quote]
 
