@@ -44,6 +44,14 @@ def to_stroops(value: str | int | Decimal) -> int:
     return int(scaled)
 
 
+def price_fraction(value: float) -> tuple[int, int]:
+    """A positive float price as (n, d) int32 terms with up to 7 decimals (no rational approximation search)."""
+    denominator = 10_000_000
+    while denominator > 1 and value * denominator >= 2**31 - 1:
+        denominator //= 10
+    return max(1, round(value * denominator)), denominator
+
+
 def price_to_str(n: int, d: int) -> str:
     """n/d with 7 decimals, rounded half away from zero (as Go's big.Rat.FloatString(7) in Horizon)."""
     if d <= 0:

@@ -30,6 +30,8 @@ from stellar_sdk import Asset, Keypair, MuxedAccount, Price, TimeBounds, Transac
 from stellar_sdk.operation import ManageBuyOffer, ManageSellOffer, Operation, PathPaymentStrictSend
 from stellar_sdk.preconditions import Preconditions
 
+from stellar_sandbox.core.amounts import price_fraction
+from stellar_sandbox.core.assets import key_from_sdk
 from stellar_sandbox.core.pools import pool_id_for
 from stellar_sandbox.market.planner import (
     ASK,
@@ -57,17 +59,12 @@ MAX_PARTICIPANTS = 1000
 HEADROOM = 1.5  # participants for this many times the rate: failures and slow ledgers leave room
 
 
-def asset_key(asset: Asset) -> str:
-    """The core's key for an asset: 'native' or 'CODE:ISSUER'."""
-    return "native" if asset.is_native() else f"{asset.code}:{asset.issuer}"
+asset_key = key_from_sdk   # the core's key for an asset: 'native' or 'CODE:ISSUER'
 
 
 def fraction(price: float) -> Price:
     """`price` as a fraction with int32 terms and up to 7 decimals (no rational approximation search)."""
-    denominator = 10_000_000
-    while denominator > 1 and price * denominator >= 2**31 - 1:
-        denominator //= 10
-    return Price(max(1, round(price * denominator)), denominator)
+    return Price(*price_fraction(price))
 
 
 def amount(value: float) -> str:

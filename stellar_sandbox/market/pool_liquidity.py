@@ -23,7 +23,8 @@ from stellar_sdk import (
 )
 from stellar_sdk.operation import Operation
 
-from stellar_sandbox.core.amounts import format_amount
+from stellar_sandbox.core.amounts import format_amount, price_fraction
+from stellar_sandbox.core.assets import key_from_sdk
 from stellar_sandbox.core.pools import ordered, pool_share_key
 
 Record = dict[str, Any]
@@ -33,30 +34,22 @@ DEPOSIT_SHARE = (0.001, 0.01)  # of the reserves, per deposit
 WITHDRAW_SHARE = (0.05, 0.3)  # of the provider's shares, per withdrawal
 
 
-def _key(asset: Asset) -> str:
-    return "native" if asset.is_native() else f"{asset.code}:{asset.issuer}"
-
-
-def _price(value: float) -> Price:
-    """A positive price as an int32 fraction (7 decimals at most)."""
-    denominator = 10_000_000
-    while denominator > 1 and value * denominator >= 2**31 - 1:
-        denominator //= 10
-    return Price(max(1, round(value * denominator)), denominator)
+def _fraction(value: float) -> Price:
+    return Price(*price_fraction(value))
 
 
 class PoolLiquidity:
     def __init__(self, sandbox: Any, base: Asset, counter: Asset, rng: random.Random) -> None:
         self.sandbox = sandbox
         self.rng = rng
-        by_key = {_key(base): base, _key(counter): counter}
-        key_a, key_b = ordered(_key(base), _key(counter))
+        by_key = {key_from_sdk(base): base, key_from_sdk(counter): counter}
+        key_a, key_b = ordered(key_from_sdk(base), key_from_sdk(counter))
         self.asset_a, self.asset_b = by_key[key_a], by_key[key_b]
         if not LiquidityPoolAsset.is_valid_lexicographic_order(self.asset_a, self.asset_b):
             raise ValueError("stellar-sdk orders this pair's assets unlike stellar-core: it cannot build the pool")
         self.pool_asset = LiquidityPoolAsset(self.asset_a, self.asset_b)
         self.pool_id = self.pool_asset.liquidity_pool_id
-        self.base_is_a = key_a == _key(base)
+        self.base_is_a = key_a == key_from_sdk(base)
         self.deposits = self.withdrawals = 0
 
     async def open(self, providers: list[Any], depth: float, mid: float) -> None:
@@ -97,8 +90,8 @@ class PoolLiquidity:
         record: Record = {"id": self.pool_id, "deposits_planned": self.deposits,
                           "withdrawals_planned": self.withdrawals}
         if pool is not None:
-            record.update({"reserves": {_key(self.asset_a): format_amount(pool.reserve_a),
-                                        _key(self.asset_b): format_amount(pool.reserve_b)},
+            record.update({"reserves": {key_from_sdk(self.asset_a): format_amount(pool.reserve_a),
+                                        key_from_sdk(self.asset_b): format_amount(pool.reserve_b)},
                            "total_shares": format_amount(pool.total_shares)})
         return record
 
@@ -108,7 +101,7 @@ class PoolLiquidity:
     def _deposit(self, amount_a: int, amount_b: int) -> LiquidityPoolDeposit:
         price = amount_a / amount_b
         return LiquidityPoolDeposit(self.pool_id, format_amount(amount_a), format_amount(amount_b),
-                                    _price(price * (1 - PRICE_BAND)), _price(price * (1 + PRICE_BAND)))
+                                    _fraction(price * (1 - PRICE_BAND)), _fraction(price * (1 + PRICE_BAND)))
 
     async def _submit(self, keypair: Any, operations: list[Operation]) -> None:
         network = self.sandbox.network
