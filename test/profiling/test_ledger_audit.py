@@ -5,25 +5,15 @@ from decimal import Decimal
 
 import aiohttp
 import pytest
-from stellar_sdk import Account, Asset, Keypair, TransactionBuilder
+from stellar_sdk import Asset
 from stellar_sdk.operation import ManageBuyOffer, ManageSellOffer
 
 from profiling.ledger_audit import TOID_OFFER_BIT, BotRun, LedgerHistory, OfferCreate, account_for, read_ledger_history
 from profiling.strategies.market_activity import HorizonClient
 from stellar_sandbox import Sandbox
+from test.hummingbot.connector.exchange.stellar.integration.conftest import submit
 
 XLM = Asset.native()
-
-
-async def _submit(net, source: Keypair, *operations, signers=()) -> dict:
-    builder = TransactionBuilder(Account(source.public_key, net.network.state.account(source.public_key).seq_num),
-                                 net.passphrase, base_fee=100)
-    for operation in operations:
-        builder.append_operation(operation)
-    envelope = builder.add_time_bounds(0, 0).build()
-    for keypair in (source, *signers):
-        envelope.sign(keypair)
-    return await net.submit(envelope.to_xdr())
 
 
 async def _offer_ids(horizon: HorizonClient, account_id: str) -> list:
@@ -39,13 +29,13 @@ async def test_the_history_names_the_offer_each_create_left_and_the_accounts_off
         await net.trust_and_fund(trader, usd, "500")
         await net.trust_and_fund(taker, usd, "500")
         # As the connector sends them: a channel account is the transaction's source, the trader each operation's.
-        await _submit(net, channel, ManageSellOffer(selling=XLM, buying=usd, amount="10", price="0.5",
+        await submit(net, channel, ManageSellOffer(selling=XLM, buying=usd, amount="10", price="0.5",
                                                     source=trader.public_key), signers=[trader])
         (resting_id,) = await _offer_ids(horizon, trader.public_key)
-        await _submit(net, taker, ManageBuyOffer(selling=usd, buying=XLM, amount="4", price="0.5"))   # takes 4
-        await _submit(net, taker, ManageSellOffer(selling=XLM, buying=usd, amount="20", price="0.6"))
+        await submit(net, taker, ManageBuyOffer(selling=usd, buying=XLM, amount="4", price="0.5"))   # takes 4
+        await submit(net, taker, ManageSellOffer(selling=XLM, buying=usd, amount="20", price="0.6"))
         # A cancel (not a create), then a buy that fills entirely at placement (never rests).
-        await _submit(net, channel, ManageSellOffer(selling=XLM, buying=usd, amount="0", price="0.5",
+        await submit(net, channel, ManageSellOffer(selling=XLM, buying=usd, amount="0", price="0.5",
                                                     offer_id=int(resting_id), source=trader.public_key),
                       ManageBuyOffer(selling=usd, buying=XLM, amount="2", price="0.6", source=trader.public_key),
                       signers=[trader])

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from stellar_sdk import Account, Asset, Keypair, TransactionBuilder
+from stellar_sdk import Asset
 from stellar_sdk.operation import ManageBuyOffer, ManageSellOffer
 
 from profiling.bot_process import _LogJournal
@@ -37,6 +37,7 @@ from profiling.failover_verdict import (
 from profiling.load_scenarios import Failover
 from profiling.strategies.market_activity import HorizonClient
 from stellar_sandbox import Sandbox
+from test.hummingbot.connector.exchange.stellar.integration.conftest import submit
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-c", "import conftest, sys; from profiling.__main__ import main; sys.exit(main(sys.argv[1:]))"]
@@ -189,17 +190,6 @@ def test_the_bots_log_journal_keeps_hummingbots_warnings_with_their_exception_an
         ("log", "ERROR", "Failed to cancel order X (RuntimeError: fee_surge (stellar_max_fee_stroops = 10000))")]
 
 
-async def _submit(net, source: Keypair, *operations, fee: int, signers=()) -> dict:
-    builder = TransactionBuilder(Account(source.public_key, net.network.state.account(source.public_key).seq_num),
-                                 net.passphrase, base_fee=fee)
-    for operation in operations:
-        builder.append_operation(operation)
-    envelope = builder.add_time_bounds(0, 0).build()
-    for keypair in (source, *signers):
-        envelope.sign(keypair)
-    return await net.submit(envelope.to_xdr())
-
-
 @pytest.mark.integration
 async def test_fee_records_are_the_accounts_own_transactions_with_their_bid_per_operation():
     xlm = Asset.native()
@@ -211,10 +201,10 @@ async def test_fee_records_are_the_accounts_own_transactions_with_their_bid_per_
         await net.trust_and_fund(taker, usd, "500")
         net.set_surge(2000)
         # As the connector sends them under a surge: a channel account's transaction, the trader's operation.
-        placed = await _submit(net, channel, ManageSellOffer(selling=xlm, buying=usd, amount="10", price="0.5",
+        placed = await submit(net, channel, ManageSellOffer(selling=xlm, buying=usd, amount="10", price="0.5",
                                                              source=trader.public_key), fee=2001, signers=[trader])
         # A taker crossing that offer touches the trader's account, but it is not one of the trader's transactions.
-        taken = await _submit(net, taker, ManageBuyOffer(selling=usd, buying=xlm, amount="4", price="0.5"), fee=3000)
+        taken = await submit(net, taker, ManageBuyOffer(selling=usd, buying=xlm, amount="4", price="0.5"), fee=3000)
         net.set_surge(None)
 
         records = await fee_records(horizon, trader.public_key)

@@ -11,7 +11,7 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import aiohttp
 import pytest
@@ -174,14 +174,16 @@ class StellarMarket:
         return await submit(self.net, keypair, *operations)
 
 
-async def submit(net: Sandbox, keypair: Keypair, *operations) -> dict:
-    """A transaction of `operations` from `keypair` (sequence read from the ledger), applied in the next ledger."""
+async def submit(net: Sandbox, keypair: Keypair, *operations, fee: int = 100, signers: Sequence[Keypair] = ()) -> dict:
+    """A transaction of `operations` from `keypair` (sequence read from the ledger), bidding `fee` per operation and
+    signed by `keypair` and `signers`, applied in the next ledger."""
     sequence = net.network.state.account(keypair.public_key).seq_num
-    builder = TransactionBuilder(Account(keypair.public_key, sequence), net.passphrase, base_fee=100)
+    builder = TransactionBuilder(Account(keypair.public_key, sequence), net.passphrase, base_fee=fee)
     for operation in operations:
         builder.append_operation(operation)
     envelope = builder.add_time_bounds(0, 0).build()
-    envelope.sign(keypair)
+    for signer in (keypair, *signers):
+        envelope.sign(signer)
     return await net.submit(envelope.to_xdr())
 
 
