@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from hummingbot_stellar_cli.target import Target, TargetError, find_connector_source, locate, run_probe
+from hummingbot_stellar_cli.target import Target, TargetError, find_connector_source, in_sync, locate, run_probe
 
 
 def _fix_command(target: Target) -> str:
@@ -60,7 +60,6 @@ def diagnose(target: Target) -> tuple[list[str], list[str]]:
                         f"where Hummingbot scans: another copy shadows it")
     try:
         source = find_connector_source()
-        from hummingbot_stellar_cli.install import in_sync
         if probe["connector"]["present"] and not in_sync(source, connector_dir) and source != connector_dir.resolve():
             notes.append(f"note: the connector in {connector_dir} differs from {source} (another version): "
                          f"`{fix}` replaces it")
@@ -81,5 +80,16 @@ def diagnose(target: Target) -> tuple[list[str], list[str]]:
 
 
 def doctor(python: str | None = None, into: str | None = None, say: Callable[[str], None] = print) -> int:
-    from hummingbot_stellar_cli.install import report_checks
     return report_checks(locate(python, into), say)
+
+
+def report_checks(target: Target, say: Callable[[str], None]) -> int:
+    problems, notes = diagnose(target)
+    for note in notes:
+        say(note)
+    for problem in problems:
+        say("PROBLEM: " + problem)
+    if not problems:
+        say("OK: Hummingbot's connector scan finds `stellar` and `stellar_testnet`; start Hummingbot as usual and "
+            "`connect stellar`")
+    return 1 if problems else 0

@@ -2,31 +2,20 @@
 the target Python, and a check that Hummingbot's own scan now finds `stellar`."""
 from __future__ import annotations
 
-import filecmp
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Callable
 
-from hummingbot_stellar_cli.doctor import diagnose
-from hummingbot_stellar_cli.target import Target, TargetError, find_connector_source, locate, missing_requirements
-
-SHIPPED_SUFFIXES = (".py", ".yml")
-
-
-def connector_files(source: Path) -> list[str]:
-    return sorted(p.name for p in source.iterdir() if p.is_file() and p.suffix in SHIPPED_SUFFIXES)
-
-
-def in_sync(source: Path, destination: Path) -> bool:
-    """`destination` holds exactly the connector files of `source`, byte for byte."""
-    if not destination.is_dir():
-        return False
-    names = connector_files(source)
-    if names != connector_files(destination):
-        return False
-    match, mismatch, errors = filecmp.cmpfiles(source, destination, names, shallow=False)
-    return not mismatch and not errors
+from hummingbot_stellar_cli.doctor import report_checks
+from hummingbot_stellar_cli.target import (
+    TargetError,
+    connector_files,
+    find_connector_source,
+    in_sync,
+    locate,
+    missing_requirements,
+)
 
 
 def copy_connector(source: Path, destination: Path, force: bool = False) -> str:
@@ -73,15 +62,3 @@ def install(python: str | None = None, into: str | None = None, source: str | No
         say(f"installing into {target.python}: {', '.join(wanted)}")
         pip_install(target.python, wanted, pip_args)
     return report_checks(target, say)
-
-
-def report_checks(target: Target, say: Callable[[str], None]) -> int:
-    problems, notes = diagnose(target)
-    for note in notes:
-        say(note)
-    for problem in problems:
-        say("PROBLEM: " + problem)
-    if not problems:
-        say("OK: Hummingbot's connector scan finds `stellar` and `stellar_testnet`; start Hummingbot as usual and "
-            "`connect stellar`")
-    return 1 if problems else 0

@@ -1,6 +1,7 @@
 """The Hummingbot installation a command acts on: its Python, where its connector scan looks, what it lacks."""
 from __future__ import annotations
 
+import filecmp
 import json
 import os
 import shutil
@@ -107,3 +108,21 @@ def locate(python: str | None = None, into: str | os.PathLike | None = None) -> 
 
 def missing_requirements(probe: dict[str, Any], key: str = "requirements") -> list[str]:
     return [requirement for requirement, entry in (probe.get(key) or {}).items() if not entry["ok"]]
+
+
+SHIPPED_SUFFIXES = (".py", ".yml")
+
+
+def connector_files(source: Path) -> list[str]:
+    return sorted(p.name for p in source.iterdir() if p.is_file() and p.suffix in SHIPPED_SUFFIXES)
+
+
+def in_sync(source: Path, destination: Path) -> bool:
+    """`destination` holds exactly the connector files of `source`, byte for byte."""
+    if not destination.is_dir():
+        return False
+    names = connector_files(source)
+    if names != connector_files(destination):
+        return False
+    match, mismatch, errors = filecmp.cmpfiles(source, destination, names, shallow=False)
+    return not mismatch and not errors
