@@ -35,6 +35,7 @@ from hummingbot.core.clock_mode import ClockMode
 from hummingbot.core.data_type.common import OrderType, TradeType
 from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState
 from hummingbot.core.event.event_forwarder import EventForwarder
+from hummingbot.core.event.event_reporter import EventReporter
 from hummingbot.core.event.events import MarketEvent
 from stellar_sdk import Asset, Keypair
 from stellar_sdk import xdr as x
@@ -191,6 +192,15 @@ async def make_exchange(pairs: Sequence[str] = (PAIR,)) -> tuple:
     exchange.start(Clock(ClockMode.BACKTEST, tick_size=1.0, start_time=now, end_time=now + 10**6), now)
     await asyncio.sleep(0)      # Hummingbot's network check task starts (and is refused)
     return exchange, horizon
+
+
+def detach_event_reporter(exchange: StellarExchange) -> None:
+    """Take Hummingbot's EventReporter (which ConnectorBase attaches for every market event) off `exchange`: an
+    experiment to show its share of an order's cost, never how a real run is measured."""
+    for tag in MarketEvent:
+        for listener in exchange.get_listeners(tag):
+            if isinstance(listener, EventReporter):
+                exchange.remove_listener(tag, listener)
 
 
 class OrderEvents:

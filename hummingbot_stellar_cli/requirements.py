@@ -7,6 +7,7 @@ The one list: `setup.py` reads it for `install_requires`, `install` passes it to
 CONNECTOR_REQUIREMENTS = {
     "stellar-sdk[aiohttp]>=16,<17": ("stellar_sdk", "stellar-sdk", (16,)),
     "cachetools>=5.3": ("cachetools", "cachetools", None),
+    "PyNaCl>=1.5,<2": ("nacl", "PyNaCl", (1,)),   # stellar-sdk's ed25519; the signer calls it directly
 }
 
 # What Hummingbot's own client imports at start beyond the core list (requirements/hummingbot-core.txt):

@@ -9,6 +9,7 @@ from typing import Any, Dict, Iterable, List, Sequence, Tuple, Union
 
 from hummingbot.core.web_assistant.auth import AuthBase
 from hummingbot.core.web_assistant.connections.data_types import RESTRequest, WSRequest
+from nacl.bindings import crypto_sign, crypto_sign_seed_keypair
 from stellar_sdk import Keypair, TransactionEnvelope
 
 _ED25519_SIGNATURE_LENGTH = struct.pack(">I", 64)   # DecoratedSignature.signature is opaque<64>
@@ -44,23 +45,26 @@ class TransactionSigner:
     """Signs the transactions of one source account with the keypairs the signing rule chose for it
     (`StellarAuth.transaction_signer`), in that order. Shows public keys only."""
 
-    __slots__ = ("_keys",)
+    __slots__ = ("_keypairs", "_signing")
 
     def __init__(self, keypairs: Sequence[Keypair]):
-        # Each signature's XDR prefix (hint, length) once: stellar-sdk derives the hint per signature.
-        self._keys = tuple((keypair, keypair.signature_hint() + _ED25519_SIGNATURE_LENGTH) for keypair in keypairs)
+        self._keypairs = tuple(keypairs)
+        # Per signer, once: its signature's XDR prefix (hint, length), which stellar-sdk derives per signature, and
+        # libsodium's 64-byte signing key, for PyNaCl's crypto_sign without SigningKey.sign's wrapping (same bytes).
+        self._signing = tuple((keypair.signature_hint() + _ED25519_SIGNATURE_LENGTH,
+                               crypto_sign_seed_keypair(keypair.raw_secret_key())[1]) for keypair in keypairs)
 
     @property
     def public_keys(self) -> Tuple[str, ...]:
-        return tuple(keypair.public_key for keypair, _ in self._keys)
+        return tuple(keypair.public_key for keypair in self._keypairs)
 
     def signatures(self, tx_hash: bytes) -> List[bytes]:
         """One `DecoratedSignature` XDR per signer over `tx_hash` (the bytes `Keypair.sign_decorated` packs)."""
-        return [prefix + keypair.sign(tx_hash) for keypair, prefix in self._keys]
+        return [prefix + crypto_sign(tx_hash, signing_key)[:64] for prefix, signing_key in self._signing]
 
     def sign(self, transaction_envelope: TransactionEnvelope) -> TransactionEnvelope:
         """Add each signer's signature to a stellar-sdk envelope; returns it."""
-        for keypair, _ in self._keys:
+        for keypair in self._keypairs:
             transaction_envelope.sign(keypair)
         return transaction_envelope
 
