@@ -16,6 +16,7 @@ from hummingbot_stellar_cli.requirements import CLIENT_REQUIREMENTS, CONNECTOR_R
 PROBE = Path(__file__).resolve().parent / "probe.py"
 PROBE_TIMEOUT_S = 180.0
 CONNECTOR_PARTS = ("hummingbot", "connector", "exchange", "stellar")
+SHIPPED_SUFFIXES = (".py", ".yml")   # the connector's files, as install copies them
 
 
 class TargetError(RuntimeError):
@@ -109,8 +110,6 @@ def locate(python: str | None = None, into: str | os.PathLike | None = None) -> 
 def missing_requirements(probe: dict[str, Any], key: str = "requirements") -> list[str]:
     return [requirement for requirement, entry in (probe.get(key) or {}).items() if not entry["ok"]]
 
-
-SHIPPED_SUFFIXES = (".py", ".yml")
 
 
 def connector_files(source: Path) -> list[str]:

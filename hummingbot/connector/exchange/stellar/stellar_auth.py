@@ -9,7 +9,7 @@ from typing import Any, Dict, Iterable, List, Sequence, Tuple, Union
 
 from hummingbot.core.web_assistant.auth import AuthBase
 from hummingbot.core.web_assistant.connections.data_types import RESTRequest, WSRequest
-from nacl.bindings import crypto_sign, crypto_sign_seed_keypair
+from nacl.bindings import crypto_sign, crypto_sign_BYTES, crypto_sign_seed_keypair
 from stellar_sdk import Keypair, TransactionEnvelope
 
 _ED25519_SIGNATURE_LENGTH = struct.pack(">I", 64)   # DecoratedSignature.signature is opaque<64>
@@ -60,7 +60,7 @@ class TransactionSigner:
 
     def signatures(self, tx_hash: bytes) -> List[bytes]:
         """One `DecoratedSignature` XDR per signer over `tx_hash` (the bytes `Keypair.sign_decorated` packs)."""
-        return [prefix + crypto_sign(tx_hash, signing_key)[:64] for prefix, signing_key in self._signing]
+        return [prefix + crypto_sign(tx_hash, signing_key)[:crypto_sign_BYTES] for prefix, signing_key in self._signing]
 
     def sign(self, transaction_envelope: TransactionEnvelope) -> TransactionEnvelope:
         """Add each signer's signature to a stellar-sdk envelope; returns it."""

@@ -116,7 +116,7 @@ class TransactionSubmitter:
         must_submit = True
         acked = False
         poll = Backoff(self._poll_initial, 2.0, self._poll_max, rng=_NO_JITTER, jitter=False)
-        resubmit: Optional[Backoff] = None     # made when first needed: most transactions are never resubmitted
+        resubmit = Backoff(self._resubmit_delay, 2.0, self._poll_max, rng=_NO_JITTER, jitter=False)
         while True:
             if must_submit:
                 try:
@@ -148,8 +148,6 @@ class TransactionSubmitter:
             # Pause (to poll for the result, or before resubmitting); the stream may tell us first.
             if awaited.record is None:
                 polling = maybe_in_core and not must_submit
-                if not polling and resubmit is None:
-                    resubmit = Backoff(self._resubmit_delay, 2.0, self._poll_max, rng=_NO_JITTER, jitter=False)
                 delay = (poll if polling else resubmit).next_delay()
                 if polling and self._results_streamed():
                     delay = max(delay, self._streamed_poll_delay)
