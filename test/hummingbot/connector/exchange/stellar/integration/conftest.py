@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 import aiohttp
 import pytest
 from hummingbot.core.data_type.common import OrderType, TradeType
-from hummingbot.core.data_type.in_flight_order import InFlightOrder
+from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState
 from hummingbot.core.event.event_logger import EventLogger
 from hummingbot.core.event.events import MarketEvent
 from stellar_sdk import Account, Asset, Keypair, TransactionBuilder
@@ -26,6 +26,8 @@ from hummingbot.connector.exchange.stellar.stellar_exchange import StellarExchan
 from hummingbot.connector.exchange.stellar.stellar_tx_results import OFFER_CREATED, decode_transaction_result
 from stellar_sandbox import Sandbox
 from test.waiting import wait_until
+
+FINAL_STATES = (OrderState.FILLED, OrderState.CANCELED, OrderState.FAILED)
 
 pytestmark = pytest.mark.integration
 
@@ -98,6 +100,13 @@ class StellarMarket:
 
     def order(self, client_order_id: str) -> Optional[InFlightOrder]:
         return self.exchange._order_tracker.fetch_order(client_order_id)
+
+    async def finished(self, client_order_id: str) -> InFlightOrder:
+        """Waits for the order's final state. Not `is_done`: that turns true with the last fill, a loop turn
+        before the tracker's task moves the order to FILLED."""
+        await wait_until(lambda: (o := self.order(client_order_id)) is not None and o.current_state in FINAL_STATES,
+                         what=f"{client_order_id} in a final state")
+        return self.order(client_order_id)
 
     async def place(self, side: TradeType, amount: str, price: str, order_type: OrderType = OrderType.LIMIT,
                     pair: str = PAIR) -> str:

@@ -39,8 +39,7 @@ def failure_of(m: StellarMarket, client_order_id: str):
 
 async def failed(m: StellarMarket, client_order_id: str) -> str:
     """Waits for the order to fail; its failure message."""
-    await wait_until(lambda: (o := m.order(client_order_id)) is not None and o.is_done, what=f"{client_order_id} done")
-    assert m.order(client_order_id).current_state is OrderState.FAILED
+    assert (await m.finished(client_order_id)).current_state is OrderState.FAILED
     return failure_of(m, client_order_id).error_message
 
 

@@ -240,16 +240,14 @@ async def test_market_orders_take_the_book_and_never_rest(stellar_market):
     await wait_until(lambda: len(list(m.exchange.order_books[PAIR].ask_entries())) == 2, what="two asks in the book")
 
     buy = m.exchange.buy(PAIR, Decimal("8"), OrderType.MARKET)
-    await wait_until(lambda: (o := m.order(buy)) is not None and o.is_done, what="market buy done")
-    order = m.order(buy)
-    assert order.is_filled
+    assert (await m.finished(buy)).current_state is OrderState.FILLED
     assert [(f.amount, f.price) for f in m.fills(buy)] == [(Decimal(5), Decimal("0.4")), (Decimal(3), Decimal("0.42"))]
     assert await m.offers() == []
 
     # More than the book holds (and no pool): a path payment fills in full or not at all, so nothing trades.
     await book_shows(m, True, "0.42")
     big = m.exchange.buy(PAIR, Decimal("6"), OrderType.MARKET)
-    await wait_until(lambda: (o := m.order(big)) is not None and o.is_done, what="big market buy done")
+    await m.finished(big)
     assert m.order(big).current_state is OrderState.FAILED
     assert m.fills(big) == [] and "op_too_few_offers" in m.failures()[-1].error_message
     assert await m.offers() == []
@@ -257,7 +255,7 @@ async def test_market_orders_take_the_book_and_never_rest(stellar_market):
 
     # No bid to sell into: a clear failure, nothing submitted.
     sell = m.exchange.sell(PAIR, Decimal("1"), OrderType.MARKET)
-    await wait_until(lambda: (o := m.order(sell)) is not None and o.is_done, what="market sell failed")
+    await m.finished(sell)
     (failure,) = [f for f in m.failures() if f.order_id == sell]
     assert "No bid" in failure.error_message
     assert await m.offers() == [] and len(await m.offers(m.taker.public_key)) == 1   # the ask's 2 XLM
@@ -266,8 +264,7 @@ async def test_market_orders_take_the_book_and_never_rest(stellar_market):
     await m.take(BUY, "5", "0.3")
     await book_shows(m, False, "0.3")
     sell = m.exchange.sell(PAIR, Decimal("3"), OrderType.MARKET)
-    await wait_until(lambda: (o := m.order(sell)) is not None and o.is_done, what="market sell done")
-    assert m.order(sell).is_filled
+    assert (await m.finished(sell)).current_state is OrderState.FILLED
     assert [(f.trade_type, f.amount, f.price) for f in m.fills(sell)] == [(SELL, Decimal(3), Decimal("0.3"))]
     assert await m.offers() == []
     taker_offers = {o["selling"]["asset_type"]: Decimal(o["amount"]) for o in await m.offers(m.taker.public_key)}

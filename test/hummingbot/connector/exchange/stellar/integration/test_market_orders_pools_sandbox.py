@@ -19,7 +19,6 @@ from test.hummingbot.connector.exchange.stellar.integration.test_exchange_orders
     balance_of,
     book_shows,
 )
-from test.waiting import wait_until
 
 BUY, SELL = TradeType.BUY, TradeType.SELL
 STROOPS = 10_000_000
@@ -60,8 +59,7 @@ async def holdings(m: StellarMarket) -> Dict[str, Decimal]:
 async def market_order(m: StellarMarket, side: TradeType, amount: str, price: str = "NaN") -> str:
     place = m.exchange.buy if side is BUY else m.exchange.sell
     client_order_id = place(PAIR, Decimal(amount), OrderType.MARKET, Decimal(price))
-    await wait_until(lambda: (o := m.order(client_order_id)) is not None and o.is_done,
-                     what=f"MARKET {side.name} {client_order_id} done")
+    await m.finished(client_order_id)
     return client_order_id
 
 
