@@ -1,12 +1,16 @@
 from decimal import Decimal
 
+import pytest
 from hummingbot.core.data_type.common import OrderType, TradeType
 from hummingbot.core.data_type.in_flight_order import InFlightOrder, OrderState
 from hummingbot.core.data_type.trade_fee import TradeFeeSchema
 from stellar_sdk import Asset
 
 from hummingbot.connector.exchange.stellar import stellar_fills as fills
+from hummingbot.connector.exchange.stellar.stellar_amounts import to_stroops
+from hummingbot.connector.exchange.stellar.stellar_horizon_records import close_timestamp, record_asset_key, trade_id
 from hummingbot.connector.exchange.stellar.stellar_tx_results import Fill, OpOutcome
+from test.hummingbot.connector.exchange.stellar.recorded_horizon import POOL, RECORDED_TRADES, pair_of, record_name
 
 ISSUER = "GBBD47IF6LWK7P7MDEVSCWR7DPUWV3NY3DTQEVFL4NAT4AQH3ZLLFLA5"
 US = "GAS4V4O2B7DW5T7IQRPEEVCRXMDZESKISR7DVIGKZQYYV3OSQ5SH5LVP"
@@ -177,3 +181,68 @@ def test_resting_buy_counts_as_open_until_more_than_a_stroop_of_quote_is_missing
     assert fills.resting_offer_state(buy, offer, Asset.native()) is OrderState.OPEN
     offer["amount"] = "4.0000000"
     assert fills.resting_offer_state(buy, offer, Asset.native()) is OrderState.PARTIALLY_FILLED
+
+
+# Trades as public Horizon servers recorded them
+
+
+def operation_id_of(record: dict) -> int:
+    return int(record["id"].split("-")[0])
+
+
+def taker_order(record: dict, base_prefix: str = "base_") -> InFlightOrder:
+    """The base party's order as our connector would hold it: the offer never rested, so its id is Horizon's
+    synthetic one, derived from the operation id the transaction result gives."""
+    outcome = OpOutcome(success=True, offer_id=None, tx_hash="ab" * 32)
+    outcome.operation_id = operation_id_of(record)
+    exchange_order_id = fills.exchange_order_id_for(outcome, "HBOT-1")
+    # base_is_seller false: the taker sold Horizon's base asset for the counter asset.
+    side = TradeType.SELL if base_prefix == "base_" else TradeType.BUY
+    return InFlightOrder(client_order_id="HBOT-1", trading_pair=pair_of(record, base_prefix),
+                         order_type=OrderType.MARKET, trade_type=side, amount=Decimal(record[base_prefix + "amount"]),
+                         creation_timestamp=1.0, price=Decimal("NaN"),
+                         exchange_order_id=exchange_order_id, initial_state=OrderState.OPEN)
+
+
+def fills_of_base_party(record: dict, base_prefix: str) -> fills.OrderFills:
+    return fills.OrderFills(record["base_account"], lambda pair: record_asset_key(record, base_prefix),
+                            lambda: TradeFeeSchema())
+
+
+@pytest.mark.parametrize("record", RECORDED_TRADES, ids=record_name)
+def test_an_order_that_never_rested_is_named_as_horizon_names_it(record):
+    assert record["base_is_seller"] is False     # the base party took: its offer id is synthetic
+    assert taker_order(record).exchange_order_id == record["base_offer_id"]
+    assert not fills.rests_on_book(record["base_offer_id"])
+    counter_offer = record.get("counter_offer_id")
+    assert counter_offer is None or fills.rests_on_book(counter_offer)   # a pool trade names no offer there
+
+
+@pytest.mark.parametrize("record", RECORDED_TRADES, ids=record_name)
+@pytest.mark.parametrize("base_prefix", ["base_", "counter_"])
+def test_the_fill_from_the_result_and_the_same_trade_from_horizon_count_once(record, base_prefix):
+    taker = taker_order(record, base_prefix)
+    quote_prefix = "counter_" if base_prefix == "base_" else "base_"
+    base, quote = Decimal(record[base_prefix + "amount"]), Decimal(record[quote_prefix + "amount"])
+    counter_offer_id = int(record.get("counter_offer_id", 0))   # 0: the pool
+    tracker = fills_of_base_party(record, base_prefix)
+    outcome = OpOutcome(success=True, tx_hash="ab" * 32, fills=(Fill(
+        counter_offer_id=counter_offer_id, counterparty=record["counter_account"] if counter_offer_id else "pool",
+        base_stroops=to_stroops(base), quote_stroops=to_stroops(quote), is_taker=True),))
+    outcome.operation_id = operation_id_of(record)
+
+    placed, = tracker.placement_updates(taker, outcome, timestamp=7.0)
+    streamed = tracker.record_update(taker, record, now=8.0)
+
+    assert placed.trade_id == streamed.trade_id == trade_id(record) == record["id"]
+    assert (streamed.fill_base_amount, streamed.fill_quote_amount) == (base, quote)
+    assert streamed.fill_price == quote / base
+    assert streamed.fill_timestamp == close_timestamp(record["ledger_close_time"])
+    assert taker.exchange_order_id == str(record["base_offer_id"])
+
+
+def test_a_twelve_character_code_and_a_pool_keep_their_asset_keys():
+    assert record_asset_key(POOL, "counter_") == \
+        "GOLDBANK001:GDEUQ2MX3YXMITFOTC3CO3GW5V3XE3IVG7JKLZZAOZ7WFYIN256INDUS"
+    assert record_asset_key(POOL, "base_") == "native"
+    assert "counter_offer_id" not in POOL and "counter_account" not in POOL

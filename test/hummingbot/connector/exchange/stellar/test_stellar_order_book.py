@@ -1,4 +1,5 @@
 import random
+from decimal import Decimal
 from itertools import pairwise
 
 import pytest
@@ -6,12 +7,14 @@ from hummingbot.core.data_type.common import TradeType
 from hummingbot.core.data_type.order_book import OrderBook
 from hummingbot.core.data_type.order_book_message import OrderBookMessage, OrderBookMessageType
 
+from hummingbot.connector.exchange.stellar.stellar_horizon_records import record_asset_key
 from hummingbot.connector.exchange.stellar.stellar_order_book import (
     BookSequence,
     StellarOrderBook,
     StellarOrderBookMessage,
     next_update_id,
 )
+from test.hummingbot.connector.exchange.stellar.recorded_horizon import RECORDED_TRADES, pair_of, record_name
 
 ISSUER = "GBBD47IF6LWK7P7MDEVSCWR7DPUWV3NY3DTQEVFL4NAT4AQH3ZLLFLA5"
 USDC_KEY = f"USDC:{ISSUER}"
@@ -269,3 +272,24 @@ def test_a_malformed_book_is_refused_and_the_next_is_compared_with_the_last_good
         sequence.message({"bids": [{"price_r": {"n": 0, "d": 1}, "price": "0", "amount": "1"}], "asks": []}, PAIR)
     nxt = sequence.message({"bids": [level(1, 10, "2.0000000")], "asks": good["asks"]}, PAIR)
     assert nxt.content["base_update_id"] == first.update_id
+
+
+@pytest.mark.parametrize("record", RECORDED_TRADES, ids=record_name)
+def test_public_trades_are_oriented_to_the_pair_whichever_asset_horizon_calls_base(record):
+    n, d = Decimal(record["price"]["n"]), Decimal(record["price"]["d"])   # counter per base, exact
+    as_base = StellarOrderBook.trade_message_from_exchange(record, {
+        "trading_pair": pair_of(record, "base_"), "base_asset_key": record_asset_key(record, "base_")})
+    as_counter = StellarOrderBook.trade_message_from_exchange(record, {
+        "trading_pair": pair_of(record, "counter_"), "base_asset_key": record_asset_key(record, "counter_")})
+
+    assert as_base.type is OrderBookMessageType.TRADE and as_base.trade_id == record["id"]
+    # base_is_seller false: the taker sold Horizon's base asset, so it bought the counter asset.
+    assert (as_base.content["trade_type"], as_counter.content["trade_type"]) == \
+        (float(TradeType.SELL.value), float(TradeType.BUY.value))
+    assert as_base.content["price"] == pytest.approx(float(n / d), rel=1e-12)
+    assert as_counter.content["price"] == pytest.approx(float(d / n), rel=1e-12)
+    assert (as_base.content["amount"], as_counter.content["amount"]) == \
+        (float(record["base_amount"]), float(record["counter_amount"]))
+    # The price Horizon states is the one the amounts moved at (up to a stroop's rounding).
+    moved = Decimal(record["counter_amount"]) / Decimal(record["base_amount"])
+    assert abs(moved / (n / d) - 1) < Decimal("1e-6")
