@@ -1,4 +1,9 @@
 """Fixtures every test shares."""
+import asyncio
+import gc
+import sys
+import threading
+
 import pytest
 from hummingbot.core.web_assistant.connections.connections_factory import ConnectionsFactory
 
@@ -19,3 +24,28 @@ async def closed_shared_session():
     `pytest.mark.usefixtures(...)`."""
     yield
     await ConnectionsFactory().close()
+
+
+def _dump_pending_tasks(nodeid: str) -> None:
+    """What every unfinished asyncio task awaits: pytest-timeout shows only the main thread idling in the
+    event loop's select(), which does not say what a hung test waits for."""
+    tasks = [o for o in gc.get_objects() if isinstance(o, asyncio.Task) and not o.done()]
+    print(f"\n=== {nodeid}: {len(tasks)} unfinished asyncio tasks near the timeout ===", file=sys.stderr)
+    for task in tasks:
+        print(f"--- {task!r}", file=sys.stderr)
+        task.print_stack(limit=8, file=sys.stderr)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    timeout = float(item.config.getini("timeout") or 0)
+    watchdog = None
+    if timeout > 30:
+        watchdog = threading.Timer(timeout - 15, _dump_pending_tasks, args=(item.nodeid,))
+        watchdog.daemon = True
+        watchdog.start()
+    try:
+        yield
+    finally:
+        if watchdog is not None:
+            watchdog.cancel()
