@@ -10,7 +10,7 @@ from hummingbot.connector.exchange.stellar import stellar_fills as fills
 from hummingbot.connector.exchange.stellar.stellar_amounts import to_stroops
 from hummingbot.connector.exchange.stellar.stellar_horizon_records import close_timestamp, record_asset_key, trade_id
 from hummingbot.connector.exchange.stellar.stellar_tx_results import Fill, OpOutcome
-from test.hummingbot.connector.exchange.stellar.recorded_horizon import POOL, RECORDED_TRADES, pair_of, record_name
+from test.recorded_horizon import POOL, RECORDED_TRADES, pair_of, record_name
 
 ISSUER = "GBBD47IF6LWK7P7MDEVSCWR7DPUWV3NY3DTQEVFL4NAT4AQH3ZLLFLA5"
 US = "GAS4V4O2B7DW5T7IQRPEEVCRXMDZESKISR7DVIGKZQYYV3OSQ5SH5LVP"

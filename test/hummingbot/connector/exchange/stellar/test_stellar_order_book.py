@@ -14,7 +14,7 @@ from hummingbot.connector.exchange.stellar.stellar_order_book import (
     StellarOrderBookMessage,
     next_update_id,
 )
-from test.hummingbot.connector.exchange.stellar.recorded_horizon import RECORDED_TRADES, pair_of, record_name
+from test.recorded_horizon import RECORDED_TRADES, pair_of, record_name
 
 ISSUER = "GBBD47IF6LWK7P7MDEVSCWR7DPUWV3NY3DTQEVFL4NAT4AQH3ZLLFLA5"
 USDC_KEY = f"USDC:{ISSUER}"
