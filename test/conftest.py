@@ -3,6 +3,7 @@ import asyncio
 import gc
 import sys
 import threading
+import types
 
 import pytest
 from hummingbot.core.web_assistant.connections.connections_factory import ConnectionsFactory
@@ -27,13 +28,29 @@ async def closed_shared_session():
 
 
 def _dump_pending_tasks(nodeid: str) -> None:
-    """What every unfinished asyncio task awaits: pytest-timeout shows only the main thread idling in the
-    event loop's select(), which does not say what a hung test waits for."""
+    """What every unfinished asyncio task awaits, down the chain of awaited coroutines and async generators:
+    pytest-timeout shows only the main thread idling in the event loop's select()."""
     tasks = [o for o in gc.get_objects() if isinstance(o, asyncio.Task) and not o.done()]
+    generators = [o for o in gc.get_objects() if isinstance(o, types.AsyncGeneratorType) and o.ag_frame is not None]
     print(f"\n=== {nodeid}: {len(tasks)} unfinished asyncio tasks near the timeout ===", file=sys.stderr)
     for task in tasks:
         print(f"--- {task!r}", file=sys.stderr)
-        task.print_stack(limit=8, file=sys.stderr)
+        _print_await_chain(task.get_coro())
+    print(f"=== {len(generators)} suspended async generators ===", file=sys.stderr)
+    for generator in generators[:50]:
+        _print_await_chain(generator)
+
+
+def _print_await_chain(awaitable) -> None:
+    for _ in range(20):
+        frame = getattr(awaitable, "cr_frame", None) or getattr(awaitable, "ag_frame", None)
+        if frame is None:
+            print(f"    awaits {awaitable!r}", file=sys.stderr)
+            return
+        print(f"    {frame.f_code.co_filename}:{frame.f_lineno} in {frame.f_code.co_name}", file=sys.stderr)
+        awaitable = getattr(awaitable, "cr_await", None) or getattr(awaitable, "ag_await", None)
+        if awaitable is None:
+            return
 
 
 @pytest.hookimpl(hookwrapper=True)
