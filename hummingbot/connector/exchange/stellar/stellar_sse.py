@@ -404,7 +404,9 @@ class HorizonStream:
         async with self._session.get(self._url, params=params, headers=headers, timeout=self._timeout) as response:
             self._check_response(response)
             self._response = response
-            if self._moving:   # moved while connecting: this connection is to the Horizon left behind
+            # Stopped while connecting (nothing to close then): a cancel lost on the way, as Python 3.11's
+            # wait_for can lose one, must not leave the stream reading. Moved: this is the Horizon left behind.
+            if self._stopped.is_set() or self._moving:
                 self._response = None
                 return
             try:

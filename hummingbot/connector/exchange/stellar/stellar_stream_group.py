@@ -188,6 +188,7 @@ class StreamGroup:
                 raise asyncio.CancelledError()
             try:
                 await listen()
+                return   # its stream was stopped: the only way a listen ends without an error
             except asyncio.CancelledError:
                 raise
             except Exception:

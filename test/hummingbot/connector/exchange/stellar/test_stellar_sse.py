@@ -1,4 +1,5 @@
 import asyncio
+import contextlib
 import random
 
 import aiohttp
@@ -286,6 +287,27 @@ async def test_stop_ends_the_iteration_while_the_stream_is_idle(server, session)
     stream.stop()
     await asyncio.wait_for(task, 2.0)
     assert received == [] and stream.stopped and not stream.connected
+
+
+async def test_a_stream_stopped_while_connecting_drops_the_connection_it_gets(server, session):
+    # stop() finds no connection to close then; the cancel that usually follows may be lost (Python 3.11's
+    # wait_for can lose one), and the stream must not go on reading all the same.
+    server.publish("/trades", "1-0", {"n": 1})
+
+    @contextlib.asynccontextmanager
+    async def stopped_on_the_way():
+        stream.stop()
+        yield
+
+    stream = HorizonStream(session, server.base_url + "/trades", cursor="0", backoff=fast_backoff(),
+                           throttle=stopped_on_the_way, **FAST)
+    received = await asyncio.wait_for(collect(stream), 2.0)
+    assert received == [] and stream.connects == 0 and not stream.connected
+    assert len(server.route("/trades").requests) == 1   # it did connect, and left at once
+
+
+async def collect(stream: HorizonStream) -> list:
+    return [item async for item in stream]
 
 
 async def test_stop_interrupts_a_backoff_wait(server, session):
