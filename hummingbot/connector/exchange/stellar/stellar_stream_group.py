@@ -101,6 +101,11 @@ class StreamGroup:
                     decode: bool = True) -> HorizonStream:
         """A new stream of `path` under `key` and `name`; each opening draws on the rate limit `limit_id`.
         `decode=False`: its events' data as text (see HorizonStream)."""
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            # Its cancel was lost on the way here (Python 3.11's wait_for can lose one, in a REST read before
+            # the stream): a stream opened now would be one nobody stops.
+            raise asyncio.CancelledError()
         limit_id = limit_id or path
         horizons = self._horizons
         stream = HorizonStream(

@@ -39,3 +39,19 @@ async def test_a_listener_that_fails_is_started_again():
     task = group().run("XLM-USDC", "a test stream", listen)
     await asyncio.wait_for(task, 2.0)
     assert calls == ["listened", "listened"]
+
+
+async def test_a_task_whose_cancel_was_lost_opens_no_stream():
+    streams = group()
+
+    async def listen():
+        asyncio.current_task().cancel()
+        try:
+            await asyncio.sleep(0)
+        except asyncio.CancelledError:
+            pass   # lost, as Python 3.11's wait_for may lose it in a REST read before the stream opens
+        streams.open_stream("XLM-USDC", "/trades XLM-USDC", "/trades", None, "now")
+
+    task = streams.run("XLM-USDC", "a test stream", listen)
+    await asyncio.wait([task], timeout=2.0)
+    assert task.cancelled() and streams.streams() == []
