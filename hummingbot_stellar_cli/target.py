@@ -111,7 +111,6 @@ def missing_requirements(probe: dict[str, Any], key: str = "requirements") -> li
     return [requirement for requirement, entry in (probe.get(key) or {}).items() if not entry["ok"]]
 
 
-
 def connector_files(source: Path) -> list[str]:
     return sorted(p.name for p in source.iterdir() if p.is_file() and p.suffix in SHIPPED_SUFFIXES)
 

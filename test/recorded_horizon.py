@@ -20,5 +20,10 @@ def pair_of(record: dict, base_prefix: str) -> str:
     return f"{code(base_prefix)}-{code(quote_prefix)}"
 
 
+def operation_id_of(record: dict) -> int:
+    """The id of the operation that made the trade ("<operation id>-<index>")."""
+    return int(record["id"].split("-")[0])
+
+
 def record_name(record: dict) -> str:
     return record["id"]

@@ -15,7 +15,7 @@ from stellar_sdk import (
 )
 
 from stellar_sandbox.core.pools import pool_payout
-from test.recorded_horizon import POOL
+from test.recorded_horizon import POOL, operation_id_of
 from test.stellar_sandbox.integration.support import expect_failure, get_json, submit
 
 pytestmark = pytest.mark.integration
@@ -126,7 +126,7 @@ async def test_pool_trades_and_the_trade_type_filter(net, server):
     # The fields mainnet's Horizon wrote for such a trade (a taker selling XLM to a pool), and its ids' rule.
     assert (set(trade), set(trade["_links"])) == (set(POOL), set(POOL["_links"]))
     assert {type(part) for part in trade["price"].values()} == {type(part) for part in POOL["price"].values()}
-    operation_id = int(trade["id"].split("-")[0])
+    operation_id = operation_id_of(trade)
     assert trade["id"] == f"{operation_id}-0" and trade["base_offer_id"] == str(operation_id | 1 << 62)
     pool_trades = await server.trades().for_trade_type("liquidity_pool").call()
     book_trades = await server.trades().for_trade_type("orderbook").call()

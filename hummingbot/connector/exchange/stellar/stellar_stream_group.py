@@ -189,7 +189,7 @@ class StreamGroup:
         task = asyncio.current_task()
         while True:
             if task.cancelling():
-                # Being stopped: its stream ended because it was stopped; do not open another.
+                # Being stopped, its cancel lost in the listen that failed: do not start it again.
                 raise asyncio.CancelledError()
             try:
                 await listen()

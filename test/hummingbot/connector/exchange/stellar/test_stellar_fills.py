@@ -10,7 +10,7 @@ from hummingbot.connector.exchange.stellar import stellar_fills as fills
 from hummingbot.connector.exchange.stellar.stellar_amounts import to_stroops
 from hummingbot.connector.exchange.stellar.stellar_horizon_records import close_timestamp, record_asset_key, trade_id
 from hummingbot.connector.exchange.stellar.stellar_tx_results import Fill, OpOutcome
-from test.recorded_horizon import POOL, RECORDED_TRADES, pair_of, record_name
+from test.recorded_horizon import POOL, RECORDED_TRADES, operation_id_of, pair_of, record_name
 
 ISSUER = "GBBD47IF6LWK7P7MDEVSCWR7DPUWV3NY3DTQEVFL4NAT4AQH3ZLLFLA5"
 US = "GAS4V4O2B7DW5T7IQRPEEVCRXMDZESKISR7DVIGKZQYYV3OSQ5SH5LVP"
@@ -186,15 +186,10 @@ def test_resting_buy_counts_as_open_until_more_than_a_stroop_of_quote_is_missing
 # Trades as public Horizon servers recorded them
 
 
-def operation_id_of(record: dict) -> int:
-    return int(record["id"].split("-")[0])
-
-
 def taker_order(record: dict, base_prefix: str = "base_") -> InFlightOrder:
     """The base party's order as our connector would hold it: the offer never rested, so its id is Horizon's
     synthetic one, derived from the operation id the transaction result gives."""
-    outcome = OpOutcome(success=True, offer_id=None, tx_hash="ab" * 32)
-    outcome.operation_id = operation_id_of(record)
+    outcome = placement(offer_id=None, operation_id=operation_id_of(record), claimed=())
     exchange_order_id = fills.exchange_order_id_for(outcome, "HBOT-1")
     # base_is_seller false: the taker sold Horizon's base asset for the counter asset.
     side = TradeType.SELL if base_prefix == "base_" else TradeType.BUY
@@ -226,10 +221,8 @@ def test_the_fill_from_the_result_and_the_same_trade_from_horizon_count_once(rec
     base, quote = Decimal(record[base_prefix + "amount"]), Decimal(record[quote_prefix + "amount"])
     counter_offer_id = int(record.get("counter_offer_id", 0))   # 0: the pool
     tracker = fills_of_base_party(record, base_prefix)
-    outcome = OpOutcome(success=True, tx_hash="ab" * 32, fills=(Fill(
-        counter_offer_id=counter_offer_id, counterparty=record["counter_account"] if counter_offer_id else "pool",
-        base_stroops=to_stroops(base), quote_stroops=to_stroops(quote), is_taker=True),))
-    outcome.operation_id = operation_id_of(record)
+    outcome = placement(offer_id=None, operation_id=operation_id_of(record),
+                        claimed=((counter_offer_id, to_stroops(base), to_stroops(quote)),))
 
     placed, = tracker.placement_updates(taker, outcome, timestamp=7.0)
     streamed = tracker.record_update(taker, record, now=8.0)
